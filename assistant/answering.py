@@ -1,0 +1,130 @@
+"""Extractive answers: the verdict first (from the checklist), then the sentences from retrieved passages that
+best answer the question, each with its [n]. Every [n] quotes its source verbatim."""
+
+from __future__ import annotations
+
+import re
+
+from assistant.citations import CitationBook, best_sentence, sentences, strip_markers, terms
+from assistant.query import Intent
+from assistant.taxonomy import country_name, has_domain_words
+from assistant.types import Checklist, Passage
+
+_NUMBER = re.compile(r"\d")
+_YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
+STATUS_WORDS = {"at_scale": "at scale", "emerging": "emerging", "planned": "planned", "none": "none",
+                "unknown": "unknown"}
+VERDICT_TEXT = {"yes": "Yes", "partly": "Partly", "not yet": "Not yet", "no": "No"}
+TARGET_TEXT = {"magnet": "make rare-earth magnets", "separation": "separate rare-earth oxides",
+               "mining": "mine rare earths", "metal": "make rare-earth metal", "alloy": "make magnet alloy",
+               "recycling": "recycle rare earths", "deposit": "hold rare-earth deposits",
+               "concentrate": "produce concentrate", "cracking": "crack and leach rare-earth ores"}
+NOT_COVERED = ("The documents do not cover this. REE Assistant answers from its corpus on rare-earth supply "
+               "chains (value-chain stages, countries, companies, policy and market facts); try rephrasing, "
+               "or ask about a country or stage.")
+
+
+def out_of_scope(intent: Intent, passages: list[Passage], best_similarity: float, min_similarity: float,
+                 corpus_years: set[int]) -> bool:
+    if not passages:
+        return True
+    domain = has_domain_words(intent.question) or bool(intent.countries) or bool(intent.stages)
+    if not domain and best_similarity < max(min_similarity, 0.45):
+        return True
+    if best_similarity < min_similarity * 0.6:
+        return True
+    # A question about a year no document mentions (a forecast, or the distant past) is not answerable.
+    years = {int(y) for y in _YEAR.findall(intent.question)}
+    return bool(years and not years & corpus_years)
+
+
+def _checklist_summary(cl: Checklist) -> str:
+    name = cl.country
+    goal = TARGET_TEXT.get(cl.target, cl.target)
+    if not cl.structured:
+        return f"{name}: no structured value-chain data, so no verdict; the stages below are unknown."
+    verdict = VERDICT_TEXT.get(cl.verdict or "", "Unknown")
+    have = [r.stage for r in cl.stages if r.status == "at_scale"]
+    partial = [f"{r.stage} ({STATUS_WORDS[r.status]})" for r in cl.stages if r.status in ("emerging", "planned")]
+    missing = [r.stage for r in cl.stages if r.status in ("none", "unknown")]
+    lead = {"yes": f"{name} can {goal}", "partly": f"{name} can {goal} only in part",
+            "not yet": f"{name} cannot {goal} today; capacity is only planned",
+            "no": f"{name} cannot {goal} today"}.get(cl.verdict or "", f"{name}'s capability is unknown")
+    parts = [f"{verdict}: {lead}."]
+    if cl.verdict == "yes":
+        parts.append(f"Every stage from deposit to {cl.target} operates at scale in {name}.")
+    else:
+        gap = next((r for r in cl.stages if r.stage == cl.binding_gap), None)
+        if gap is not None:
+            cites = "".join(f" [{n}]" for n in gap.citations)
+            parts.append(f"The chain first breaks at {gap.stage} ({STATUS_WORDS[gap.status]}): "
+                         f"{gap.detail.rstrip('.')}.{cites}")
+        target_row = cl.stages[-1]
+        if target_row.stage != cl.binding_gap:
+            cites = "".join(f" [{n}]" for n in target_row.citations)
+            parts.append(f"{target_row.stage.capitalize()} ({STATUS_WORDS[target_row.status]}): "
+                         f"{target_row.detail.rstrip('.')}.{cites}")
+    lines = " ".join(parts)
+    lines += "\nAt scale: " + (", ".join(have) or "none") + "."
+    if partial:
+        lines += " Emerging or planned: " + ", ".join(partial) + "."
+    if missing:
+        lines += " Missing: " + ", ".join(missing) + "."
+    return lines
+
+
+def compose(intent: Intent, passages: list[Passage], checklists: list[Checklist], book: CitationBook,
+            max_sentences: int) -> str:
+    blocks: list[str] = []
+    for cl in checklists:
+        blocks.append(_checklist_summary(cl))
+    if len(checklists) >= 2:
+        a, b = checklists[0], checklists[1]
+        def reach(cl: Checklist) -> int:
+            return sum(1 for r in cl.stages if r.status == "at_scale")
+        ahead = a if reach(a) > reach(b) else b if reach(b) > reach(a) else None
+        blocks.insert(0, (f"{ahead.country} is further along the chain to {a.target} "
+                          f"({reach(ahead)} of {len(ahead.stages)} stages at scale)." if ahead else
+                          f"{a.country} and {b.country} have the same number of stages at scale.")
+                      if a.structured and b.structured else
+                      "Side-by-side comparison; see each checklist below.")
+    q_terms = terms(intent.question) | {t for c in intent.countries for t in terms(country_name(c))}
+    prefer = _NUMBER if intent.type == "numeric" else None
+    country_terms = {t for c in intent.countries for t in terms(country_name(c))}
+    picked: list[tuple[float, int, str, Passage]] = []
+    for rank, p in enumerate(passages):
+        for sent in sentences(p.chunk):
+            plain = strip_markers(sent)
+            if len(plain.split()) < 5 or plain.startswith("#") or re.fullmatch(r"[|\s\-:]+", plain):
+                continue
+            st = terms(plain)
+            overlap = len(q_terms & st)
+            if overlap == 0:
+                continue
+            score = overlap + 0.8 * len(country_terms & st) - 0.15 * rank
+            if prefer is not None and prefer.search(plain):
+                score += 1.0
+            score -= 0.003 * max(0, len(plain) - 280)
+            picked.append((score, rank, sent, p))
+    picked.sort(key=lambda x: -x[0])
+    chosen: list[tuple[int, str, Passage]] = []
+    per_passage: dict[str, int] = {}
+    budget = max_sentences - (1 if checklists else 0)
+    for score, rank, sent, p in picked:
+        if len(chosen) >= budget:
+            break
+        if per_passage.get(p.chunk.id, 0) >= 2 or any(sent == c[1] for c in chosen):
+            continue
+        per_passage[p.chunk.id] = per_passage.get(p.chunk.id, 0) + 1
+        chosen.append((rank, sent, p))
+    if not chosen and passages and not checklists:
+        sent, _ = best_sentence(passages[0].chunk, q_terms, prefer)
+        if sent:
+            chosen.append((0, sent, passages[0]))
+    evidence = []
+    for _, sent, p in chosen:
+        n = book.cite(p.chunk, sent)
+        evidence.append(f"{strip_markers(sent)} [{n}]")
+    if evidence:
+        blocks.append(" ".join(evidence))
+    return "\n\n".join(blocks)

@@ -1,0 +1,172 @@
+"""The gap checklist: stage statuses from `corpus/value_chain/*.yaml`, each backed by a quoted passage; the
+verdict and binding gap computed from the statuses alone; what closing each gap takes, cited from primers."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from assistant.citations import CitationBook, best_sentence, terms
+from assistant.query import stage_range
+from assistant.store import KeywordIndex
+from assistant.taxonomy import STAGE_WORDS, country_name
+from assistant.types import STAGES, STATUSES, Checklist, NextStep, StageRow
+
+# What closing a missing stage takes, in one line (the figures come from the cited primers).
+STAGE_ACTIONS = {
+    "deposit": "Prove a resource: drilling, assays and a JORC or NI 43-101 (or equivalent) resource estimate.",
+    "mining": "Permit, finance and open a mine with a bankable feasibility study and offtake agreements.",
+    "concentrate": "Build a beneficiation plant (crushing, grinding, flotation or gravity/magnetic separation).",
+    "cracking": "Build acid or alkaline cracking and leaching, with licensed handling of thorium/uranium residues.",
+    "separation": "Build a solvent-extraction plant (hundreds of mixer-settler stages) and hire the scarce "
+                  "process know-how to run it.",
+    "metal": "Build oxide-to-metal reduction (molten-salt electrolysis for Nd/Pr, calciothermic for Dy/Tb).",
+    "alloy": "Build alloying and strip casting to turn metals into magnet-grade alloy flake.",
+    "magnet": "Build a magnet plant (hydrogen decrepitation, jet milling, pressing, sintering, grain-boundary "
+              "diffusion) and pass customer qualification.",
+    "recycling": "Collect magnet scrap and build short-loop (hydrogen) or long-loop (hydrometallurgical) recycling.",
+}
+_FIGURE = re.compile(r"(US\$|A\$|\$|€|£|¥|₹|\bmillion\b|\bbillion\b|\byears?\b|\bmonths?\b)", re.I)
+
+
+def verdict_for(statuses: list[str]) -> str | None:
+    """yes | partly | not yet | no, from the stage statuses deposit → target (target last). None = unknown."""
+    if not statuses:
+        return None
+    target, upstream = statuses[-1], statuses[:-1]
+    if target == "at_scale":
+        return "yes" if all(s == "at_scale" for s in upstream) else "partly"
+    if target == "emerging":
+        return "partly"
+    if target == "planned":
+        return "not yet"
+    if target == "none":
+        return "no"
+    return None
+
+
+def binding_gap(rows: list[StageRow]) -> str | None:
+    for row in rows:
+        if row.status != "at_scale":
+            return row.stage
+    return None
+
+
+@dataclass
+class CountryData:
+    key: str
+    country: str
+    as_of: str
+    stages: dict[str, dict[str, Any]]
+
+
+class ValueChainData:
+    """All `value_chain/*.yaml` files, validated on load."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    @cached_property
+    def countries(self) -> dict[str, CountryData]:
+        out: dict[str, CountryData] = {}
+        if not self.folder.exists():
+            return out
+        for path in sorted(self.folder.glob("*.yaml")):
+            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            stages = raw.get("stages") or {}
+            for stage, row in stages.items():
+                if stage not in STAGES:
+                    raise ValueError(f"{path}: unknown stage key '{stage}'")
+                if row.get("status") not in STATUSES:
+                    raise ValueError(f"{path}: stage '{stage}' has status '{row.get('status')}' "
+                                     f"(use one of {', '.join(STATUSES)})")
+            key = raw.get("key") or path.stem
+            out[key] = CountryData(key=key, country=raw.get("country") or country_name(key),
+                                   as_of=str(raw.get("as_of", "")), stages=stages)
+        return out
+
+
+class ChecklistBuilder:
+    def __init__(self, data: ValueChainData, keywords: KeywordIndex) -> None:
+        self.data = data
+        self.keywords = keywords
+
+    def _section_chunks(self, doc: str, section: str) -> list[int]:
+        out = []
+        for i, meta in enumerate(self.keywords.metas):
+            if meta.get("doc_id") == doc and (meta.get("heading") == section or
+                                              str(meta.get("section", "")).endswith(section)):
+                out.append(i)
+        return out
+
+    def _doc_chunks(self, docs: set[str]) -> list[int]:
+        return [i for i, m in enumerate(self.keywords.metas) if m.get("doc_id") in docs]
+
+    def _cite_best(self, idxs: list[int], want: set[str], book: CitationBook,
+                   prefer: re.Pattern[str] | None = None, bonus: set[str] | None = None) -> int | None:
+        best: tuple[float, int, str] | None = None
+        for i in idxs:
+            chunk = self.keywords.chunk(i)
+            sent, score = best_sentence(chunk, want, prefer, bonus)
+            if sent and (best is None or score > best[0]):
+                best = (score, i, sent)
+        if best is None or best[0] <= 0:
+            return None
+        return book.cite(self.keywords.chunk(best[1]), best[2])
+
+    def build(self, country: str, target: str, book: CitationBook) -> Checklist:
+        stages = stage_range(target)
+        data = self.data.countries.get(country)
+        if data is None:
+            return self._inferred(country, target, stages, book)
+        rows: list[StageRow] = []
+        name_terms = terms(data.country)
+        for stage in stages:
+            row = data.stages.get(stage) or {"status": "unknown", "detail": "Not recorded.", "evidence": []}
+            cites: list[int] = []
+            want = terms(" ".join(STAGE_WORDS[stage])) | terms(row.get("detail", "")) | name_terms
+            for ev in row.get("evidence") or []:
+                idxs = self._section_chunks(str(ev.get("doc")), str(ev.get("section")))
+                n = self._cite_best(idxs, want, book)
+                if n is not None and n not in cites:
+                    cites.append(n)
+            rows.append(StageRow(stage=stage, status=row["status"], detail=str(row.get("detail", "")),
+                                 as_of=str(row.get("as_of") or data.as_of), citations=cites))
+        verdict = verdict_for([r.status for r in rows])
+        return Checklist(country=data.country, target=target, verdict=verdict, binding_gap=binding_gap(rows),
+                         stages=rows, next_steps=self._next_steps(rows, book), structured=True)
+
+    def _inferred(self, country: str, target: str, stages: list[str], book: CitationBook) -> Checklist:
+        """No structured data: every status `unknown` and marked inferred; passages that mention the country
+        and the stage are cited for the reader to judge. Nothing is invented."""
+        name = country_name(country)
+        rows = []
+        mention = [i for i, m in enumerate(self.keywords.metas) if re.search(
+            r"\b" + re.escape(name) + r"\b", self.keywords.texts[i], re.I)]
+        for stage in stages:
+            want = terms(" ".join(STAGE_WORDS[stage])) | terms(name)
+            n = self._cite_best(mention, want, book, bonus=terms(name)) if mention else None
+            detail = ("No structured data for this country; see the cited passage." if n is not None else
+                      "No structured data and no passage in the documents.")
+            rows.append(StageRow(stage=stage, status="unknown", detail=detail, as_of="",
+                                 citations=[n] if n else [], inferred=True))
+        return Checklist(country=name, target=target, verdict=None, binding_gap=None, stages=rows,
+                         next_steps=[], structured=False,
+                         note=f"No structured value-chain data for {name}; statuses are unknown (inferred from "
+                              "retrieved passages only, never invented).")
+
+    def _next_steps(self, rows: list[StageRow], book: CitationBook) -> list[NextStep]:
+        steps = []
+        for row in rows:
+            if row.status == "at_scale":
+                continue
+            idxs = self._doc_chunks({f"primers/{row.stage}.md", "primers/timelines-and-capex.md"})
+            want = terms(" ".join(STAGE_WORDS[row.stage]))
+            n = self._cite_best(idxs, want, book, prefer=_FIGURE, bonus=terms("cost capital capex years timeline"))
+            steps.append(NextStep(stage=row.stage, text=STAGE_ACTIONS[row.stage], citations=[n] if n else []))
+        return steps

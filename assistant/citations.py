@@ -1,0 +1,90 @@
+"""Numbered citations with verbatim quotes, and the sentence picking that finds the quote in a passage."""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+
+from assistant.chunking import units
+from assistant.types import Chunk, Citation
+
+_MARK = re.compile(r"\[S(\d+)\]")
+_TOKEN = re.compile(r"[a-z0-9][a-z0-9.,'-]*[a-z0-9]|[a-z0-9]", re.I)
+STOP = frozenset(
+    "a an the of and or in on at to for from by with is are was were be been being do does did can could "
+    "would should will shall may might what which who whom whose when where why how this that these those it "
+    "its as into about than then there their they them we our you your i me my he she his her not no yes "
+    "has have had if so such any all each per vs versus make makes made".split()
+)
+
+
+@lru_cache(maxsize=1)
+def _stemmer():  # type: ignore[no-untyped-def]
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def terms(text: str) -> set[str]:
+    words = [w.lower().strip(".,'") for w in _TOKEN.findall(text)]
+    words = [w for w in words if w and w not in STOP]
+    return set(_stemmer().stemWords(words))
+
+
+def strip_markers(text: str) -> str:
+    return re.sub(r"\s*\[S\d+\]", "", text).strip()
+
+
+def sentences(chunk: Chunk) -> list[str]:
+    """Sentence-like units of a chunk, verbatim."""
+    return [chunk.text[s:e] for s, e in units(chunk.text)]
+
+
+def best_sentence(chunk: Chunk, query_terms: set[str], prefer: re.Pattern[str] | None = None,
+                  bonus_terms: set[str] | None = None) -> tuple[str, float]:
+    best, best_score = "", -1.0
+    for sent in sentences(chunk):
+        plain = strip_markers(sent)
+        if len(plain.split()) < 4 or plain.startswith("#"):
+            continue
+        st = terms(plain)
+        score = len(query_terms & st) + 0.5 * len((bonus_terms or set()) & st)
+        if prefer is not None and prefer.search(plain):
+            score += 1.5
+        score -= 0.002 * max(0, len(plain) - 300)
+        if score > best_score:
+            best, best_score = sent, score
+    return best, best_score
+
+
+class CitationBook:
+    """Assigns [n] to quoted passages in order of first use; the same quote is cited once."""
+
+    def __init__(self) -> None:
+        self.items: list[Citation] = []
+        self._index: dict[tuple[str, str], int] = {}
+
+    def cite(self, chunk: Chunk, quote: str) -> int:
+        quote = quote.strip()
+        if not quote or quote not in chunk.text:
+            raise ValueError("a citation quote must be a verbatim part of its passage")
+        key = (chunk.id, quote)
+        if key in self._index:
+            return self._index[key]
+        meta = chunk.meta
+        doc_meta = json.loads(meta.get("doc_meta") or "{}") if isinstance(meta.get("doc_meta"), str) else {}
+        sources = doc_meta.get("sources") or []
+        marks = [int(m) for m in _MARK.findall(quote)] or [int(m) for m in _MARK.findall(chunk.text)]
+        src = next((sources[m - 1] for m in marks if 0 < m <= len(sources)), None) or (sources[0] if sources
+                                                                                       else {})
+        n = len(self.items) + 1
+        self.items.append(Citation(
+            n=n, doc_id=chunk.doc_id, chunk_id=chunk.id, title=str(meta.get("title", "")),
+            publisher=src.get("publisher") or doc_meta.get("publisher") or "",
+            url=src.get("url") or doc_meta.get("url") or "",
+            date=src.get("date") or doc_meta.get("date") or doc_meta.get("as_of") or "",
+            section=chunk.section, page=chunk.page, quote=quote, context=chunk.text,
+        ))
+        self._index[key] = n
+        return n

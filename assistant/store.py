@@ -1,0 +1,299 @@
+"""Chroma (embedded PersistentClient, or a server via HttpClient) holds chunks, vectors and metadata: it is
+the source of truth. The BM25 keyword index is derived from it and cached per collection revision."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import numpy as np
+
+from assistant.errors import IndexMissingError, StoreUnavailableError
+from assistant.settings import Settings
+from assistant.types import Chunk, Filters
+
+BATCH = 2000
+
+
+def date_int(value: str | None) -> int:
+    """'2025-04-07' → 20250407; '2025' → 20250000; '' → 0."""
+    digits = "".join(ch for ch in (value or "")[:10] if ch.isdigit())
+    return int((digits + "00000000")[:8]) if digits else 0
+
+
+def chunk_metadata(chunk: Chunk, doc_meta: dict[str, Any], doc_hash: str, origin: str) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "doc_id": chunk.doc_id, "doc_hash": doc_hash, "origin": origin, "section": chunk.section,
+        "heading": chunk.meta.get("heading", ""), "title": chunk.meta.get("title", ""),
+        "kind": chunk.meta.get("kind", "upload"), "start": chunk.start, "end": chunk.end,
+        "page": chunk.page if chunk.page is not None else -1, "as_of": date_int(doc_meta.get("as_of")),
+        "doc_meta": json.dumps({k: doc_meta.get(k) for k in ("sources", "as_of", "date", "publisher", "url",
+                                                              "countries", "stages")}),
+    }
+    for c in doc_meta.get("countries") or []:
+        meta[f"c_{c}"] = True
+    for s in doc_meta.get("stages") or []:
+        meta[f"s_{s}"] = True
+    return meta
+
+
+def chunk_from(cid: str, text: str, meta: dict[str, Any]) -> Chunk:
+    page = meta.get("page", -1)
+    return Chunk(id=cid, doc_id=meta["doc_id"], text=text, start=int(meta["start"]), end=int(meta["end"]),
+                 section=meta.get("section", ""), page=None if page in (-1, None) else int(page), meta=meta)
+
+
+def where_clause(filters: Filters | None) -> dict[str, Any] | None:
+    if filters is None:
+        return None
+    conds: list[dict[str, Any]] = []
+    if filters.country:
+        conds.append({f"c_{filters.country}": True})
+    if filters.stage:
+        conds.append({f"s_{filters.stage}": True})
+    if filters.kind:
+        conds.append({"kind": filters.kind})
+    if filters.date_from:
+        conds.append({"as_of": {"$gte": date_int(filters.date_from)}})
+    if filters.date_to:
+        conds.append({"as_of": {"$lte": date_int(filters.date_to) or 99999999}})
+    if not conds:
+        return None
+    return conds[0] if len(conds) == 1 else {"$and": conds}
+
+
+def matches(meta: dict[str, Any], filters: Filters | None) -> bool:
+    """The same predicate as `where_clause`, for the keyword side."""
+    if filters is None:
+        return True
+    if filters.country and not meta.get(f"c_{filters.country}"):
+        return False
+    if filters.stage and not meta.get(f"s_{filters.stage}"):
+        return False
+    if filters.kind and meta.get("kind") != filters.kind:
+        return False
+    if filters.date_from and meta.get("as_of", 0) < date_int(filters.date_from):
+        return False
+    return not (filters.date_to and meta.get("as_of", 0) > (date_int(filters.date_to) or 99999999))
+
+
+def _client(settings: Settings, create: bool):  # type: ignore[no-untyped-def]
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if settings.chroma_url:
+        url = urlparse(settings.chroma_url)
+        if not url.hostname:
+            raise StoreUnavailableError(f"REE_CHROMA_URL '{settings.chroma_url}' is not a URL like http://host:8000")
+        _probe(settings.chroma_url, url.hostname, url.port or 8000, settings.store.timeout_s)
+        try:
+            return chromadb.HttpClient(host=url.hostname, port=url.port or 8000, ssl=url.scheme == "https",
+                                       settings=chroma_settings)
+        except Exception as exc:  # noqa: BLE001 - any client failure means the server is unusable
+            raise StoreUnavailableError(
+                f"Chroma server at {settings.chroma_url} did not answer ({type(exc).__name__}); "
+                "start it with `chroma run --path DIR --port N` or unset REE_CHROMA_URL"
+            ) from None
+    path = settings.index_dir() / "chroma"
+    if not create and not path.exists():
+        raise IndexMissingError(f"No index at {settings.index_dir()}; build it with `ree index`.")
+    path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+
+
+def _probe(url: str, host: str, port: int, timeout: float) -> None:
+    import socket
+
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            pass
+    except OSError as exc:
+        raise StoreUnavailableError(
+            f"Chroma server at {url} is unreachable ({exc.strerror or exc}); "
+            "start it with `chroma run --path DIR --port N` or unset REE_CHROMA_URL"
+        ) from None
+
+
+class VectorStore:
+    """One Chroma collection per index name."""
+
+    def __init__(self, settings: Settings, create: bool = False) -> None:
+        self.settings = settings
+        self.client = _client(settings, create)
+        name = f"{settings.store.collection}-{settings.index_name()}"
+        try:
+            if create:
+                self.collection = self.client.get_or_create_collection(
+                    name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
+                )
+            else:
+                self.collection = self.client.get_collection(name, embedding_function=None)
+        except StoreUnavailableError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            if settings.chroma_url and "does not exist" not in str(exc).lower() and "not found" not in str(
+                exc
+            ).lower():
+                raise StoreUnavailableError(f"Chroma server at {settings.chroma_url} failed: {exc}") from None
+            raise IndexMissingError(f"No index '{name}' yet; build it with `ree index`.") from None
+
+    # -- writing -------------------------------------------------------------------------------------
+    def upsert(self, ids: list[str], vectors: np.ndarray, texts: list[str], metas: list[dict[str, Any]]) -> None:
+        for i in range(0, len(ids), BATCH):
+            self.collection.upsert(ids=ids[i : i + BATCH], embeddings=vectors[i : i + BATCH],
+                                   documents=texts[i : i + BATCH], metadatas=metas[i : i + BATCH])
+
+    def delete_ids(self, ids: list[str]) -> None:
+        for i in range(0, len(ids), BATCH):
+            self.collection.delete(ids=ids[i : i + BATCH])
+
+    def bump_revision(self) -> None:
+        meta = dict(self.collection.metadata or {})
+        meta["revision"] = uuid.uuid4().hex
+        self.collection.modify(metadata=meta)
+
+    # -- reading -------------------------------------------------------------------------------------
+    def revision(self) -> str:
+        meta = self.collection.metadata or {}
+        return f"{meta.get('revision', 'none')}-{self.collection.count()}"
+
+    def count(self) -> int:
+        return self.collection.count()
+
+    def doc_chunks(self) -> dict[str, dict[str, Any]]:
+        """doc_id → {hashes, origin, ids}: what is indexed, derived from Chroma itself."""
+        out: dict[str, dict[str, Any]] = {}
+        total = self.collection.count()
+        for offset in range(0, total, BATCH):
+            got = self.collection.get(include=["metadatas"], limit=BATCH, offset=offset)
+            for cid, meta in zip(got["ids"], got["metadatas"] or [], strict=False):
+                rec = out.setdefault(meta["doc_id"], {"hashes": set(), "origin": meta.get("origin"), "ids": []})
+                rec["hashes"].add(meta.get("doc_hash"))
+                rec["ids"].append(cid)
+        return out
+
+    def all_chunks(self) -> tuple[list[str], list[str], list[dict[str, Any]]]:
+        ids: list[str] = []
+        docs: list[str] = []
+        metas: list[dict[str, Any]] = []
+        total = self.collection.count()
+        for offset in range(0, total, BATCH):
+            got = self.collection.get(include=["documents", "metadatas"], limit=BATCH, offset=offset)
+            ids += got["ids"]
+            docs += got["documents"] or []
+            metas += got["metadatas"] or []
+        return ids, docs, metas
+
+    def query(self, vector: np.ndarray, n: int, filters: Filters | None) -> list[tuple[Chunk, float]]:
+        total = self.collection.count()
+        if total == 0:
+            return []
+        res = self.collection.query(query_embeddings=[vector], n_results=min(n, total),
+                                    where=where_clause(filters), include=["documents", "metadatas", "distances"])
+        out = []
+        for cid, text, meta, dist in zip(res["ids"][0], res["documents"][0], res["metadatas"][0],
+                                         res["distances"][0], strict=False):
+            out.append((chunk_from(cid, text, meta), 1.0 - float(dist)))
+        return out
+
+
+@dataclass
+class KeywordIndex:
+    """bm25s over the same chunks (title and section included), plus the chunk table for lookups."""
+
+    ids: list[str]
+    texts: list[str]
+    metas: list[dict[str, Any]]
+    bm25: Any
+    stemmer: Any
+
+    @classmethod
+    def build(cls, ids: list[str], texts: list[str], metas: list[dict[str, Any]]) -> KeywordIndex:
+        import bm25s
+        import Stemmer
+
+        stemmer = Stemmer.Stemmer("english")
+        corpus = [_keyword_text(t, m) for t, m in zip(texts, metas, strict=True)]
+        model = bm25s.BM25()
+        if corpus:
+            tokens = bm25s.tokenize(corpus, stopwords="en", stemmer=stemmer, show_progress=False)
+            model.index(tokens, show_progress=False)
+        return cls(ids, texts, metas, model, stemmer)
+
+    def save(self, folder: Path) -> None:
+        tmp = folder.with_name(f"{folder.name}.tmp{os.getpid()}")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        if self.ids:
+            self.bm25.save(str(tmp / "bm25"))
+        (tmp / "chunks.json").write_text(json.dumps({"ids": self.ids, "texts": self.texts, "metas": self.metas}))
+        try:
+            tmp.rename(folder)
+        except OSError:  # another process saved the same revision first
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    @classmethod
+    def load(cls, folder: Path) -> KeywordIndex:
+        import bm25s
+        import Stemmer
+
+        data = json.loads((folder / "chunks.json").read_text())
+        model = bm25s.BM25.load(str(folder / "bm25")) if data["ids"] else bm25s.BM25()
+        return cls(data["ids"], data["texts"], data["metas"], model, Stemmer.Stemmer("english"))
+
+    def search(self, query: str, n: int, filters: Filters | None) -> list[tuple[int, float]]:
+        import bm25s
+
+        if not self.ids:
+            return []
+        tokens = bm25s.tokenize([query], stopwords="en", stemmer=self.stemmer, show_progress=False)
+        if not tokens.vocab:
+            return []
+        scores = self.bm25.get_scores(tokens.ids[0] if hasattr(tokens, "ids") else tokens[0])
+        scores = np.asarray(scores)
+        if filters is not None:
+            mask = np.fromiter((matches(m, filters) for m in self.metas), dtype=bool, count=len(self.metas))
+            scores = np.where(mask, scores, 0.0)
+        top = np.argsort(-scores)[:n]
+        return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
+
+    def chunk(self, i: int) -> Chunk:
+        return chunk_from(self.ids[i], self.texts[i], self.metas[i])
+
+
+def _keyword_text(text: str, meta: dict[str, Any]) -> str:
+    return f"{meta.get('title', '')} {meta.get('section', '')}\n{text}"
+
+
+def keyword_index(settings: Settings, store: VectorStore) -> KeywordIndex:
+    """Load the cached BM25 side for the store's current revision, or rebuild it from Chroma."""
+    rev = store.revision()
+    folder = settings.index_dir() / "bm25" / _safe(rev)
+    if (folder / "chunks.json").exists():
+        try:
+            return KeywordIndex.load(folder)
+        except (OSError, ValueError, KeyError):
+            shutil.rmtree(folder, ignore_errors=True)
+    ids, texts, metas = store.all_chunks()
+    kw = KeywordIndex.build(ids, texts, metas)
+    try:
+        parent = folder.parent
+        if parent.exists():
+            for old in parent.iterdir():
+                if old.name != folder.name:
+                    shutil.rmtree(old, ignore_errors=True)
+        kw.save(folder)
+    except OSError:
+        pass  # a read-only index folder still answers; the cache is an optimisation
+    return kw
+
+
+def _safe(name: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)[:80]

@@ -1,0 +1,170 @@
+"""Domain vocabulary: countries and their aliases, value-chain stages and their plain words, elements."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from assistant.types import STAGES
+
+# Profiled countries: key -> (display name, aliases incl. demonyms and codes).
+COUNTRIES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "china": ("China", ("chinese", "prc", "people's republic of china", "cn")),
+    "kazakhstan": ("Kazakhstan", ("kazakh", "kazakhstani", "kz", "qazaqstan")),
+    "united_states": (
+        "United States",
+        ("us", "u.s.", "usa", "u.s.a.", "the us", "america", "american", "united states of america", "the states"),
+    ),
+    "australia": ("Australia", ("australian", "aus", "au")),
+    "malaysia": ("Malaysia", ("malaysian", "my")),
+    "myanmar": ("Myanmar", ("burma", "burmese", "mm")),
+    "vietnam": ("Vietnam", ("viet nam", "vietnamese", "vn")),
+    "japan": ("Japan", ("japanese", "jp")),
+    "estonia": ("Estonia", ("estonian", "ee")),
+    "france": ("France", ("french", "fr")),
+    "canada": ("Canada", ("canadian", "ca")),
+    "brazil": ("Brazil", ("brazilian", "brasil", "br")),
+    "india": ("India", ("indian", "in")),
+    "russia": ("Russia", ("russian", "russian federation", "ru")),
+    "south_korea": ("South Korea", ("korea", "korean", "republic of korea", "rok", "kr")),
+    "germany": ("Germany", ("german", "de", "deutschland")),
+    "united_kingdom": ("United Kingdom", ("uk", "u.k.", "britain", "great britain", "british", "england", "gb")),
+    "saudi_arabia": ("Saudi Arabia", ("saudi", "ksa", "sa")),
+    "greenland": ("Greenland", ("greenlandic", "gl")),
+    "south_africa": ("South Africa", ("south african", "za", "rsa")),
+}
+
+# Two-letter codes are only recognised in upper case ("KZ", "US"), never as ordinary words ("in", "my").
+_CODE = re.compile(r"^[a-z]{2}$")
+
+STAGE_WORDS: dict[str, tuple[str, ...]] = {
+    "deposit": ("deposit", "deposits", "reserve", "reserves", "resource", "resources", "exploration", "discovery",
+                "geology", "ore body", "orebody"),
+    "mining": ("mine", "mines", "mining", "mined", "dig", "extract ore"),
+    "concentrate": ("concentrate", "concentrates", "beneficiation", "beneficiate", "flotation"),
+    "cracking": ("crack", "cracking", "leach", "leaching", "leached", "digestion"),
+    "separation": ("separate", "separates", "separation", "separating", "refine", "refines", "refining",
+                   "refinery", "refineries", "solvent extraction", "oxides", "oxide", "process", "processing"),
+    "metal": ("metal", "metals", "metallisation", "metallization", "electrolysis", "reduction", "metal making"),
+    "alloy": ("alloy", "alloys", "strip cast", "strip casting", "strip-cast"),
+    "magnet": ("magnet", "magnets", "ndfeb", "smco", "permanent magnet", "permanent magnets"),
+    "recycling": ("recycle", "recycles", "recycling", "recycled", "recyclers"),
+}
+
+ELEMENTS: dict[str, tuple[str, ...]] = {
+    "La": ("lanthanum",), "Ce": ("cerium",), "Pr": ("praseodymium",), "Nd": ("neodymium",),
+    "Pm": ("promethium",), "Sm": ("samarium",), "Eu": ("europium",), "Gd": ("gadolinium",),
+    "Tb": ("terbium",), "Dy": ("dysprosium",), "Ho": ("holmium",), "Er": ("erbium",), "Tm": ("thulium",),
+    "Yb": ("ytterbium",), "Lu": ("lutetium",), "Sc": ("scandium",), "Y": ("yttrium",),
+}
+
+MAGNET_TYPES: dict[str, tuple[str, ...]] = {
+    "ndfeb": ("ndfeb", "neodymium magnet", "neodymium magnets", "neo magnet", "nd-fe-b"),
+    "smco": ("smco", "samarium-cobalt", "samarium cobalt"),
+}
+
+# Words that mark a question as about this domain at all.
+DOMAIN_WORDS = (
+    "rare earth", "rare-earth", "ree", "rees", "reo", "treo", "magnet", "lanthanide", "ndpr", "monazite",
+    "bastnasite", "bastnäsite", "ionic clay", "separation", "supply chain", "value chain", "export control",
+    "quota", "lynas", "mp materials", "mountain pass", "bayan obo", "mofcom", "usgs", "iea", "oxide",
+    "solvent extraction", "heavy rare", "light rare", "critical mineral", "critical raw material",
+)
+
+
+def country_name(key: str) -> str:
+    if key in COUNTRIES:
+        return COUNTRIES[key][0]
+    return key.replace("_", " ").title()
+
+
+def slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+
+
+@lru_cache(maxsize=1)
+def _country_patterns() -> list[tuple[re.Pattern[str], str, bool]]:
+    """(pattern, key, case_sensitive) longest names first, so 'south africa' wins over 'africa'."""
+    names: dict[str, str] = {}
+    codes: dict[str, str] = {}
+    try:
+        import pycountry
+
+        for c in pycountry.countries:
+            for nm in {getattr(c, "common_name", None), c.name, getattr(c, "official_name", None)}:
+                if nm and "," not in nm:
+                    names.setdefault(nm.lower(), slug(getattr(c, "common_name", None) or c.name))
+    except ImportError:  # pragma: no cover - pycountry is a dependency; the profiled list still works
+        pass
+    for key, (display, aliases) in COUNTRIES.items():
+        names[display.lower()] = key
+        for alias in aliases:
+            if _CODE.match(alias):
+                codes[alias.upper()] = key
+            else:
+                names[alias] = key
+    # pycountry's official names for our profiled countries map onto our keys.
+    for nm, key in list(names.items()):
+        for ours, (display, _) in COUNTRIES.items():
+            if key == slug(display):
+                names[nm] = ours
+    pats = [(re.compile(r"(?<![\w.])" + re.escape(n) + r"(?![\w])", re.I), k, False)
+            for n, k in sorted(names.items(), key=lambda kv: -len(kv[0]))]
+    pats += [(re.compile(r"\b" + c + r"\b"), k, True) for c, k in codes.items()]
+    return pats
+
+
+def find_countries(text: str) -> list[str]:
+    """Country keys in order of first mention."""
+    found: list[tuple[int, str]] = []
+    taken: list[tuple[int, int]] = []
+    for pat, key, _ in _country_patterns():
+        for m in pat.finditer(text):
+            if any(m.start() < e and s < m.end() for s, e in taken):
+                continue
+            # "US" as a pronoun ("tell us") is lower case; codes are matched case-sensitively already.
+            taken.append((m.start(), m.end()))
+            found.append((m.start(), key))
+    seen: list[str] = []
+    for _, key in sorted(found):
+        if key not in seen:
+            seen.append(key)
+    return seen
+
+
+def _word_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile(r"\b(" + "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) + r")\b", re.I)
+
+
+@lru_cache(maxsize=1)
+def _stage_patterns() -> dict[str, re.Pattern[str]]:
+    return {s: _word_pattern(w) for s, w in STAGE_WORDS.items()}
+
+
+def find_stages(text: str) -> list[str]:
+    """Stage keys mentioned, in value-chain order."""
+    pats = _stage_patterns()
+    return [s for s in STAGES if pats[s].search(text)]
+
+
+def find_elements(text: str) -> list[str]:
+    out = []
+    for sym, names in ELEMENTS.items():
+        if re.search(r"\b(" + "|".join(names) + r")\b", text, re.I) or re.search(
+            r"(?<![A-Za-z])" + sym + r"(?![a-z])", text
+        ) and len(sym) == 2:
+            out.append(sym)
+    if re.search(r"\bndpr\b", text, re.I):
+        out += [e for e in ("Nd", "Pr") if e not in out]
+    return out
+
+
+def find_magnet_types(text: str) -> list[str]:
+    return [k for k, words in MAGNET_TYPES.items() if _word_pattern(words).search(text)]
+
+
+def has_domain_words(text: str) -> bool:
+    low = text.lower()
+    if any(re.search(r"\b" + re.escape(w) + r"\b", low) for w in DOMAIN_WORDS):
+        return True
+    return bool(find_elements(text) or find_magnet_types(text))

@@ -1,0 +1,136 @@
+"""Typed results every front end renders. `Answer.to_json()` is the JSON contract of `ree ask --json`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+STAGES: tuple[str, ...] = (
+    "deposit",
+    "mining",
+    "concentrate",
+    "cracking",
+    "separation",
+    "metal",
+    "alloy",
+    "magnet",
+    "recycling",
+)
+STATUSES: tuple[str, ...] = ("at_scale", "emerging", "planned", "none", "unknown")
+VERDICTS: tuple[str, ...] = ("yes", "partly", "not yet", "no")
+KINDS: tuple[str, ...] = ("primer", "profile", "policy", "analysis", "data", "upload")
+
+Status = Literal["at_scale", "emerging", "planned", "none", "unknown"]
+Verdict = Literal["yes", "partly", "not yet", "no"]
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage of a document, located exactly in the document's text."""
+
+    id: str
+    doc_id: str
+    text: str
+    start: int
+    end: int
+    section: str
+    page: int | None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Passage:
+    """A retrieved chunk with its scores."""
+
+    chunk: Chunk
+    score: float
+    dense_rank: int | None = None
+    bm25_rank: int | None = None
+    similarity: float | None = None
+
+
+class Citation(BaseModel):
+    n: int
+    doc_id: str
+    chunk_id: str
+    title: str
+    publisher: str
+    url: str
+    date: str
+    section: str
+    page: int | None = None
+    quote: str
+    context: str = Field("", exclude=True, description="The whole passage around the quote (for UIs).")
+
+
+class StageRow(BaseModel):
+    stage: str
+    status: Status
+    detail: str
+    as_of: str
+    citations: list[int] = Field(default_factory=list)
+    inferred: bool = False
+
+
+class NextStep(BaseModel):
+    stage: str
+    text: str
+    citations: list[int] = Field(default_factory=list)
+
+
+class Checklist(BaseModel):
+    country: str
+    target: str
+    verdict: Verdict | None
+    binding_gap: str | None
+    stages: list[StageRow]
+    next_steps: list[NextStep] = Field(default_factory=list)
+    structured: bool = True
+    note: str = ""
+
+
+class Answer(BaseModel):
+    question: str
+    answer: str
+    answerable: bool
+    citations: list[Citation] = Field(default_factory=list)
+    checklist: Checklist | list[Checklist] | None = None
+    conversation_id: str | None = None
+    resolved_question: str | None = None
+    notices: list[str] = Field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+class SourceInfo(BaseModel):
+    doc_id: str
+    title: str
+    kind: str
+    publisher: str
+    date: str
+    as_of: str
+    chunks: int
+    countries: list[str] = Field(default_factory=list)
+
+
+class IngestReport(BaseModel):
+    added: list[str] = Field(default_factory=list)
+    updated: list[str] = Field(default_factory=list)
+    removed: list[str] = Field(default_factory=list)
+    unchanged: int = 0
+    chunks_embedded: int = 0
+    errors: list[str] = Field(default_factory=list)
+    seconds: float = 0.0
+
+
+class Filters(BaseModel):
+    """Metadata filters for search and ask."""
+
+    country: str | None = None
+    stage: str | None = None
+    kind: str | None = None
+    date_from: str | None = Field(None, description="as_of on or after, YYYY-MM-DD")
+    date_to: str | None = Field(None, description="as_of on or before, YYYY-MM-DD")
