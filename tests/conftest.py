@@ -1,0 +1,79 @@
+"""Shared fixtures. Tests never reach the network: HF/telemetry are forced offline here, and every server a
+test talks to runs on loopback."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ["ORT_DISABLE_TELEMETRY"] = "1"
+os.environ["ANONYMIZED_TELEMETRY"] = "False"
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+for key in [k for k in os.environ if k.startswith("REE_")]:
+    del os.environ[key]  # a developer's own settings must not leak into tests
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SHARED = ROOT.parent / "shared"
+
+
+def make_settings(corpus: Path, indexes: Path, **extra):  # type: ignore[no-untyped-def]
+    from assistant.settings import PathSettings, Settings
+
+    return Settings(paths=PathSettings(corpus=corpus, indexes=indexes), **extra)
+
+
+@pytest.fixture(scope="session")
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One folder for the exported ONNX model, shared by every index a test session builds."""
+    return tmp_path_factory.mktemp("models")
+
+
+def _share_models(indexes: Path, model_cache: Path) -> None:
+    indexes.mkdir(parents=True, exist_ok=True)
+    link = indexes / "models"
+    if not link.exists():
+        link.symlink_to(model_cache, target_is_directory=True)
+
+
+@pytest.fixture
+def mini_corpus(tmp_path: Path) -> Path:
+    """A copy of the tiny real md/txt/html/pdf fixtures, safe to modify."""
+    dest = tmp_path / "corpus"
+    shutil.copytree(FIXTURES / "mini", dest)
+    return dest
+
+
+@pytest.fixture
+def mini_assistant(mini_corpus: Path, tmp_path: Path, model_cache: Path):  # type: ignore[no-untyped-def]
+    from assistant.core import Assistant
+
+    indexes = tmp_path / "indexes"
+    _share_models(indexes, model_cache)
+    assistant = Assistant(make_settings(mini_corpus, indexes))
+    assistant.index()
+    return assistant
+
+
+@pytest.fixture(scope="session")
+def corpus_indexes(tmp_path_factory: pytest.TempPathFactory, model_cache: Path) -> Path:
+    """The shipped corpus, indexed once per test session."""
+    from assistant.core import Assistant
+
+    indexes = tmp_path_factory.mktemp("corpus-indexes")
+    _share_models(indexes, model_cache)
+    Assistant(make_settings(ROOT / "corpus", indexes)).index()
+    return indexes
+
+
+@pytest.fixture
+def corpus_assistant(corpus_indexes: Path):  # type: ignore[no-untyped-def]
+    """A fresh Assistant (own conversations) over the session's shipped-corpus index."""
+    from assistant.core import Assistant
+
+    return Assistant(make_settings(ROOT / "corpus", corpus_indexes))
