@@ -4,6 +4,7 @@ best answer the question, each with its [n]. Every [n] quotes its source verbati
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from assistant.citations import CitationBook, best_sentence, sentences, strip_markers, terms
 from assistant.query import Intent
@@ -24,18 +25,42 @@ NOT_COVERED = ("The documents do not cover this. REE Assistant answers from its 
                "or ask about a country or stage.")
 
 
+# Words that phrase a question rather than say what it is about.
+QUESTION_WORDS = terms(
+    "what which how much many does do did is are was were tell about give me the a an year years world global "
+    "total today current currently according large big share own home usually newly add added put turn go goes "
+    "long meant annual provide provided guarantee expand agree agreed rare earth earths element elements "
+    "country countries production produce produced mine mined mining price prices know explain describe"
+)
+# Forecasts and live data: the corpus holds checked facts as of a date, never predictions or quotes.
+FORECAST = re.compile(r"\bwill\b.{0,60}\b(price|prices|cost|win|weather|worth|trade at)\b|\btomorrow\b|"
+                      r"\bnext (week|month|quarter)\b|\bforecast for\b|\bspot price\b|\bright now\b", re.I)
+
+
+def coverage(question: str, passages: list[Passage]) -> float:
+    """Share of the question's subject words that the retrieved passages contain."""
+    focus = terms(question) - QUESTION_WORDS
+    if not focus:
+        return 1.0
+    seen: set[str] = set()
+    for p in passages:
+        seen |= terms(p.chunk.text + " " + str(p.chunk.meta.get("title", "")) + " " + p.chunk.section)
+    return len(focus & seen) / len(focus)
+
+
 def out_of_scope(intent: Intent, passages: list[Passage], best_similarity: float, min_similarity: float,
                  corpus_years: set[int]) -> bool:
-    if not passages:
-        return True
-    domain = has_domain_words(intent.question) or bool(intent.countries) or bool(intent.stages)
-    if not domain and best_similarity < max(min_similarity, 0.45):
+    if not passages or FORECAST.search(intent.question):
         return True
     if best_similarity < min_similarity * 0.6:
         return True
-    # A question about a year no document mentions (a forecast, or the distant past) is not answerable.
+    if not has_domain_words(intent.question) and best_similarity < min_similarity:
+        return True
+    # A question about a year no document mentions is not answerable from these documents.
     years = {int(y) for y in _YEAR.findall(intent.question)}
-    return bool(years and not years & corpus_years)
+    if years and not years & corpus_years:
+        return True
+    return coverage(intent.question, passages) < 0.5
 
 
 def _checklist_summary(cl: Checklist) -> str:
@@ -74,7 +99,7 @@ def _checklist_summary(cl: Checklist) -> str:
 
 
 def compose(intent: Intent, passages: list[Passage], checklists: list[Checklist], book: CitationBook,
-            max_sentences: int) -> str:
+            max_sentences: int, idf: Callable[[str], float] | None = None) -> str:
     blocks: list[str] = []
     for cl in checklists:
         blocks.append(_checklist_summary(cl))
@@ -88,7 +113,9 @@ def compose(intent: Intent, passages: list[Passage], checklists: list[Checklist]
                           f"{a.country} and {b.country} have the same number of stages at scale.")
                       if a.structured and b.structured else
                       "Side-by-side comparison; see each checklist below.")
-    q_terms = terms(intent.question) | {t for c in intent.countries for t in terms(country_name(c))}
+    q_terms = (terms(intent.question) - QUESTION_WORDS) | {t for c in intent.countries for t in
+                                                            terms(country_name(c))}
+    weight = idf or (lambda t: 1.0)
     prefer = _NUMBER if intent.type == "numeric" else None
     country_terms = {t for c in intent.countries for t in terms(country_name(c))}
     picked: list[tuple[float, int, str, Passage]] = []
@@ -98,10 +125,10 @@ def compose(intent: Intent, passages: list[Passage], checklists: list[Checklist]
             if len(plain.split()) < 5 or plain.startswith("#") or re.fullmatch(r"[|\s\-:]+", plain):
                 continue
             st = terms(plain)
-            overlap = len(q_terms & st)
-            if overlap == 0:
+            common = q_terms & st
+            if not common:
                 continue
-            score = overlap + 0.8 * len(country_terms & st) - 0.15 * rank
+            score = sum(min(weight(t), 4.0) for t in common) + 0.8 * len(country_terms & st) - 0.1 * rank
             if prefer is not None and prefer.search(plain):
                 score += 1.0
             score -= 0.003 * max(0, len(plain) - 280)

@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from assistant.citations import CitationBook, best_sentence, terms
+from assistant.citations import CitationBook, best_sentence, strip_markers, terms
 from assistant.query import stage_range
 from assistant.store import KeywordIndex
 from assistant.taxonomy import STAGE_WORDS, country_name
@@ -109,6 +109,11 @@ class ChecklistBuilder:
 
     def _cite_best(self, idxs: list[int], want: set[str], book: CitationBook,
                    prefer: re.Pattern[str] | None = None, bonus: set[str] | None = None) -> int | None:
+        found = self._best(idxs, want, book, prefer, bonus)
+        return found[0] if found else None
+
+    def _best(self, idxs: list[int], want: set[str], book: CitationBook,
+              prefer: re.Pattern[str] | None = None, bonus: set[str] | None = None) -> tuple[int, str] | None:
         best: tuple[float, int, str] | None = None
         for i in idxs:
             chunk = self.keywords.chunk(i)
@@ -117,7 +122,7 @@ class ChecklistBuilder:
                 best = (score, i, sent)
         if best is None or best[0] <= 0:
             return None
-        return book.cite(self.keywords.chunk(best[1]), best[2])
+        return book.cite(self.keywords.chunk(best[1]), best[2]), best[2]
 
     def build(self, country: str, target: str, book: CitationBook) -> Checklist:
         stages = stage_range(target)
@@ -167,6 +172,9 @@ class ChecklistBuilder:
                 continue
             idxs = self._doc_chunks({f"primers/{row.stage}.md", "primers/timelines-and-capex.md"})
             want = terms(" ".join(STAGE_WORDS[row.stage]))
-            n = self._cite_best(idxs, want, book, prefer=_FIGURE, bonus=terms("cost capital capex years timeline"))
-            steps.append(NextStep(stage=row.stage, text=STAGE_ACTIONS[row.stage], citations=[n] if n else []))
+            found = self._best(idxs, want, book, prefer=_FIGURE, bonus=terms("cost capital capex years timeline"))
+            text = STAGE_ACTIONS[row.stage]
+            if found:
+                text += f" Typical cost and time: {strip_markers(found[1])}"
+            steps.append(NextStep(stage=row.stage, text=text, citations=[found[0]] if found else []))
         return steps

@@ -10,7 +10,7 @@ from assistant.chunking import units
 from assistant.types import Chunk, Citation
 
 _MARK = re.compile(r"\[S(\d+)\]")
-_TOKEN = re.compile(r"[a-z0-9][a-z0-9.,'-]*[a-z0-9]|[a-z0-9]", re.I)
+_TOKEN = re.compile(r"[a-z0-9][a-z0-9.,']*[a-z0-9]|[a-z0-9]", re.I)
 STOP = frozenset(
     "a an the of and or in on at to for from by with is are was were be been being do does did can could "
     "would should will shall may might what which who whom whose when where why how this that these those it "

@@ -35,6 +35,7 @@ class Assistant:
         self._corpus_years: set[int] | None = None
         self._feedback: Any = None
         self._generator: Any = None
+        self._sink = threading.local()  # stream(): where _generate puts LLM pieces (per thread)
 
     # -- lifecycle -----------------------------------------------------------------------------------
     def _open(self, create: bool = False) -> None:
@@ -152,7 +153,8 @@ class Assistant:
         query = resolved
         if intent.type == "capability" and intent.countries:
             query = f"{resolved} {country_name(intent.countries[0])} {intent.target}"
-        passages = self._retriever.search(query, filters=filters)
+        boost = [Filters(country=c) for c in intent.countries[:2]] or None
+        passages = self._retriever.search(query, filters=filters, boost=boost)
         best = self._retriever.best_similarity(passages)
         notices: list[str] = []
         if not checklists and out_of_scope(intent, passages, best, self.settings.answer.min_similarity,
@@ -161,7 +163,8 @@ class Assistant:
             return Answer(question=question, answer=NOT_COVERED, answerable=False, citations=[],
                           checklist=None, conversation_id=conversation_id,
                           resolved_question=resolved if resolved != question else None)
-        text = compose(intent, passages, checklists, book, self.settings.answer.max_sentences)
+        text = compose(intent, passages, checklists, book, self.settings.answer.max_sentences,
+                       idf=self._keywords.idf)
         if self.settings.answer.llm_url:
             text, notices = self._generate(resolved, passages, checklists, book, text)
         self.conversations.add(conversation_id, intent)
@@ -177,10 +180,36 @@ class Assistant:
     def stream(self, question: str, conversation_id: str | None = None,
                filters: Filters | None = None) -> Iterator[str | Answer]:
         """Text pieces as they are ready, then the final Answer (LLM tokens stream when one is configured)."""
+        if self.settings.answer.llm_url:
+            yield from self._stream_llm(question, conversation_id, filters)
+            return
         answer = self.ask(question, conversation_id, filters)
         for piece in re.split(r"(?<=[.!?\]])\s+", answer.answer):
             yield piece + " "
         yield answer
+
+    def _stream_llm(self, question: str, conversation_id: str | None,
+                    filters: Filters | None) -> Iterator[str | Answer]:
+        """Run ask() in a worker whose _generate streams checked sentences here; the last item is the Answer."""
+        import queue
+
+        pieces: queue.Queue[str | Answer | BaseException] = queue.Queue()
+
+        def work() -> None:
+            self._sink.queue = pieces
+            try:
+                pieces.put(self.ask(question, conversation_id, filters))
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread below
+                pieces.put(exc)
+
+        threading.Thread(target=work, name="ree-stream", daemon=True).start()
+        while True:
+            item = pieces.get()
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+            if isinstance(item, Answer):
+                return
 
     def gaps(self, country: str, target: str = "magnet") -> Answer:
         key = self.country_key(country)
@@ -294,7 +323,15 @@ class Assistant:
 
         if self._generator is None:
             self._generator = Generator(self.settings.answer)
-        return self._generator.answer(question, passages, checklists, book, fallback)
+        sink = getattr(self._sink, "queue", None)
+        if sink is None:
+            return self._generator.answer(question, passages, checklists, book, fallback)
+        run = self._generator.stream(question, passages, checklists, book, fallback)
+        while True:
+            try:
+                sink.put(next(run))
+            except StopIteration as done:
+                return done.value
 
 
 __all__ = ["Assistant", "stage_range", "target_stage"]

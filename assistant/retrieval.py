@@ -41,16 +41,30 @@ class Retriever:
         self.cfg = cfg
 
     def search(self, query: str, k: int | None = None, filters: Filters | None = None,
-               mode: str = "hybrid", per_doc: int | None = None) -> list[Passage]:
+               mode: str = "hybrid", per_doc: int | None = None, boost: list[Filters] | None = None) -> list[Passage]:
+        """Top-k passages. `boost` adds rankings restricted to those filters (e.g. the countries a question
+        names), so passages about them rise without excluding the rest."""
         k = k or self.cfg.k
         n = max(self.cfg.candidates, k * 3)
         dense: list = []
+        vec = None
         if mode in ("hybrid", "dense"):
             vec = self.embedder.embed([query])[0]
             dense = self.store.query(vec, n, filters)
         sparse: list = []
         if mode in ("hybrid", "bm25"):
             sparse = self.keywords.search(query, n, filters)
+        extra: list[tuple[list[str], float]] = []
+        for b in boost or []:
+            both = b.model_copy(update={k2: v for k2, v in (filters.model_dump() if filters else {}).items() if v})
+            if vec is not None:
+                hits = self.store.query(vec, n // 2, both)
+                dense += [h for h in hits if h[0].id not in {c.id for c, _ in dense}]
+                extra.append(([c.id for c, _ in hits], self.cfg.dense_weight * 0.5))
+            if mode in ("hybrid", "bm25"):
+                kw = self.keywords.search(query, n // 2, both)
+                extra.append(([self.keywords.ids[i] for i, _ in kw], self.cfg.bm25_weight * 0.5))
+                sparse += [h for h in kw if h[0] not in {i for i, _ in sparse}]
         by_id: dict[str, Passage] = {}
         for rank, (chunk, sim) in enumerate(dense, 1):
             by_id[chunk.id] = Passage(chunk=chunk, score=0.0, dense_rank=rank, similarity=sim)
@@ -63,7 +77,7 @@ class Retriever:
             else:
                 by_id[cid] = Passage(chunk=self.keywords.chunk(i), score=0.0, bm25_rank=rank)
         scores = fuse([([c.id for c, _ in dense], self.cfg.dense_weight),
-                       (sparse_ids, self.cfg.bm25_weight)], self.cfg.rrf_k)
+                       (sparse_ids, self.cfg.bm25_weight), *extra], self.cfg.rrf_k)
         for cid, p in by_id.items():
             p.score = scores.get(cid, 0.0)
         ranked = sorted(by_id.values(), key=lambda p: -p.score)

@@ -3,13 +3,16 @@ the source of truth. The BM25 keyword index is derived from it and cached per co
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 import numpy as np
@@ -19,6 +22,7 @@ from assistant.settings import Settings
 from assistant.types import Chunk, Filters
 
 BATCH = 2000
+T = TypeVar("T")
 
 
 def date_int(value: str | None) -> int:
@@ -94,13 +98,15 @@ def _client(settings: Settings, create: bool):  # type: ignore[no-untyped-def]
             raise StoreUnavailableError(f"REE_CHROMA_URL '{settings.chroma_url}' is not a URL like http://host:8000")
         _probe(settings.chroma_url, url.hostname, url.port or 8000, settings.store.timeout_s)
         try:
-            return chromadb.HttpClient(host=url.hostname, port=url.port or 8000, ssl=url.scheme == "https",
-                                       settings=chroma_settings)
+            client = chromadb.HttpClient(host=url.hostname, port=url.port or 8000, ssl=url.scheme == "https",
+                                         settings=chroma_settings)
         except Exception as exc:  # noqa: BLE001 - any client failure means the server is unusable
             raise StoreUnavailableError(
                 f"Chroma server at {settings.chroma_url} did not answer ({type(exc).__name__}); "
                 "start it with `chroma run --path DIR --port N` or unset REE_CHROMA_URL"
             ) from None
+        _bound_timeouts(client, settings.store.timeout_s)
+        return client
     path = settings.index_dir() / "chroma"
     if not create and not path.exists():
         raise IndexMissingError(f"No index at {settings.index_dir()}; build it with `ree index`.")
@@ -109,16 +115,64 @@ def _client(settings: Settings, create: bool):  # type: ignore[no-untyped-def]
 
 
 def _probe(url: str, host: str, port: int, timeout: float) -> None:
-    import socket
+    """An HTTP heartbeat with a deadline: chromadb's own client waits forever on a server that accepts the
+    connection but never answers, so that case is caught here, before the client is built."""
+    import http.client
 
+    conn_cls = http.client.HTTPSConnection if url.startswith("https") else http.client.HTTPConnection
+    conn = conn_cls(host, port, timeout=timeout)
     try:
-        with socket.create_connection((host, port), timeout=timeout):
-            pass
+        conn.request("GET", "/api/v2/heartbeat")
+        status = conn.getresponse().status
     except OSError as exc:
+        reason = f"no answer within {timeout:.0f} s" if isinstance(exc, TimeoutError) else (exc.strerror or exc)
         raise StoreUnavailableError(
-            f"Chroma server at {url} is unreachable ({exc.strerror or exc}); "
+            f"Chroma server at {url} is unreachable ({reason}); "
             "start it with `chroma run --path DIR --port N` or unset REE_CHROMA_URL"
         ) from None
+    except http.client.HTTPException as exc:
+        raise StoreUnavailableError(f"{url} did not answer like a Chroma server ({type(exc).__name__})") from None
+    finally:
+        conn.close()
+    if status != 200:
+        raise StoreUnavailableError(f"{url} answered HTTP {status} to a Chroma heartbeat; is it a Chroma 1.x server?")
+
+
+def _bound_timeouts(client: Any, timeout: float) -> None:
+    """chromadb's HTTP session has no timeout at all; bound connecting (a dead host) and waiting (a hung
+    server) so a request fails with an error instead of hanging. Reads get far longer: big upserts are slow."""
+    import httpx
+
+    session = getattr(getattr(client, "_server", None), "_session", None)
+    if isinstance(session, httpx.Client):
+        session.timeout = httpx.Timeout(connect=timeout, read=max(60.0, timeout), write=max(60.0, timeout),
+                                        pool=timeout)
+
+
+@contextmanager
+def _guard(settings: Settings) -> Iterator[None]:
+    """In server mode, a connection lost mid-session becomes a StoreUnavailableError naming the URL."""
+    if not settings.chroma_url:
+        yield
+        return
+    import httpx
+
+    try:
+        yield
+    except httpx.TransportError as exc:
+        raise StoreUnavailableError(
+            f"Chroma server at {settings.chroma_url} stopped answering ({type(exc).__name__}: {exc}); "
+            "check that `chroma run` is still up"
+        ) from None
+
+
+def _guarded(method: Callable[..., T]) -> Callable[..., T]:
+    @functools.wraps(method)
+    def wrapper(self: VectorStore, *args: Any, **kwargs: Any) -> T:
+        with _guard(self.settings):
+            return method(self, *args, **kwargs)
+
+    return wrapper
 
 
 class VectorStore:
@@ -145,28 +199,34 @@ class VectorStore:
             raise IndexMissingError(f"No index '{name}' yet; build it with `ree index`.") from None
 
     # -- writing -------------------------------------------------------------------------------------
+    @_guarded
     def upsert(self, ids: list[str], vectors: np.ndarray, texts: list[str], metas: list[dict[str, Any]]) -> None:
         for i in range(0, len(ids), BATCH):
             self.collection.upsert(ids=ids[i : i + BATCH], embeddings=vectors[i : i + BATCH],
                                    documents=texts[i : i + BATCH], metadatas=metas[i : i + BATCH])
 
+    @_guarded
     def delete_ids(self, ids: list[str]) -> None:
         for i in range(0, len(ids), BATCH):
             self.collection.delete(ids=ids[i : i + BATCH])
 
+    @_guarded
     def bump_revision(self) -> None:
         meta = dict(self.collection.metadata or {})
         meta["revision"] = uuid.uuid4().hex
         self.collection.modify(metadata=meta)
 
     # -- reading -------------------------------------------------------------------------------------
+    @_guarded
     def revision(self) -> str:
         meta = self.collection.metadata or {}
         return f"{meta.get('revision', 'none')}-{self.collection.count()}"
 
+    @_guarded
     def count(self) -> int:
         return self.collection.count()
 
+    @_guarded
     def doc_chunks(self) -> dict[str, dict[str, Any]]:
         """doc_id → {hashes, origin, ids}: what is indexed, derived from Chroma itself."""
         out: dict[str, dict[str, Any]] = {}
@@ -179,6 +239,7 @@ class VectorStore:
                 rec["ids"].append(cid)
         return out
 
+    @_guarded
     def all_chunks(self) -> tuple[list[str], list[str], list[dict[str, Any]]]:
         ids: list[str] = []
         docs: list[str] = []
@@ -191,6 +252,7 @@ class VectorStore:
             metas += got["metadatas"] or []
         return ids, docs, metas
 
+    @_guarded
     def query(self, vector: np.ndarray, n: int, filters: Filters | None) -> list[tuple[Chunk, float]]:
         total = self.collection.count()
         if total == 0:
@@ -253,16 +315,28 @@ class KeywordIndex:
 
         if not self.ids:
             return []
-        tokens = bm25s.tokenize([query], stopwords="en", stemmer=self.stemmer, show_progress=False)
-        if not tokens.vocab:
+        # Tokens as strings: ids from tokenize() index the query's own vocabulary, not the corpus's.
+        words = bm25s.tokenize([query], stopwords="en", stemmer=self.stemmer, show_progress=False,
+                               return_ids=False)[0]
+        if not words:
             return []
-        scores = self.bm25.get_scores(tokens.ids[0] if hasattr(tokens, "ids") else tokens[0])
+        scores = self.bm25.get_scores(words)
         scores = np.asarray(scores)
         if filters is not None:
             mask = np.fromiter((matches(m, filters) for m in self.metas), dtype=bool, count=len(self.metas))
             scores = np.where(mask, scores, 0.0)
         top = np.argsort(-scores)[:n]
         return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
+
+    def idf(self, term: str) -> float:
+        """BM25 idf of a stemmed term (unknown terms count as rare)."""
+        n = max(len(self.ids), 1)
+        tid = getattr(self.bm25, "vocab_dict", {}).get(term)
+        df = 0
+        if tid is not None:
+            indptr = self.bm25.scores["indptr"]
+            df = int(indptr[tid + 1] - indptr[tid])
+        return float(np.log((n - df + 0.5) / (df + 0.5) + 1.0))
 
     def chunk(self, i: int) -> Chunk:
         return chunk_from(self.ids[i], self.texts[i], self.metas[i])

@@ -1,0 +1,216 @@
+"""`ree eval`: score the gold set in corpus/eval/questions.yaml.
+
+Metrics: retrieval hit@5 and MRR against the expected documents; key-fact recall (regexes over what the user
+sees: answer text and checklist); citation validity (each quote verbatim in its source document, each [n] in the
+answer exists, and the sentence citing it shares content with the quote); checklist agreement with the
+expected statuses; refusal accuracy on out-of-scope questions (and false refusals on the rest).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from assistant.citations import strip_markers, terms
+from assistant.core import Assistant
+from assistant.loading import load_file
+from assistant.query import understand
+from assistant.types import Answer, Checklist, Filters
+
+
+def load_questions(path: Path) -> list[dict[str, Any]]:
+    items = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    for item in items:
+        for key in ("history", "facts", "docs"):
+            item[key] = item.get(key) or []
+    return items
+
+
+def _visible_text(answer: Answer) -> str:
+    parts = [answer.answer]
+    cls = answer.checklist if isinstance(answer.checklist, list) else [answer.checklist] if answer.checklist else []
+    for cl in cls:
+        parts += [f"{r.stage} {r.status} {r.detail}" for r in cl.stages]
+    return "\n".join(parts)
+
+
+def _checklists(answer: Answer) -> list[Checklist]:
+    if isinstance(answer.checklist, list):
+        return answer.checklist
+    return [answer.checklist] if answer.checklist else []
+
+
+class _DocTexts:
+    def __init__(self, corpus: Path) -> None:
+        self.corpus = corpus
+        self.cache: dict[str, str | None] = {}
+
+    def get(self, doc_id: str) -> str | None:
+        if doc_id not in self.cache:
+            path = self.corpus / doc_id
+            try:
+                self.cache[doc_id] = load_file(path, self.corpus).text if path.exists() else None
+            except Exception:  # noqa: BLE001 - an unreadable source just fails the check
+                self.cache[doc_id] = None
+        return self.cache[doc_id]
+
+
+_SEGMENT = re.compile(r"([^\[\]]+?)((?:\s*\[\d+\])+)")
+
+
+def _claims(answer: Answer) -> dict[int, list[tuple[str, int]]]:
+    """n → [(claim text, minimum shared terms)] for every place [n] is used."""
+    out: dict[int, list[tuple[str, int]]] = {}
+    for m in _SEGMENT.finditer(answer.answer):
+        claim = m.group(1)
+        checklist_line = bool(re.search(r"\((at scale|emerging|planned|none|unknown)\):", claim))
+        for n in re.findall(r"\d+", m.group(2)):
+            out.setdefault(int(n), []).append((claim, 1 if checklist_line else 2))
+    for cl in _checklists(answer):
+        for row in cl.stages:
+            for n in row.citations:
+                out.setdefault(n, []).append((f"{row.stage} {row.detail} {cl.country}", 1))
+        for step in cl.next_steps:
+            for n in step.citations:
+                out.setdefault(n, []).append((f"{step.stage} {step.text}", 1))
+    return out
+
+
+def citation_checks(answer: Answer, docs: _DocTexts) -> tuple[int, int, list[str]]:
+    """(valid, total, problems): each quote verbatim in its source, each [n] exists, and every claim citing
+    [n] shares content words with the quote."""
+    problems: list[str] = []
+    numbers = {c.n for c in answer.citations}
+    claims = _claims(answer)
+    for n in claims:
+        if n not in numbers:
+            problems.append(f"[{n}] is used but has no citation")
+    valid = 0
+    for c in answer.citations:
+        text = docs.get(c.doc_id)
+        ok = text is not None and c.quote in text
+        if not ok:
+            problems.append(f"[{c.n}] quote not found verbatim in {c.doc_id}")
+        quote_terms = terms(strip_markers(c.quote))
+        for claim, need in claims.get(c.n, []):
+            if len(terms(strip_markers(claim)) & quote_terms) < need:
+                ok = False
+                problems.append(f"[{c.n}] does not support: {claim.strip()[:80]!r}")
+        if c.n not in claims:
+            ok = False
+            problems.append(f"[{c.n}] is never used")
+        valid += ok
+    return valid, len(answer.citations), problems
+
+
+def evaluate(assistant: Assistant, path: Path | None = None) -> dict[str, Any]:
+    path = path or assistant.settings.paths.corpus / "eval" / "questions.yaml"
+    items = load_questions(path)
+    docs = _DocTexts(assistant.settings.paths.corpus)
+    rows: list[dict[str, Any]] = []
+    hits = mrr = retr_n = 0.0
+    facts_hit = facts_n = 0
+    cit_valid = cit_n = 0
+    status_ok = status_n = 0
+    refusals_ok = refusals_n = false_refusals = answerable_n = 0
+    started = time.perf_counter()
+    for item in items:
+        conv = uuid.uuid4().hex
+        for turn in item["history"]:
+            assistant.ask(turn, conversation_id=conv)
+        answer = assistant.ask(item["question"], conversation_id=conv)
+        row: dict[str, Any] = {"id": item["id"], "type": item.get("type", ""), "problems": []}
+        if item["docs"]:
+            retr_n += 1
+            query = answer.resolved_question or item["question"]
+            boost = [Filters(country=c) for c in understand(query).countries[:2]] or None
+            ranked = [p.chunk.doc_id for p in assistant.retriever.search(query, k=5, boost=boost)]
+            rank = next((i for i, d in enumerate(ranked, 1) if d in item["docs"]), None)
+            hits += rank is not None
+            mrr += 1.0 / rank if rank else 0.0
+            row["hit"] = rank is not None
+            if rank is None:
+                row["problems"].append(f"no expected doc in top 5: {ranked}")
+        text = _visible_text(answer)
+        missing = [f for f in item["facts"] if not re.search(f, text, re.I)]
+        facts_n += len(item["facts"])
+        facts_hit += len(item["facts"]) - len(missing)
+        if missing:
+            row["problems"].append(f"missing facts: {missing}")
+        v, n, probs = citation_checks(answer, docs)
+        cit_valid += v
+        cit_n += n
+        row["problems"] += probs
+        for country, expected in (item.get("statuses") or {}).items():
+            got = {}
+            for cl in _checklists(answer):
+                if cl.country.lower().replace(" ", "_") == country:
+                    got = {r.stage: r.status for r in cl.stages}
+            for stage, status in expected.items():
+                status_n += 1
+                if got.get(stage) == status:
+                    status_ok += 1
+                else:
+                    row["problems"].append(f"{country}.{stage}: expected {status}, got {got.get(stage)}")
+        if item.get("type") == "out_of_scope":
+            refusals_n += 1
+            refusals_ok += not answer.answerable
+            if answer.answerable:
+                row["problems"].append("answered an out-of-scope question")
+        else:
+            answerable_n += 1
+            if not answer.answerable:
+                false_refusals += 1
+                row["problems"].append("refused an answerable question")
+        rows.append(row)
+
+    def ratio(a: float, b: float) -> float:
+        return round(a / b, 4) if b else 1.0
+
+    metrics = {
+        "questions": len(items),
+        "hit_at_5": ratio(hits, retr_n),
+        "mrr": ratio(mrr, retr_n),
+        "key_fact_recall": ratio(facts_hit, facts_n),
+        "citation_validity": ratio(cit_valid, cit_n),
+        "checklist_agreement": ratio(status_ok, status_n),
+        "refusal_accuracy": ratio(refusals_ok, refusals_n),
+        "false_refusal_rate": ratio(false_refusals, answerable_n),
+        "citations": cit_n,
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    th = assistant.settings.eval
+    checks = {
+        "key_fact_recall": metrics["key_fact_recall"] >= th.min_key_fact_recall,
+        "citation_validity": metrics["citation_validity"] >= th.min_citation_validity,
+        "refusal_accuracy": metrics["refusal_accuracy"] >= th.min_refusal_accuracy,
+        "hit_at_5": metrics["hit_at_5"] >= th.min_hit_at_5,
+    }
+    return {"metrics": metrics, "thresholds": th.model_dump(), "checks": checks, "passed": all(checks.values()),
+            "failures": [r for r in rows if r["problems"]]}
+
+
+def render(console: Any, result: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    table = Table(title="ree eval")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    table.add_column("threshold", justify="right")
+    th = result["thresholds"]
+    limits = {"key_fact_recall": th["min_key_fact_recall"], "citation_validity": th["min_citation_validity"],
+              "refusal_accuracy": th["min_refusal_accuracy"], "hit_at_5": th["min_hit_at_5"]}
+    for key, value in result["metrics"].items():
+        mark = ""
+        if key in result["checks"]:
+            mark = " ✓" if result["checks"][key] else " ✗"
+        table.add_row(key, f"{value}{mark}", str(limits.get(key, "")))
+    console.print(table)
+    for row in result["failures"][:40]:
+        console.print(f"[yellow]{row['id']}[/] ({row['type']}): " + "; ".join(row["problems"])[:400], highlight=False)
+    console.print("[bold green]PASSED[/]" if result["passed"] else "[bold red]FAILED[/]")
