@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 
 from assistant.citations import CitationBook, best_sentence, sentences, strip_markers, terms
 from assistant.query import Intent
-from assistant.taxonomy import country_name, has_domain_words
+from assistant.taxonomy import COUNTRIES, country_name, has_domain_words
 from assistant.types import Checklist, Passage
 
 _NUMBER = re.compile(r"\d")
@@ -20,6 +21,7 @@ TARGET_TEXT = {"magnet": "make rare-earth magnets", "separation": "separate rare
                "mining": "mine rare earths", "metal": "make rare-earth metal", "alloy": "make magnet alloy",
                "recycling": "recycle rare earths", "deposit": "hold rare-earth deposits",
                "concentrate": "produce concentrate", "cracking": "crack and leach rare-earth ores"}
+SEMANTIC_WEIGHT = 8.0
 NOT_COVERED = ("The documents do not cover this. REE Assistant answers from its corpus on rare-earth supply "
                "chains (value-chain stages, countries, companies, policy and market facts); try rephrasing, "
                "or ask about a country or stage.")
@@ -29,12 +31,44 @@ NOT_COVERED = ("The documents do not cover this. REE Assistant answers from its 
 QUESTION_WORDS = terms(
     "what which how much many does do did is are was were tell about give me the a an year years world global "
     "total today current currently according large big share own home usually newly add added put turn go goes "
-    "long meant annual provide provided guarantee expand agree agreed rare earth earths element elements "
+    "long need needs meant annual provide provided guarantee expand agree agreed rare earth earths element elements "
     "country countries production produce produced mine mined mining price prices know explain describe"
 )
+# For picking sentences only the pure phrasing is ignored ("mine", "production" still count).
+PHRASING = terms("what which how much many does do did is are was were tell about give me the a an rare earth "
+                 "earths element elements according usually need needs")
 # Forecasts and live data: the corpus holds checked facts as of a date, never predictions or quotes.
 FORECAST = re.compile(r"\bwill\b.{0,60}\b(price|prices|cost|win|weather|worth|trade at)\b|\btomorrow\b|"
                       r"\bnext (week|month|quarter)\b|\bforecast for\b|\bspot price\b|\bright now\b", re.I)
+
+
+_BRACKETED = re.compile(r"\[(\d+)\]")
+_WHEN = re.compile(r"^\s*(when|since when|until when|by when)\b|\bwhat (year|date)\b|\bwhen\b", re.I)
+_HOW_MUCH = re.compile(r"\bhow (much|many|large|big|long|thick|tall)\b|\bwhat (share|percentage|capacity|"
+                       r"price|grade)\b", re.I)
+_WHO = re.compile(r"^\s*(who|where|which (company|companies|firm|firms|group|groups|plant|plants))\b", re.I)
+_NAME = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+\b|\b[A-Z]{2,}\b")
+
+
+def country_terms_for(key: str) -> set[str]:
+    """Words that name a country in text: 'Myanmar' and 'Burma', 'United States' and 'U.S.'."""
+    display, aliases = COUNTRIES.get(key, (country_name(key), ()))
+    out = terms(display)
+    for alias in aliases:
+        if len(alias) > 3 and " " not in alias:
+            out |= terms(alias)
+    return out
+
+
+def _prefer(question: str, qtype: str) -> re.Pattern[str] | None:
+    """What a good answer sentence contains, by the kind of question: a year, a figure, a name."""
+    if _WHEN.search(question):
+        return _YEAR
+    if _HOW_MUCH.search(question) or qtype == "numeric":
+        return _NUMBER
+    if _WHO.search(question):
+        return _NAME
+    return None
 
 
 def coverage(question: str, passages: list[Passage]) -> float:
@@ -99,7 +133,8 @@ def _checklist_summary(cl: Checklist) -> str:
 
 
 def compose(intent: Intent, passages: list[Passage], checklists: list[Checklist], book: CitationBook,
-            max_sentences: int, idf: Callable[[str], float] | None = None) -> str:
+            max_sentences: int, idf: Callable[[str], float] | None = None,
+            embed: Callable[[list[str]], Any] | None = None) -> str:
     blocks: list[str] = []
     for cl in checklists:
         blocks.append(_checklist_summary(cl))
@@ -113,11 +148,10 @@ def compose(intent: Intent, passages: list[Passage], checklists: list[Checklist]
                           f"{a.country} and {b.country} have the same number of stages at scale.")
                       if a.structured and b.structured else
                       "Side-by-side comparison; see each checklist below.")
-    q_terms = (terms(intent.question) - QUESTION_WORDS) | {t for c in intent.countries for t in
-                                                            terms(country_name(c))}
+    country_terms = {t for c in intent.countries for t in country_terms_for(c)}
+    q_terms = (terms(intent.question) - PHRASING) | country_terms
     weight = idf or (lambda t: 1.0)
-    prefer = _NUMBER if intent.type == "numeric" else None
-    country_terms = {t for c in intent.countries for t in terms(country_name(c))}
+    prefer = _prefer(intent.question, intent.type)
     picked: list[tuple[float, int, str, Passage]] = []
     for rank, p in enumerate(passages):
         for sent in sentences(p.chunk):
@@ -126,13 +160,21 @@ def compose(intent: Intent, passages: list[Passage], checklists: list[Checklist]
                 continue
             st = terms(plain)
             common = q_terms & st
-            if not common:
+            if not common and embed is None:
                 continue
             score = sum(min(weight(t), 4.0) for t in common) + 0.8 * len(country_terms & st) - 0.1 * rank
             if prefer is not None and prefer.search(plain):
-                score += 1.0
+                score += 1.5
+            if rank == 0:
+                score += 0.5
             score -= 0.003 * max(0, len(plain) - 280)
             picked.append((score, rank, sent, p))
+    if embed is not None and picked:
+        # Meaning as well as words: "developed" finds "invented", "NdFeB" finds "Nd2Fe14B".
+        vecs = embed([intent.question] + [strip_markers(x[2]) for x in picked])
+        sims = vecs[1:] @ vecs[0]
+        picked = [(sc + SEMANTIC_WEIGHT * float(sim), r, se, pa) for (sc, r, se, pa), sim in zip(picked, sims,
+                                                                                                    strict=True)]
     picked.sort(key=lambda x: -x[0])
     chosen: list[tuple[int, str, Passage]] = []
     per_passage: dict[str, int] = {}
@@ -151,7 +193,9 @@ def compose(intent: Intent, passages: list[Passage], checklists: list[Checklist]
     evidence = []
     for _, sent, p in chosen:
         n = book.cite(p.chunk, sent)
-        evidence.append(f"{strip_markers(sent)} [{n}]")
+        # A document's own bracketed numbers must never read as our citations.
+        shown = _BRACKETED.sub(r"(\1)", strip_markers(sent))
+        evidence.append(f"{shown} [{n}]")
     if evidence:
         blocks.append(" ".join(evidence))
     return "\n\n".join(blocks)

@@ -14,6 +14,8 @@ from assistant.types import Chunk
 _HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$", re.M)
 _SENTENCE_END = re.compile(r"(?<=[.!?])(?:\[[^\]\n]{1,20}\])*[\"”’)]?\s+(?=[A-Z0-9\"“(\[])")
 _WORD = re.compile(r"\S+")
+_ABBREV = re.compile(r"(?:\b(?:No|Nos|Art|Fig|Co|Corp|Inc|Ltd|St|Dr|Mr|Ms|Mrs|Prof|approx|vs|etc|Jan|Feb|Mar|Apr|Jun|Jul|"
+                     r"Aug|Sep|Sept|Oct|Nov|Dec|e\.g|i\.e|U\.S|U\.K|[A-Z])\.)$")
 
 
 def units(text: str, start: int = 0, end: int | None = None) -> Iterator[tuple[int, int]]:
@@ -35,6 +37,8 @@ def units(text: str, start: int = 0, end: int | None = None) -> Iterator[tuple[i
             continue
         pos = 0
         for m in _SENTENCE_END.finditer(block):
+            if _ABBREV.search(block, 0, m.start()):
+                continue  # "No. 18", "U.S. Army", "e.g. Lynas": not a sentence end
             cut = m.start() + len(m.group(0).rstrip())
             seg = block[pos:cut]
             if seg.strip():
@@ -91,6 +95,10 @@ def chunk_document(doc: Document, cfg: ChunkingSettings) -> list[Chunk]:
                 sents += [(a, b, _words(doc.text[a:b])) for a, b in _split_long(doc.text, s, e, cfg.max_words)]
             elif n:
                 sents.append((s, e, n))
+        # Words from sentence i to the end of the section (so the remainder check below is O(1), not O(n)).
+        rest = [0] * (len(sents) + 1)
+        for x in range(len(sents) - 1, -1, -1):
+            rest[x] = rest[x + 1] + sents[x][2]
         i = 0
         while i < len(sents):
             j, words = i, 0
@@ -98,9 +106,7 @@ def chunk_document(doc: Document, cfg: ChunkingSettings) -> list[Chunk]:
                 words += sents[j][2]
                 j += 1
             # Fold a small remainder into this chunk rather than leaving a fragment.
-            if j < len(sents) and sum(x[2] for x in sents[j:]) < cfg.target_words // 3 and words + sum(
-                x[2] for x in sents[j:]
-            ) <= cfg.max_words:
+            if j < len(sents) and rest[j] < cfg.target_words // 3 and words + rest[j] <= cfg.max_words:
                 j = len(sents)
             start, end = sents[i][0], sents[j - 1][1]
             text = doc.text[start:end]

@@ -20,6 +20,8 @@ _CAPABILITY = re.compile(
 _COMPARE = re.compile(r"\b(vs\.?|versus|compare[ds]?|comparison|compared|differ\w*|against|better placed)\b", re.I)
 _NUMERIC = re.compile(r"\b(how (much|many|large|big|long)|what share|what percentage|percent|%|capacity|"
                       r"production in|produce in|output|tonnes?|tons?|reserves? of|price|cost|capex|when)\b", re.I)
+# "Where/when/who/which/what/how ..." asks for a fact, even with "does X produce" inside it.
+_WH_LOOKUP = re.compile(r"^\s*(where|when|who|whom|which|what(?!'s missing| is missing)|how|why)\b", re.I)
 _FOLLOWUP = re.compile(r"^\s*(and|what about|how about|and what about|what of|same for|now|then)\b", re.I)
 _TARGET_WORDS = {
     "magnet": ("magnet", "magnets", "ndfeb", "smco"),
@@ -71,7 +73,7 @@ def understand(question: str) -> Intent:
         r"\b(which|who)\b.*\b(closer|further|ahead|better|more)\b", question, re.I
     ):
         qtype = "comparison"
-    elif _CAPABILITY.search(question):
+    elif _CAPABILITY.search(question) and not _WH_LOOKUP.match(question):
         qtype = "capability"
     elif _NUMERIC.search(question):
         qtype = "numeric"

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,7 +69,7 @@ class RetrievalSettings(_Section):
 
 
 class AnswerSettings(_Section):
-    max_sentences: int = Field(4, ge=1, le=12, description="Sentences in an extractive answer.")
+    max_sentences: int = Field(5, ge=1, le=12, description="Sentences in an extractive answer.")
     min_similarity: float = Field(
         0.30, description="Below this best cosine similarity, and with no domain words, a question is out of scope."
     )
@@ -102,11 +102,22 @@ class Settings(BaseSettings):
     chroma_url: str | None = Field(None, description="Chroma server URL; unset = embedded PersistentClient.")
     max_upload_bytes: int = Field(20 * 1024 * 1024, description="Uploads larger than this are refused (413).")
     debug: bool = Field(False, description="Show tracebacks instead of one-line errors.")
+    slack_bot_token: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("slack_bot_token", "SLACK_BOT_TOKEN"),
+        description="Slack bot token (xoxb-…), env SLACK_BOT_TOKEN; unset = no Slack bot.")
+    slack_signing_secret: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("slack_signing_secret", "SLACK_SIGNING_SECRET"),
+        description="Slack signing secret for HTTP mode (POST /slack/events), env SLACK_SIGNING_SECRET.")
+    slack_app_token: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("slack_app_token", "SLACK_APP_TOKEN"),
+        description="Slack app-level token (xapp-…) for Socket Mode (`ree slack`), env SLACK_APP_TOKEN.")
+    slack_api_url: str | None = Field(
+        None, description="Slack Web API base URL (…/api/); unset = https://slack.com/api/. Tests use loopback.")
 
     def index_name(self) -> str:
         """Name the index after what invalidates it: model and chunking parameters."""
         key = json.dumps(
-            {"model": self.embedding.model_name, "chunking": self.chunking.model_dump(), "schema": 2},
+            {"model": self.embedding.model_name, "chunking": self.chunking.model_dump(), "schema": 3},
             sort_keys=True,
         )
         return f"minilm-{hashlib.sha256(key.encode()).hexdigest()[:10]}"
