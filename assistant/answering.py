@@ -179,7 +179,7 @@ def compose(intent: Intent, passages: list[Passage], checklists: list[Checklist]
     chosen: list[tuple[int, str, Passage]] = []
     per_passage: dict[str, int] = {}
     budget = max_sentences - (1 if checklists else 0)
-    for score, rank, sent, p in picked:
+    for _score, rank, sent, p in picked:
         if len(chosen) >= budget:
             break
         if per_passage.get(p.chunk.id, 0) >= 2 or any(sent == c[1] for c in chosen):

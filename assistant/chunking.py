@@ -14,8 +14,8 @@ from assistant.types import Chunk
 _HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$", re.M)
 _SENTENCE_END = re.compile(r"(?<=[.!?])(?:\[[^\]\n]{1,20}\])*[\"”’)]?\s+(?=[A-Z0-9\"“(\[])")
 _WORD = re.compile(r"\S+")
-_ABBREV = re.compile(r"(?:\b(?:No|Nos|Art|Fig|Co|Corp|Inc|Ltd|St|Dr|Mr|Ms|Mrs|Prof|approx|vs|etc|Jan|Feb|Mar|Apr|Jun|Jul|"
-                     r"Aug|Sep|Sept|Oct|Nov|Dec|e\.g|i\.e|U\.S|U\.K|[A-Z])\.)$")
+_ABBREV = re.compile(r"(?:\b(?:No|Nos|Art|Fig|Co|Corp|Inc|Ltd|St|Dr|Mr|Ms|Mrs|Prof|approx|vs|etc|Jan|Feb|Mar|Apr|"
+                     r"Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|e\.g|i\.e|U\.S|U\.K|[A-Z])\.)$")
 
 
 def units(text: str, start: int = 0, end: int | None = None) -> Iterator[tuple[int, int]]:
@@ -52,7 +52,13 @@ def units(text: str, start: int = 0, end: int | None = None) -> Iterator[tuple[i
 
 
 def sections(doc: Document) -> list[tuple[str, str, int, int]]:
-    """(section path, last heading, start, end) spans. Non-Markdown documents are one section."""
+    """(section path, last heading, start, end) spans: Markdown headings, PDF pages (so every chunk sits on
+    one page), or the whole text."""
+    if doc.format == "pdf" and doc.pages:
+        bounds = [start for start, _ in doc.pages[1:]] + [len(doc.text)]
+        return [(f"p. {number}", f"p. {number}", start, end) for (start, number), end in zip(doc.pages, bounds,
+                                                                                               strict=True)
+                if doc.text[start:end].strip()]
     if doc.format != "markdown":
         return [("", "", 0, len(doc.text))]
     heads = list(_HEADING.finditer(doc.text))

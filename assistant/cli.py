@@ -43,6 +43,14 @@ def _fail(exc: BaseException) -> None:
     raise typer.Exit(2 if isinstance(exc, ReeError) else 1)
 
 
+def _check_stage(target: str) -> None:
+    from assistant.errors import InputError
+    from assistant.types import STAGES
+
+    if target not in STAGES:
+        raise InputError(f"Unknown stage '{target}'. Use one of: {', '.join(STAGES)}.", field="target")
+
+
 def _ready(assistant: Any) -> None:
     """Build the index on first use, with a progress bar on stderr."""
     if assistant.index_exists():
@@ -130,6 +138,10 @@ def ask(question: Annotated[str, typer.Argument(help="The question, or '-' to re
 
     try:
         assistant = _assistant()
+        if question != "-":
+            from assistant.query import clean_question
+
+            question = clean_question(question, assistant.settings.answer.max_question_chars)
         _ready(assistant)
         filters = Filters(country=country, stage=stage, kind=kind) if (country or stage or kind) else None
         if question == "-":
@@ -187,6 +199,7 @@ def gaps(country: str, target: Annotated[str, typer.Option(help="Target stage.")
          json_out: JsonOpt = False) -> None:
     """The stage-by-stage gap checklist for a country."""
     try:
+        _check_stage(target)
         assistant = _assistant()
         _ready(assistant)
         answer = assistant.gaps(country, target)
@@ -204,6 +217,7 @@ def compare(a: str, b: str, target: Annotated[str, typer.Option(help="Target sta
             json_out: JsonOpt = False) -> None:
     """Side-by-side checklists for two countries."""
     try:
+        _check_stage(target)
         assistant = _assistant()
         _ready(assistant)
         answer = assistant.compare(a, b, target)

@@ -164,7 +164,7 @@ class Assistant:
                           checklist=None, conversation_id=conversation_id,
                           resolved_question=resolved if resolved != question else None)
         text = compose(intent, passages, checklists, book, self.settings.answer.max_sentences,
-                       idf=self._keywords.idf)
+                       idf=self._keywords.idf, embed=self._query_embedder().embed)
         if self.settings.answer.llm_url:
             text, notices = self._generate(resolved, passages, checklists, book, text)
         self.conversations.add(conversation_id, intent)
@@ -246,7 +246,8 @@ class Assistant:
         if found:
             return found[0]
         known = ", ".join(sorted(COUNTRIES[k][0] for k in COUNTRIES))
-        raise UnknownCountryError(f"Unknown country '{name}'. Profiled countries: {known}.", field="country")
+        shown = name if len(name) <= 80 else name[:77] + "..."  # never echo a huge input back in full
+        raise UnknownCountryError(f"Unknown country '{shown}'. Profiled countries: {known}.", field="country")
 
     def sources(self) -> list[SourceInfo]:
         import json

@@ -20,6 +20,10 @@ SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".txt": "text", ".html":
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_FRONT_MATTER = 64 * 1024
 SKIP_DIRS = {"value_chain", "eval"}
+MAX_YAML_DEPTH = 20
+_OPEN = (yaml.FlowSequenceStartToken, yaml.FlowMappingStartToken, yaml.BlockSequenceStartToken,
+         yaml.BlockMappingStartToken)
+_CLOSE = (yaml.FlowSequenceEndToken, yaml.FlowMappingEndToken, yaml.BlockEndToken)
 _FRONT = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*\r?\n", re.S)
 
 
@@ -80,10 +84,19 @@ def _safe_yaml(text: str, where: str) -> dict[str, Any]:
     if len(text) > MAX_FRONT_MATTER:
         raise LoadError(where, "front matter is larger than 64 KB")
     try:
+        depth = 0
         for token in yaml.scan(text, Loader=yaml.SafeLoader):
             if isinstance(token, yaml.AliasToken | yaml.AnchorToken):
                 raise LoadError(where, "front matter uses YAML anchors/aliases, which are not allowed")
+            if isinstance(token, _OPEN):
+                depth += 1
+                if depth > MAX_YAML_DEPTH:
+                    raise LoadError(where, f"front matter is nested more than {MAX_YAML_DEPTH} levels deep")
+            elif isinstance(token, _CLOSE):
+                depth -= 1
         data = yaml.safe_load(text)
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:  # e.g. `as_of: 2025-13-45`
+        raise LoadError(where, f"invalid value in YAML front matter ({str(exc)[:80]})") from None
     except yaml.YAMLError as exc:
         line = getattr(getattr(exc, "problem_mark", None), "line", None)
         at = f" (line {line + 2})" if line is not None else ""

@@ -117,7 +117,7 @@ class Settings(BaseSettings):
     def index_name(self) -> str:
         """Name the index after what invalidates it: model and chunking parameters."""
         key = json.dumps(
-            {"model": self.embedding.model_name, "chunking": self.chunking.model_dump(), "schema": 3},
+            {"model": self.embedding.model_name, "chunking": self.chunking.model_dump(), "schema": 4},
             sort_keys=True,
         )
         return f"minilm-{hashlib.sha256(key.encode()).hexdigest()[:10]}"

@@ -357,6 +357,8 @@ def keyword_index(settings: Settings, store: VectorStore) -> KeywordIndex:
             shutil.rmtree(folder, ignore_errors=True)
     ids, texts, metas = store.all_chunks()
     kw = KeywordIndex.build(ids, texts, metas)
+    if len(ids) != store.count() or store.revision() != rev:
+        return kw  # written to while we read (another process ingesting): use it, but never cache it as `rev`
     try:
         parent = folder.parent
         if parent.exists():

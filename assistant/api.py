@@ -1,0 +1,299 @@
+"""The HTTP API (FastAPI) and the one app that also carries the web UI and the Slack endpoint.
+
+    POST /api/ask              {question, conversation_id?, filters?} -> Answer.to_json()
+    GET  /api/search?q=&k=     passages with their scores
+    GET  /api/gaps/{country}   the gap checklist as an Answer (?target=magnet)
+    POST /api/ingest           multipart upload of one or more files -> IngestReport
+    GET  /api/sources          what is indexed
+    POST /api/feedback         {question, answer?, rating: 1|-1, comment?, conversation_id?}
+    GET  /api/health           index name, counts, store; 503 while the index is being built
+
+Every error leaves as an RFC 7807 style problem: {type, title, status, detail, field}. Endpoints are plain
+`def`, so FastAPI runs the heavy ones (ask, ingest) in its threadpool and the server stays responsive.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+import unicodedata
+from http import HTTPStatus
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+from fastapi import FastAPI, File, Query, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from assistant.errors import IndexMissingError, InputError, ReeError
+from assistant.types import STAGES, Filters, IngestReport, SourceInfo
+
+if TYPE_CHECKING:
+    from assistant.core import Assistant
+
+log = logging.getLogger("ree.web")
+
+UPLOAD_SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf")
+PROBLEM_JSON = "application/problem+json"
+
+
+# -- index status (the index is built in the background on first start) ------------------------------------
+class IndexStatus:
+    """Whether the index is ready, and a one-line progress message while it is being built."""
+
+    def __init__(self, ready: bool) -> None:
+        self.ready = ready
+        self.message = "Index ready." if ready else "No index yet."
+        self.error: str | None = None
+        self._last_log = 0.0
+
+    def progress(self, done: int, total: int, label: str) -> None:
+        self.message = f"Building the index on first start: {done}/{total} — {label}" if total else label
+        now = time.monotonic()
+        if now - self._last_log > 2.0 or (total and done >= total):
+            self._last_log = now
+            log.info("indexing %s/%s %s", done, total, label)
+
+    def require_ready(self) -> None:
+        if self.error:
+            raise IndexMissingError(f"Building the index failed: {self.error}. Run `ree index` to see why.")
+        if not self.ready:
+            raise IndexMissingError(f"{self.message}. Try again in a minute.")
+
+
+def build_index_in_background(assistant: Assistant, status: IndexStatus) -> threading.Thread:
+    """Build the missing index in a thread; `status` tells the UI and the API how far it got."""
+
+    def run() -> None:
+        started = time.monotonic()
+        log.info("no index at %s; building it from %s (first start only)", assistant.settings.index_dir(),
+                 assistant.settings.paths.corpus)
+        try:
+            report = assistant.ensure_index(progress=status.progress)
+        except Exception as exc:  # noqa: BLE001 - reported to the UI and the log, the server stays up
+            log.exception("building the index failed")
+            status.error = str(exc) if isinstance(exc, ReeError) else f"{type(exc).__name__}: {exc}"
+            status.message = f"Building the index failed: {status.error}"
+            return
+        chunks = report.chunks_embedded if report else 0
+        status.ready = True
+        status.message = f"Index ready ({chunks} passages embedded in {time.monotonic() - started:.0f} s)."
+        log.info(status.message)
+
+    thread = threading.Thread(target=run, name="ree-index-build", daemon=True)
+    thread.start()
+    return thread
+
+
+# -- request bodies -------------------------------------------------------------------------------------------
+class AskRequest(BaseModel):
+    question: str = Field(..., min_length=1, description="The question, in plain words.")
+    conversation_id: str | None = Field(None, max_length=200, description="Reuse to ask follow-ups ('And Japan?').")
+    filters: Filters | None = None
+
+
+class FeedbackRequest(BaseModel):
+    question: str = Field(..., min_length=1)
+    answer: str = ""
+    rating: int = Field(..., description="1 for 👍, -1 for 👎")
+    comment: str = ""
+    conversation_id: str | None = None
+
+
+class FeedbackResponse(BaseModel):
+    id: int
+
+
+class Problem(BaseModel):
+    type: str
+    title: str
+    status: int
+    detail: str
+    field: str | None = None
+
+
+# -- helpers --------------------------------------------------------------------------------------------------
+def problem(status: int, detail: str, field: str | None = None, kind: str | None = None) -> JSONResponse:
+    title = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+    slug = kind or re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+    body = {"type": f"/problems/{slug}", "title": title, "status": status, "detail": detail, "field": field}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def _kebab(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "-", name.removesuffix("Error") or name).lower()
+
+
+def safe_filename(name: str) -> str:
+    """A plain file name: no folders, no `..`, no control or odd characters, never empty or hidden."""
+    name = unicodedata.normalize("NFKC", name or "")
+    name = re.split(r"[\\/]", name)[-1]
+    name = re.sub(r"[^\w.\- ]+", "_", name).strip(" .")
+    name = re.sub(r"\s+", "_", name)
+    name = re.sub(r"\.{2,}", ".", name)
+    return (name or "upload")[:120]
+
+
+def save_upload(uploads: Path, name: str, data: bytes) -> Path:
+    uploads.mkdir(parents=True, exist_ok=True)
+    target = (uploads / safe_filename(name)).resolve()
+    if target.parent != uploads.resolve():  # belt and braces: never write outside the uploads folder
+        raise InputError(f"refused file name '{name}'", field="files")
+    target.write_bytes(data)
+    return target
+
+
+def ingest_files(assistant: Assistant, files: list[tuple[str, bytes]], progress: Any = None) -> IngestReport:
+    """Save uploads under the uploads folder and ingest them; a bad file is reported, the rest still go in."""
+    uploads = assistant.settings.paths.uploads_path
+    errors: list[str] = []
+    paths: list[Path] = []
+    for name, data in files:
+        shown = safe_filename(name)
+        if not shown.lower().endswith(UPLOAD_SUFFIXES):
+            errors.append(f"{shown}: unsupported file type; use .md, .txt, .html or .pdf")
+            continue
+        if len(data) > assistant.settings.max_upload_bytes:
+            errors.append(f"{shown}: larger than {assistant.settings.max_upload_bytes:,} bytes")
+            continue
+        paths.append(save_upload(uploads, name, data))
+    report = IngestReport()
+    if paths:
+        report = assistant.ingest(paths, progress=progress) if progress else assistant.ingest(paths)
+    prefix = str(uploads.resolve()) + "/"
+    report.errors = errors + [e.replace(prefix, "").replace(str(uploads) + "/", "") for e in report.errors]
+    return report
+
+
+def passage_json(p: Any) -> dict[str, Any]:
+    c = p.chunk
+    return {"chunk_id": c.id, "doc_id": c.doc_id, "title": c.meta.get("title", ""), "section": c.section,
+            "page": c.page, "kind": c.meta.get("kind", ""), "text": c.text, "score": p.score,
+            "similarity": p.similarity, "dense_rank": p.dense_rank, "bm25_rank": p.bm25_rank}
+
+
+# -- the app --------------------------------------------------------------------------------------------------
+def create_app(assistant: Assistant | None = None, *, ui: bool = True, build_missing_index: bool = False) -> FastAPI:
+    """The HTTP API under /api, the Slack endpoint (when configured) and the Gradio UI at /."""
+    if assistant is None:
+        from assistant.core import Assistant
+
+        assistant = Assistant()
+    status = IndexStatus(ready=assistant.index_exists())
+    app = FastAPI(title="REE Assistant API", version="0.1.0",
+                  description="Cited answers and stage-by-stage gap checklists for rare-earth supply chains. "
+                              "Errors are RFC 7807 problems: {type, title, status, detail, field}.")
+    app.state.assistant = assistant
+    app.state.index_status = status
+    _install_handlers(app, assistant)
+    errors = {400: {"model": Problem}, 404: {"model": Problem}, 422: {"model": Problem}, 503: {"model": Problem}}
+
+    @app.post("/api/ask", tags=["questions"], responses=errors,
+              summary="Ask a question; returns the answer JSON contract (same as `ree ask --json`).")
+    def ask(body: AskRequest) -> dict[str, Any]:
+        status.require_ready()
+        return assistant.ask(body.question, conversation_id=body.conversation_id, filters=body.filters).to_json()
+
+    @app.get("/api/search", tags=["questions"], responses=errors, summary="Hybrid search over the indexed passages.")
+    def search(q: str = Query(..., min_length=1, description="Search words"),
+               k: int = Query(6, ge=1, le=50, description="How many passages")) -> list[dict[str, Any]]:
+        status.require_ready()
+        return [passage_json(p) for p in assistant.search(q, k=k)]
+
+    @app.get("/api/gaps/{country}", tags=["questions"], responses=errors,
+             summary="The stage-by-stage gap checklist of one country, as an Answer.")
+    def gaps(country: str, target: str = Query("magnet", description=f"One of: {', '.join(STAGES)}")
+             ) -> dict[str, Any]:
+        status.require_ready()
+        return assistant.gaps(country, target=target).to_json()
+
+    @app.post("/api/ingest", tags=["documents"], responses={**errors, 413: {"model": Problem}},
+              summary="Upload md, txt, html or pdf files; each rejected file is named in `errors`.")
+    def ingest(files: Annotated[list[UploadFile], File(description="One or more files")]) -> IngestReport:
+        status.require_ready()
+        limit = assistant.settings.max_upload_bytes
+        loaded: list[tuple[str, bytes]] = []
+        for f in files:
+            data = f.file.read(limit + 1)
+            if len(data) > limit:
+                raise _TooLarge(f"'{safe_filename(f.filename or '')}' is larger than the {limit:,}-byte upload limit "
+                                "(REE_MAX_UPLOAD_BYTES).")
+            loaded.append((f.filename or "upload", data))
+        return ingest_files(assistant, loaded)
+
+    @app.get("/api/sources", tags=["documents"], responses=errors, summary="Every indexed document.")
+    def sources() -> list[SourceInfo]:
+        status.require_ready()
+        return assistant.sources()
+
+    @app.post("/api/feedback", tags=["feedback"], status_code=201, responses=errors,
+              summary="Store 👍/👎 feedback (rating 1 or -1) with an optional comment.")
+    def feedback(body: FeedbackRequest) -> FeedbackResponse:
+        return FeedbackResponse(id=assistant.feedback(question=body.question, answer=body.answer, rating=body.rating,
+                                                      comment=body.comment, source="api",
+                                                      conversation_id=body.conversation_id))
+
+    @app.get("/api/health", tags=["service"], responses=errors, summary="Index name and counts.")
+    def health() -> dict[str, Any]:
+        status.require_ready()
+        return assistant.health()
+
+    @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "DELETE", "PATCH"], include_in_schema=False)
+    def not_found(rest: str) -> JSONResponse:
+        return problem(404, f"No API endpoint /api/{rest}; see /docs for the list.", kind="not-found")
+
+    try:
+        from assistant.slack import mount_slack
+    except ImportError:
+        mount_slack = None
+    if mount_slack is not None:
+        mount_slack(app, assistant)
+
+    if ui:
+        from assistant.web import mount_ui
+
+        mount_ui(app, assistant, status)
+    if build_missing_index and not status.ready:
+        build_index_in_background(assistant, status)
+    return app
+
+
+class _TooLarge(ReeError):
+    status_code = 413
+
+
+def _install_handlers(app: FastAPI, assistant: Assistant) -> None:
+    @app.exception_handler(ReeError)
+    async def ree_error(request: Request, exc: ReeError) -> JSONResponse:
+        kind = "payload-too-large" if isinstance(exc, _TooLarge) else _kebab(type(exc).__name__)
+        return problem(exc.status_code, exc.message, exc.field, kind=kind)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errs = exc.errors()
+        first = errs[0] if errs else {}
+        loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path", "header")]
+        field = ".".join(loc) or None
+        details = []
+        for e in errs[:5]:
+            where = ".".join(str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path", "header"))
+            details.append(f"{where or 'body'}: {e.get('msg', 'invalid')}")
+        return problem(422, "; ".join(details) or "Invalid request.", field, kind="validation-error")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return problem(exc.status_code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+        if assistant.settings.debug:
+            raise exc
+        return problem(500, "Unexpected server error; it has been logged. Please try again or report it.")
+
+
+__all__ = ["IndexStatus", "create_app", "ingest_files", "safe_filename"]

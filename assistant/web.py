@@ -1,0 +1,485 @@
+"""The web chat UI (Gradio Blocks), mounted at / on the same FastAPI app as the HTTP API.
+
+Everything shown that comes from a document or an answer is HTML-escaped here: a poisoned document must
+render as text, never run. No outside host is contacted: analytics off, system fonts only, no CDN.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import os
+import re
+import tempfile
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from assistant.errors import ReeError
+from assistant.types import KINDS, STAGES, Answer, Checklist, Citation, Filters, SourceInfo
+
+if TYPE_CHECKING:
+    import gradio as gr
+    from fastapi import FastAPI
+
+    from assistant.api import IndexStatus
+    from assistant.core import Assistant
+
+log = logging.getLogger("ree.web")
+
+EXAMPLES = ("Can Kazakhstan make magnets?", "And Japan?", "Kazakhstan vs Vietnam",
+            "What was world rare-earth mine production in 2024?")
+STATUS_LABEL = {"at_scale": "at scale", "emerging": "emerging", "planned": "planned", "none": "none",
+                "unknown": "unknown"}
+MARKER = re.compile(r"\[(\d{1,3})\]")
+
+CSS = """
+.ree-header h1 { margin: 0 0 .2rem 0; font-size: 1.5rem; }
+.ree-header p { margin: 0; opacity: .8; }
+.verdict { display: inline-block; padding: .15rem .6rem; border-radius: 999px; font-weight: 700;
+  font-size: .85rem; color: #fff; text-transform: uppercase; letter-spacing: .03em; }
+.v-yes { background: #15803d; } .v-partly { background: #ca8a04; color: #111; }
+.v-not-yet { background: #1d4ed8; } .v-no { background: #b91c1c; } .v-none { background: #6b7280; }
+.answer p { margin: .3rem 0; }
+a.cite { text-decoration: none; font-weight: 600; font-size: .8em; vertical-align: super; padding: 0 .1em;
+  color: #1d4ed8; cursor: pointer; }
+.cl-row { display: flex; flex-wrap: wrap; gap: .8rem; }
+.cl-card { flex: 1 1 320px; min-width: 0; border: 1px solid #d1d5db; border-radius: .5rem; padding: .6rem; }
+.cl-card h3 { margin: 0 0 .4rem 0; font-size: 1.05rem; }
+.cl-table { width: 100%; border-collapse: collapse; font-size: .85rem; table-layout: auto; }
+.cl-table th, .cl-table td { border-bottom: 1px solid #e5e7eb; padding: .25rem .35rem; text-align: left;
+  vertical-align: top; }
+.cl-table td.detail { overflow-wrap: anywhere; } .cl-table td.nw, .cl-table th { white-space: nowrap; }
+.st { display: inline-block; padding: .05rem .45rem; border-radius: .3rem; font-weight: 600; white-space: nowrap; }
+.st-at_scale { background: #bbf7d0; color: #14532d; } .st-emerging { background: #fef08a; color: #713f12; }
+.st-planned { background: #bfdbfe; color: #1e3a8a; } .st-none { background: #fecaca; color: #7f1d1d; }
+.st-unknown { background: #e5e7eb; color: #374151; }
+tr.binding td { background: rgba(254, 202, 202, .35); }
+.src { border-left: 3px solid #93c5fd; padding: .3rem .6rem; margin: .5rem 0; font-size: .88rem; }
+.src.flash { background: #fef9c3; }
+.src .meta { opacity: .8; font-size: .8rem; }
+.src blockquote { margin: .3rem 0; padding: 0; border: 0; white-space: pre-wrap; max-height: 14rem;
+  overflow: auto; }
+.src details summary { cursor: pointer; font-size: .8rem; opacity: .8; }
+#sources { max-height: 36rem; overflow-y: auto; }
+.src mark { background: #fde68a; color: inherit; padding: 0 .1em; }
+.sources-table { width: 100%; border-collapse: collapse; font-size: .85rem; }
+.sources-table th, .sources-table td { border-bottom: 1px solid #e5e7eb; padding: .2rem .35rem; text-align: left;
+  overflow-wrap: anywhere; }
+.ingest-errors li { color: #b91c1c; }
+@media (max-width: 640px) { .cl-table { font-size: .78rem; } .ree-header h1 { font-size: 1.2rem; } }
+"""
+
+# Clicking an [n] marker scrolls the sources panel to passage n (a delegated listener: no inline handlers).
+HEAD = """
+<script>
+document.addEventListener('click', function (e) {
+  var a = e.target && e.target.closest ? e.target.closest('a.cite') : null;
+  if (!a) return;
+  var id = (a.getAttribute('href') || '').replace('#', '');
+  var el = id ? document.getElementById(id) : null;
+  e.preventDefault(); e.stopPropagation();
+  if (!el) return;
+  el.scrollIntoView({behavior: 'smooth', block: 'center'});
+  el.classList.add('flash'); setTimeout(function () { el.classList.remove('flash'); }, 1600);
+}, true);
+</script>
+"""
+
+
+# -- rendering (pure functions: typed results in, escaped HTML or Markdown out) ---------------------------------
+def esc(text: Any) -> str:
+    return html.escape(str(text or ""), quote=True)
+
+
+def _cite_links(text: str) -> str:
+    """Escaped text with each [n] marker turned into a link to source n."""
+    return MARKER.sub(lambda m: f'<a class="cite" href="#src-{m.group(1)}">[{m.group(1)}]</a>', esc(text))
+
+
+def verdict_badge(verdict: str | None) -> str:
+    v = verdict or "none"
+    label = verdict or "no verdict"
+    return f'<span class="verdict v-{esc(v.replace(" ", "-"))}">{esc(label)}</span>'
+
+
+def answer_html(answer: Answer) -> str:
+    """The chat bubble: verdict badge(s), paragraphs with citation links, notices. One line of HTML, so the
+    chat's Markdown renderer leaves it alone."""
+    parts: list[str] = ['<div class="answer">']
+    cls = _checklists(answer)
+    if cls:
+        badges = " ".join(f"{esc(c.country)} {verdict_badge(c.verdict)}" for c in cls)
+        parts.append(f'<p class="verdicts">{badges}</p>')
+    if answer.resolved_question:
+        parts.append(f"<p><em>Understood as: {esc(answer.resolved_question)}</em></p>")
+    for para in re.split(r"\n\s*\n|\n", answer.answer.strip()):
+        if para.strip():
+            parts.append(f"<p>{_cite_links(para.strip())}</p>")
+    for note in answer.notices:
+        parts.append(f'<p class="notice"><em>{esc(note)}</em></p>')
+    if answer.citations:
+        parts.append(f'<p class="meta"><small>{len(answer.citations)} sources: see the panel on the right.'
+                     "</small></p>")
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def _checklists(answer: Answer) -> list[Checklist]:
+    if answer.checklist is None:
+        return []
+    return answer.checklist if isinstance(answer.checklist, list) else [answer.checklist]
+
+
+def _refs(ns: list[int]) -> str:
+    return " ".join(f'<a class="cite" href="#src-{int(n)}">[{int(n)}]</a>' for n in ns)
+
+
+def checklist_html(answer: Answer | None) -> str:
+    if answer is None:
+        return ""
+    cls = _checklists(answer)
+    if not cls:
+        return '<p class="muted">No gap checklist for this question.</p>'
+    cards = []
+    for cl in cls:
+        rows = []
+        for row in cl.stages:
+            binding = ' class="binding"' if cl.binding_gap == row.stage else ""
+            inferred = " <small>(inferred)</small>" if row.inferred else ""
+            rows.append(
+                f'<tr{binding}><td class="nw"><b>{esc(row.stage)}</b></td>'
+                f'<td><span class="st st-{esc(row.status)}">{esc(STATUS_LABEL.get(row.status, row.status))}</span>'
+                f'{inferred}</td><td class="detail">{esc(row.detail)}</td><td class="nw">{esc(row.as_of)}</td>'
+                f'<td class="nw">{_refs(row.citations)}</td></tr>')
+        steps = "".join(f"<li><b>{esc(s.stage)}</b>: {esc(s.text)} {_refs(s.citations)}</li>" for s in cl.next_steps)
+        gap = (f'<p>Binding gap: <span class="st st-none">{esc(cl.binding_gap)}</span></p>' if cl.binding_gap
+               else "<p>No binding gap.</p>")
+        note = f"<p><em>{esc(cl.note)}</em></p>" if cl.note else ""
+        cards.append(
+            f'<div class="cl-card" data-country="{esc(cl.country)}"><h3>{esc(cl.country)}: deposit → '
+            f"{esc(cl.target)} {verdict_badge(cl.verdict)}</h3>{gap}{note}"
+            '<table class="cl-table"><thead><tr><th>Stage</th><th>Status</th><th>Detail</th><th>As of</th>'
+            f'<th>Evidence</th></tr></thead><tbody>{"".join(rows)}</tbody></table>'
+            + (f"<h4>Next steps</h4><ol>{steps}</ol>" if steps else "") + "</div>")
+    return f'<div class="cl-row">{"".join(cards)}</div>'
+
+
+def _quote_in_context(c: Citation, window: int = 220) -> str:
+    """The quote highlighted in its surrounding text: a window around it, the whole passage one click away."""
+    context = c.context or c.quote
+    at = context.find(c.quote) if c.quote else -1
+    if at < 0:
+        return f"<blockquote>{f'<mark>{esc(c.quote)}</mark>' if c.quote else esc(context)}</blockquote>"
+    end = at + len(c.quote)
+    whole = f"{esc(context[:at])}<mark>{esc(c.quote)}</mark>{esc(context[end:])}"
+    lo, hi = max(0, at - window), min(len(context), end + window)
+    if lo == 0 and hi == len(context):
+        return f"<blockquote>{whole}</blockquote>"
+    near = (("…" if lo else "") + esc(context[lo:at]) + f"<mark>{esc(c.quote)}</mark>" + esc(context[end:hi])
+            + ("…" if hi < len(context) else ""))
+    return (f"<blockquote>{near}</blockquote><details><summary>whole passage</summary>"
+            f"<blockquote>{whole}</blockquote></details>")
+
+
+def _safe_url(url: str) -> str | None:
+    return url if re.match(r"^https?://[^\s\"'<>]+$", url or "") else None
+
+
+def sources_html(answer: Answer | None) -> str:
+    if answer is None or not answer.citations:
+        return '<p class="muted">Sources of the answer appear here.</p>'
+    items = []
+    for c in answer.citations:
+        where = " · ".join(x for x in (esc(c.publisher), esc(c.date), esc(c.section),
+                                       f"p. {c.page}" if c.page else "") if x)
+        url = _safe_url(c.url)
+        link = (f' <a href="{esc(url)}" target="_blank" rel="noopener noreferrer nofollow">original source ↗</a>'
+                if url else "")
+        items.append(f'<div class="src" id="src-{c.n}"><div><b>[{c.n}] {esc(c.title)}</b></div>'
+                     f'<div class="meta">{where} · <code>{esc(c.doc_id)}</code>{link}</div>'
+                     f"{_quote_in_context(c)}</div>")
+    return "".join(items)
+
+
+def _md_cell(text: Any) -> str:
+    return str(text or "").replace("|", "\\|").replace("\n", " ")
+
+
+def answer_markdown(answer: Answer) -> str:
+    """The answer as portable Markdown: text, checklist tables, numbered sources with links."""
+    out = [f"## {answer.question}", ""]
+    if answer.resolved_question:
+        out += [f"*Understood as: {answer.resolved_question}*", ""]
+    out += [answer.answer.strip(), ""]
+    for cl in _checklists(answer):
+        out += [f"### {cl.country}: deposit → {cl.target} — verdict: **{cl.verdict or 'none'}**"
+                + (f", binding gap: **{cl.binding_gap}**" if cl.binding_gap else ""), "",
+                "| Stage | Status | Detail | As of | Evidence |", "|---|---|---|---|---|"]
+        out += [f"| {r.stage} | {STATUS_LABEL.get(r.status, r.status)} | {_md_cell(r.detail)} | {r.as_of} | "
+                f"{' '.join(f'[{n}]' for n in r.citations)} |" for r in cl.stages]
+        if cl.next_steps:
+            out += ["", "Next steps:"] + [f"{i}. **{s.stage}**: {s.text}" for i, s in enumerate(cl.next_steps, 1)]
+        out.append("")
+    if answer.citations:
+        out += ["### Sources", ""]
+        for c in answer.citations:
+            bits = ", ".join(x for x in (c.publisher, c.date, c.section, f"p. {c.page}" if c.page else "") if x)
+            out.append(f"[{c.n}] {c.title} — {bits}. “{c.quote}” {c.url}".rstrip())
+    return "\n".join(out).strip() + "\n"
+
+
+def sources_table(sources: list[SourceInfo]) -> str:
+    rows = "".join(
+        f"<tr><td><code>{esc(s.doc_id)}</code></td><td>{esc(s.title)}</td><td>{esc(s.kind)}</td>"
+        f"<td>{esc(s.publisher)}</td><td>{esc(s.date)}</td><td>{esc(s.as_of)}</td><td>{s.chunks}</td>"
+        f"<td>{esc(', '.join(s.countries))}</td></tr>" for s in sources)
+    return (f"<p>{len(sources)} documents, {sum(s.chunks for s in sources)} passages indexed.</p>"
+            '<table class="sources-table"><thead><tr><th>Document</th><th>Title</th><th>Kind</th><th>Publisher</th>'
+            f"<th>Date</th><th>As of</th><th>Passages</th><th>Countries</th></tr></thead><tbody>{rows}</tbody></table>")
+
+
+def ingest_html(report: Any) -> str:
+    done = report.added + report.updated
+    parts = []
+    if done:
+        parts.append(f"<p>✅ Ingested {len(done)} file(s) ({report.chunks_embedded} passages embedded in "
+                     f"{report.seconds:.1f} s): {esc(', '.join(done))}</p>")
+    elif report.unchanged and not report.errors:
+        parts.append("<p>Already indexed; nothing changed.</p>")
+    if report.errors:
+        items = "".join(f"<li>{esc(e)}</li>" for e in report.errors)
+        parts.append(f'<p>❌ Rejected {len(report.errors)} file(s):</p><ul class="ingest-errors">{items}</ul>')
+    return "".join(parts) or "<p>No files.</p>"
+
+
+# -- the UI ---------------------------------------------------------------------------------------------------
+def theme() -> Any:
+    import gradio as gr
+
+    return gr.themes.Default(font=[gr.themes.Font("system-ui"), "sans-serif"],
+                             font_mono=[gr.themes.Font("ui-monospace"), "monospace"])
+
+
+def make_filters(country: str | None, stage: str | None, kind: str | None, date_from: str | None,
+                 date_to: str | None) -> Filters | None:
+    values = {"country": country or None, "stage": stage or None, "kind": kind or None,
+              "date_from": (date_from or "").strip() or None, "date_to": (date_to or "").strip() or None}
+    return Filters(**values) if any(values.values()) else None
+
+
+def build_ui(assistant: Assistant, status: IndexStatus | None = None) -> gr.Blocks:
+    import gradio as gr
+
+    from assistant.api import IndexStatus, ingest_files
+    from assistant.taxonomy import COUNTRIES
+
+    status = status or IndexStatus(ready=assistant.index_exists())
+
+    def require_ready() -> None:
+        try:
+            status.require_ready()
+        except ReeError as exc:
+            raise gr.Error(str(exc)) from None
+
+    def status_md() -> str:
+        return f"**Index:** {esc(status.message)}" if not status.ready else ""
+
+    with gr.Blocks(title="REE Assistant", analytics_enabled=False) as demo:
+        conv_id = gr.State(None)
+        last = gr.State(None)  # the last Answer as JSON (dict)
+
+        gr.HTML('<div class="ree-header"><h1>REE Assistant</h1><p>Cited answers and stage-by-stage gap checklists '
+                "for rare-earth supply chains. <b>A mineral deposit is not a supply chain.</b></p></div>")
+        status_box = gr.Markdown(status_md(), elem_id="index-status")
+        timer = gr.Timer(1.0, active=not status.ready)
+
+        with gr.Tab("Ask"):
+            with gr.Row(equal_height=False):
+                with gr.Column(scale=5, min_width=300):
+                    chatbot = gr.Chatbot(label="Conversation", elem_id="chat", height=480, feedback_options=None,
+                                         buttons=["copy"], sanitize_html=True, group_consecutive_messages=False)
+                    with gr.Row():
+                        msg = gr.Textbox(placeholder="Ask about a country, a stage, a policy…", show_label=False,
+                                         scale=5, elem_id="question", max_length=2000, submit_btn=False)
+                        send = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="ask")
+                    with gr.Row(elem_id="examples"):
+                        example_buttons = [gr.Button(q, size="sm", variant="secondary") for q in EXAMPLES]
+                    with gr.Accordion("Filters", open=False):
+                        with gr.Row():
+                            country = gr.Dropdown([("any", "")] + [(v[0], k) for k, v in sorted(COUNTRIES.items())],
+                                                  value="", label="Country", min_width=140)
+                            stage = gr.Dropdown([("any", "")] + [(s, s) for s in STAGES], value="", label="Stage",
+                                                min_width=120)
+                            kind = gr.Dropdown([("any", "")] + [(k, k) for k in KINDS], value="",
+                                               label="Document kind", min_width=120)
+                            date_from = gr.Textbox(label="As of from", placeholder="2024-01-01", min_width=120)
+                            date_to = gr.Textbox(label="As of to", placeholder="2025-12-31", min_width=120)
+                        clear = gr.Button("New conversation", size="sm")
+                    with gr.Row():
+                        comment = gr.Textbox(label="Comment (optional)", scale=4, elem_id="fb-comment")
+                        up = gr.Button("👍", scale=0, min_width=56, elem_id="fb-up")
+                        down = gr.Button("👎", scale=0, min_width=56, elem_id="fb-down")
+                    fb_status = gr.Markdown("", elem_id="fb-status")
+                    with gr.Accordion("Copy / export the answer as Markdown", open=False):
+                        export = gr.Textbox(label="Markdown", lines=8, buttons=["copy"], elem_id="export-md",
+                                            interactive=False)
+                        download = gr.DownloadButton("Download .md", size="sm")
+                with gr.Column(scale=6, min_width=300):
+                    verdict = gr.HTML("", elem_id="verdict")
+                    gr.Markdown("#### Gap checklist")
+                    checklist = gr.HTML(checklist_html(None), elem_id="checklist")
+                    gr.Markdown("#### Sources")
+                    sources = gr.HTML(sources_html(None), elem_id="sources")
+
+        with gr.Tab("Upload documents"):
+            gr.Markdown("Add your own **.md, .txt, .html or .pdf** files; they are saved on this machine and indexed "
+                        "next to the shipped corpus.")
+            files = gr.File(file_count="multiple", label="Files", elem_id="upload")
+            ingest_btn = gr.Button("Ingest", variant="primary", elem_id="ingest")
+            ingest_result = gr.HTML("", elem_id="ingest-result")
+
+        with gr.Tab("Sources browser"):
+            refresh = gr.Button("Refresh", size="sm")
+            browser = gr.HTML("", elem_id="sources-browser")
+
+        # -- events ------------------------------------------------------------------------------------------
+        def respond(message: str, history: list[dict[str, Any]], cid: str | None, c: str, s: str, k: str,
+                    d1: str, d2: str) -> Any:
+            message = (message or "").strip()
+            if not message:
+                raise gr.Error("Type a question first.")
+            require_ready()
+            cid = cid or uuid.uuid4().hex
+            try:
+                filters = make_filters(c, s, k, d1, d2)
+            except Exception as exc:  # noqa: BLE001 - pydantic validation of the filter fields
+                raise gr.Error(f"Invalid filter: {exc}") from None
+            history = list(history or []) + [{"role": "user", "content": esc(message)},
+                                             {"role": "assistant", "content": "…"}]
+            skip = gr.skip()
+            yield history, cid, skip, skip, skip, skip, skip, skip, ""
+            text = ""
+            answer: Answer | None = None
+            try:
+                for piece in assistant.stream(message, conversation_id=cid, filters=filters):
+                    if isinstance(piece, Answer):
+                        answer = piece
+                    else:
+                        text += piece
+                        history[-1]["content"] = f'<div class="answer"><p>{_cite_links(text)}</p></div>'
+                        yield history, cid, skip, skip, skip, skip, skip, skip, ""
+            except ReeError as exc:
+                history[-1]["content"] = f"<p>⚠️ {esc(exc)}</p>"
+                yield history, cid, skip, skip, skip, skip, skip, skip, ""
+                raise gr.Error(str(exc)) from None
+            if answer is None:  # the generator always ends with an Answer; be safe anyway
+                return
+            history[-1]["content"] = answer_html(answer)
+            badges = " ".join(f"{esc(c.country)} {verdict_badge(c.verdict)}" for c in _checklists(answer))
+            yield (history, cid, answer.to_json() | {"_markdown": answer_markdown(answer)}, badges,
+                   checklist_html(answer), sources_html(answer), answer_markdown(answer), "", "")
+
+        chat_inputs = [msg, chatbot, conv_id, country, stage, kind, date_from, date_to]
+        chat_outputs = [chatbot, conv_id, last, verdict, checklist, sources, export, fb_status, msg]
+        send.click(respond, chat_inputs, chat_outputs, api_name="ask")
+        msg.submit(respond, chat_inputs, chat_outputs, api_visibility="private")
+        for b in example_buttons:
+            b.click(lambda q=b.value: q, None, [msg], queue=False, api_visibility="private").then(
+                respond, chat_inputs, chat_outputs, api_visibility="private")
+
+        def new_conversation() -> tuple[Any, ...]:
+            return [], None, None, "", checklist_html(None), sources_html(None), "", "", ""
+
+        clear.click(new_conversation, None, chat_outputs, queue=False)
+
+        def give_feedback(rating: int, answer: dict[str, Any] | None, note: str, cid: str | None) -> tuple[str, str]:
+            if not answer:
+                raise gr.Error("Ask a question first; feedback is about the last answer.")
+            try:
+                fid = assistant.feedback(question=answer["question"], answer=answer.get("_markdown", answer["answer"]),
+                                         rating=rating, comment=note or "", source="web", conversation_id=cid)
+            except ReeError as exc:
+                raise gr.Error(str(exc)) from None
+            return f"Thanks: feedback #{fid} saved ({'👍' if rating > 0 else '👎'}).", ""
+
+        up.click(lambda a, n, c: give_feedback(1, a, n, c), [last, comment, conv_id], [fb_status, comment])
+        down.click(lambda a, n, c: give_feedback(-1, a, n, c), [last, comment, conv_id], [fb_status, comment])
+
+        def export_file(answer: dict[str, Any] | None) -> str:
+            if not answer:
+                raise gr.Error("Ask a question first.")
+            folder = Path(tempfile.gettempdir()) / "ree-exports"
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"ree-answer-{uuid.uuid4().hex[:8]}.md"
+            path.write_text(answer.get("_markdown", ""), encoding="utf-8")
+            return str(path)
+
+        last.change(lambda a: export_file(a) if a else None, [last], [download])
+
+        def list_sources() -> str:
+            if not status.ready:
+                return f"<p>{esc(status.message)}</p>"
+            try:
+                return sources_table(assistant.sources())
+            except ReeError as exc:
+                return f"<p>⚠️ {esc(exc)}</p>"
+
+        def ingest(paths: list[Any] | None, progress: gr.Progress = gr.Progress()) -> tuple[str, str]:  # noqa: B008
+            require_ready()
+            if not paths:
+                raise gr.Error("Choose one or more files first.")
+            loaded = []
+            for p in paths:
+                path = Path(p if isinstance(p, str) else getattr(p, "name", str(p)))
+                loaded.append((path.name, path.read_bytes()))
+            progress(0, desc=f"Ingesting {len(loaded)} file(s)…")
+
+            def step(done: int, total: int, label: str) -> None:
+                progress((done, max(total, 1)), desc=label[:80])
+
+            report = ingest_files(assistant, loaded, progress=step)
+            log.info("web upload: added %s updated %s errors %s", report.added, report.updated, report.errors)
+            return ingest_html(report), list_sources()
+
+        ingest_btn.click(ingest, [files], [ingest_result, browser])
+        refresh.click(list_sources, None, [browser])
+
+        def tick() -> tuple[str, Any, str]:
+            if status.ready:
+                return "", gr.Timer(active=False), list_sources()
+            return status_md(), gr.Timer(active=True), gr.skip()
+
+        timer.tick(tick, None, [status_box, timer, browser], queue=False)
+        demo.load(list_sources, None, [browser], queue=False)
+    return demo
+
+
+def mount_ui(app: FastAPI, assistant: Assistant, status: IndexStatus | None = None) -> FastAPI:
+    import gradio as gr
+
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    demo = build_ui(assistant, status)
+    demo.queue(default_concurrency_limit=2)
+    return gr.mount_gradio_app(app, demo, path="/", theme=theme(), css=CSS, head=HEAD, footer_links=["api"],
+                               max_file_size=assistant.settings.max_upload_bytes, ssr_mode=False)
+
+
+def serve(host: str = "127.0.0.1", port: int = 7860) -> None:
+    """Serve the UI and the API; a missing index is built in the background (progress in the log and the UI)."""
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
+    import uvicorn
+
+    from assistant.api import create_app
+    from assistant.core import Assistant
+
+    assistant = Assistant()
+    app = create_app(assistant, build_missing_index=True)
+    log.info("REE Assistant on http://%s:%s (API docs at /docs)", host, port)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+__all__ = ["answer_html", "answer_markdown", "build_ui", "checklist_html", "mount_ui", "serve", "sources_html"]

@@ -1,0 +1,132 @@
+"""End to end in a real browser: Playwright drives Debian's Chromium (headless) against the real app served by
+uvicorn on loopback, on a private copy of the shipped-corpus index."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from conftest import ROOT, make_settings
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(corpus_indexes: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, object]]:
+    import uvicorn
+
+    from assistant.api import create_app
+    from assistant.core import Assistant
+
+    indexes = tmp_path_factory.mktemp("web-indexes")
+    shutil.copytree(corpus_indexes, indexes, symlinks=True, dirs_exist_ok=True)  # uploads must not leak
+    assistant = Assistant(make_settings(ROOT / "corpus", indexes))
+    app = create_app(assistant)
+    port = _free_port()
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not srv.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}", assistant
+    srv.should_exit = srv.force_exit = True
+    thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    assert CHROMIUM.exists(), "Chromium is missing: apt-get install -y chromium (make test does this)"
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                                    "--disable-component-update"])
+        yield b
+        b.close()
+
+
+def test_ask_follow_up_upload_in_chromium(server: tuple[str, object], browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    url, assistant = server
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    requested: list[str] = []
+    page.on("request", lambda r: requested.append(r.url))
+    page.set_default_timeout(60_000)
+    page.goto(url + "/")
+
+    # Ask; the streamed answer ends with a verdict badge, citation markers, sources and the checklist.
+    page.locator("#question textarea").fill("Can Kazakhstan make magnets?")
+    page.locator("#ask").click()
+    last = page.locator("#chat .message-row").last  # noqa: F841
+    page.locator("#checklist .cl-card").first.wait_for()
+    chat = page.locator("#chat")
+    assert "Kazakhstan" in chat.inner_text()
+    assert chat.locator(".verdict").count() >= 1
+    assert chat.locator("a.cite").count() >= 2
+    card = page.locator("#checklist .cl-card")
+    assert card.count() == 1 and "Kazakhstan" in card.first.inner_text()
+    rows = card.first.locator("tbody tr")
+    assert rows.count() >= 7
+    assert "magnet" in card.first.inner_text() and card.first.locator(".st-none").count() >= 1
+    assert page.locator("#sources .src mark").count() >= 2
+    first_src = page.locator("#sources #src-1")
+    assert first_src.locator("a[href^='http']").count() == 1
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "ask-kazakhstan.png"))
+
+    # Clicking a marker brings its source into view.
+    chat.locator("a.cite").first.click()
+    assert page.url.rstrip("/") == url  # no navigation away from the app
+
+    # Follow-up in the same conversation.
+    page.locator("#question textarea").fill("And Japan?")
+    page.locator("#ask").click()
+    page.locator("#checklist .cl-card[data-country='Japan']").wait_for()
+    assert "Japan" in page.locator("#chat .message-row").last.inner_text() or "Japan" in chat.inner_text()
+
+    # Feedback.
+    page.locator("#fb-comment textarea").fill("useful")
+    page.locator("#fb-up").click()
+    page.get_by_text("feedback #").wait_for()
+
+    # Upload: a good document and a binary one; the good one goes in, the bad one is named.
+    good = tmp_path / "kz-notes.md"  # poisoned: markup in the title and the text must render as text
+    good.write_text("# Zorblax notes <img src=x onerror=window.__pwned=1>\n\n"
+                    "The zorblax rare-earth separation pilot <script>window.__pwned=2</script> makes NdPr oxide "
+                    "for magnets.\n")
+    bad = tmp_path / "blob.txt"
+    bad.write_bytes(bytes(range(256)) * 20)
+    page.get_by_role("tab", name="Upload documents").click()
+    page.locator("#upload input[type=file]").set_input_files([str(good), str(bad)])
+    page.locator("#ingest").click()
+    result = page.locator("#ingest-result")
+    result.get_by_text("Ingested").wait_for()
+    text = result.inner_text()
+    assert "kz-notes.md" in text and "blob.txt" in text and "Rejected 1" in text
+    assert any("kz-notes" in s.doc_id for s in assistant.sources())
+    page.get_by_role("tab", name="Sources browser").click()
+    assert "<img src=x onerror" in page.locator("#sources-browser").inner_text()
+
+    assert page.evaluate("window.__pwned") is None
+    assert page.locator("#sources-browser img").count() == 0
+
+    hosts = {urlparse(u).hostname for u in requested if u.startswith("http")}
+    assert hosts <= LOOPBACK, f"requests left for outside hosts: {hosts - LOOPBACK}"
