@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from pathlib import Path
 
 import pytest
 import yaml
+from conftest import ROOT, SHARED
 
 from assistant.chunking import sections
 from assistant.loading import iter_files, load_file
 from assistant.taxonomy import COUNTRIES
 from assistant.types import STAGES, STATUSES
-
-from conftest import ROOT, SHARED
 
 CORPUS = ROOT / "corpus"
 KINDS = {"primer", "profile", "policy", "analysis", "data"}

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import FIXTURES, ROOT, SHARED, make_settings
 from typer.testing import CliRunner
 
 from assistant.chunking import chunk_document
@@ -17,8 +18,6 @@ from assistant.errors import IndexMissingError, InputError, LoadError
 from assistant.loading import load_bytes, load_file
 from assistant.settings import ChunkingSettings, Settings
 from assistant.types import Filters
-
-from conftest import FIXTURES, ROOT, SHARED, make_settings
 
 USGS_PDF = SHARED / "data" / "usgs" / "mcs2025-rare-earths.pdf"
 
@@ -185,9 +184,9 @@ def test_empty_and_oversized_questions_are_refused(mini_assistant) -> None:  # t
 
 def test_usgs_pdf_answers_with_the_right_page(tmp_path: Path, model_cache: Path) -> None:
     """The real USGS MCS 2025 rare-earths chapter: Burma's 2024 mine production is on its second page."""
-    from assistant.core import Assistant
-
     from conftest import _share_models
+
+    from assistant.core import Assistant
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -226,14 +225,16 @@ def test_cli_json_contract_batch_and_errors(corpus_indexes: Path, monkeypatch: p
     payload = json.loads(out.stdout)
     _assert_contract(payload, ROOT / "corpus")
     assert payload["checklist"]["verdict"] == "no"
-    batch = runner.invoke(app, ["ask", "--json", "-"], input="How much did Myanmar mine in 2024?\n\nCan Japan make magnets?\n")
+    batch = runner.invoke(app, ["ask", "--json", "-"],
+                          input="How much did Myanmar mine in 2024?\n\nCan Japan make magnets?\n")
     lines = [json.loads(x) for x in batch.stdout.splitlines()]
     assert [x["question"] for x in lines] == ["How much did Myanmar mine in 2024?", "Can Japan make magnets?"]
     gaps = runner.invoke(app, ["gaps", "Kazakhstan", "--target", "separation", "--json"])
     assert json.loads(gaps.stdout)["checklist"]["stages"][-1]["stage"] == "separation"
     bad = runner.invoke(app, ["gaps", "Atlantis"])
     assert bad.exit_code == 2 and "Unknown country 'Atlantis'" in bad.stderr and "Traceback" not in bad.output
-    for args in (["sources", "--json"], ["search", "--json", "separation stages"], ["compare", "Kazakhstan", "Vietnam"]):
+    for args in (["sources", "--json"], ["search", "--json", "separation stages"],
+                 ["compare", "Kazakhstan", "Vietnam"]):
         assert runner.invoke(app, args).exit_code == 0
 
 
