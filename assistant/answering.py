@@ -60,15 +60,16 @@ def country_terms_for(key: str) -> set[str]:
     return out
 
 
-def _prefer(question: str, qtype: str) -> re.Pattern[str] | None:
-    """What a good answer sentence contains, by the kind of question: a year, a figure, a name."""
-    if _WHEN.search(question):
-        return _YEAR
+def _prefer(question: str, qtype: str) -> list[re.Pattern[str]]:
+    """What a good answer sentence contains, by the kind of question: a year, a figure, a name (or several)."""
+    out = []
+    if _WHEN.search(question) or re.search(r"\bwhich years?\b|\bwhat years?\b", question, re.I):
+        out.append(_YEAR)
     if _HOW_MUCH.search(question) or qtype == "numeric":
-        return _NUMBER
+        out.append(_NUMBER)
     if _WHO.search(question):
-        return _NAME
-    return None
+        out.append(_NAME)
+    return out
 
 
 def coverage(question: str, passages: list[Passage]) -> float:
@@ -80,6 +81,20 @@ def coverage(question: str, passages: list[Passage]) -> float:
     for p in passages:
         seen |= terms(p.chunk.text + " " + str(p.chunk.meta.get("title", "")) + " " + p.chunk.section)
     return len(focus & seen) / len(focus)
+
+
+_PROPER = re.compile(r"(?<!^)(?<![.?!]\s)\b([A-Z][a-z][\w'-]+)\b")
+
+
+def unknown_names(question: str, known: Callable[[str], bool]) -> list[str]:
+    """Capitalised words (names) in the question that no indexed document contains."""
+    out = []
+    for m in _PROPER.finditer(question.strip()):
+        word = m.group(1).removesuffix("'s").rstrip("'")
+        stems = terms(word)
+        if stems and not any(known(t) for t in stems):
+            out.append(word)
+    return out
 
 
 def out_of_scope(intent: Intent, passages: list[Passage], best_similarity: float, min_similarity: float,
@@ -163,8 +178,7 @@ def compose(intent: Intent, passages: list[Passage], checklists: list[Checklist]
             if not common and embed is None:
                 continue
             score = sum(min(weight(t), 4.0) for t in common) + 0.8 * len(country_terms & st) - 0.1 * rank
-            if prefer is not None and prefer.search(plain):
-                score += 1.5
+            score += 1.5 * sum(1 for pat in prefer if pat.search(plain))
             if rank == 0:
                 score += 0.5
             score -= 0.003 * max(0, len(plain) - 280)
@@ -187,7 +201,7 @@ def compose(intent: Intent, passages: list[Passage], checklists: list[Checklist]
         per_passage[p.chunk.id] = per_passage.get(p.chunk.id, 0) + 1
         chosen.append((rank, sent, p))
     if not chosen and passages and not checklists:
-        sent, _ = best_sentence(passages[0].chunk, q_terms, prefer)
+        sent, _ = best_sentence(passages[0].chunk, q_terms, prefer[0] if prefer else None)
         if sent:
             chosen.append((0, sent, passages[0]))
     evidence = []

@@ -26,7 +26,15 @@ def _stemmer():  # type: ignore[no-untyped-def]
     return Stemmer.Stemmer("english")
 
 
+# Spellings of the same thing, folded before matching words.
+_FOLD = [(re.compile(r"\bsamarium[- ]cobalt\b|\bSm2?Co(?:5|17)?\b", re.I), " smco "),
+         (re.compile(r"\bNd2Fe14B\b|\bNd-Fe-B\b|\bneodymium[- ]iron[- ]boron\b", re.I), " ndfeb "),
+         (re.compile(r"\bsulphate\b", re.I), "sulfate"), (re.compile(r"\bBurma\b"), "Myanmar")]
+
+
 def terms(text: str) -> set[str]:
+    for pat, repl in _FOLD:
+        text = pat.sub(repl, text)
     words = [w.lower().strip(".,'") for w in _TOKEN.findall(text)]
     words = [w for w in words if w and w not in STOP]
     return set(_stemmer().stemWords(words))

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from assistant.answering import NOT_COVERED, compose, out_of_scope
+from assistant.answering import NOT_COVERED, compose, out_of_scope, unknown_names
 from assistant.citations import CitationBook
 from assistant.errors import InputError, UnknownCountryError
 from assistant.indexing import Indexer, Progress, _noop
@@ -157,10 +157,14 @@ class Assistant:
         passages = self._retriever.search(query, filters=filters, boost=boost)
         best = self._retriever.best_similarity(passages)
         notices: list[str] = []
-        if not checklists and out_of_scope(intent, passages, best, self.settings.answer.min_similarity,
-                                           self._years()):
+        strangers = [] if checklists else unknown_names(question, self._keywords.knows)
+        if strangers or (not checklists and out_of_scope(intent, passages, best, self.settings.answer.min_similarity,
+                                                         self._years())):
             self.conversations.add(conversation_id, intent)
-            return Answer(question=question, answer=NOT_COVERED, answerable=False, citations=[],
+            text = NOT_COVERED
+            if strangers:
+                text = (f"The documents do not mention {', '.join(strangers)}. " + NOT_COVERED.split(". ", 1)[1])
+            return Answer(question=question, answer=text, answerable=False, citations=[],
                           checklist=None, conversation_id=conversation_id,
                           resolved_question=resolved if resolved != question else None)
         text = compose(intent, passages, checklists, book, self.settings.answer.max_sentences,

@@ -61,6 +61,8 @@ def clean_question(text: str, max_chars: int) -> str:
 def target_stage(stages: list[str]) -> str:
     """The furthest stage down the chain the question is about (magnet by default)."""
     chain = [s for s in stages if s != "recycling"]
+    if "recycling" in stages and (not chain or chain == ["magnet"]):
+        return "recycling"  # "does France recycle magnets?" is about recycling
     if chain:
         return chain[-1]
     return "recycling" if stages else "magnet"

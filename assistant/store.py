@@ -328,6 +328,10 @@ class KeywordIndex:
         top = np.argsort(-scores)[:n]
         return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
 
+    def knows(self, term: str) -> bool:
+        """Whether any chunk contains this stemmed term."""
+        return term in getattr(self.bm25, "vocab_dict", {})
+
     def idf(self, term: str) -> float:
         """BM25 idf of a stemmed term (unknown terms count as rare)."""
         n = max(len(self.ids), 1)
