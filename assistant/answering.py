@@ -12,7 +12,7 @@ from assistant.query import Intent
 from assistant.taxonomy import COUNTRIES, country_name, has_domain_words
 from assistant.types import Checklist, Passage
 
-_NUMBER = re.compile(r"\d")
+_NUMBER = re.compile(r"\d|\b(dozens|hundreds|thousands|millions|billions)\b", re.I)
 _YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
 STATUS_WORDS = {"at_scale": "at scale", "emerging": "emerging", "planned": "planned", "none": "none",
                 "unknown": "unknown"}
@@ -39,7 +39,8 @@ PHRASING = terms("what which how much many does do did is are was were tell abou
                  "earths element elements according usually need needs")
 # Forecasts and live data: the corpus holds checked facts as of a date, never predictions or quotes.
 FORECAST = re.compile(r"\bwill\b.{0,60}\b(price|prices|cost|win|weather|worth|trade at)\b|\btomorrow\b|"
-                      r"\bnext (week|month|quarter)\b|\bforecast for\b|\bspot price\b|\bright now\b", re.I)
+                      r"\bnext (week|month|quarter)\b|\bforecast for\b|\bspot price\b|\bright now\b|"
+                      r"\b(price|prices|rate|value)\b.{0,40}\b(today|now)\b", re.I)
 
 
 _BRACKETED = re.compile(r"\[(\d+)\]")

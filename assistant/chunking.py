@@ -37,7 +37,7 @@ def units(text: str, start: int = 0, end: int | None = None) -> Iterator[tuple[i
             continue
         pos = 0
         for m in _SENTENCE_END.finditer(block):
-            if _ABBREV.search(block, 0, m.start()):
+            if _ABBREV.search(block, max(0, m.start() - 12), m.start()):
                 continue  # "No. 18", "U.S. Army", "e.g. Lynas": not a sentence end
             cut = m.start() + len(m.group(0).rstrip())
             seg = block[pos:cut]

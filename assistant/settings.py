@@ -60,10 +60,10 @@ class StoreSettings(_Section):
 
 
 class RetrievalSettings(_Section):
-    k: int = Field(6, ge=1, le=50, description="Passages returned to the answerer.")
+    k: int = Field(8, ge=1, le=50, description="Passages returned to the answerer.")
     candidates: int = Field(40, ge=5, description="Candidates taken from each retriever before fusion.")
-    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
-    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in fusion.")
+    rrf_k: int = Field(5, ge=1, description="Reciprocal-rank-fusion constant.")
+    dense_weight: float = Field(0.75, ge=0, description="Weight of the dense ranking in fusion.")
     bm25_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in fusion.")
     per_doc: int = Field(2, ge=1, description="At most this many passages from one document.")
 
