@@ -167,6 +167,8 @@ def compose(intent: Intent, passages: list[Passage], checklists: list[Checklist]
     country_terms = {t for c in intent.countries for t in country_terms_for(c)}
     q_terms = (terms(intent.question) - PHRASING) | country_terms
     weight = idf or (lambda t: 1.0)
+    q_words = {w.lower() for w in re.findall(r"[A-Za-z]+", intent.question)} | {
+        w.lower() for c in intent.countries for w in re.findall(r"[A-Za-z]+", country_name(c))}
     prefer = _prefer(intent.question, intent.type)
     picked: list[tuple[float, int, str, Passage]] = []
     for rank, p in enumerate(passages):
@@ -180,6 +182,9 @@ def compose(intent: Intent, passages: list[Passage], checklists: list[Checklist]
                 continue
             score = sum(min(weight(t), 4.0) for t in common) + 0.8 * len(country_terms & st) - 0.1 * rank
             score += 1.5 * sum(1 for pat in prefer if pat.search(plain))
+            # Prefer sentences that add specifics (a name, a figure) over ones that restate the question.
+            names = {w.lower() for w in _PROPER.findall(plain)} - q_words
+            score += 0.8 * bool(names) + 0.8 * bool(_NUMBER.search(plain))
             if rank == 0:
                 score += 0.5
             score -= 0.003 * max(0, len(plain) - 280)
