@@ -73,6 +73,15 @@ def _prefer(question: str, qtype: str) -> list[re.Pattern[str]]:
     return out
 
 
+def _with_list(sent: str, text: str) -> str:
+    """A sentence that introduces a list ("...benchmarks:") keeps the list items that follow it, verbatim."""
+    if not sent.rstrip().endswith(":"):
+        return sent
+    start = text.find(sent)
+    m = re.compile(r"(?:\n[ \t]*\n?[ \t]*(?:[-*+|]|\d+[.)])[ \t]*[^\n]+)+").match(text, start + len(sent))
+    return text[start : m.end()] if m else sent
+
+
 def coverage(question: str, passages: list[Passage]) -> float:
     """Share of the question's subject words that the retrieved passages contain."""
     focus = terms(question) - QUESTION_WORDS
@@ -176,6 +185,8 @@ def compose(intent: Intent, passages: list[Passage], checklists: list[Checklist]
             plain = strip_markers(sent)
             if len(plain.split()) < 5 or plain.startswith("#") or re.fullmatch(r"[|\s\-:]+", plain):
                 continue
+            if plain.startswith("|") and re.match(r"\n\s*\|[\s:|-]+\|", p.chunk.text[p.chunk.text.find(sent) + len(sent):]):
+                continue  # a table's header row says nothing by itself
             st = terms(plain)
             common = q_terms & st
             if not common and embed is None:
@@ -212,10 +223,12 @@ def compose(intent: Intent, passages: list[Passage], checklists: list[Checklist]
             chosen.append((0, sent, passages[0]))
     evidence = []
     for _, sent, p in chosen:
+        sent = _with_list(sent, p.chunk.text)
         n = book.cite(p.chunk, sent)
         # A document's own bracketed numbers must never read as our citations.
         shown = _BRACKETED.sub(r"(\1)", strip_markers(sent))
         evidence.append(f"{shown} [{n}]")
     if evidence:
-        blocks.append(" ".join(evidence))
+        # Prose sentences run together; a quoted list or table keeps its own lines.
+        blocks.append(re.sub(r" ?(\n\n)?(\|[^\n]*\n(?:\|[^\n]*\n?)+)", r"\n\n\2\n", " ".join(evidence)).strip())
     return "\n\n".join(blocks)
