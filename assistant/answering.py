@@ -185,7 +185,8 @@ def compose(intent: Intent, passages: list[Passage], checklists: list[Checklist]
             plain = strip_markers(sent)
             if len(plain.split()) < 5 or plain.startswith("#") or re.fullmatch(r"[|\s\-:]+", plain):
                 continue
-            if plain.startswith("|") and re.match(r"\n\s*\|[\s:|-]+\|", p.chunk.text[p.chunk.text.find(sent) + len(sent):]):
+            after = p.chunk.text[p.chunk.text.find(sent) + len(sent):]
+            if plain.startswith("|") and re.match(r"\n\s*\|[\s:|-]+\|", after):
                 continue  # a table's header row says nothing by itself
             st = terms(plain)
             common = q_terms & st

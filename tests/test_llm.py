@@ -22,7 +22,7 @@ from conftest import FIXTURES, ROOT, _share_models, make_settings
 
 from assistant.citations import CitationBook
 from assistant.llm import Generator, Validator, build_messages, split_sentences
-from assistant.settings import AnswerSettings
+from assistant.settings import AnswerSettings, RetrievalSettings
 from assistant.types import Answer, Chunk, Passage
 
 Reply = Callable[[str], Any]  # prompt text -> reply content (str), or an int HTTP status, or bytes sent raw
@@ -312,7 +312,8 @@ def test_poisoned_passage_cannot_steer_the_answer(mini_corpus: Path, tmp_path: P
     shutil.copy(ROOT / "corpus" / "value_chain" / "estonia.yaml", mini_corpus / "value_chain")
     indexes = tmp_path / "indexes"
     _share_models(indexes, model_cache)
-    assistant = Assistant(make_settings(mini_corpus, indexes))
+    # Five passages, so the poisoned "[7]" names a passage that does not exist.
+    assistant = Assistant(make_settings(mini_corpus, indexes, retrieval=RetrievalSettings(k=5)))
     assistant.index()
     base = assistant.ask(ESTONIA_Q)
     poison = tmp_path / "estonia-note.md"

