@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import httpx
-from conftest import ROOT
+from conftest import ROOT, free_port
 
 
 def _quick_start_commands() -> list[str]:
@@ -36,15 +35,9 @@ def test_two_commands_and_what_they_run() -> None:
     assert "make test" in ci and os.access(ROOT / ".ci" / "run", os.X_OK)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_app_py_serves_the_ui_and_answers(corpus_indexes: Path, tmp_path: Path) -> None:
     """What `make run` runs: `python app.py` brings up the UI and the API on the shipped corpus."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "REE_PATHS__INDEXES": str(corpus_indexes), "REE_PORT": str(port),
            "GRADIO_TEMP_DIR": str(tmp_path / "gradio")}
     proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=env,

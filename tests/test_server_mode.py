@@ -17,19 +17,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import FIXTURES, _share_models, make_settings
+from conftest import FIXTURES, _share_models, free_port, make_settings
 
 CHROMA = Path(sys.executable).parent / "chroma"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _start_chroma(folder: Path) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
+    port = free_port()
     log = open(folder / "chroma.log", "wb")  # noqa: SIM115 - closed by the caller via the process
     proc = subprocess.Popen([str(CHROMA), "run", "--path", str(folder / "data"), "--host", "127.0.0.1",
                              "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
@@ -171,7 +165,7 @@ def test_nothing_listening_is_a_clear_error_naming_the_url(tmp_path: Path) -> No
     from assistant.core import Assistant
     from assistant.errors import StoreUnavailableError
 
-    url = f"http://127.0.0.1:{_free_port()}"
+    url = f"http://127.0.0.1:{free_port()}"
     settings = make_settings(FIXTURES / "mini", tmp_path / "indexes", chroma_url=url)
     started = time.monotonic()
     with pytest.raises(StoreUnavailableError) as err:

@@ -4,15 +4,12 @@ uvicorn on loopback, on a private copy of the shipped-corpus index."""
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from conftest import ROOT, make_settings
+from conftest import ROOT, make_settings, serving
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -21,34 +18,16 @@ ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(corpus_indexes: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, object]]:
-    import uvicorn
-
     from assistant.api import create_app
     from assistant.core import Assistant
 
     indexes = tmp_path_factory.mktemp("web-indexes")
     shutil.copytree(corpus_indexes, indexes, symlinks=True, dirs_exist_ok=True)  # uploads must not leak
     assistant = Assistant(make_settings(ROOT / "corpus", indexes))
-    app = create_app(assistant)
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not srv.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", assistant
-    srv.should_exit = srv.force_exit = True
-    thread.join(10)
+    with serving(create_app(assistant)) as url:
+        yield url, assistant
 
 
 @pytest.fixture(scope="module")
