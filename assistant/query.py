@@ -9,7 +9,14 @@ from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 
 from assistant.errors import InputError
-from assistant.taxonomy import country_name, find_countries, find_elements, find_magnet_types, find_stages
+from assistant.taxonomy import (
+    country_name,
+    find_countries,
+    find_elements,
+    find_magnet_types,
+    find_stages,
+    replace_country,
+)
 from assistant.types import STAGES
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -122,9 +129,8 @@ def rewrite(intent: Intent, previous: Intent) -> str:
                 "concentrate": "produce rare-earth concentrate", "cracking": "crack and leach rare-earth ores"}
         return f"Can {who} {verb.get(intent.target, intent.target)}?"
     question = previous.question
-    for old in previous.countries:
-        for pat in (country_name(old),):
-            question = re.sub(re.escape(pat), who, question, flags=re.I)
+    for old in previous.countries[:1]:
+        question = replace_country(question, old, who)
     return question
 
 

@@ -132,6 +132,18 @@ def find_countries(text: str) -> list[str]:
     return seen
 
 
+def replace_country(text: str, old: str, new: str) -> str:
+    """Swap every mention of country `old` (by any name, alias or code) for the name `new`."""
+    spans = []
+    for pat, key, _ in _country_patterns():
+        if key == old:
+            spans += [(m.start(), m.end()) for m in pat.finditer(text)]
+    for start, end in sorted(set(spans), reverse=True):
+        if not any(s < end and start < e and (s, e) != (start, end) and e - s > end - start for s, e in spans):
+            text = text[:start] + new + text[end:]
+    return text
+
+
 def _word_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(r"\b(" + "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) + r")\b", re.I)
 
