@@ -189,6 +189,10 @@ def compose(intent: Intent, passages: list[Passage], checklists: list[Checklist]
             if plain.startswith("|") and re.match(r"\n\s*\|[\s:|-]+\|", after):
                 continue  # a table's header row says nothing by itself
             st = terms(plain)
+            # A passage from a document about the country speaks of it even where a sentence doesn't name it.
+            for c in intent.countries:
+                if p.chunk.meta.get(f"c_{c}"):
+                    st |= country_terms_for(c)
             common = q_terms & st
             if not common and embed is None:
                 continue
