@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
 
 from assistant.citations import CitationBook, best_sentence, sentences, strip_markers, terms
 from assistant.query import Intent
@@ -21,7 +20,6 @@ TARGET_TEXT = {"magnet": "make rare-earth magnets", "separation": "separate rare
                "mining": "mine rare earths", "metal": "make rare-earth metal", "alloy": "make magnet alloy",
                "recycling": "recycle rare earths", "deposit": "hold rare-earth deposits",
                "concentrate": "produce concentrate", "cracking": "crack and leach rare-earth ores"}
-SEMANTIC_WEIGHT = 8.0
 NOT_COVERED = ("The documents do not cover this. REE Assistant answers from its corpus on rare-earth supply "
                "chains (value-chain stages, countries, companies, policy and market facts); try rephrasing, "
                "or ask about a country or stage.")
@@ -158,8 +156,7 @@ def _checklist_summary(cl: Checklist) -> str:
 
 
 def compose(intent: Intent, passages: list[Passage], checklists: list[Checklist], book: CitationBook,
-            max_sentences: int, idf: Callable[[str], float] | None = None,
-            embed: Callable[[list[str]], Any] | None = None) -> str:
+            max_sentences: int, idf: Callable[[str], float] | None = None) -> str:
     blocks: list[str] = []
     for cl in checklists:
         blocks.append(_checklist_summary(cl))
@@ -194,7 +191,7 @@ def compose(intent: Intent, passages: list[Passage], checklists: list[Checklist]
                 if p.chunk.meta.get(f"c_{c}"):
                     st |= country_terms_for(c)
             common = q_terms & st
-            if not common and embed is None:
+            if not common:
                 continue
             score = sum(min(weight(t), 4.0) for t in common) + 0.8 * len(country_terms & st) - 0.1 * rank
             score += 1.5 * sum(1 for pat in prefer if pat.search(plain))
@@ -205,12 +202,6 @@ def compose(intent: Intent, passages: list[Passage], checklists: list[Checklist]
                 score += 0.5
             score -= 0.003 * max(0, len(plain) - 280)
             picked.append((score, rank, sent, p))
-    if embed is not None and picked:
-        # Meaning as well as words: "developed" finds "invented", "NdFeB" finds "Nd2Fe14B".
-        vecs = embed([intent.question] + [strip_markers(x[2]) for x in picked])
-        sims = vecs[1:] @ vecs[0]
-        picked = [(sc + SEMANTIC_WEIGHT * float(sim), r, se, pa) for (sc, r, se, pa), sim in zip(picked, sims,
-                                                                                                    strict=True)]
     picked.sort(key=lambda x: -x[0])
     chosen: list[tuple[int, str, Passage]] = []
     per_passage: dict[str, int] = {}

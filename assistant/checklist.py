@@ -66,29 +66,35 @@ class CountryData:
 
 
 class ValueChainData:
-    """All `value_chain/*.yaml` files, validated on load."""
+    """`value_chain/<key>.yaml` files, each read (and validated) the first time it is needed."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        self._cache: dict[str, CountryData | None] = {}
 
-    @cached_property
-    def countries(self) -> dict[str, CountryData]:
-        out: dict[str, CountryData] = {}
-        if not self.folder.exists():
-            return out
-        for path in sorted(self.folder.glob("*.yaml")):
-            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-            stages = raw.get("stages") or {}
-            for stage, row in stages.items():
-                if stage not in STAGES:
-                    raise ValueError(f"{path}: unknown stage key '{stage}'")
-                if row.get("status") not in STATUSES:
-                    raise ValueError(f"{path}: stage '{stage}' has status '{row.get('status')}' "
-                                     f"(use one of {', '.join(STATUSES)})")
-            key = raw.get("key") or path.stem
-            out[key] = CountryData(key=key, country=raw.get("country") or country_name(key),
-                                   as_of=str(raw.get("as_of", "")), stages=stages)
-        return out
+    def keys(self) -> list[str]:
+        return sorted(p.stem for p in self.folder.glob("*.yaml")) if self.folder.exists() else []
+
+    def get(self, key: str) -> CountryData | None:
+        if key not in self._cache:
+            path = self.folder / f"{key}.yaml"
+            self._cache[key] = self._load(path) if path.exists() else None
+        return self._cache[key]
+
+    @staticmethod
+    def _load(path: Path) -> CountryData:
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {}  # noqa: S506 - a safe loader
+        stages = raw.get("stages") or {}
+        for stage, row in stages.items():
+            if stage not in STAGES:
+                raise ValueError(f"{path}: unknown stage key '{stage}'")
+            if row.get("status") not in STATUSES:
+                raise ValueError(f"{path}: stage '{stage}' has status '{row.get('status')}' "
+                                 f"(use one of {', '.join(STATUSES)})")
+        key = raw.get("key") or path.stem
+        return CountryData(key=key, country=raw.get("country") or country_name(key),
+                           as_of=str(raw.get("as_of", "")), stages=stages)
 
 
 class ChecklistBuilder:
@@ -96,16 +102,20 @@ class ChecklistBuilder:
         self.data = data
         self.keywords = keywords
 
-    def _section_chunks(self, doc: str, section: str) -> list[int]:
-        out = []
+    @cached_property
+    def _by_doc(self) -> dict[str, list[int]]:
+        out: dict[str, list[int]] = {}
         for i, meta in enumerate(self.keywords.metas):
-            if meta.get("doc_id") == doc and (meta.get("heading") == section or
-                                              str(meta.get("section", "")).endswith(section)):
-                out.append(i)
+            out.setdefault(str(meta.get("doc_id")), []).append(i)
         return out
 
+    def _section_chunks(self, doc: str, section: str) -> list[int]:
+        metas = self.keywords.metas
+        return [i for i in self._by_doc.get(doc, []) if metas[i].get("heading") == section or
+                str(metas[i].get("section", "")).endswith(section)]
+
     def _doc_chunks(self, docs: set[str]) -> list[int]:
-        return [i for i, m in enumerate(self.keywords.metas) if m.get("doc_id") in docs]
+        return [i for d in sorted(docs) for i in self._by_doc.get(d, [])]
 
     def _cite_best(self, idxs: list[int], want: set[str], book: CitationBook,
                    prefer: re.Pattern[str] | None = None, bonus: set[str] | None = None) -> int | None:
@@ -126,7 +136,7 @@ class ChecklistBuilder:
 
     def build(self, country: str, target: str, book: CitationBook) -> Checklist:
         stages = stage_range(target)
-        data = self.data.countries.get(country)
+        data = self.data.get(country)
         if data is None:
             return self._inferred(country, target, stages, book)
         rows: list[StageRow] = []

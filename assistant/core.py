@@ -168,7 +168,7 @@ class Assistant:
                           checklist=None, conversation_id=conversation_id,
                           resolved_question=resolved if resolved != question else None)
         text = compose(intent, passages, checklists, book, self.settings.answer.max_sentences,
-                       idf=self._keywords.idf, embed=self._query_embedder().embed)
+                       idf=self._keywords.idf)
         if self.settings.answer.llm_url:
             text, notices = self._generate(resolved, passages, checklists, book, text)
         self.conversations.add(conversation_id, intent)
@@ -244,7 +244,7 @@ class Assistant:
         name = (name or "").strip()
         if not name:
             raise InputError("No country given.", field="country")
-        if slug(name) in COUNTRIES or slug(name) in self._value_chain().countries:
+        if slug(name) in COUNTRIES or slug(name) in self._value_chain().keys():
             return slug(name)
         found = find_countries(name)
         if found:
@@ -293,7 +293,10 @@ class Assistant:
     def _builder(self) -> Any:
         from assistant.checklist import ChecklistBuilder
 
-        return ChecklistBuilder(self._value_chain(), self._keywords)
+        cached = getattr(self, "_checklist_builder", None)
+        if cached is None or cached.keywords is not self._keywords:
+            cached = self._checklist_builder = ChecklistBuilder(self._value_chain(), self._keywords)
+        return cached
 
     def _value_chain(self) -> Any:
         from assistant.checklist import ValueChainData

@@ -83,8 +83,8 @@ def slug(name: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _country_patterns() -> list[tuple[re.Pattern[str], str, bool]]:
-    """(pattern, key, case_sensitive) longest names first, so 'south africa' wins over 'africa'."""
+def _country_matchers() -> tuple[re.Pattern[str], dict[str, str], re.Pattern[str], dict[str, str]]:
+    """One regex for every country name and alias (longest first), one for upper-case codes ("KZ", "US")."""
     names: dict[str, str] = {}
     codes: dict[str, str] = {}
     try:
@@ -96,6 +96,8 @@ def _country_patterns() -> list[tuple[re.Pattern[str], str, bool]]:
                     names.setdefault(nm.lower(), slug(getattr(c, "common_name", None) or c.name))
     except ImportError:  # pragma: no cover - pycountry is a dependency; the profiled list still works
         pass
+    ours = {slug(display): key for key, (display, _) in COUNTRIES.items()}
+    names = {nm: ours.get(key, key) for nm, key in names.items()}
     for key, (display, aliases) in COUNTRIES.items():
         names[display.lower()] = key
         for alias in aliases:
@@ -103,30 +105,25 @@ def _country_patterns() -> list[tuple[re.Pattern[str], str, bool]]:
                 codes[alias.upper()] = key
             else:
                 names[alias] = key
-    # pycountry's official names for our profiled countries map onto our keys.
-    for nm, key in list(names.items()):
-        for ours, (display, _) in COUNTRIES.items():
-            if key == slug(display):
-                names[nm] = ours
-    pats = [(re.compile(r"(?<![\w.])" + re.escape(n) + r"(?![\w])", re.I), k, False)
-            for n, k in sorted(names.items(), key=lambda kv: -len(kv[0]))]
-    pats += [(re.compile(r"\b" + c + r"\b"), k, True) for c, k in codes.items()]
-    return pats
+    alternation = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    name_re = re.compile(r"(?<![\w.])(" + alternation + r")(?!\w)", re.I)
+    code_re = re.compile(r"\b(" + "|".join(sorted(codes)) + r")\b")
+    return name_re, names, code_re, codes
+
+
+def _country_spans(text: str) -> list[tuple[int, int, str]]:
+    name_re, names, code_re, codes = _country_matchers()
+    spans = [(m.start(), m.end(), names[m.group(1).lower()]) for m in name_re.finditer(text)]
+    for m in code_re.finditer(text):
+        if not any(s < m.end() and m.start() < e for s, e, _ in spans):
+            spans.append((m.start(), m.end(), codes[m.group(1)]))
+    return sorted(spans)
 
 
 def find_countries(text: str) -> list[str]:
     """Country keys in order of first mention."""
-    found: list[tuple[int, str]] = []
-    taken: list[tuple[int, int]] = []
-    for pat, key, _ in _country_patterns():
-        for m in pat.finditer(text):
-            if any(m.start() < e and s < m.end() for s, e in taken):
-                continue
-            # "US" as a pronoun ("tell us") is lower case; codes are matched case-sensitively already.
-            taken.append((m.start(), m.end()))
-            found.append((m.start(), key))
     seen: list[str] = []
-    for _, key in sorted(found):
+    for _, _, key in _country_spans(text):
         if key not in seen:
             seen.append(key)
     return seen
@@ -134,12 +131,8 @@ def find_countries(text: str) -> list[str]:
 
 def replace_country(text: str, old: str, new: str) -> str:
     """Swap every mention of country `old` (by any name, alias or code) for the name `new`."""
-    spans = []
-    for pat, key, _ in _country_patterns():
+    for start, end, key in reversed(_country_spans(text)):
         if key == old:
-            spans += [(m.start(), m.end()) for m in pat.finditer(text)]
-    for start, end in sorted(set(spans), reverse=True):
-        if not any(s < end and start < e and (s, e) != (start, end) and e - s > end - start for s, e in spans):
             text = text[:start] + new + text[end:]
     return text
 
