@@ -20,6 +20,7 @@ from assistant.store import VectorStore, chunk_metadata
 from assistant.types import IngestReport
 
 Progress = Callable[[int, int, str], None]
+EMBED_BATCH = 512  # chunks per embedding call
 
 
 def _noop(done: int, total: int, label: str) -> None:
@@ -106,18 +107,36 @@ class Indexer:
                 continue
             todo.append((doc, rec))
         total = len(todo)
+        # Embed several documents' chunks per call (the model is far faster in full batches), but write each
+        # document as a whole: its new chunks first, then its stale ones removed.
+        group: list[tuple[Document, dict | None, list]] = []
+        size = 0
         for i, (doc, rec) in enumerate(todo, 1):
             progress(i, total, f"embedding {doc.id}")
             chunks = chunk_document(doc, self.settings.chunking)
             if not chunks:
                 report.errors.append(f"{doc.path}: no text to index")
                 continue
-            vectors = self.embedder.embed([embedding_text(c) for c in chunks])
+            group.append((doc, rec, chunks))
+            size += len(chunks)
+            if size >= EMBED_BATCH or i == total:
+                self._embed_and_write(group, origin, report)
+                group, size = [], 0
+        if group:
+            self._embed_and_write(group, origin, report)
+
+    def _embed_and_write(self, group: list[tuple[Document, dict | None, list]], origin: str,
+                         report: IngestReport) -> None:
+        vectors = self.embedder.embed([embedding_text(c) for _, _, chunks in group for c in chunks])
+        offset = 0
+        for doc, rec, chunks in group:
+            vecs = vectors[offset : offset + len(chunks)]
+            offset += len(chunks)
             metas = [chunk_metadata(c, {**doc.meta, "title": doc.title}, doc.hash, origin) for c in chunks]
             for m in metas:
                 m["title"] = doc.title
                 m["kind"] = doc.kind
-            self.store.upsert([c.id for c in chunks], vectors, [c.text for c in chunks], metas)
+            self.store.upsert([c.id for c in chunks], vecs, [c.text for c in chunks], metas)
             if rec:
                 new_ids = {c.id for c in chunks}
                 self.store.delete_ids([cid for cid in rec["ids"] if cid not in new_ids])

@@ -24,6 +24,7 @@ MAX_YAML_DEPTH = 20
 _OPEN = (yaml.FlowSequenceStartToken, yaml.FlowMappingStartToken, yaml.BlockSequenceStartToken,
          yaml.BlockMappingStartToken)
 _CLOSE = (yaml.FlowSequenceEndToken, yaml.FlowMappingEndToken, yaml.BlockEndToken)
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: same rules, faster
 _FRONT = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*\r?\n", re.S)
 
 
@@ -85,7 +86,7 @@ def _safe_yaml(text: str, where: str) -> dict[str, Any]:
         raise LoadError(where, "front matter is larger than 64 KB")
     try:
         depth = 0
-        for token in yaml.scan(text, Loader=yaml.SafeLoader):
+        for token in yaml.scan(text, Loader=_LOADER):
             if isinstance(token, yaml.AliasToken | yaml.AnchorToken):
                 raise LoadError(where, "front matter uses YAML anchors/aliases, which are not allowed")
             if isinstance(token, _OPEN):
@@ -94,7 +95,7 @@ def _safe_yaml(text: str, where: str) -> dict[str, Any]:
                     raise LoadError(where, f"front matter is nested more than {MAX_YAML_DEPTH} levels deep")
             elif isinstance(token, _CLOSE):
                 depth -= 1
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader
     except (ValueError, TypeError, OverflowError, RecursionError) as exc:  # e.g. `as_of: 2025-13-45`
         raise LoadError(where, f"invalid value in YAML front matter ({str(exc)[:80]})") from None
     except yaml.YAMLError as exc:
