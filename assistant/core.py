@@ -307,10 +307,7 @@ class Assistant:
 
     def _years(self) -> set[int]:
         if self._corpus_years is None:
-            years: set[int] = set()
-            for text in self._keywords.texts:
-                years.update(int(y) for y in re.findall(r"\b(19[5-9]\d|20\d\d)\b", text))
-            self._corpus_years = years
+            self._corpus_years = self._keywords.years()
         return self._corpus_years
 
     def _validate_filters(self, filters: Filters | None) -> None:

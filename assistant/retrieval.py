@@ -7,7 +7,7 @@ from typing import Any
 
 from assistant.embedding import Embedder
 from assistant.settings import RetrievalSettings
-from assistant.store import KeywordIndex, VectorStore
+from assistant.store import KeywordIndex, VectorStore, matches
 from assistant.types import Filters, Passage
 
 
@@ -50,7 +50,7 @@ class Retriever:
         vec = None
         if mode in ("hybrid", "dense"):
             vec = self.embedder.embed([query])[0]
-            dense = self.store.query(vec, n, filters)
+            dense = self.store.query(vec, n, filters, total=len(self.keywords.ids))
         sparse: list = []
         if mode in ("hybrid", "bm25"):
             sparse = self.keywords.search(query, n, filters)
@@ -58,9 +58,9 @@ class Retriever:
         for b in boost or []:
             both = b.model_copy(update={k2: v for k2, v in (filters.model_dump() if filters else {}).items() if v})
             if vec is not None:
-                hits = self.store.query(vec, n // 2, both)
-                dense += [h for h in hits if h[0].id not in {c.id for c, _ in dense}]
-                extra.append(([c.id for c, _ in hits], self.cfg.dense_weight * 0.5))
+                # Re-rank the dense candidates already in hand: a filtered vector query costs far more.
+                hits = [c for c, _ in dense if matches(c.meta, both)]
+                extra.append(([c.id for c in hits], self.cfg.dense_weight * 0.5))
             if mode in ("hybrid", "bm25"):
                 kw = self.keywords.search(query, n // 2, both)
                 extra.append(([self.keywords.ids[i] for i, _ in kw], self.cfg.bm25_weight * 0.5))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
@@ -253,8 +254,10 @@ class VectorStore:
         return ids, docs, metas
 
     @_guarded
-    def query(self, vector: np.ndarray, n: int, filters: Filters | None) -> list[tuple[Chunk, float]]:
-        total = self.collection.count()
+    def query(self, vector: np.ndarray, n: int, filters: Filters | None,
+              total: int | None = None) -> list[tuple[Chunk, float]]:
+        """Nearest chunks; pass `total` (the known chunk count) to save a round trip."""
+        total = self.collection.count() if total is None else total
         if total == 0:
             return []
         res = self.collection.query(query_embeddings=[vector], n_results=min(n, total),
@@ -323,10 +326,44 @@ class KeywordIndex:
         scores = self.bm25.get_scores(words)
         scores = np.asarray(scores)
         if filters is not None:
-            mask = np.fromiter((matches(m, filters) for m in self.metas), dtype=bool, count=len(self.metas))
-            scores = np.where(mask, scores, 0.0)
-        top = np.argsort(-scores)[:n]
+            scores = np.where(self._mask(filters), scores, 0.0)
+        top = np.argpartition(-scores, n)[:n] if len(scores) > n else np.arange(len(scores))
+        top = top[np.argsort(-scores[top])]
         return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
+
+    def _flags(self) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """Chunk indices per flag (c_<country>, s_<stage>, kind=<kind>) and the as_of column, built in one pass."""
+        if "_flag_index" not in self.__dict__:
+            rows: dict[str, list[int]] = {}
+            for i, meta in enumerate(self.metas):
+                for key, value in meta.items():
+                    if value is True and key[:2] in ("c_", "s_"):
+                        rows.setdefault(key, []).append(i)
+                rows.setdefault(f"kind={meta.get('kind')}", []).append(i)
+            as_of = np.fromiter((int(m.get("as_of", 0) or 0) for m in self.metas), dtype=np.int64,
+                                count=len(self.metas))
+            self.__dict__["_flag_index"] = ({k: np.asarray(v, dtype=np.int64) for k, v in rows.items()}, as_of)
+        return self.__dict__["_flag_index"]
+
+    def _mask(self, filters: Filters) -> np.ndarray:
+        """Which chunks pass the filters: the same predicate as `matches`, vectorised."""
+        index, as_of = self._flags()
+        mask = np.ones(len(self.metas), dtype=bool)
+        for key in ([f"c_{filters.country}"] if filters.country else []) + (
+            [f"s_{filters.stage}"] if filters.stage else []) + ([f"kind={filters.kind}"] if filters.kind else []):
+            keep = np.zeros(len(self.metas), dtype=bool)
+            keep[index.get(key, np.zeros(0, dtype=np.int64))] = True
+            mask &= keep
+        if filters.date_from:
+            mask &= as_of >= date_int(filters.date_from)
+        if filters.date_to:
+            mask &= as_of <= (date_int(filters.date_to) or 99999999)
+        return mask
+
+    def years(self) -> set[int]:
+        """Years (1950-2099) that appear in any chunk, read off the BM25 vocabulary."""
+        vocab = getattr(self.bm25, "vocab_dict", {})
+        return {int(t) for t in vocab if isinstance(t, str) and re.fullmatch(r"19[5-9]\d|20\d\d", t)}
 
     def knows(self, term: str) -> bool:
         """Whether any chunk contains this stemmed term."""
