@@ -461,6 +461,9 @@ class SlackBot:
 
 
 # -- running it ----------------------------------------------------------------------------------------
+MAX_SLACK_BODY = 256 * 1024
+
+
 def mount_slack(app: Any, assistant: Any) -> bool:
     """Add `POST /slack/events` to a FastAPI app when the tokens are set; otherwise say so in one line."""
     settings = assistant.settings
@@ -473,7 +476,16 @@ def mount_slack(app: Any, assistant: Any) -> bool:
     bot = SlackBot(assistant)
 
     async def slack_events(request: Any) -> Any:
-        body = await request.body()
+        from starlette.responses import JSONResponse
+
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_SLACK_BODY:
+            return JSONResponse({"error": "request too large"}, status_code=413)
+        body = b""
+        async for part in request.stream():
+            body += part
+            if len(body) > MAX_SLACK_BODY:  # Slack's own payloads are a few KB; refuse before verifying
+                return JSONResponse({"error": "request too large"}, status_code=413)
         # bolt's dispatch is synchronous (it waits for ack, up to Slack's 3 s): keep it off the event loop
         response = await run_in_threadpool(bot.app.dispatch, to_bolt_request(request, body))
         return to_starlette_response(response)

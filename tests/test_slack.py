@@ -329,6 +329,8 @@ def test_bad_signature_and_stale_timestamp_are_refused(served: Served) -> None:
     assert served.event(ev, secret="not-the-secret").status_code == 401
     assert served.event(ev, signature="v0=" + "0" * 64).status_code == 401
     assert served.event(ev, ts=int(time.time()) - 6 * 60).status_code == 401
+    huge = {**ev, "text": "<@UBOT> " + "magnets " * 40_000}  # ~320 KB, validly signed
+    assert served.event(huge).status_code == 413
     assert fake.find(lambda c: c["data"].get("channel") == "CSIG") == []
 
 
