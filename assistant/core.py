@@ -13,7 +13,7 @@ from assistant.answering import NOT_COVERED, compose, out_of_scope, unknown_name
 from assistant.citations import CitationBook
 from assistant.errors import InputError, UnknownCountryError
 from assistant.indexing import Indexer, Progress, _noop
-from assistant.query import Conversations, Intent, clean_question, resolve, stage_range, target_stage
+from assistant.query import Conversations, Intent, clean_question, resolve
 from assistant.settings import Settings
 from assistant.taxonomy import COUNTRIES, country_name, find_countries, slug
 from assistant.types import STAGES, Answer, Checklist, Filters, IngestReport, Passage, SourceInfo
@@ -339,4 +339,4 @@ class Assistant:
                 return done.value
 
 
-__all__ = ["Assistant", "stage_range", "target_stage"]
+__all__ = ["Assistant"]

@@ -55,6 +55,7 @@ class Retriever:
         if mode in ("hybrid", "bm25"):
             sparse = self.keywords.search(query, n, filters)
         extra: list[tuple[list[str], float]] = []
+        boosted: list[int] = []
         for b in boost or []:
             both = b.model_copy(update={k2: v for k2, v in (filters.model_dump() if filters else {}).items() if v})
             if vec is not None:
@@ -64,7 +65,7 @@ class Retriever:
             if mode in ("hybrid", "bm25"):
                 kw = self.keywords.search(query, n // 2, both)
                 extra.append(([self.keywords.ids[i] for i, _ in kw], self.cfg.bm25_weight * 0.5))
-                sparse += [h for h in kw if h[0] not in {i for i, _ in sparse}]
+                boosted += [i for i, _ in kw]
         by_id: dict[str, Passage] = {}
         for rank, (chunk, sim) in enumerate(dense, 1):
             by_id[chunk.id] = Passage(chunk=chunk, score=0.0, dense_rank=rank, similarity=sim)
@@ -76,6 +77,9 @@ class Retriever:
                 by_id[cid].bm25_rank = rank
             else:
                 by_id[cid] = Passage(chunk=self.keywords.chunk(i), score=0.0, bm25_rank=rank)
+        for i in boosted:
+            if self.keywords.ids[i] not in by_id:
+                by_id[self.keywords.ids[i]] = Passage(chunk=self.keywords.chunk(i), score=0.0)
         scores = fuse([([c.id for c, _ in dense], self.cfg.dense_weight),
                        (sparse_ids, self.cfg.bm25_weight), *extra], self.cfg.rrf_k)
         for cid, p in by_id.items():
