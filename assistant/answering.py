@@ -20,9 +20,9 @@ TARGET_TEXT = {"magnet": "make rare-earth magnets", "separation": "separate rare
                "mining": "mine rare earths", "metal": "make rare-earth metal", "alloy": "make magnet alloy",
                "recycling": "recycle rare earths", "deposit": "hold rare-earth deposits",
                "concentrate": "produce concentrate", "cracking": "crack and leach rare-earth ores"}
-NOT_COVERED = ("The documents do not cover this. REE Assistant answers from its corpus on rare-earth supply "
-               "chains (value-chain stages, countries, companies, policy and market facts); try rephrasing, "
-               "or ask about a country or stage.")
+SCOPE = ("REE Assistant answers from its corpus on rare-earth supply chains (value-chain stages, countries, "
+         "companies, policy and market facts); try rephrasing, or ask about a country or stage.")
+NOT_COVERED = "The documents do not cover this. " + SCOPE
 
 
 # Words that phrase a question rather than say what it is about.
@@ -103,6 +103,13 @@ def unknown_names(question: str, known: Callable[[str], bool]) -> list[str]:
         if stems and not any(known(t) for t in stems):
             out.append(word)
     return out
+
+
+def not_covered(unknown: list[str] | None = None) -> str:
+    """The refusal text; names the words no document contains, when that is the reason."""
+    if not unknown:
+        return NOT_COVERED
+    return f"The documents do not mention {', '.join(unknown)}. " + SCOPE
 
 
 def out_of_scope(intent: Intent, passages: list[Passage], best_similarity: float, min_similarity: float,

@@ -30,6 +30,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.errors import IndexMissingError, InputError, ReeError
+from assistant.loading import SUFFIXES
 from assistant.types import STAGES, Filters, IngestReport, SourceInfo
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("ree.web")
 
-UPLOAD_SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf")
+UPLOAD_SUFFIXES = tuple(SUFFIXES)  # what the loader reads
 PROBLEM_JSON = "application/problem+json"
 
 

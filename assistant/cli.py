@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from assistant.errors import ReeError
+from assistant.query import check_stage
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="REE Assistant: cited answers and gap checklists for rare-earth supply chains.")
@@ -41,14 +42,6 @@ def _fail(exc: BaseException) -> None:
     msg = str(exc) if isinstance(exc, ReeError) else f"unexpected error: {type(exc).__name__}: {exc}"
     print(f"ree: error: {msg}", file=sys.stderr)
     raise typer.Exit(2 if isinstance(exc, ReeError) else 1)
-
-
-def _check_stage(target: str) -> None:
-    from assistant.errors import InputError
-    from assistant.types import STAGES
-
-    if target not in STAGES:
-        raise InputError(f"Unknown stage '{target}'. Use one of: {', '.join(STAGES)}.", field="target")
 
 
 def _ready(assistant: Any) -> None:
@@ -199,7 +192,7 @@ def gaps(country: str, target: Annotated[str, typer.Option(help="Target stage.")
          json_out: JsonOpt = False) -> None:
     """The stage-by-stage gap checklist for a country."""
     try:
-        _check_stage(target)
+        check_stage(target)
         assistant = _assistant()
         _ready(assistant)
         answer = assistant.gaps(country, target)
@@ -217,7 +210,7 @@ def compare(a: str, b: str, target: Annotated[str, typer.Option(help="Target sta
             json_out: JsonOpt = False) -> None:
     """Side-by-side checklists for two countries."""
     try:
-        _check_stage(target)
+        check_stage(target)
         assistant = _assistant()
         _ready(assistant)
         answer = assistant.compare(a, b, target)

@@ -9,14 +9,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from assistant.answering import NOT_COVERED, compose, out_of_scope, unknown_names
+from assistant.answering import compose, not_covered, out_of_scope, unknown_names
 from assistant.citations import CitationBook
 from assistant.errors import InputError, UnknownCountryError
 from assistant.indexing import Indexer, Progress, _noop
-from assistant.query import Conversations, Intent, clean_question, resolve
+from assistant.query import Conversations, Intent, check_stage, clean_question, resolve
 from assistant.settings import Settings
 from assistant.taxonomy import COUNTRIES, country_name, find_countries, slug
-from assistant.types import STAGES, Answer, Checklist, Filters, IngestReport, Passage, SourceInfo
+from assistant.types import Answer, Checklist, Filters, IngestReport, Passage, SourceInfo
 
 
 class Assistant:
@@ -32,10 +32,12 @@ class Assistant:
         self._retriever: Any = None
         self._revision: str | None = None
         self._checked = 0.0
-        self._corpus_years: set[int] | None = None
         self._feedback: Any = None
         self._generator: Any = None
         self._sink = threading.local()  # stream(): where _generate puts LLM pieces (per thread)
+        self._bulk: Any = None  # the torch embedder for indexing, loaded once (~10 s) and kept
+        self._checklist_builder: Any = None
+        self._vc: Any = None
 
     # -- lifecycle -----------------------------------------------------------------------------------
     def _open(self, create: bool = False) -> None:
@@ -59,7 +61,6 @@ class Assistant:
                     self._keywords = keyword_index(self.settings, self._store)
                     self._revision = rev
                     self._retriever = None
-                    self._corpus_years = None
             if self._retriever is None:
                 from assistant.retrieval import Retriever
 
@@ -87,7 +88,7 @@ class Assistant:
 
     def index(self, rebuild: bool = False, progress: Progress = _noop, device: str | None = None) -> IngestReport:
         """Bring the index in line with the corpus folder (incremental unless `rebuild`)."""
-        from assistant.embedding import TorchEmbedder, ensure_onnx
+        from assistant.embedding import ensure_onnx
         from assistant.store import VectorStore
 
         with self._lock:
@@ -99,19 +100,22 @@ class Assistant:
                 store = VectorStore(self.settings, create=True)
                 store.client.delete_collection(store.collection.name)
             self._store = VectorStore(self.settings, create=True)
-            holder: dict[str, TorchEmbedder] = {}
-
-            def factory() -> TorchEmbedder:
-                holder["e"] = TorchEmbedder(self.settings, device=device)
-                return holder["e"]
-
-            indexer = Indexer(self.settings, self._store, factory)
+            indexer = Indexer(self.settings, self._store, lambda: self._bulk_embedder(device))
             report = indexer.sync_corpus(progress)
-            if "e" in holder:
-                ensure_onnx(self.settings, holder["e"])
+            if self._bulk is not None:
+                ensure_onnx(self.settings, self._bulk)
             self._keywords = None
             self._checked = 0.0
             return report
+
+    def _bulk_embedder(self, device: str | None = None) -> Any:
+        """The torch embedder for indexing and uploads: loaded on first need, then reused."""
+        from assistant.embedding import TorchEmbedder
+
+        device = device or self.settings.embedding.device
+        if self._bulk is None or self._bulk.device != device:
+            self._bulk = TorchEmbedder(self.settings, device=device)
+        return self._bulk
 
     def ensure_index(self, progress: Progress = _noop) -> IngestReport | None:
         """Build the index on first start if it is missing."""
@@ -120,13 +124,12 @@ class Assistant:
         return self.index(progress=progress)
 
     def ingest(self, paths: list[Path], progress: Progress = _noop) -> IngestReport:
-        from assistant.embedding import TorchEmbedder
         from assistant.store import VectorStore
 
         with self._lock:
             if self._store is None:
                 self._store = VectorStore(self.settings, create=True)
-            indexer = Indexer(self.settings, self._store, lambda: TorchEmbedder(self.settings))
+            indexer = Indexer(self.settings, self._store, self._bulk_embedder)
             report = indexer.ingest(paths, progress)
             self._checked = 0.0
             self._keywords = None
@@ -159,12 +162,9 @@ class Assistant:
         notices: list[str] = []
         strangers = [] if checklists else unknown_names(question, self._keywords.knows)
         if strangers or (not checklists and out_of_scope(intent, passages, best, self.settings.answer.min_similarity,
-                                                         self._years())):
+                                                         self._keywords.years)):
             self.conversations.add(conversation_id, intent)
-            text = NOT_COVERED
-            if strangers:
-                text = (f"The documents do not mention {', '.join(strangers)}. " + NOT_COVERED.split(". ", 1)[1])
-            return Answer(question=question, answer=text, answerable=False, citations=[],
+            return Answer(question=question, answer=not_covered(strangers), answerable=False, citations=[],
                           checklist=None, conversation_id=conversation_id,
                           resolved_question=resolved if resolved != question else None)
         text = compose(intent, passages, checklists, book, self.settings.answer.max_sentences,
@@ -216,29 +216,24 @@ class Assistant:
                 return
 
     def gaps(self, country: str, target: str = "magnet") -> Answer:
-        key = self.country_key(country)
-        if target not in STAGES:
-            raise InputError(f"Unknown stage '{target}'. Use one of: {', '.join(STAGES)}.", field="target")
-        self._open()
-        book = CitationBook()
-        cl = self._builder().build(key, target, book)
-        intent = Intent(question=f"Can {cl.country} {target}?", type="capability", countries=[key],
-                        stages=[target], target=target)
-        text = compose(intent, [], [cl], book, self.settings.answer.max_sentences)
-        return Answer(question=f"Gap checklist: {cl.country} up to {target}", answer=text, answerable=True,
-                      citations=book.items, checklist=cl)
+        """The gap checklist for one country, deposit → target."""
+        return self._checklists([self.country_key(country)], check_stage(target))
 
     def compare(self, a: str, b: str, target: str = "magnet") -> Answer:
-        keys = [self.country_key(a), self.country_key(b)]
-        if target not in STAGES:
-            raise InputError(f"Unknown stage '{target}'. Use one of: {', '.join(STAGES)}.", field="target")
+        """Side-by-side checklists for two countries."""
+        return self._checklists([self.country_key(a), self.country_key(b)], check_stage(target))
+
+    def _checklists(self, keys: list[str], target: str) -> Answer:
         self._open()
         book = CitationBook()
         cls = [self._builder().build(k, target, book) for k in keys]
-        intent = Intent(question=f"{a} vs {b}", type="comparison", countries=keys, target=target)
+        names = [cl.country for cl in cls]
+        intent = Intent(question=" vs ".join(names), type="comparison" if len(cls) > 1 else "capability",
+                        countries=keys, stages=[target], target=target)
         text = compose(intent, [], cls, book, self.settings.answer.max_sentences)
-        return Answer(question=f"{cls[0].country} vs {cls[1].country}", answer=text, answerable=True,
-                      citations=book.items, checklist=cls)
+        title = " vs ".join(names) if len(cls) > 1 else f"Gap checklist: {names[0]} up to {target}"
+        return Answer(question=title, answer=text, answerable=True, citations=book.items,
+                      checklist=cls if len(cls) > 1 else cls[0])
 
     def country_key(self, name: str) -> str:
         name = (name or "").strip()
@@ -293,30 +288,24 @@ class Assistant:
     def _builder(self) -> Any:
         from assistant.checklist import ChecklistBuilder
 
-        cached = getattr(self, "_checklist_builder", None)
-        if cached is None or cached.keywords is not self._keywords:
-            cached = self._checklist_builder = ChecklistBuilder(self._value_chain(), self._keywords)
-        return cached
+        if self._checklist_builder is None or self._checklist_builder.keywords is not self._keywords:
+            self._checklist_builder = ChecklistBuilder(self._value_chain(), self._keywords)
+        return self._checklist_builder
 
     def _value_chain(self) -> Any:
         from assistant.checklist import ValueChainData
 
-        if not hasattr(self, "_vc"):
+        if self._vc is None:
             self._vc = ValueChainData(self.settings.paths.corpus / "value_chain")
         return self._vc
-
-    def _years(self) -> set[int]:
-        if self._corpus_years is None:
-            self._corpus_years = self._keywords.years()
-        return self._corpus_years
 
     def _validate_filters(self, filters: Filters | None) -> None:
         if filters is None:
             return
         if filters.country:
             filters.country = self.country_key(filters.country)
-        if filters.stage and filters.stage not in STAGES:
-            raise InputError(f"Unknown stage '{filters.stage}'. Use one of: {', '.join(STAGES)}.", field="stage")
+        if filters.stage:
+            check_stage(filters.stage, field="stage")
         for name in ("date_from", "date_to"):
             value = getattr(filters, name)
             if value and not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", value):

@@ -53,7 +53,8 @@ class TorchEmbedder:
 
         self.path = model_path(settings)
         self.batch_size = settings.embedding.batch_size
-        self.model = SentenceTransformer(str(self.path), device=device or settings.embedding.device)
+        self.device = device or settings.embedding.device
+        self.model = SentenceTransformer(str(self.path), device=self.device)
 
     def embed(self, texts: list[str]) -> np.ndarray:
         return np.asarray(

@@ -65,6 +65,13 @@ def clean_question(text: str, max_chars: int) -> str:
     return text
 
 
+def check_stage(stage: str, field: str = "target") -> str:
+    """The stage key, or an InputError naming the choices."""
+    if stage not in STAGES:
+        raise InputError(f"Unknown stage '{stage}'. Use one of: {', '.join(STAGES)}.", field=field)
+    return stage
+
+
 def target_stage(stages: list[str]) -> str:
     """The furthest stage down the chain the question is about (magnet by default)."""
     chain = [s for s in stages if s != "recycling"]

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlparse
@@ -360,6 +361,7 @@ class KeywordIndex:
             mask &= as_of <= (date_int(filters.date_to) or 99999999)
         return mask
 
+    @cached_property
     def years(self) -> set[int]:
         """Years (1950-2099) that appear in any chunk, read off the BM25 vocabulary."""
         vocab = getattr(self.bm25, "vocab_dict", {})
