@@ -1,0 +1,159 @@
+"""Value-chain facts (`corpus/value_chain/<country>.yaml`) and the one rule that turns them into a status.
+
+The YAML records facts (facilities and their phase, output, capacity, evidence and its date), never a verdict;
+`derive_status` is the only place a status comes from. The rule is written out in docs/corpus-guide.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from assistant.types import STAGES
+
+Phase = Literal["exploration", "feasibility", "construction", "commissioning", "operating", "suspended", "closed"]
+Unit = Literal["t", "t/yr"]
+Basis = Literal["REO", "ore", "concentrate", "carbonate", "oxide", "metal", "alloy", "magnet", "scrap"]
+Status = Literal["at_scale", "emerging", "planned", "none", "unknown"]
+
+# An output figure known only from other countries' trade statistics, and below this many tonnes a year, is a
+# trace: it shows that something left the country, not that an industry runs there.
+TRACE_TONNES = 1000.0
+# Output counts as current when its year is at most this many years before the stage's newest evidence.
+CURRENT_YEARS = 3
+BUILDING: tuple[str, ...] = ("feasibility", "construction")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SourceRef(_Strict):
+    doc: str
+    section: str
+
+
+class Support(_Strict):
+    """Public backing of a project: the EU CRMA strategic-project list, US DoD / DFC / EXIM, and the like."""
+
+    programme: str  # e.g. "EU CRMA strategic project", "US DoD", "US DFC", "US EXIM"
+    detail: str = ""
+    source: SourceRef
+
+
+class Facility(_Strict):
+    name: str
+    operator: str = ""
+    phase: Phase
+    note: str = ""
+    support: list[Support] = Field(default_factory=list)
+
+
+class Figure(_Strict):
+    value: float
+    unit: Unit
+    basis: Basis  # what the tonnes weigh: REO, ore, concentrate, oxide, metal, magnet ...
+    year: int | None = None
+    estimate: Literal["reported", "estimated", "trade_inferred", "announced"] = "reported"
+
+
+class Evidence(_Strict):
+    doc: str
+    section: str
+    date: dt.date  # publication date of the newest source this evidence rests on
+
+
+class StageFacts(_Strict):
+    facilities: list[Facility] = Field(default_factory=list)
+    output: Figure | None = None  # the latest output
+    capacity: Figure | None = None
+    reserves: Figure | None = None  # deposit stage: reserves (e.g. USGS) where reported
+    first_output: int | None = None
+    none_found: bool = False  # sources state that nothing exists at this stage (not merely that none was found)
+    detail: str
+    evidence: list[Evidence]
+
+    @field_validator("detail")
+    @classmethod
+    def _one_line(cls, v: str) -> str:
+        if not v.strip() or "\n" in v.strip():
+            raise ValueError("detail is one non-empty line")
+        return v.strip()
+
+    @property
+    def as_of(self) -> str:
+        """The date of the newest evidence: what the checklist's "as of" shows."""
+        return max(e.date for e in self.evidence).isoformat() if self.evidence else ""
+
+
+class CountryFacts(_Strict):
+    country: str
+    key: str
+    region: str = ""
+    stages: dict[str, StageFacts]
+
+    @field_validator("stages")
+    @classmethod
+    def _all_stages(cls, v: dict[str, StageFacts]) -> dict[str, StageFacts]:
+        if list(v) != list(STAGES):
+            raise ValueError(f"stages must be exactly {', '.join(STAGES)} in that order (got {', '.join(v)})")
+        return v
+
+    def status(self, stage: str) -> str:
+        return derive_status(stage, self.stages[stage])
+
+
+def is_trace(fig: Figure | None) -> bool:
+    return fig is not None and fig.estimate == "trade_inferred" and fig.value < TRACE_TONNES
+
+
+def _current(fig: Figure | None, facts: StageFacts) -> bool:
+    if fig is None or fig.value <= 0:
+        return False
+    if fig.year is None or not facts.evidence:
+        return True
+    newest = max(e.date for e in facts.evidence).year
+    return newest - fig.year <= CURRENT_YEARS
+
+
+def derive_status(stage: str, facts: StageFacts) -> str:
+    """at_scale | emerging | planned | none | unknown, from the facts alone (see docs/corpus-guide.md).
+
+    - at_scale: a facility is operating with current, sustained output that is not a trace (for the deposit
+      stage: reserves are reported, or a deposit is mined at scale);
+    - emerging: a facility is commissioning, or operating with only a trace, pilot or unreported output
+      (deposit: a resource under exploration or study);
+    - planned: a facility is in feasibility or construction;
+    - none: the sources state there is nothing, or every facility is suspended or closed;
+    - unknown: the sources say nothing either way.
+    """
+    phases = {f.phase for f in facts.facilities}
+    sustained = "operating" in phases and _current(facts.output, facts) and not is_trace(facts.output)
+    if stage == "deposit":
+        if (facts.reserves is not None and facts.reserves.value > 0) or sustained:
+            return "at_scale"
+        if phases & {"exploration", "feasibility", "construction", "commissioning", "operating"}:
+            return "emerging"
+    else:
+        if sustained:
+            return "at_scale"
+        if phases & {"commissioning", "operating"}:
+            return "emerging"
+        if phases & set(BUILDING):
+            return "planned"
+    if facts.none_found or (phases and phases <= {"suspended", "closed"}):
+        return "none"
+    return "unknown"
+
+
+def load_country(path: Path) -> CountryFacts:
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    raw = yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {}  # noqa: S506 - a safe loader
+    try:
+        return CountryFacts.model_validate(raw)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from exc
