@@ -32,6 +32,23 @@ COUNTRIES: dict[str, tuple[str, tuple[str, ...]]] = {
     "saudi_arabia": ("Saudi Arabia", ("saudi", "ksa", "sa")),
     "greenland": ("Greenland", ("greenlandic", "gl")),
     "south_africa": ("South Africa", ("south african", "za", "rsa")),
+    "madagascar": ("Madagascar", ("malagasy",)),
+    "nigeria": ("Nigeria", ("nigerian",)),
+    "thailand": ("Thailand", ("thai",)),
+    "tanzania": ("Tanzania", ("tanzanian", "united republic of tanzania")),
+    "malawi": ("Malawi", ("malawian",)),
+    "uganda": ("Uganda", ("ugandan",)),
+    "laos": ("Laos", ("lao pdr", "lao", "laotian", "lao people's democratic republic")),
+    "mongolia": ("Mongolia", ("mongolian",)),
+    "kyrgyzstan": ("Kyrgyzstan", ("kyrgyz", "kyrgyz republic", "kirghizia")),
+    "turkey": ("Turkey", ("türkiye", "turkiye", "turkish")),
+    "chile": ("Chile", ("chilean",)),
+    "philippines": ("Philippines", ("philippine", "filipino", "the philippines")),
+    "norway": ("Norway", ("norwegian",)),
+    "sweden": ("Sweden", ("swedish",)),
+    "finland": ("Finland", ("finnish",)),
+    "namibia": ("Namibia", ("namibian",)),
+    "angola": ("Angola", ("angolan",)),
 }
 
 # Two-letter codes are only recognised in upper case ("KZ", "US"), never as ordinary words ("in", "my").
