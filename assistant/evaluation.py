@@ -19,7 +19,6 @@ import yaml
 from assistant.citations import strip_markers, terms
 from assistant.core import Assistant
 from assistant.loading import load_file
-from assistant.query import understand
 from assistant.types import Answer, Checklist, Filters
 
 
@@ -128,7 +127,7 @@ def evaluate(assistant: Assistant, path: Path | None = None) -> dict[str, Any]:
         if item["docs"]:
             retr_n += 1
             query = answer.resolved_question or item["question"]
-            boost = [Filters(country=c) for c in understand(query).countries[:2]] or None
+            boost = [Filters(country=c) for c in assistant._reader().understand(query).countries[:2]] or None
             ranked = [p.chunk.doc_id for p in assistant.retriever.search(query, k=5, boost=boost)]
             rank = next((i for i, d in enumerate(ranked, 1) if d in item["docs"]), None)
             hits += rank is not None
