@@ -18,6 +18,8 @@ _NUMBER = re.compile(r"\d|\b(dozens|hundreds|thousands|millions|billions)\b", re
 _YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
 STATUS_WORDS = {"at_scale": "at scale", "emerging": "emerging", "planned": "planned", "none": "none",
                 "unknown": "unknown"}
+STAGE_STATE = {"at_scale": "runs at scale", "emerging": "is only emerging", "planned": "is only planned",
+               "none": "does not exist there", "unknown": "is not documented"}
 VERDICT_TEXT = {"yes": "Yes", "partly": "Partly", "not yet": "Not yet", "no": "No"}
 SCOPE = ("REE Assistant answers from its corpus on rare-earth supply chains (value-chain stages, countries, "
          "companies, policy and market facts); try rephrasing, or ask about a country or stage.")
@@ -127,12 +129,14 @@ def checklist_lead(cl: Checklist) -> list[str]:
                 f"{_cite_list(cites)}."]
     can = {"partly": f"{name} can {goal} only in part", "not yet": f"{name} cannot {goal} yet; it is only planned",
            "no": f"{name} cannot {goal} today"}.get(cl.verdict or "", f"{name}'s ability to {goal} is unknown")
-    out = [f"{verdict}: {can}. The chain first breaks at {gap.stage} ({STATUS_WORDS[gap.status]}): "
-           f"{_detail(gap.detail)}{_cite_list(gap.citations[:2])}."]
+    # The stage details are the checklist's (with their own evidence); the lead names the stages, and the
+    # sentences that prove them are quoted as points below.
+    out = [f"{verdict}: {can}; the chain first breaks at the {gap.stage} stage ({STATUS_WORDS[gap.status]})"
+           f"{_cite_list(gap.citations[:1])}."]
     target = cl.stages[-1]
     if target.stage != gap.stage:
-        out.append(f"The {target.stage} stage is {STATUS_WORDS[target.status]}: {_detail(target.detail)}"
-                   f"{_cite_list(target.citations[:2])}.")
+        out.append(f"The {target.stage} stage itself {STAGE_STATE[target.status]}"
+                   f"{_cite_list(target.citations[:1])}.")
     at_scale = [r.stage for r in cl.stages if r.status == "at_scale"]
     missing = [r.stage for r in cl.stages if r.status in ("none", "unknown")]
     tally = f"At scale: {', '.join(at_scale) or 'no stage'}"
@@ -151,8 +155,8 @@ def why_lead(cl: Checklist) -> list[str]:
     gap = next((r for r in cl.stages if r.stage == cl.binding_gap), None)
     if not cl.structured or gap is None:
         return checklist_lead(cl)
-    out = [f"{name} cannot fully {goal} because the chain breaks at {gap.stage} ({STATUS_WORDS[gap.status]}): "
-           f"{_detail(gap.detail)}{_cite_list(gap.citations[:2])}."]
+    out = [f"{name} cannot fully {goal} because the chain breaks at the {gap.stage} stage "
+           f"({STATUS_WORDS[gap.status]}){_cite_list(gap.citations[:1])}.", f"That stage: {_detail(gap.detail)}."]
     later = [f"{r.stage} ({STATUS_WORDS[r.status]})" for r in cl.stages
              if r.status != "at_scale" and r.stage != gap.stage]
     if later:
@@ -184,8 +188,8 @@ def comparison_lead(cls: list[Checklist]) -> list[str]:
         if gap is None:
             out.append(f"{cl.country}: {verdict}, every stage runs at scale{_cite_list(cl.stages[-1].citations[:1])}.")
         else:
-            out.append(f"{cl.country}: {verdict}; the chain breaks at {gap.stage} ({STATUS_WORDS[gap.status]}): "
-                       f"{_detail(gap.detail)}{_cite_list(gap.citations[:1])}.")
+            out.append(f"{cl.country}: {verdict}; the chain breaks at the {gap.stage} stage "
+                       f"({STATUS_WORDS[gap.status]}){_cite_list(gap.citations[:1])}.")
     return out
 
 
