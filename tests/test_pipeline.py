@@ -158,7 +158,9 @@ def _assert_contract(payload: dict, source_root: Path) -> None:
     for c in payload["citations"]:
         assert set(c) >= {"n", "doc_id", "chunk_id", "title", "publisher", "url", "date", "section", "page", "quote"}
         text = load_file(source_root / c["doc_id"], source_root).text
-        assert c["quote"] in text, f"[{c['n']}] is not verbatim in {c['doc_id']}"
+        start, end = c["span"]
+        assert plain(text[start:end]) == c["quote"], f"[{c['n']}] span is not the quote in {c['doc_id']}"
+        assert "[S" not in c["quote"] and not c["quote"].lstrip().startswith("|"), c["quote"]
     assert [c["n"] for c in payload["citations"]] == list(range(1, len(payload["citations"]) + 1))
 
 
@@ -201,7 +203,7 @@ def test_usgs_pdf_answers_with_the_right_page(tmp_path: Path, model_cache: Path)
     cited = [c for c in answer.citations if "31,000" in c.quote]
     assert cited and all(c.page == 2 for c in cited), [(c.page, c.quote[:80]) for c in answer.citations]
     pdf_text = load_file(corpus / "mcs2025-rare-earths.pdf", corpus).text
-    assert all(c.quote in pdf_text for c in answer.citations)
+    assert all(plain(pdf_text[c.span[0]:c.span[1]]) == c.quote for c in answer.citations)
 
 
 # -- the shipped corpus -------------------------------------------------------------------------------------
