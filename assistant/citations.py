@@ -93,6 +93,7 @@ class CitationBook:
             url=src.get("url") or doc_meta.get("url") or "",
             date=src.get("date") or doc_meta.get("date") or doc_meta.get("as_of") or "",
             section=chunk.section, page=chunk.page, quote=quote, context=chunk.text,
+            via=src.get("via") or "",
         ))
         self._index[key] = n
         return n

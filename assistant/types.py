@@ -57,11 +57,12 @@ class Citation(BaseModel):
     chunk_id: str
     title: str
     publisher: str
-    url: str
+    url: str  # the original publisher's address (or a DOI)
     date: str
     section: str
     page: int | None = None
     quote: str
+    via: str = ""  # the copy the source was read through, where it is not the original
     context: str = Field("", exclude=True, description="The whole passage around the quote (for UIs).")
 
 
