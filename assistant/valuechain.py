@@ -25,6 +25,9 @@ Status = Literal["at_scale", "emerging", "planned", "none", "unknown"]
 TRACE_TONNES = 1000.0
 # Output counts as current when its year is at most this many years before the stage's newest evidence.
 CURRENT_YEARS = 3
+# A commercial facility documented as producing at least this many years before the stage's newest evidence is
+# established: sustained output without a published tonnage (operators rarely publish one per stage).
+ESTABLISHED_YEARS = 3
 BUILDING: tuple[str, ...] = ("feasibility", "construction")
 
 
@@ -49,6 +52,7 @@ class Facility(_Strict):
     name: str
     operator: str = ""
     phase: Phase
+    pilot: bool = False  # a pilot, demonstration or research line, not commercial output
     note: str = ""
     support: list[Support] = Field(default_factory=list)
 
@@ -114,17 +118,36 @@ def is_trace(fig: Figure | None) -> bool:
 def _current(fig: Figure | None, facts: StageFacts) -> bool:
     if fig is None or fig.value <= 0:
         return False
-    if fig.year is None or not facts.evidence:
+    newest = _newest_year(facts)
+    if fig.year is None or newest is None:
         return True
-    newest = max(e.date for e in facts.evidence).year
     return newest - fig.year <= CURRENT_YEARS
+
+
+def _newest_year(facts: StageFacts) -> int | None:
+    return max(e.date for e in facts.evidence).year if facts.evidence else None
+
+
+def _established(facts: StageFacts) -> bool:
+    newest = _newest_year(facts)
+    return facts.first_output is not None and newest is not None and newest - facts.first_output >= ESTABLISHED_YEARS
+
+
+def sustained_output(facts: StageFacts) -> bool:
+    """A commercial (not pilot) facility is operating, its output is not a trace, and the output is either current
+    (a figure at most CURRENT_YEARS old) or established (documented for at least ESTABLISHED_YEARS)."""
+    commercial = any(f.phase == "operating" and not f.pilot for f in facts.facilities)
+    if not commercial or is_trace(facts.output):
+        return False
+    return _current(facts.output, facts) or _established(facts)
 
 
 def derive_status(stage: str, facts: StageFacts) -> str:
     """at_scale | emerging | planned | none | unknown, from the facts alone (see docs/corpus-guide.md).
 
-    - at_scale: a facility is operating with current, sustained output that is not a trace (for the deposit
-      stage: reserves are reported, or a deposit is mined at scale);
+    - at_scale: a commercial facility is operating with sustained output that is not a trace: a current output
+      figure, or output documented for ESTABLISHED_YEARS (for the deposit stage: reserves are reported, or a
+      deposit is mined at scale);
     - emerging: a facility is commissioning, or operating with only a trace, pilot or unreported output
       (deposit: a resource under exploration or study);
     - planned: a facility is in feasibility or construction;
@@ -132,7 +155,7 @@ def derive_status(stage: str, facts: StageFacts) -> str:
     - unknown: the sources say nothing either way.
     """
     phases = {f.phase for f in facts.facilities}
-    sustained = "operating" in phases and _current(facts.output, facts) and not is_trace(facts.output)
+    sustained = sustained_output(facts)
     if stage == "deposit":
         if (facts.reserves is not None and facts.reserves.value > 0) or sustained:
             return "at_scale"
