@@ -7,6 +7,7 @@ The YAML records facts (facilities and their phase, output, capacity, evidence a
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -76,6 +77,7 @@ class StageFacts(_Strict):
     output: Figure | None = None  # the latest output
     capacity: Figure | None = None
     reserves: Figure | None = None  # deposit stage: reserves (e.g. USGS) where reported
+    resource: Figure | None = None  # deposit stage: a resource or forecast (often ore tonnes); never counts as reserves
     first_output: int | None = None
     none_found: bool = False  # sources state that nothing exists at this stage (not merely that none was found)
     detail: str
@@ -171,6 +173,59 @@ def derive_status(stage: str, facts: StageFacts) -> str:
     if facts.none_found or (phases and phases <= {"suspended", "closed"}):
         return "none"
     return "unknown"
+
+
+def detail_line(facts: StageFacts) -> str:
+    """The stage's one-line detail as shown to users. Where a figure weighs ore (not REO, oxide or metal) and the
+    line does not already say so, it is marked, so that ore tonnes are never read as rare-earth tonnes."""
+    figures = [f for f in (facts.reserves, facts.resource, facts.output, facts.capacity) if f is not None]
+    ore = [f for f in figures if f.basis == "ore"]
+    if ore and not re.search(r"\bore\b", facts.detail, re.I):
+        return f"{facts.detail} (the {ore[0].value:,.0f} t figure is ore, not rare-earth oxide)"
+    return facts.detail
+
+
+class StaleEntry(BaseModel):
+    """A document or a value-chain stage whose newest evidence is older than the threshold."""
+
+    kind: Literal["document", "stage"]
+    id: str  # doc id (profiles/kazakhstan.md) or "<country>/<stage>"
+    newest: str  # ISO date of the newest dated evidence; "" when nothing is dated
+    age_days: int | None  # None when nothing is dated
+
+
+def parse_date(text: str) -> dt.date | None:
+    """`2025`, `2025-06` or `2025-06-19` as a date (the first day of a year or month); None if not a date."""
+    parts = str(text or "").split("-")
+    try:
+        nums = [int(p) for p in parts]
+        return dt.date(nums[0], nums[1] if len(nums) > 1 else 1, nums[2] if len(nums) > 2 else 1)
+    except (ValueError, IndexError):
+        return None
+
+
+def stale_entries(documents: dict[str, list[str]], folder: Path, days: int,
+                  today: dt.date | None = None) -> list[StaleEntry]:
+    """Documents (doc id -> its sources' dates) and value-chain stages whose newest evidence is more than `days`
+    days old, oldest first. A document or stage with no dated evidence is always listed."""
+    if days < 0:
+        raise ValueError("days must be zero or more")
+    today = today or dt.date.today()
+    out: list[StaleEntry] = []
+
+    def add(kind: Literal["document", "stage"], ident: str, newest: dt.date | None) -> None:
+        age = (today - newest).days if newest else None
+        if age is None or age > days:
+            out.append(StaleEntry(kind=kind, id=ident, newest=newest.isoformat() if newest else "", age_days=age))
+
+    for doc, dates in sorted(documents.items()):
+        parsed = [d for d in (parse_date(x) for x in dates) if d]
+        add("document", doc, max(parsed) if parsed else None)
+    for path in sorted(folder.glob("*.yaml")) if folder.exists() else []:
+        facts = load_country(path)
+        for stage, row in facts.stages.items():
+            add("stage", f"{facts.key}/{stage}", max(e.date for e in row.evidence) if row.evidence else None)
+    return sorted(out, key=lambda e: (e.age_days is not None, -(e.age_days or 0), e.id))
 
 
 def load_country(path: Path) -> CountryFacts:

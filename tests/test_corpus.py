@@ -35,8 +35,8 @@ USGS_2025 = {"china", "united_states", "myanmar", "australia", "nigeria", "thail
 # Hosts that are never a source: spam mirrors of journals, staging/dev servers, wiki mirrors, paste/scrape sites.
 DENYLIST = [r"cricutcom-setup\.com$", r"(^|\.)pages\.dev$", r"staging", r"(^|[.-])dev[0-9-]*\.", r"^dev-", r"^test\.",
             r"\.dev$", r"^vpn\.", r"wikipedia\.[a-z]+\.de$", r"^wiki\.", r"wikizero", r"friendlywiki", r"wikimili",
-            r"everything\.explained\.today", r"encyclopediahub", r"quizzclub", r"docslib\.org", r"vdocuments\.net",
-            r"yumpu\.com", r"scribd\.com$", r"squidsaccess"]
+            r"everything\.explained\.today", r"encyclopediahub", r"quizzclub", r"squidsaccess", r"daily8\.com$",
+            r"supremacy\.info$"]
 # Publishers known to serve https (every host in the corpus that does is listed by its registrable name).
 HTTPS_SERVED = ["pubs.usgs.gov", "usgs.gov", "reuters.com", "iea.org", "mdpi.com", "doi.org", "mining.com",
                 "argusmedia.com", "fastmarkets.com", "britannica.com", "epa.gov", "jxmetals.com", "advancedmagnets.com"]
@@ -279,3 +279,32 @@ def test_every_usgs_producer_and_reserve_holder_has_value_chain_data() -> None:
     """Passes once the new country profiles (Nigeria, Thailand, Madagascar, Tanzania and the others) are merged."""
     assert USGS_2025 <= set(FACTS), sorted(USGS_2025 - set(FACTS))
     assert len(FACTS) >= 36, len(FACTS)
+
+
+def test_ore_tonnes_are_labelled_ore() -> None:
+    """An ore figure (e.g. Kazakhstan's 20 Mt) is never shown where it could be read as rare-earth oxide."""
+    from assistant.valuechain import detail_line
+
+    for key, facts in FACTS.items():
+        for stage, row in facts.stages.items():
+            figures = [f for f in (row.reserves, row.resource, row.output, row.capacity) if f is not None]
+            if any(f.basis == "ore" for f in figures):
+                assert re.search(r"\bore\b", detail_line(row)), (key, stage)
+    kz = FACTS["kazakhstan"].stages["deposit"]
+    assert kz.resource is not None and kz.resource.basis == "ore" and kz.reserves is None
+    assert STATUS["kazakhstan"]["deposit"] == "emerging", "an ore forecast is not a reserve"
+
+
+def test_stale_entries_lists_old_and_undated_evidence() -> None:
+    from assistant.valuechain import stale_entries
+
+    today = dt.date(2026, 11, 26)
+    docs = {"a.md": ["2026-06-01", "2019"], "b.md": ["2020-01-31"], "c.md": ["", ""]}
+    out = stale_entries(docs, CORPUS / "value_chain", 365, today)
+    by_id = {e.id: e for e in out}
+    assert "a.md" not in by_id and by_id["b.md"].age_days == (today - dt.date(2020, 1, 31)).days
+    assert by_id["c.md"].newest == "" and by_id["c.md"].age_days is None
+    assert "japan/recycling" in by_id and "malaysia/cracking" not in by_id
+    assert out[0].age_days is None, "undated first, then oldest first"
+    with pytest.raises(ValueError):
+        stale_entries(docs, CORPUS / "value_chain", -1, today)
