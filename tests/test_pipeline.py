@@ -236,8 +236,15 @@ def test_cli_json_contract_batch_and_errors(corpus_indexes: Path, monkeypatch: p
     bad = runner.invoke(app, ["gaps", "Atlantis"])
     assert bad.exit_code == 2 and "Unknown country 'Atlantis'" in bad.stderr and "Traceback" not in bad.output
     for args in (["sources", "--json"], ["search", "--json", "separation stages"],
-                 ["compare", "Kazakhstan", "Vietnam"]):
+                 ["compare", "Kazakhstan", "Vietnam"], ["sources", "--stale", "365"]):
         assert runner.invoke(app, args).exit_code == 0
+    stale = json.loads(runner.invoke(app, ["sources", "--stale", "3650", "--json"]).stdout)
+    ids = {e["id"] for e in stale}
+    assert "japan/recycling" in ids and "china/mining" not in ids, "a 2014 stage is stale, a 2025 one is not"
+    assert all(e["age_days"] is None or e["age_days"] > 3650 for e in stale)
+    # every row of the checklist says how fresh its evidence is: the newest evidence date, never the corpus date
+    rows = payload["checklist"]["stages"]
+    assert all(r["as_of"] and r["as_of"] != "2026-11-26" for r in rows), rows
 
 
 def test_cli_error_is_one_line_without_traceback(tmp_path: Path) -> None:
