@@ -14,6 +14,7 @@ from conftest import FIXTURES, ROOT, SHARED, make_settings
 from typer.testing import CliRunner
 
 from assistant.chunking import chunk_document
+from assistant.citations import plain
 from assistant.errors import IndexMissingError, InputError, LoadError
 from assistant.loading import load_bytes, load_file
 from assistant.settings import ChunkingSettings, Settings

@@ -8,9 +8,9 @@ import re
 
 import pytest
 
-from assistant.errors import InputError, UnknownCountryError
 from assistant.answering import NOT_FACTS
 from assistant.citations import plain
+from assistant.errors import InputError, UnknownCountryError
 from assistant.types import Answer
 
 NOT_COVERED = "The documents do not cover this"
