@@ -11,11 +11,11 @@ from typing import Any
 
 import yaml
 
-from assistant.citations import CitationBook, best_sentence, strip_markers, terms
+from assistant.citations import CitationBook, best_sentence, sentences, strip_markers, terms
 from assistant.query import stage_range
 from assistant.store import KeywordIndex
 from assistant.taxonomy import STAGE_WORDS, country_name
-from assistant.types import STAGES, STATUSES, Checklist, NextStep, StageRow
+from assistant.types import STAGES, STATUSES, Checklist, Chunk, NextStep, StageRow
 
 # What closing a missing stage takes, in one line (the figures come from the cited primers).
 STAGE_ACTIONS = {
@@ -124,15 +124,27 @@ class ChecklistBuilder:
 
     def _best(self, idxs: list[int], want: set[str], book: CitationBook,
               prefer: re.Pattern[str] | None = None, bonus: set[str] | None = None) -> tuple[int, str] | None:
-        best: tuple[float, int, str] | None = None
+        """The best sentence of these chunks, cited; once the book is full, the best one already cited."""
+        scored: list[tuple[float, int, str]] = []
         for i in idxs:
             chunk = self.keywords.chunk(i)
+            if book.full():
+                for sent in sentences(chunk):
+                    if book.has(chunk, sent):
+                        scored.append((len(want & terms(strip_markers(sent))), i, sent))
+                continue
             sent, score = best_sentence(chunk, want, prefer, bonus)
-            if sent and (best is None or score > best[0]):
-                best = (score, i, sent)
-        if best is None or best[0] <= 0:
+            if sent:
+                scored.append((score, i, sent))
+        if not scored:
             return None
-        return book.cite(self.keywords.chunk(best[1]), best[2]), best[2]
+        score, i, sent = max(scored, key=lambda x: x[0])
+        if score <= 0:
+            return None
+        return book.cite(self.keywords.chunk(i), sent), sent
+
+    def section_chunks(self, doc: str, section: str) -> list[Chunk]:
+        return [self.keywords.chunk(i) for i in self._section_chunks(doc, section)]
 
     def build(self, country: str, target: str, book: CitationBook) -> Checklist:
         stages = stage_range(target)
@@ -150,6 +162,7 @@ class ChecklistBuilder:
                 n = self._cite_best(idxs, want, book)
                 if n is not None and n not in cites:
                     cites.append(n)
+                    break  # one passage per stage keeps the evidence readable
             rows.append(StageRow(stage=stage, status=row["status"], detail=str(row.get("detail", "")),
                                  as_of=str(row.get("as_of") or data.as_of), citations=cites))
         verdict = verdict_for([r.status for r in rows])

@@ -61,8 +61,11 @@ class Citation(BaseModel):
     date: str
     section: str
     page: int | None = None
-    quote: str
+    quote: str = Field(description="The quoted sentence as shown: verbatim words, without internal source "
+                                   "markers, Markdown or table pipes.")
+    span: tuple[int, int] | None = Field(None, description="(start, end) of the verbatim quote in the document text.")
     context: str = Field("", exclude=True, description="The whole passage around the quote (for UIs).")
+    verbatim: str = Field("", exclude=True, description="The quote exactly as in the document.")
 
 
 class StageRow(BaseModel):

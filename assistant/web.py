@@ -15,6 +15,7 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from assistant.citations import plain
 from assistant.errors import ReeError
 from assistant.types import KINDS, STAGES, Answer, Checklist, Citation, Filters, SourceInfo
 
@@ -166,17 +167,23 @@ def checklist_html(answer: Answer | None) -> str:
 
 
 def _quote_in_context(c: Citation, window: int = 220) -> str:
-    """The quote highlighted in its surrounding text: a window around it, the whole passage one click away."""
-    context = c.context or c.quote
-    at = context.find(c.quote) if c.quote else -1
+    """The quote highlighted in its surrounding text: a window around it, the whole passage one click away. The
+    passage is shown as readers see quotes: without internal source markers or table pipes."""
+    verbatim = c.verbatim or c.quote
+    context = c.context or verbatim
+    at = context.find(verbatim) if verbatim else -1
     if at < 0:
-        return f"<blockquote>{f'<mark>{esc(c.quote)}</mark>' if c.quote else esc(context)}</blockquote>"
-    end = at + len(c.quote)
-    whole = f"{esc(context[:at])}<mark>{esc(c.quote)}</mark>{esc(context[end:])}"
+        return f"<blockquote>{f'<mark>{esc(c.quote)}</mark>' if c.quote else esc(plain(context))}</blockquote>"
+    end = at + len(verbatim)
+
+    def show(text: str) -> str:
+        return esc(plain(text)) if text.strip() else ""
+
+    whole = f"{show(context[:at])} <mark>{esc(c.quote)}</mark> {show(context[end:])}"
     lo, hi = max(0, at - window), min(len(context), end + window)
     if lo == 0 and hi == len(context):
         return f"<blockquote>{whole}</blockquote>"
-    near = (("…" if lo else "") + esc(context[lo:at]) + f"<mark>{esc(c.quote)}</mark>" + esc(context[end:hi])
+    near = (("…" if lo else "") + show(context[lo:at]) + f" <mark>{esc(c.quote)}</mark> " + show(context[end:hi])
             + ("…" if hi < len(context) else ""))
     return (f"<blockquote>{near}</blockquote><details><summary>whole passage</summary>"
             f"<blockquote>{whole}</blockquote></details>")
