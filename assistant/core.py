@@ -79,20 +79,20 @@ class Assistant:
 
     def _install(self, new: Snapshot, expected: object = ANY) -> None:
         """Swap `new` in; an index it replaced at another location is removed once no request uses it."""
-        old = self._snaps.swap(new, expected)
-        if old is ANY or old is None or old.location == new.location:  # type: ignore[union-attr]
-            return
-        self._retire(old)  # type: ignore[arg-type]
-
-    def _retire(self, old: Snapshot) -> None:
-        """Remove a replaced index when the last request holding its snapshot lets go (a rebuild waits a
-        little for that; anything left is swept by the next rebuild)."""
         from assistant.store import drop_location
 
+        old: Any = self._snaps.swap(new, expected)
+        if old is ANY or old is None or old.location == new.location:
+            return
+        # Remove the replaced index once the last request holding its snapshot lets go: at once when none
+        # does, else from a thread that waits a minute at most (anything left is swept by the next rebuild).
         settings, location, client = self.settings, old.location, old.store.client
         gone = threading.Event()
         weakref.finalize(old, gone.set)
         del old
+        if gone.is_set():
+            drop_location(settings, location, client)
+            return
 
         def drop() -> None:
             if gone.wait(60.0):
@@ -164,8 +164,7 @@ class Assistant:
         from assistant.errors import ReeError
         from assistant.store import VectorStore, drop_location, new_location, set_live_location, stale_locations
 
-        live = self._snapshot()
-        for name in stale_locations(self.settings, keep={live.location}):
+        for name in stale_locations(self.settings, keep={self._snapshot().location}):
             drop_location(self.settings, name)  # left by a killed or earlier rebuild
         location = new_location(self.settings)
         store = VectorStore(self.settings, create=True, location=location)
