@@ -102,6 +102,9 @@ class Settings(BaseSettings):
     chroma_url: str | None = Field(None, description="Chroma server URL; unset = embedded PersistentClient.")
     max_upload_bytes: int = Field(20 * 1024 * 1024, description="Uploads larger than this are refused (413).")
     debug: bool = Field(False, description="Show tracebacks instead of one-line errors.")
+    api_token: SecretStr | None = Field(
+        None, description="Bearer token required by the OpenAI-compatible endpoint (/v1) and MCP over HTTP "
+                          "(/mcp), env REE_API_TOKEN; unset = those accept loopback clients only.")
     slack_bot_token: SecretStr | None = Field(
         None, validation_alias=AliasChoices("slack_bot_token", "SLACK_BOT_TOKEN"),
         description="Slack bot token (xoxb-…), env SLACK_BOT_TOKEN; unset = no Slack bot.")
