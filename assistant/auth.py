@@ -12,11 +12,11 @@ import json
 import secrets
 from typing import TYPE_CHECKING, Any
 
+from starlette.requests import Request
+
 from assistant.errors import ReeError
 
 if TYPE_CHECKING:
-    from fastapi import Request
-
     from assistant.settings import Settings
 
 
