@@ -339,6 +339,19 @@ def slack() -> None:
 
 
 @app.command()
+def mcp() -> None:
+    """Serve MCP over stdio for desktop AI clients (tools: ask, search, gap_checklist, compare, list_sources)."""
+    try:
+        assistant = _assistant()
+        _ready(assistant)
+        from assistant.mcp_server import run_stdio
+
+        run_stdio(assistant)
+    except Exception as exc:  # noqa: BLE001
+        _fail(exc)
+
+
+@app.command()
 def serve(host: str = "127.0.0.1", port: int = 7860) -> None:
     """Serve the web chat UI and HTTP API."""
     try:
