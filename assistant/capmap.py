@@ -142,6 +142,31 @@ def check_filters(stage: str | None, status: str | None, region: str | None, sor
         raise InputError(f"Unknown sort '{sort}'. Use one of: {', '.join(SORTS)}.", field="sort")
 
 
+def parse_filter(text: str) -> dict[str, str]:
+    """A typed filter → capability-map arguments: "separation at_scale outside China", "target=metal Europe".
+
+    `key=value` sets target, stage, status, region or sort; a bare stage followed by a status filters on that
+    stage (a bare stage alone sets the target); a bare status applies to the target; other words are the region.
+    """
+    args: dict[str, str] = {}
+    rest: list[str] = []
+    for w in text.split():
+        k, eq, v = w.partition("=")
+        if eq and k in ("target", "stage", "status", "region", "sort"):
+            args[k] = v.replace("_", " ") if k == "region" else v
+        elif w.lower() in STAGES and "stage" not in args and not rest:
+            args["stage"] = w.lower()
+        elif w.lower().replace(" ", "_") in STATUSES and "status" not in args:
+            args["status"] = w.lower()
+        else:
+            rest.append(w)
+    if rest:
+        args["region"] = " ".join(rest)
+    if "stage" in args and "status" not in args:
+        args.setdefault("target", args.pop("stage"))
+    return args
+
+
 def build_map(builder: Any, folder: Path, target: str = "magnet", stage: str | None = None,
               status: str | None = None, region: str | None = None, sort: str = "verdict") -> CapabilityMap:
     """The map over every country in `folder`, through `builder.build` (the checklist's own call)."""
@@ -183,4 +208,5 @@ def build_map(builder: Any, folder: Path, target: str = "magnet", stage: str | N
                          countries_total=total)
 
 
-__all__ = ["CapabilityMap", "MapCell", "MapRow", "REGIONS", "build_map", "region_of", "value_chain_keys"]
+__all__ = ["CapabilityMap", "MapCell", "MapRow", "REGIONS", "build_map", "parse_filter", "region_of",
+           "value_chain_keys"]

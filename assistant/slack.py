@@ -161,27 +161,10 @@ def checklist_blocks(cl: Checklist) -> list[dict[str, Any]]:
 
 
 def map_args(text: str) -> dict[str, str]:
-    """`/ree map [target=magnet] [STAGE STATUS] [region=Europe | outside China]` → capability_map() arguments."""
-    from assistant.types import STAGES, STATUSES
+    """`/ree map [target=magnet] [STAGE STATUS] [region]` → capability_map() arguments."""
+    from assistant.capmap import parse_filter
 
-    words = text.split()[1:]
-    args: dict[str, str] = {}
-    rest: list[str] = []
-    for w in words:
-        k, eq, v = w.partition("=")
-        if eq and k in ("target", "stage", "status", "region", "sort"):
-            args[k] = v.replace("_", " ") if k == "region" else v
-        elif w in STAGES and "stage" not in args and not rest:
-            args["stage"] = w
-        elif w.replace(" ", "_") in STATUSES and "status" not in args:
-            args["status"] = w
-        else:
-            rest.append(w)
-    if rest:
-        args["region"] = " ".join(rest)
-    if "stage" in args and "status" not in args:
-        args.setdefault("target", args.pop("stage"))
-    return args
+    return parse_filter(" ".join(text.split()[1:]))
 
 
 def map_blocks(cmap: Any) -> list[dict[str, Any]]:
