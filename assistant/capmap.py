@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -111,16 +113,20 @@ def value_chain_keys(folder: Path) -> list[str]:
 
 def region_of(folder: Path, key: str) -> str:
     """The file's top-level `region:` if it has one, else the fallback table."""
+    path = folder / f"{key}.yaml"
+    return _region(path, path.stat().st_mtime if path.exists() else 0.0) or REGIONS.get(key, "Other")
+
+
+@lru_cache(maxsize=256)
+def _region(path: Path, _mtime: float) -> str:
     import yaml
 
-    path = folder / f"{key}.yaml"
-    region = ""
-    if path.exists():
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        with path.open(encoding="utf-8") as fh:
-            raw = yaml.load(fh, Loader=loader) or {}  # noqa: S506 - a safe loader
-        region = str(raw.get("region") or "") if isinstance(raw, dict) else ""
-    return region or REGIONS.get(key, "Other")
+    if not path.exists():
+        return ""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    with path.open(encoding="utf-8") as fh:
+        raw = yaml.load(fh, Loader=loader) or {}  # noqa: S506 - a safe loader
+    return str(raw.get("region") or "") if isinstance(raw, dict) else ""
 
 
 def _reach(cl: Checklist) -> tuple[str | None, int]:
@@ -167,6 +173,38 @@ def parse_filter(text: str) -> dict[str, str]:
     return args
 
 
+_CACHE: dict[tuple[str, str, tuple[tuple[str, float], ...]], tuple[Any, list[MapRow]]] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def _rows(builder: Any, folder: Path, keys: list[str], regions: dict[str, str], target: str) -> list[MapRow]:
+    """Every country's row for `target`, built through the checklist builder; kept while the builder (so the
+    index) and the value-chain files are unchanged."""
+    stamp = tuple((k, (folder / f"{k}.yaml").stat().st_mtime) for k in keys) + tuple(sorted(regions.items()))
+    key = (str(folder), target, stamp)
+    with _CACHE_LOCK:
+        hit = _CACHE.get(key)
+        if hit is not None and hit[0] is builder:
+            return hit[1]
+    rows: list[MapRow] = []
+    for k in keys:
+        book = CitationBook()
+        full = builder.build(k, "recycling", book)  # every stage, deposit → recycling
+        cl = builder.build(k, target, CitationBook()) if target != "recycling" else full
+        urls = [c.url for c in book.items]
+        cells = [MapCell(stage=r.stage, status=r.status, as_of=r.as_of, detail=r.detail, inferred=r.inferred,
+                         sources=list(dict.fromkeys(urls[n - 1] for n in r.citations if urls[n - 1])))
+                 for r in full.stages]
+        far, n = _reach(full)
+        rows.append(MapRow(key=k, country=full.country or country_name(k), region=regions[k],
+                           verdict=cl.verdict, binding_gap=cl.binding_gap, reach=far, reach_n=n, cells=cells))
+    with _CACHE_LOCK:
+        if len(_CACHE) > 32:
+            _CACHE.clear()
+        _CACHE[key] = (builder, rows)
+    return rows
+
+
 def build_map(builder: Any, folder: Path, target: str = "magnet", stage: str | None = None,
               status: str | None = None, region: str | None = None, sort: str = "verdict") -> CapabilityMap:
     """The map over every country in `folder`, through `builder.build` (the checklist's own call)."""
@@ -177,18 +215,7 @@ def build_map(builder: Any, folder: Path, target: str = "magnet", stage: str | N
     keys = value_chain_keys(folder)
     regions = {k: region_of(folder, k) for k in keys}
     check_filters(stage, status, region, sort, set(regions.values()))
-    rows: list[MapRow] = []
-    for key in keys:
-        book = CitationBook()
-        full = builder.build(key, "recycling", book)  # every stage, deposit → recycling
-        cl = builder.build(key, target, CitationBook()) if target != "recycling" else full
-        urls = [c.url for c in book.items]
-        cells = [MapCell(stage=r.stage, status=r.status, as_of=r.as_of, detail=r.detail, inferred=r.inferred,
-                         sources=list(dict.fromkeys(urls[n - 1] for n in r.citations if urls[n - 1])))
-                 for r in full.stages]
-        far, n = _reach(full)
-        rows.append(MapRow(key=key, country=full.country or country_name(key), region=regions[key],
-                           verdict=cl.verdict, binding_gap=cl.binding_gap, reach=far, reach_n=n, cells=cells))
+    rows = [r.model_copy() for r in _rows(builder, folder, keys, regions, target)]
     total = len(rows)
     if region:
         if region.lower() == OUTSIDE_CHINA:

@@ -28,7 +28,7 @@ SHARE_DOC = "analysis/china-share-by-stage.md"
 SALIENT_DOC = "data/us-salient-statistics.md"
 # Tables whose columns carry no edition of their own take the edition of the document's first source.
 _EDITION = re.compile(r"MCS\s*(\d{4})")
-_YEAR = re.compile(r"\b(19|20)\d{2}\b")
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 _NUM = re.compile(r"^(?P<gt>[>≥])?\s*(?P<n>\d[\d,]*(?:\.\d+)?)")
 # Which stage each row label of the China-share table speaks to.
 _SHARE_STAGE = {"mining": "mining", "refining": "separation", "separation": "separation", "magnet": "magnet",
