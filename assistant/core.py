@@ -361,6 +361,35 @@ class Assistant:
         return Answer(question=title, answer=text, answerable=True, citations=book.items,
                       checklist=cls if len(cls) > 1 else cls[0])
 
+    def capability_map(self, target: str = "magnet", stage: str | None = None, status: str | None = None,
+                       region: str | None = None, sort: str = "verdict") -> Any:
+        """Countries × stages coloured by status, every cell from the checklist builder (see capmap.py)."""
+        from assistant.capmap import build_map
+
+        self._open()
+        return build_map(self._builder(), self.settings.paths.corpus / "value_chain", target=target, stage=stage,
+                         status=status, region=region, sort=sort)
+
+    def brief(self, country: str, fmt: str = "md") -> tuple[bytes, str]:
+        """One country's brief as (document bytes, media type); fmt is md | html | pdf (see brief.py)."""
+        from assistant.brief import check_format, render_brief
+
+        fmt = check_format(fmt)
+        return render_brief(self, self.country_key(country), fmt)
+
+    def brief_data(self, country: str) -> Any:
+        """What a brief shows: checklists deposit → magnet and → recycling on one citation numbering."""
+        from assistant.brief import collect
+        from assistant.capmap import region_of
+
+        key = self.country_key(country)
+        self._open()
+        book = CitationBook()
+        stages = self._builder().build(key, "recycling", book)
+        checklist = self._builder().build(key, "magnet", book)
+        folder = self.settings.paths.corpus / "value_chain"
+        return collect(key, checklist, stages, book.items, self.settings.paths.corpus, region_of(folder, key))
+
     def country_key(self, name: str) -> str:
         name = (name or "").strip()
         if not name:
