@@ -111,8 +111,15 @@ def _cite_list(ns: list[int]) -> str:
     return "".join(f" [{n}]" for n in ns)
 
 
+def _scope(cl: Checklist) -> list:  # type: ignore[type-arg]
+    """The rows from deposit up to the checklist's target (recycling: the whole chain)."""
+    names = [r.stage for r in cl.stages]
+    end = len(names) if cl.target == "recycling" or cl.target not in names else names.index(cl.target) + 1
+    return cl.stages[:end]
+
+
 def _reach(cl: Checklist) -> int:
-    return sum(1 for r in cl.stages if r.status == "at_scale")
+    return sum(1 for r in _scope(cl) if r.status == "at_scale")
 
 
 def checklist_lead(cl: Checklist) -> list[str]:
@@ -124,7 +131,7 @@ def checklist_lead(cl: Checklist) -> list[str]:
     verdict = VERDICT_TEXT.get(cl.verdict or "", "Unknown")
     gap = next((r for r in cl.stages if r.stage == cl.binding_gap), None)
     if cl.verdict == "yes" or gap is None:
-        cites = sorted({n for r in cl.stages for n in r.citations[:1]})[:2]
+        cites = sorted({n for r in _scope(cl) for n in r.citations[:1]})[:2]
         return [f"{verdict}: {name} can {goal}; every stage from deposit to {cl.target} runs at scale"
                 f"{_cite_list(cites)}."]
     can = {"partly": f"{name} can {goal} only in part", "not yet": f"{name} cannot {goal} yet; it is only planned",
@@ -133,12 +140,13 @@ def checklist_lead(cl: Checklist) -> list[str]:
     # sentences that prove them are quoted as points below.
     out = [f"{verdict}: {can}; the chain first breaks at the {gap.stage} stage ({STATUS_WORDS[gap.status]})"
            f"{_cite_list(gap.citations[:1])}."]
-    target = cl.stages[-1]
+    target = next(r for r in cl.stages if r.stage == cl.target)
     if target.stage != gap.stage:
         out.append(f"The {target.stage} stage itself {STAGE_STATE[target.status]}"
                    f"{_cite_list(target.citations[:1])}.")
-    at_scale = [r.stage for r in cl.stages if r.status == "at_scale"]
-    missing = [r.stage for r in cl.stages if r.status in ("none", "unknown")]
+    scope = _scope(cl)
+    at_scale = [r.stage for r in scope if r.status == "at_scale"]
+    missing = [r.stage for r in scope if r.status in ("none", "unknown")]
     tally = f"At scale: {', '.join(at_scale) or 'no stage'}"
     if missing:
         tally += f"; missing or unknown: {', '.join(missing)}"
@@ -157,7 +165,7 @@ def why_lead(cl: Checklist) -> list[str]:
         return checklist_lead(cl)
     out = [f"{name} cannot fully {goal} because the chain breaks at the {gap.stage} stage "
            f"({STATUS_WORDS[gap.status]}){_cite_list(gap.citations[:1])}.", f"That stage: {_detail(gap.detail)}."]
-    later = [f"{r.stage} ({STATUS_WORDS[r.status]})" for r in cl.stages
+    later = [f"{r.stage} ({STATUS_WORDS[r.status]})" for r in _scope(cl)
              if r.status != "at_scale" and r.stage != gap.stage]
     if later:
         out.append(f"Further down the chain: {', '.join(later)}.")
@@ -172,11 +180,11 @@ def comparison_lead(cls: list[Checklist]) -> list[str]:
         first, second = ranked[0], ranked[1]
         if _reach(first) == _reach(second):
             out.append(f"{' and '.join(cl.country for cl in ranked)} have as many stages at scale on the chain to "
-                       f"{first.target} ({_reach(first)} of {len(first.stages)}).")
+                       f"{first.target} ({_reach(first)} of {len(_scope(first))}).")
         else:
             rest = ", ".join(f"{cl.country} ({_reach(cl)})" for cl in ranked[1:])
             out.append(f"{first.country} is further along the chain to {first.target}: {_reach(first)} of "
-                       f"{len(first.stages)} stages at scale, against {rest}.")
+                       f"{len(_scope(first))} stages at scale, against {rest}.")
     else:
         out.append("Side by side; see each checklist below.")
     for cl in cls:
@@ -186,7 +194,7 @@ def comparison_lead(cls: list[Checklist]) -> list[str]:
         gap = next((r for r in cl.stages if r.stage == cl.binding_gap), None)
         verdict = VERDICT_TEXT.get(cl.verdict or "", "Unknown")
         if gap is None:
-            out.append(f"{cl.country}: {verdict}, every stage runs at scale{_cite_list(cl.stages[-1].citations[:1])}.")
+            out.append(f"{cl.country}: {verdict}, every stage runs at scale{_cite_list(_scope(cl)[-1].citations[:1])}.")
         else:
             out.append(f"{cl.country}: {verdict}; the chain breaks at the {gap.stage} stage "
                        f"({STATUS_WORDS[gap.status]}){_cite_list(gap.citations[:1])}.")
