@@ -127,6 +127,7 @@ class CitationBook:
             date=src.get("date") or doc_meta.get("date") or doc_meta.get("as_of") or "",
             section=chunk.section, page=chunk.page, quote=plain(quote), context=chunk.text, verbatim=quote,
             span=(chunk.start + chunk.text.index(quote), chunk.start + chunk.text.index(quote) + len(quote)),
+            via=src.get("via") or "",
         ))
         self._index[key] = n
         return n

@@ -323,6 +323,22 @@ class Assistant:
             out[doc].chunks += 1
         return sorted(out.values(), key=lambda s: s.doc_id)
 
+    def stale(self, days: int | None = None) -> list[Any]:
+        """Indexed documents and value-chain stages whose newest evidence is older than `days` (default: the
+        `stale_days` setting), oldest first."""
+        import json
+
+        from assistant.valuechain import stale_entries
+
+        self._open()
+        docs: dict[str, list[str]] = {}
+        for meta in self._keywords.metas:
+            if meta["doc_id"] not in docs:
+                dm = json.loads(meta.get("doc_meta") or "{}")
+                docs[meta["doc_id"]] = [s.get("date") or "" for s in dm.get("sources") or []] or [dm.get("date") or ""]
+        return stale_entries(docs, self.settings.paths.corpus / "value_chain",
+                             self.settings.stale_days if days is None else days)
+
     def health(self) -> dict[str, Any]:
         self._open()
         return {"status": "ok", "index": self.settings.index_name(), "chunks": self._store.count(),

@@ -103,6 +103,8 @@ class Settings(BaseSettings):
     chroma_url: str | None = Field(None, description="Chroma server URL; unset = embedded PersistentClient.")
     max_upload_bytes: int = Field(20 * 1024 * 1024, description="Uploads larger than this are refused (413).")
     debug: bool = Field(False, description="Show tracebacks instead of one-line errors.")
+    stale_days: int = Field(365, ge=0, description="The sources browser lists documents and value-chain stages "
+                                                   "whose newest evidence is older than this many days.")
     slack_bot_token: SecretStr | None = Field(
         None, validation_alias=AliasChoices("slack_bot_token", "SLACK_BOT_TOKEN"),
         description="Slack bot token (xoxb-…), env SLACK_BOT_TOKEN; unset = no Slack bot.")

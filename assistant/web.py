@@ -236,6 +236,17 @@ def answer_markdown(answer: Answer) -> str:
     return "\n".join(out).strip() + "\n"
 
 
+def stale_html(entries: list[Any], days: int) -> str:
+    """What `ree sources --stale DAYS` lists: documents and stages whose newest evidence is older than DAYS."""
+    if not entries:
+        return f"<p>Every document and value-chain stage has evidence newer than {days} days.</p>"
+    rows = "".join(f"<tr><td>{esc(e.kind)}</td><td><code>{esc(e.id)}</code></td><td>{esc(e.newest or 'undated')}</td>"
+                   f"<td>{'' if e.age_days is None else e.age_days}</td></tr>" for e in entries)
+    return (f"<details><summary>{len(entries)} documents and stages with no evidence newer than {days} days"
+            "</summary><table class=\"sources-table\"><thead><tr><th>Kind</th><th>Document or stage</th>"
+            f"<th>Newest evidence</th><th>Age (days)</th></tr></thead><tbody>{rows}</tbody></table></details>")
+
+
 def sources_table(sources: list[SourceInfo]) -> str:
     rows = "".join(
         f"<tr><td><code>{esc(s.doc_id)}</code></td><td>{esc(s.title)}</td><td>{esc(s.kind)}</td>"
@@ -428,7 +439,8 @@ def build_ui(assistant: Assistant, status: IndexStatus | None = None) -> gr.Bloc
             if not status.ready:
                 return f"<p>{esc(status.message)}</p>"
             try:
-                return sources_table(assistant.sources())
+                days = assistant.settings.stale_days
+                return sources_table(assistant.sources()) + stale_html(assistant.stale(days), days)
             except ReeError as exc:
                 return f"<p>⚠️ {esc(exc)}</p>"
 
@@ -489,4 +501,5 @@ def serve(host: str = "127.0.0.1", port: int = 7860) -> None:
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
-__all__ = ["answer_html", "answer_markdown", "build_ui", "checklist_html", "mount_ui", "serve", "sources_html"]
+__all__ = ["answer_html", "answer_markdown", "build_ui", "checklist_html", "mount_ui", "serve", "sources_html",
+           "stale_html"]
