@@ -105,6 +105,9 @@ class Settings(BaseSettings):
     debug: bool = Field(False, description="Show tracebacks instead of one-line errors.")
     stale_days: int = Field(365, ge=0, description="The sources browser lists documents and value-chain stages "
                                                    "whose newest evidence is older than this many days.")
+    api_token: SecretStr | None = Field(
+        None, description="Bearer token required by the OpenAI-compatible endpoint (/v1) and MCP over HTTP "
+                          "(/mcp), env REE_API_TOKEN; unset = those accept loopback clients only.")
     slack_bot_token: SecretStr | None = Field(
         None, validation_alias=AliasChoices("slack_bot_token", "SLACK_BOT_TOKEN"),
         description="Slack bot token (xoxb-…), env SLACK_BOT_TOKEN; unset = no Slack bot.")

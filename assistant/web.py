@@ -291,6 +291,7 @@ def build_ui(assistant: Assistant, status: IndexStatus | None = None) -> gr.Bloc
 
     from assistant.api import IndexStatus, ingest_files
     from assistant.taxonomy import COUNTRIES
+    from assistant.web_map import answer_chart_html, build_map_tab
 
     status = status or IndexStatus(ready=assistant.index_exists())
 
@@ -349,6 +350,9 @@ def build_ui(assistant: Assistant, status: IndexStatus | None = None) -> gr.Bloc
                     checklist = gr.HTML(checklist_html(None), elem_id="checklist")
                     gr.Markdown("#### Sources")
                     sources = gr.HTML(sources_html(None), elem_id="sources")
+                    answer_chart = gr.HTML("", elem_id="answer-chart")
+
+        build_map_tab(demo, assistant, status)
 
         with gr.Tab("Upload documents"):
             gr.Markdown("Add your own **.md, .txt, .html or .pdf** files; they are saved on this machine and indexed "
@@ -434,6 +438,7 @@ def build_ui(assistant: Assistant, status: IndexStatus | None = None) -> gr.Bloc
             return str(path)
 
         last.change(lambda a: export_file(a) if a else None, [last], [download])
+        last.change(answer_chart_html, [last], [answer_chart], api_visibility="private")
 
         def list_sources() -> str:
             if not status.ready:
@@ -480,8 +485,10 @@ def mount_ui(app: FastAPI, assistant: Assistant, status: IndexStatus | None = No
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     demo = build_ui(assistant, status)
     demo.queue(default_concurrency_limit=2)
-    return gr.mount_gradio_app(app, demo, path="/", theme=theme(), css=CSS, head=HEAD, footer_links=["api"],
-                               max_file_size=assistant.settings.max_upload_bytes, ssr_mode=False)
+    from assistant.web_map import MAP_CSS, MAP_JS
+
+    return gr.mount_gradio_app(app, demo, path="/", theme=theme(), css=CSS + MAP_CSS, head=HEAD + MAP_JS,
+                               footer_links=["api"], max_file_size=assistant.settings.max_upload_bytes, ssr_mode=False)
 
 
 def serve(host: str = "127.0.0.1", port: int = 7860) -> None:
