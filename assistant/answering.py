@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from assistant.citations import CitationBook, plain, sentences, strip_markers, table_cells, terms
 from assistant.entities import Entity
+from assistant.names import fold
 from assistant.query import VERB, Intent
 from assistant.taxonomy import COUNTRIES, country_name, find_countries, has_domain_words
 from assistant.types import Checklist, Chunk, Passage
@@ -279,15 +280,22 @@ def _candidates(intent: Intent, passages: list[Passage], idf: Callable[[str], fl
                 sent = p.chunk.text[p.chunk.text.find(prev): p.chunk.text.find(sent) + len(sent)]
                 shown = plain(sent)
             st = terms(shown)
-            # A sentence from a document about the country speaks of it, unless it names other countries only.
-            named = set(find_countries(shown))
+            # A sentence from a document about the country speaks of it; a table row speaks of what its first cell
+            # names.
+            row_of = set(find_countries(cells[0])) if cells else set()
             for c in intent.countries:
-                if p.chunk.meta.get(f"c_{c}") and (not named or c in named):
+                if p.chunk.meta.get(f"c_{c}") and (not row_of or c in row_of):
                     st |= country_terms_for(c)
+            if cells and (row_of & set(intent.countries) or any(
+                    fold(n) in fold(cells[0]) for e in intent.entities for n in e.names)):
+                score_bonus = 2.0 + (1.0 if intent.years and any(str(y) in shown for y in intent.years) else 0.0)
+            else:
+                score_bonus = 0.0
             common = q_terms & st
             if not common:
                 continue
             score = sum(min(weight(t), 4.0) for t in common) + 0.8 * len(country_terms & st) - 0.1 * rank
+            score += score_bonus  # the row of a table about exactly what is asked answers it directly
             if wants_figure and _NUMBER.search(shown):
                 score += 1.5
             if wants_year and _YEAR.search(shown):
