@@ -9,9 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from assistant.citations import CitationBook, plain, sentences, strip_markers, table_cells, terms
-from assistant.names import Entity
+from assistant.entities import Entity
 from assistant.query import VERB, Intent
-from assistant.taxonomy import COUNTRIES, country_name, has_domain_words
+from assistant.taxonomy import COUNTRIES, country_name, find_countries, has_domain_words
 from assistant.types import Checklist, Chunk, Passage
 
 _NUMBER = re.compile(r"\d|\b(dozens|hundreds|thousands|millions|billions)\b", re.I)
@@ -111,8 +111,15 @@ def _cite_list(ns: list[int]) -> str:
     return "".join(f" [{n}]" for n in ns)
 
 
+def _scope(cl: Checklist) -> list:  # type: ignore[type-arg]
+    """The rows from deposit up to the checklist's target (recycling: the whole chain)."""
+    names = [r.stage for r in cl.stages]
+    end = len(names) if cl.target == "recycling" or cl.target not in names else names.index(cl.target) + 1
+    return cl.stages[:end]
+
+
 def _reach(cl: Checklist) -> int:
-    return sum(1 for r in cl.stages if r.status == "at_scale")
+    return sum(1 for r in _scope(cl) if r.status == "at_scale")
 
 
 def checklist_lead(cl: Checklist) -> list[str]:
@@ -124,7 +131,7 @@ def checklist_lead(cl: Checklist) -> list[str]:
     verdict = VERDICT_TEXT.get(cl.verdict or "", "Unknown")
     gap = next((r for r in cl.stages if r.stage == cl.binding_gap), None)
     if cl.verdict == "yes" or gap is None:
-        cites = sorted({n for r in cl.stages for n in r.citations[:1]})[:2]
+        cites = sorted({n for r in _scope(cl) for n in r.citations[:1]})[:2]
         return [f"{verdict}: {name} can {goal}; every stage from deposit to {cl.target} runs at scale"
                 f"{_cite_list(cites)}."]
     can = {"partly": f"{name} can {goal} only in part", "not yet": f"{name} cannot {goal} yet; it is only planned",
@@ -133,12 +140,13 @@ def checklist_lead(cl: Checklist) -> list[str]:
     # sentences that prove them are quoted as points below.
     out = [f"{verdict}: {can}; the chain first breaks at the {gap.stage} stage ({STATUS_WORDS[gap.status]})"
            f"{_cite_list(gap.citations[:1])}."]
-    target = cl.stages[-1]
+    target = next(r for r in cl.stages if r.stage == cl.target)
     if target.stage != gap.stage:
         out.append(f"The {target.stage} stage itself {STAGE_STATE[target.status]}"
                    f"{_cite_list(target.citations[:1])}.")
-    at_scale = [r.stage for r in cl.stages if r.status == "at_scale"]
-    missing = [r.stage for r in cl.stages if r.status in ("none", "unknown")]
+    scope = _scope(cl)
+    at_scale = [r.stage for r in scope if r.status == "at_scale"]
+    missing = [r.stage for r in scope if r.status in ("none", "unknown")]
     tally = f"At scale: {', '.join(at_scale) or 'no stage'}"
     if missing:
         tally += f"; missing or unknown: {', '.join(missing)}"
@@ -157,7 +165,7 @@ def why_lead(cl: Checklist) -> list[str]:
         return checklist_lead(cl)
     out = [f"{name} cannot fully {goal} because the chain breaks at the {gap.stage} stage "
            f"({STATUS_WORDS[gap.status]}){_cite_list(gap.citations[:1])}.", f"That stage: {_detail(gap.detail)}."]
-    later = [f"{r.stage} ({STATUS_WORDS[r.status]})" for r in cl.stages
+    later = [f"{r.stage} ({STATUS_WORDS[r.status]})" for r in _scope(cl)
              if r.status != "at_scale" and r.stage != gap.stage]
     if later:
         out.append(f"Further down the chain: {', '.join(later)}.")
@@ -172,11 +180,11 @@ def comparison_lead(cls: list[Checklist]) -> list[str]:
         first, second = ranked[0], ranked[1]
         if _reach(first) == _reach(second):
             out.append(f"{' and '.join(cl.country for cl in ranked)} have as many stages at scale on the chain to "
-                       f"{first.target} ({_reach(first)} of {len(first.stages)}).")
+                       f"{first.target} ({_reach(first)} of {len(_scope(first))}).")
         else:
             rest = ", ".join(f"{cl.country} ({_reach(cl)})" for cl in ranked[1:])
             out.append(f"{first.country} is further along the chain to {first.target}: {_reach(first)} of "
-                       f"{len(first.stages)} stages at scale, against {rest}.")
+                       f"{len(_scope(first))} stages at scale, against {rest}.")
     else:
         out.append("Side by side; see each checklist below.")
     for cl in cls:
@@ -186,7 +194,7 @@ def comparison_lead(cls: list[Checklist]) -> list[str]:
         gap = next((r for r in cl.stages if r.stage == cl.binding_gap), None)
         verdict = VERDICT_TEXT.get(cl.verdict or "", "Unknown")
         if gap is None:
-            out.append(f"{cl.country}: {verdict}, every stage runs at scale{_cite_list(cl.stages[-1].citations[:1])}.")
+            out.append(f"{cl.country}: {verdict}, every stage runs at scale{_cite_list(_scope(cl)[-1].citations[:1])}.")
         else:
             out.append(f"{cl.country}: {verdict}; the chain breaks at the {gap.stage} stage "
                        f"({STATUS_WORDS[gap.status]}){_cite_list(gap.citations[:1])}.")
@@ -226,7 +234,7 @@ def row_sentence(row: str, chunk_text: str, years: list[int]) -> str | None:
     header = _table_header(chunk_text, chunk_text.find(row))
     if not header or len(header) != len(cells) or header == cells:
         return plain(row)
-    pairs = [(h, c) for h, c in zip(header[1:], cells[1:], strict=True) if c]
+    pairs = [(h, c) for h, c in zip(header[1:], cells[1:], strict=True) if plain(c) and plain(h)]
     wanted = [p for p in pairs if any(str(y) in p[0] for y in years)]
     pairs = wanted + [p for p in pairs if p not in wanted]
     return f"{plain(cells[0])}: " + "; ".join(f"{plain(h)} {plain(c)}" for h, c in pairs)
@@ -263,8 +271,10 @@ def _candidates(intent: Intent, passages: list[Passage], idf: Callable[[str], fl
                 sent = p.chunk.text[p.chunk.text.find(prev): p.chunk.text.find(sent) + len(sent)]
                 shown = plain(sent)
             st = terms(shown)
+            # A sentence from a document about the country speaks of it, unless it names other countries only.
+            named = set(find_countries(shown))
             for c in intent.countries:
-                if p.chunk.meta.get(f"c_{c}"):
+                if p.chunk.meta.get(f"c_{c}") and (not named or c in named):
                     st |= country_terms_for(c)
             common = q_terms & st
             if not common:
@@ -287,11 +297,13 @@ def _candidates(intent: Intent, passages: list[Passage], idf: Callable[[str], fl
 
 
 def _similar(a: frozenset[str], b: frozenset[str]) -> float:
-    return len(a & b) / (len(a | b) or 1)
+    """Overlap of two sentences' words relative to the shorter: a sentence that restates most of another is a
+    near-duplicate even when the other says more."""
+    return len(a & b) / (min(len(a), len(b)) or 1)
 
 
 def select(cands: list[Candidate], n: int, already: list[frozenset[str]] | None = None,
-           lam: float = 0.7, duplicate: float = 0.6) -> list[Candidate]:
+           lam: float = 0.7, duplicate: float = 0.75) -> list[Candidate]:
     """Maximal marginal relevance over the candidates' words: relevant, and unlike what is already chosen;
     near-duplicates (Jaccard ≥ `duplicate`) are dropped."""
     chosen: list[Candidate] = []
@@ -327,7 +339,7 @@ def entity_lead(entity: Entity, section_chunks: Callable[[str, str], list[Chunk]
     """An entity's registered one-sentence summary, cited to the passage it rests on."""
     want = terms(entity.summary) | terms(" ".join(entity.names))
     best: tuple[float, Chunk, str] | None = None
-    for chunk in section_chunks(entity.source_doc, entity.source_section):
+    for chunk in section_chunks(entity.source.doc, entity.source.section):
         for sent in sentences(chunk):
             shown = plain(sent)
             if len(shown.split()) < 4:
@@ -357,6 +369,12 @@ def compose(intent: Intent, passages: list[Passage], checklists: list[Checklist]
         lead = [entity_lead(intent.entities[0], section_chunks, book)]
     extra = {t for e in intent.entities for n in e.names for t in terms(n)}
     cands = _candidates(intent, passages, idf, extra)
+    cited = {(c.chunk_id, c.verbatim) for c in book.items}
+    cands = [c for c in cands if (c.passage.chunk.id, c.sent.strip()) not in cited or checklists]
+    if intent.type == "entity" and intent.entities:
+        # Points about a named entity name it (by any of its names).
+        names = [re.compile(r"\b" + re.escape(n) + r"\b", re.I) for n in intent.entities[0].names]
+        cands = [c for c in cands if any(p.search(c.shown) for p in names)]
     room = max(0, min(MAX_POINTS, max_sentences - len(lead)))
     if not lead and cands:
         room = max(room, 1)
