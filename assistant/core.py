@@ -437,9 +437,8 @@ class Assistant:
 
         from assistant.valuechain import stale_entries
 
-        self._open()
         docs: dict[str, list[str]] = {}
-        for meta in self._keywords.metas:
+        for meta in self._snapshot().keywords.metas:
             if meta["doc_id"] not in docs:
                 dm = json.loads(meta.get("doc_meta") or "{}")
                 docs[meta["doc_id"]] = [s.get("date") or "" for s in dm.get("sources") or []] or [dm.get("date") or ""]
