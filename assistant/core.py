@@ -234,7 +234,7 @@ class Assistant:
         if intent.wants_checklist:
             # The checklists share the citation budget, leaving room for the answer's own points.
             keys = intent.countries[:4 if intent.type == "comparison" else 1]
-            budget = max(1, book.limit - 2) if book.limit else None
+            budget = max(1, book.limit - 1) if book.limit else None
             for i, country in enumerate(keys):
                 book.limit = budget and max(1, budget * (i + 1) // len(keys))
                 checklists.append(snap.builder.build(country, intent.target, book))
