@@ -14,7 +14,7 @@ from assistant.errors import InputError, UnknownCountryError
 from assistant.types import Answer
 
 NOT_COVERED = "The documents do not cover this"
-REFUSALS = (NOT_COVERED, NOT_FACTS, "The documents do not mention")
+REFUSALS = (NOT_COVERED, NOT_FACTS, "The documents do not mention", "The documents cover rare-earth")
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 REFUSED_AS_INPUT = {
