@@ -75,8 +75,8 @@ def test_streaming_sends_openai_chunks_then_done(client: openai.OpenAI, base_url
     answer = chunks[-1].model_extra["ree_answer"]
     assert answer["checklist"]["verdict"] == "no"
     _cited(content, answer)
-    raw = httpx.post(f"{base_url}/v1/chat/completions", timeout=60,
-                     json={"model": "ree-assistant", "stream": True, "messages": [{"role": "user", "content": QUESTION}]})
+    raw = httpx.post(f"{base_url}/v1/chat/completions", timeout=60, json={
+        "model": "ree-assistant", "stream": True, "messages": [{"role": "user", "content": QUESTION}]})
     assert raw.headers["content-type"].startswith("text/event-stream")
     assert raw.text.rstrip().endswith("data: [DONE]")
 
