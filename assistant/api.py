@@ -3,6 +3,9 @@
     POST /api/ask              {question, conversation_id?, filters?} -> Answer.to_json()
     GET  /api/search?q=&k=     passages with their scores
     GET  /api/gaps/{country}   the gap checklist as an Answer (?target=magnet)
+    GET  /api/map              the capability map (?target=&stage=&status=&region=&sort=&format=json|csv)
+    GET  /api/brief/{country}  the country brief (?format=md|html|pdf)
+    GET  /api/chart/{name}     a chart of the corpus's figures (?format=svg|png&country=)
     POST /api/ingest           multipart upload of one or more files -> IngestReport
     GET  /api/sources          what is indexed
     POST /api/feedback         {question, answer?, rating: 1|-1, comment?, conversation_id?}
@@ -29,7 +32,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import FastAPI, File, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -188,7 +191,7 @@ def create_app(assistant: Assistant | None = None, *, ui: bool = True, build_mis
         from assistant.core import Assistant
 
         assistant = Assistant()
-    status = IndexStatus(ready=assistant.index_exists())
+    status = status_ = IndexStatus(ready=assistant.index_exists())
     lifespans: list[Callable[[], AbstractAsyncContextManager[Any]]] = []  # entered while the server runs
 
     @asynccontextmanager
@@ -225,6 +228,47 @@ def create_app(assistant: Assistant | None = None, *, ui: bool = True, build_mis
              ) -> dict[str, Any]:
         status.require_ready()
         return assistant.gaps(country, target=target).to_json()
+
+    @app.get("/api/map", tags=["map"], responses=errors,
+             summary="Countries × stages coloured by status (every cell from the checklist); JSON or CSV.")
+    def capability_map(target: str = Query("magnet", description=f"Verdict target, one of: {', '.join(STAGES)}"),
+                       stage: str | None = Query(None, description="Filter: a stage (with status)"),
+                       status: str | None = Query(None, description="Filter: at_scale | emerging | planned | "
+                                                                   "none | unknown (at `stage`, else the target)"),
+                       region: str | None = Query(None, description="Filter: a region, or 'outside China'"),
+                       sort: str = Query("verdict", description="verdict | reach | country"),
+                       format: str = Query("json", description="json | csv (one row per country and stage)"),
+                       ) -> Any:
+        status_.require_ready()
+        if format not in ("json", "csv"):
+            raise InputError(f"Unsupported map format '{format[:20]}'. Use json or csv.", field="format")
+        cmap = assistant.capability_map(target=target, stage=stage, status=status, region=region, sort=sort)
+        if format == "csv":
+            return Response(cmap.to_csv(), media_type="text/csv; charset=utf-8",
+                            headers={"Content-Disposition": f'attachment; filename="ree-map-{cmap.target}.csv"'})
+        return cmap.model_dump(mode="json") | {"records": cmap.records()}
+
+    @app.get("/api/brief/{country}", tags=["map"], responses=errors,
+             summary="One country's brief: verdict, checklist, figures, charts, numbered sources.")
+    def brief(country: str, format: str = Query("html", description="md | html | pdf")) -> Response:
+        status_.require_ready()
+        data, media = assistant.brief(country, format)
+        key = assistant.country_key(country)
+        ext = format.strip().lower()
+        disposition = "inline" if ext != "pdf" else "attachment"
+        return Response(data, media_type=media,
+                        headers={"Content-Disposition": f'{disposition}; filename="ree-brief-{key}.{ext}"'})
+
+    @app.get("/api/chart/{name}", tags=["map"], responses=errors,
+             summary="A chart of the corpus's figures: mine_production, reserves, china_share (SVG or PNG).")
+    def chart(name: str, format: str = Query("svg", description="svg | png"),
+              country: str | None = Query(None, description="Only this country (mine_production, reserves)")
+              ) -> Response:
+        from assistant.charts import chart as draw
+
+        key = assistant.country_key(country) if country else None
+        data = draw(assistant.settings.paths.corpus, name, format, key)
+        return Response(data, media_type="image/svg+xml" if format == "svg" else "image/png")
 
     @app.post("/api/ingest", tags=["documents"], responses={**errors, 413: {"model": Problem}},
               summary="Upload md, txt, html or pdf files; each rejected file is named in `errors`.")

@@ -127,7 +127,8 @@ def _normalise_meta(raw: dict[str, Any], where: str) -> dict[str, Any]:
     for i, src in enumerate(sources, 1):
         if not isinstance(src, dict):
             raise LoadError(where, f"source {i} in front matter must be a mapping with publisher, title, url, date")
-        clean.append({k: _as_text(src.get(k)) for k in ("publisher", "title", "url", "date")})
+        # `via`: the copy the source was read through (a syndication or mirror); `url` stays the original.
+        clean.append({k: _as_text(src.get(k)) for k in ("publisher", "title", "url", "via", "date")})
     meta["sources"] = clean
     return meta
 
@@ -224,6 +225,8 @@ def _pdf(data: bytes, where: str) -> tuple[str, dict[str, Any], list[tuple[int, 
     try:
         if info and info.title:
             meta["title"] = str(info.title)
+        if info and info.author:
+            meta["publisher"] = str(info.author)  # who published the PDF, shown on its citations
     except Exception:  # noqa: BLE001 - broken metadata must not lose the text
         pass
     return text, meta, pages
