@@ -36,7 +36,8 @@ QUESTION_WORDS = terms(
     "what which how much many does do did is are was were tell about give me the a an year years world global "
     "total today current currently according large big share own home usually newly add added put turn go goes "
     "long need needs meant annual provide provided guarantee expand agree agreed rare earth earths element elements "
-    "country countries production produce produced mine mined mining know explain describe why"
+    "country countries production produce produced mine mined mining know explain describe why now latest next "
+    "week month quarter decade tomorrow roughly approximately around typically typical use uses used using"
 )
 PHRASING = terms("what which how much many does do did is are was were tell about give me the a an rare earth "
                  "earths element elements according usually need needs why explain")
@@ -55,14 +56,20 @@ def country_terms_for(key: str) -> set[str]:
     return out
 
 
-def coverage(question: str, passages: list[Passage], extra: set[str] | None = None) -> float:
+def coverage(question: str, passages: list[Passage], known: Callable[[str], bool] | None = None,
+             names: set[str] | None = None, about: Callable[[Passage], bool] | None = None) -> float:
     """The largest share of the question's subject words that any one retrieved passage holds: an answer rests
-    on a passage about what was asked, not on words scattered over several."""
-    focus = terms(question) - QUESTION_WORDS - (extra or set())
+    on a passage about what was asked, not on words scattered over several. Years are checked on their own;
+    words no document uses at all are wording, not a subject the passages could hold; the words of names the
+    question was recognised to name (`names`) are not counted, but then only passages `about` them count."""
+    focus = {t for t in terms(question) - QUESTION_WORDS - (names or set())
+             if not _YEAR.fullmatch(t) and (known is None or known(t))}
     if not focus:
         return 1.0
     best = 0.0
     for p in passages:
+        if about is not None and not about(p):
+            continue
         seen = terms(p.chunk.text + " " + str(p.chunk.meta.get("title", "")) + " " + p.chunk.section)
         best = max(best, len(focus & seen) / len(focus))
     return best
@@ -90,20 +97,21 @@ def not_covered(unknown: list[str] | None = None) -> str:
 
 
 def weak_evidence(intent: Intent, passages: list[Passage], best_similarity: float, min_similarity: float,
-                  corpus_years: set[int]) -> bool:
-    """The passages do not answer the question: nothing retrieved, nothing similar, a year no document mentions
-    (unless the question asks about the future, which is answered with the latest figure), or most of the
-    question's subject words absent from the passages."""
+                  corpus_years: set[int], known: Callable[[str], bool] | None = None) -> bool:
+    """The passages do not answer the question: nothing retrieved or nothing similar at all; a year no document
+    mentions (unless the question asks about the future, which is answered with the latest figure); no domain
+    word and no close passage; or, for a question that names no country or entity the corpus knows, no one
+    passage holding more than half of its subject."""
     if not passages or best_similarity < min_similarity * 0.6:
-        return True
-    if not (has_domain_words(intent.question) or intent.countries or intent.entities) and \
-            best_similarity < min_similarity:
         return True
     years = set(intent.years)
     if years and not years & corpus_years and not (intent.future and max(years) > max(corpus_years, default=0)):
         return True
-    named = {t for e in intent.entities for n in e.names for t in terms(n)}
-    return coverage(intent.question, passages, named) < 0.5
+    if intent.countries or intent.entities:
+        return False  # a question naming what the corpus knows is answered from the best passages about it
+    if not has_domain_words(intent.question) and best_similarity < min_similarity:
+        return True
+    return coverage(intent.question, passages, known) <= 0.5
 
 
 # -- the lead ----------------------------------------------------------------------------------------------------
