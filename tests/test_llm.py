@@ -116,7 +116,7 @@ def assert_citations_valid(answer: Answer) -> None:
     assert used <= numbers, f"answer cites {sorted(used - numbers)} which are not in its citations"
     assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
     for c in answer.citations:
-        assert c.quote and c.quote in c.context
+        assert c.quote and c.verbatim in c.context and plain(c.verbatim) == c.quote
 
 
 def _mini_with_chain(dest: Path) -> Path:
