@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from conftest import FIXTURES, ROOT, _share_models, make_settings
 
-from assistant.citations import CitationBook
+from assistant.citations import CitationBook, plain
 from assistant.llm import Generator, Validator, build_messages, split_sentences
 from assistant.settings import AnswerSettings, RetrievalSettings
 from assistant.types import Answer, Chunk, Passage
@@ -356,7 +356,8 @@ def test_validator_rules() -> None:
     v = Validator(passages, book)
     kept = v.check("The Plimber deposit grades 0.07 percent TREO [1].")
     assert kept == "The Plimber deposit grades 0.07 percent TREO. [1]"
-    assert book.items[0].quote == "The Plimber deposit grades 0.07 percent TREO [S1]."
+    assert book.items[0].verbatim == "The Plimber deposit grades 0.07 percent TREO [S1]."
+    assert book.items[0].quote == "The Plimber deposit grades 0.07 percent TREO."
     assert v.check("The plant at Quuxville cost 2000000 euros [2].") is not None  # same figure, other punctuation
     assert v.check("The plant at Quuxville cost 3,000,000 euros [2].") is None
     assert v.check('Its owner is "Grommet Mining" [1].') is not None

@@ -113,10 +113,10 @@ def test_unknown_country_is_named(corpus_assistant) -> None:  # type: ignore[no-
 
 
 def test_unprofiled_country_gets_an_honest_checklist(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
-    answer = corpus_assistant.gaps("Mongolia")
+    answer = corpus_assistant.gaps("Bolivia")
     cl = answer.checklist
     assert cl is not None and not isinstance(cl, list)
     assert cl.structured is False and cl.verdict is None and cl.binding_gap is None
     assert cl.stages and {row.status for row in cl.stages} == {"unknown"}
-    assert "Mongolia" in answer.answer
-    _valid(answer, "Mongolia")
+    assert "Bolivia" in answer.answer
+    _valid(answer, "Bolivia")
