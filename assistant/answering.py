@@ -398,9 +398,8 @@ def compose(intent: Intent, passages: list[Passage], checklists: list[Checklist]
         # Points about a named entity name it (by any of its names).
         names = [re.compile(r"\b" + re.escape(n) + r"\b", re.I) for n in intent.entities[0].names]
         cands = [c for c in cands if any(p.search(c.shown) for p in names)]
-    room = max(0, min(MAX_POINTS, max_sentences - len(lead)))
-    if not lead and cands:
-        room = max(room, 1)
+    # The lead and at most MAX_POINTS supporting points; without a lead, the best sentence leads.
+    room = max(0, min(MAX_POINTS + (0 if lead else 1), max_sentences - len(lead)))
     already = [frozenset(terms(x)) for x in lead]
     points = []
     for c in select(cands, room + 3, already):
