@@ -215,13 +215,13 @@ class _MemoEmbedder:
 class Paraphrases:
     """The paraphrase items with expected documents, resolved once the way the answerer resolves them."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, path: Path | None = None) -> None:
         import yaml
 
         from assistant.core import Assistant
         from assistant.types import Filters
 
-        path = settings.paths.corpus / "eval" / "paraphrases.yaml"
+        path = path or settings.paths.corpus / "eval" / "paraphrases.yaml"
         if not path.exists():
             raise InputError(f"No paraphrase set at {path}")
         assistant = Assistant(settings)
