@@ -293,11 +293,10 @@ class Assistant:
                               f"{publisher}'s figures through other documents.")
         k = self.settings.retrieval.k
         wide = snap.retriever.search(query, k=min(50, k * 4), filters=filters, boost=boost)
-        # An ingested primary source moves to the front; a note resting on that publisher alone moves up a few
-        # places: relevance still orders the rest.
-        lift = {0: float(k), 1: 2.0}
-        ranked = sorted(enumerate(wide), key=lambda ip: ip[0] - lift.get(own.get(ip[1].chunk.doc_id, -1), 0.0))
-        return [p for _, p in ranked][:k], None
+        # "According to X" is answered from X's own documents when the search finds any (an ingested primary
+        # source first); otherwise from the passages that report X's figures.
+        mine = sorted((p for p in wide if p.chunk.doc_id in own), key=lambda p: own[p.chunk.doc_id])
+        return (mine[:k] if mine else passages), None
 
     def _reader(self) -> Any:
         """Question understanding, built once: entity registry, labelled intent examples, corpus vocabulary."""
