@@ -10,6 +10,8 @@
     GET  /api/sources          what is indexed
     POST /api/feedback         {question, answer?, rating: 1|-1, comment?, conversation_id?}
     GET  /api/health           index name, counts, store; 503 while the index is being built
+    GET  /v1/models, POST /v1/chat/completions   OpenAI-compatible chat (assistant/openai_api.py)
+    /mcp                       MCP over streamable HTTP (assistant/mcp_server.py)
 
 Every error leaves as an RFC 7807 style problem: {type, title, status, detail, field}. Endpoints are plain
 `def`, so FastAPI runs the heavy ones (ask, ingest) in its threadpool and the server stays responsive.
@@ -22,6 +24,8 @@ import re
 import threading
 import time
 import unicodedata
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from http import HTTPStatus
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -188,9 +192,19 @@ def create_app(assistant: Assistant | None = None, *, ui: bool = True, build_mis
 
         assistant = Assistant()
     status = status_ = IndexStatus(ready=assistant.index_exists())
-    app = FastAPI(title="REE Assistant API", version="0.1.0",
+    lifespans: list[Callable[[], AbstractAsyncContextManager[Any]]] = []  # entered while the server runs
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            for enter in lifespans:
+                await stack.enter_async_context(enter())
+            yield
+
+    app = FastAPI(title="REE Assistant API", version="0.1.0", lifespan=lifespan,
                   description="Cited answers and stage-by-stage gap checklists for rare-earth supply chains. "
-                              "Errors are RFC 7807 problems: {type, title, status, detail, field}.")
+                              "Errors are RFC 7807 problems: {type, title, status, detail, field}; the "
+                              "OpenAI-compatible /v1 routes answer errors in OpenAI's shape.")
     app.state.assistant = assistant
     app.state.index_status = status
     _install_handlers(app, assistant)
@@ -290,6 +304,12 @@ def create_app(assistant: Assistant | None = None, *, ui: bool = True, build_mis
     @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "DELETE", "PATCH"], include_in_schema=False)
     def not_found(rest: str) -> JSONResponse:
         return problem(404, f"No API endpoint /api/{rest}; see /docs for the list.", kind="not-found")
+
+    from assistant.mcp_server import mount_mcp
+    from assistant.openai_api import make_router
+
+    app.include_router(make_router())  # /v1: OpenAI-compatible chat
+    lifespans.append(mount_mcp(app, assistant))  # /mcp: MCP over streamable HTTP
 
     try:
         from assistant.slack import mount_slack

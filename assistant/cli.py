@@ -358,11 +358,18 @@ def _print_report(report: Any, json_out: bool) -> None:
 
 
 @app.command()
-def sources(json_out: JsonOpt = False) -> None:
-    """List the indexed documents."""
+def sources(json_out: JsonOpt = False,
+            stale: Annotated[int | None, typer.Option(
+                "--stale", min=0, metavar="DAYS",
+                help="List documents and value-chain stages whose newest evidence is older than DAYS.")] = None,
+            ) -> None:
+    """List the indexed documents (or, with --stale DAYS, what needs fresh evidence)."""
     try:
         assistant = _assistant()
         _ready(assistant)
+        if stale is not None:
+            _print_stale(assistant.stale(stale), stale, json_out)
+            return
         items = assistant.sources()
     except Exception as exc:  # noqa: BLE001
         _fail(exc)
@@ -377,6 +384,20 @@ def sources(json_out: JsonOpt = False) -> None:
         table.add_column(col)
     for s in items:
         table.add_row(s.doc_id, s.kind, s.title, str(s.chunks), s.as_of)
+    _console().print(table)
+
+
+def _print_stale(entries: list[Any], days: int, json_out: bool) -> None:
+    if json_out:
+        print(json.dumps([e.model_dump() for e in entries], ensure_ascii=False, indent=2))
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{len(entries)} documents and stages with no evidence newer than {days} days")
+    for col in ("kind", "id", "newest evidence", "age (days)"):
+        table.add_column(col)
+    for e in entries:
+        table.add_row(e.kind, e.id, e.newest or "undated", "" if e.age_days is None else str(e.age_days))
     _console().print(table)
 
 
@@ -408,6 +429,19 @@ def slack() -> None:
         from assistant.slack import run_socket_mode
 
         run_socket_mode(_assistant())
+    except Exception as exc:  # noqa: BLE001
+        _fail(exc)
+
+
+@app.command()
+def mcp() -> None:
+    """Serve MCP over stdio for desktop AI clients (tools: ask, search, gap_checklist, compare, list_sources)."""
+    try:
+        assistant = _assistant()
+        _ready(assistant)
+        from assistant.mcp_server import run_stdio
+
+        run_stdio(assistant)
     except Exception as exc:  # noqa: BLE001
         _fail(exc)
 

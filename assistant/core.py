@@ -5,16 +5,19 @@ from __future__ import annotations
 import re
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from assistant.answering import compose, not_covered, out_of_scope, unknown_names
-from assistant.citations import CitationBook
+from assistant.answering import NOT_FACTS, compose, not_covered, unknown_names, weak_evidence
+from assistant.citations import CitationBook, terms
 from assistant.errors import InputError, UnknownCountryError
 from assistant.indexing import Indexer, Progress, _noop
-from assistant.query import Conversations, Intent, check_stage, clean_question, resolve
+from assistant.publishers import named_publisher, publisher_docs
+from assistant.query import Conversations, Intent, check_stage, clean_question
 from assistant.settings import Settings
+from assistant.snapshot import ANY, Snapshot, SnapshotHolder, make_snapshot
 from assistant.taxonomy import COUNTRIES, country_name, find_countries, slug
 from assistant.types import Answer, Checklist, Filters, IngestReport, Passage, SourceInfo
 
@@ -25,88 +28,160 @@ class Assistant:
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings()
         self.conversations = Conversations()
-        self._lock = threading.RLock()
-        self._store: Any = None
-        self._keywords: Any = None
+        self._snaps = SnapshotHolder()  # the live Snapshot; swapping it is the only locked step readers see
+        self._refresh_lock = threading.Lock()  # one reader at a time checks for changes made by other processes
+        self._write_lock = threading.RLock()  # writers (ingest, index) one at a time; readers never take it
+        self._init_lock = threading.Lock()  # lazily built shared parts (query embedder, feedback store)
         self._embedder: Any = None
-        self._retriever: Any = None
-        self._revision: str | None = None
-        self._checked = 0.0
         self._feedback: Any = None
         self._generator: Any = None
         self._sink = threading.local()  # stream(): where _generate puts LLM pieces (per thread)
         self._bulk: Any = None  # the torch embedder for indexing, loaded once (~10 s) and kept
-        self._checklist_builder: Any = None
         self._vc: Any = None
+        self._reader_obj: Any = None
 
     # -- lifecycle -----------------------------------------------------------------------------------
-    def _open(self, create: bool = False) -> None:
+    def _snapshot(self) -> Snapshot:
+        """The snapshot a request uses from start to end. Changes made by other processes are picked up at
+        most every 2 s, by one thread, while the others go on with the snapshot they have."""
+        snap = self._snaps.current
+        if snap is not None and time.monotonic() - self._snaps.checked <= 2.0:
+            return snap
+        if snap is None:
+            with self._refresh_lock:
+                if self._snaps.current is None:
+                    self._install(self._load(None), expected=None)
+                return self._snaps.current  # type: ignore[return-value]
+        if self._refresh_lock.acquire(blocking=False):
+            try:
+                self._snaps.checked = time.monotonic()
+                fresh = self._load(snap)
+                if fresh is not snap:
+                    self._install(fresh, expected=snap)
+            finally:
+                self._refresh_lock.release()
+        return self._snaps.current or snap
+
+    def _load(self, previous: Snapshot | None, create: bool = False) -> Snapshot:
+        """A snapshot of what is live on disk (or on the server) now; `previous` when nothing changed."""
         from assistant.embedding import quiet_environment
+        from assistant.store import VectorStore, live_location
 
         quiet_environment()
-        with self._lock:
-            if self._store is None:
-                from assistant.store import VectorStore
+        if previous is not None and live_location(self.settings, previous.store.client) == previous.location:
+            store = previous.store
+            if store.revision() == previous.revision:
+                return previous
+        else:
+            store = VectorStore(self.settings, create=create)
+        return self._make(store)
 
-                self._store = VectorStore(self.settings, create=create)
-            now = time.monotonic()
-            if self._keywords is None or now - self._checked > 2.0:
-                self._checked = now
-                if self.settings.chroma_url or self._keywords is None:
-                    self._reopen_collection()
-                rev = self._store.revision()
-                if rev != self._revision or self._keywords is None:
-                    from assistant.store import keyword_index
+    def _make(self, store: Any) -> Snapshot:
+        return make_snapshot(self.settings, store, self._query_embedder(), self._value_chain())
 
-                    self._keywords = keyword_index(self.settings, self._store)
-                    self._revision = rev
-                    self._retriever = None
-            if self._retriever is None:
-                from assistant.retrieval import Retriever
+    def _install(self, new: Snapshot, expected: object = ANY) -> None:
+        """Swap `new` in; an index it replaced at another location is removed once no request uses it."""
+        from assistant.store import drop_location
 
-                self._retriever = Retriever(self._store, self._keywords, self._query_embedder(),
-                                            self.settings.retrieval)
+        old: Any = self._snaps.swap(new, expected)
+        if old is ANY or old is None or old.location == new.location:
+            return
+        # Remove the replaced index once the last request holding its snapshot lets go: at once when none
+        # does, else from a thread that waits a minute at most (anything left is swept by the next rebuild).
+        settings, location, client = self.settings, old.location, old.store.client
+        gone = threading.Event()
+        weakref.finalize(old, gone.set)
+        del old
+        if gone.is_set():
+            drop_location(settings, location, client)
+            return
 
-    def _reopen_collection(self) -> None:
-        name = self._store.collection.name
-        try:
-            self._store.collection = self._store.client.get_collection(name, embedding_function=None)
-        except Exception:  # noqa: BLE001 - keep the handle we have; the next call retries
-            pass
+        def drop() -> None:
+            if gone.wait(60.0):
+                drop_location(settings, location, client)
+
+        threading.Thread(target=drop, name="ree-retire", daemon=True).start()
 
     def _query_embedder(self) -> Any:
         if self._embedder is None:
-            from assistant.embedding import query_embedder
+            with self._init_lock:
+                if self._embedder is None:
+                    from assistant.embedding import query_embedder
 
-            self._embedder = query_embedder(self.settings)
+                    self._embedder = query_embedder(self.settings)
         return self._embedder
 
+    @property
+    def _store(self) -> Any:
+        return self._snapshot().store
+
+    @property
+    def _keywords(self) -> Any:
+        return self._snapshot().keywords
+
     def index_exists(self) -> bool:
+        from assistant.store import live_location
+
         if self.settings.chroma_url:
             return True
-        return (self.settings.index_dir() / "chroma").exists()
+        return (self.settings.index_dir() / live_location(self.settings)).exists()
 
     def index(self, rebuild: bool = False, progress: Progress = _noop, device: str | None = None) -> IngestReport:
-        """Bring the index in line with the corpus folder (incremental unless `rebuild`)."""
+        """Bring the index in line with the corpus folder (incremental unless `rebuild`). A rebuild is written
+        beside the live index, checked, and made live in one step: answers go on meanwhile, and a crash at any
+        moment leaves the previous index live."""
         from assistant.embedding import ensure_onnx
-        from assistant.store import VectorStore
 
-        with self._lock:
-            if rebuild and not self.settings.chroma_url:
-                import shutil
-
-                shutil.rmtree(self.settings.index_dir(), ignore_errors=True)
-            elif rebuild:
-                store = VectorStore(self.settings, create=True)
-                store.client.delete_collection(store.collection.name)
-            self._store = VectorStore(self.settings, create=True)
-            indexer = Indexer(self.settings, self._store, lambda: self._bulk_embedder(device))
-            report = indexer.sync_corpus(progress)
+        with self._write_lock:
+            if rebuild and self._has_live_index():
+                report = self._rebuild(progress, device)
+            else:
+                snap = self._current_or_new()
+                report = Indexer(self.settings, snap.store, lambda: self._bulk_embedder(device)).sync_corpus(progress)
+                self._install(self._make(snap.store))
             if self._bulk is not None:
                 ensure_onnx(self.settings, self._bulk)
-            self._keywords = None
-            self._checked = 0.0
             return report
+
+    def _has_live_index(self) -> bool:
+        from assistant.errors import IndexMissingError
+
+        try:
+            return self._snapshot() is not None
+        except IndexMissingError:
+            return False
+
+    def _current_or_new(self) -> Snapshot:
+        from assistant.errors import IndexMissingError
+
+        try:
+            return self._snapshot()
+        except IndexMissingError:
+            with self._refresh_lock:
+                if self._snaps.current is None:
+                    self._install(self._load(None, create=True), expected=None)
+            return self._snaps.current  # type: ignore[return-value]
+
+    def _rebuild(self, progress: Progress, device: str | None) -> IngestReport:
+        from assistant.errors import ReeError
+        from assistant.store import VectorStore, drop_location, new_location, set_live_location, stale_locations
+
+        for name in stale_locations(self.settings, keep={self._snapshot().location}):
+            drop_location(self.settings, name)  # left by a killed or earlier rebuild
+        location = new_location(self.settings)
+        store = VectorStore(self.settings, create=True, location=location)
+        try:
+            report = Indexer(self.settings, store, lambda: self._bulk_embedder(device)).sync_corpus(progress)
+            fresh = self._make(store)
+            if fresh.store.count() != len(fresh.keywords.ids) or (not fresh.keywords.ids and report.errors):
+                raise ReeError(f"the rebuilt index did not check out ({fresh.store.count()} chunks, "
+                               f"{len(fresh.keywords.ids)} keyword rows); the previous index stays live")
+        except BaseException:
+            drop_location(self.settings, location, store.client)
+            raise
+        set_live_location(self.settings, location, store.client)
+        self._install(fresh)
+        return report
 
     def _bulk_embedder(self, device: str | None = None) -> Any:
         """The torch embedder for indexing and uploads: loaded on first need, then reused."""
@@ -124,15 +199,11 @@ class Assistant:
         return self.index(progress=progress)
 
     def ingest(self, paths: list[Path], progress: Progress = _noop) -> IngestReport:
-        from assistant.store import VectorStore
-
-        with self._lock:
-            if self._store is None:
-                self._store = VectorStore(self.settings, create=True)
-            indexer = Indexer(self.settings, self._store, self._bulk_embedder)
-            report = indexer.ingest(paths, progress)
-            self._checked = 0.0
-            self._keywords = None
+        """Embed and write the files (no reader waits for this), then swap in the new keyword snapshot."""
+        with self._write_lock:
+            snap = self._current_or_new()
+            report = Indexer(self.settings, snap.store, self._bulk_embedder).ingest(paths, progress)
+            self._install(self._make(snap.store))
             return report
 
     # -- questions -----------------------------------------------------------------------------------
@@ -140,37 +211,60 @@ class Assistant:
                mode: str = "hybrid") -> list[Passage]:
         query = clean_question(query, self.settings.answer.max_question_chars)
         self._validate_filters(filters)
-        self._open()
-        return self._retriever.search(query, k=k, filters=filters, mode=mode)
+        return self._snapshot().retriever.search(query, k=k, filters=filters, mode=mode)
 
     def ask(self, question: str, conversation_id: str | None = None, filters: Filters | None = None) -> Answer:
         question = clean_question(question, self.settings.answer.max_question_chars)
         self._validate_filters(filters)
-        self._open()
-        intent, resolved = resolve(question, self.conversations.last(conversation_id))
-        book = CitationBook()
+        snap = self._snapshot()
+        keywords = snap.keywords
+        intent, resolved = self._reader().resolve(question, self.conversations.last(conversation_id))
+        shown_resolved = resolved if resolved != question else None
+
+        def refuse(text: str) -> Answer:
+            self.conversations.add(conversation_id, intent)
+            return Answer(question=question, answer=text, answerable=False, citations=[], checklist=None,
+                          conversation_id=conversation_id, resolved_question=shown_resolved)
+
+        if intent.type == "out_of_scope":
+            return refuse(NOT_FACTS)
+        book = CitationBook(limit=self.settings.answer.max_citations)
         checklists: list[Checklist] = []
         if intent.wants_checklist:
-            for country in intent.countries[:2 if intent.type == "comparison" else 1]:
-                checklists.append(self._builder().build(country, intent.target, book))
+            # The checklists share the citation budget, leaving room for the answer's own points.
+            keys = intent.countries[:4 if intent.type == "comparison" else 1]
+            budget = max(1, book.limit - 2) if book.limit else None
+            for i, country in enumerate(keys):
+                book.limit = budget and max(1, budget * (i + 1) // len(keys))
+                checklists.append(snap.builder.build(country, intent.target, book))
+            book.limit = self.settings.answer.max_citations
         query = resolved
-        if intent.type == "capability" and intent.countries:
-            query = f"{resolved} {country_name(intent.countries[0])} {intent.target}"
+        if checklists:
+            query = f"{resolved} {' '.join(country_name(c) for c in intent.countries[:2])} {intent.target}"
+        # Other names of the entities asked about widen the keyword query.
+        aliases = [a for e in intent.entities[:3] for a in e.names if a.lower() not in resolved.lower()]
+        if aliases:
+            query = f"{query} {' '.join(aliases[:6])}"
         boost = [Filters(country=c) for c in intent.countries[:2]] or None
-        passages = self._retriever.search(query, filters=filters, boost=boost)
-        best = self._retriever.best_similarity(passages)
+        passages = snap.retriever.search(query, filters=filters, boost=boost)
         notices: list[str] = []
-        strangers = [] if checklists else unknown_names(question, self._keywords.knows)
-        if strangers or (not checklists and out_of_scope(intent, passages, best, self.settings.answer.min_similarity,
-                                                         self._keywords.years)):
-            self.conversations.add(conversation_id, intent)
-            return Answer(question=question, answer=not_covered(strangers), answerable=False, citations=[],
-                          checklist=None, conversation_id=conversation_id,
-                          resolved_question=resolved if resolved != question else None)
+        publisher = named_publisher(question)
+        if publisher:
+            passages, note = self._prefer_publisher(snap, publisher, query, passages, filters, boost)
+            if note:
+                notices.append(note)
+        best = snap.retriever.best_similarity(passages)
+        named = set(intent.corrected) | {w for e in intent.entities for n in e.names for w in n.split()}
+        strangers = [] if checklists or intent.entities else unknown_names(question, keywords.knows, named)
+        entity_led = intent.type == "entity" and bool(intent.entities)
+        if strangers or (not checklists and not entity_led and weak_evidence(
+                intent, passages, best, self.settings.answer.min_similarity, keywords.years)):
+            return refuse(not_covered(strangers))
         text = compose(intent, passages, checklists, book, self.settings.answer.max_sentences,
-                       idf=self._keywords.idf)
+                       idf=keywords.idf, section_chunks=snap.builder.section_chunks)
         if self.settings.answer.llm_url:
-            text, notices = self._generate(resolved, passages, checklists, book, text)
+            text, more = self._generate(resolved, passages, checklists, book, text)
+            notices += more
         self.conversations.add(conversation_id, intent)
         checklist: Checklist | list[Checklist] | None = None
         if len(checklists) == 1:
@@ -178,8 +272,40 @@ class Assistant:
         elif checklists:
             checklist = checklists
         return Answer(question=question, answer=text, answerable=True, citations=book.items, checklist=checklist,
-                      conversation_id=conversation_id, notices=notices,
-                      resolved_question=resolved if resolved != question else None)
+                      conversation_id=conversation_id, notices=notices, resolved_question=shown_resolved)
+
+    def _prefer_publisher(self, snap: Any, publisher: str, query: str, passages: list[Passage], filters: Filters | None,
+                          boost: list[Filters] | None) -> tuple[list[Passage], str | None]:
+        """Passages from the named publisher's own documents first (an ingested primary source before notes
+        about it); a notice when none of its documents is indexed."""
+        own = publisher_docs(publisher, snap.keywords.metas)
+        if not own:
+            return passages, (f"No document published by {publisher} itself is indexed; the passages below report "
+                              f"{publisher}'s figures through other documents.")
+        k = self.settings.retrieval.k
+        wide = snap.retriever.search(query, k=min(50, k * 4), filters=filters, boost=boost)
+        first = sorted([p for p in wide if p.chunk.doc_id in own], key=lambda p: own[p.chunk.doc_id])
+        rest = [p for p in passages if p.chunk.doc_id not in own]
+        return (first + rest)[:k], None
+
+    def _reader(self) -> Any:
+        """Question understanding, built once: entity registry, labelled intent examples, corpus vocabulary."""
+        if self._reader_obj is None:
+            from assistant.intent import IntentClassifier, load_examples
+            from assistant.names import NameIndex, load_entities
+            from assistant.query import Reader
+
+            corpus = self.settings.paths.corpus
+            names = NameIndex(load_entities(corpus / "entities.yaml"))
+            cache = self.settings.paths.indexes / "intent-cache" / self.settings.index_name()
+            classifier = IntentClassifier(load_examples(corpus / "eval" / "intents.yaml"),
+                                          self._query_embedder().embed, names.mask, cache=cache)
+            self._reader_obj = Reader(names, classifier, known_word=self._knows_word)
+        return self._reader_obj
+
+    def _knows_word(self, word: str) -> bool:
+        keywords = self._snapshot().keywords
+        return any(keywords.knows(t) for t in terms(word))
 
     def stream(self, question: str, conversation_id: str | None = None,
                filters: Filters | None = None) -> Iterator[str | Answer]:
@@ -224,9 +350,9 @@ class Assistant:
         return self._checklists([self.country_key(a), self.country_key(b)], check_stage(target))
 
     def _checklists(self, keys: list[str], target: str) -> Answer:
-        self._open()
+        snap = self._snapshot()
         book = CitationBook()
-        cls = [self._builder().build(k, target, book) for k in keys]
+        cls = [snap.builder.build(k, target, book) for k in keys]
         names = [cl.country for cl in cls]
         intent = Intent(question=" vs ".join(names), type="comparison" if len(cls) > 1 else "capability",
                         countries=keys, stages=[target], target=target)
@@ -280,9 +406,8 @@ class Assistant:
     def sources(self) -> list[SourceInfo]:
         import json
 
-        self._open()
         out: dict[str, SourceInfo] = {}
-        for meta in self._keywords.metas:
+        for meta in self._snapshot().keywords.metas:
             doc = meta["doc_id"]
             if doc not in out:
                 dm = json.loads(meta.get("doc_meta") or "{}")
@@ -294,10 +419,26 @@ class Assistant:
             out[doc].chunks += 1
         return sorted(out.values(), key=lambda s: s.doc_id)
 
-    def health(self) -> dict[str, Any]:
+    def stale(self, days: int | None = None) -> list[Any]:
+        """Indexed documents and value-chain stages whose newest evidence is older than `days` (default: the
+        `stale_days` setting), oldest first."""
+        import json
+
+        from assistant.valuechain import stale_entries
+
         self._open()
-        return {"status": "ok", "index": self.settings.index_name(), "chunks": self._store.count(),
-                "documents": len({m["doc_id"] for m in self._keywords.metas}),
+        docs: dict[str, list[str]] = {}
+        for meta in self._keywords.metas:
+            if meta["doc_id"] not in docs:
+                dm = json.loads(meta.get("doc_meta") or "{}")
+                docs[meta["doc_id"]] = [s.get("date") or "" for s in dm.get("sources") or []] or [dm.get("date") or ""]
+        return stale_entries(docs, self.settings.paths.corpus / "value_chain",
+                             self.settings.stale_days if days is None else days)
+
+    def health(self) -> dict[str, Any]:
+        snap = self._snapshot()
+        return {"status": "ok", "index": self.settings.index_name(), "chunks": snap.store.count(),
+                "documents": len({m["doc_id"] for m in snap.keywords.metas}), "revision": snap.revision,
                 "store": "server" if self.settings.chroma_url else "embedded",
                 "llm": bool(self.settings.answer.llm_url)}
 
@@ -305,27 +446,23 @@ class Assistant:
         from assistant.feedback import FeedbackStore
 
         if self._feedback is None:
-            self._feedback = FeedbackStore(self.settings.paths.feedback_path)
+            with self._init_lock:
+                if self._feedback is None:
+                    self._feedback = FeedbackStore(self.settings.paths.feedback_path)
         return self._feedback.add(**record)
 
     @property
     def retriever(self) -> Any:
-        self._open()
-        return self._retriever
+        return self._snapshot().retriever
 
     # -- internals -----------------------------------------------------------------------------------
-    def _builder(self) -> Any:
-        from assistant.checklist import ChecklistBuilder
-
-        if self._checklist_builder is None or self._checklist_builder.keywords is not self._keywords:
-            self._checklist_builder = ChecklistBuilder(self._value_chain(), self._keywords)
-        return self._checklist_builder
-
     def _value_chain(self) -> Any:
         from assistant.checklist import ValueChainData
 
         if self._vc is None:
-            self._vc = ValueChainData(self.settings.paths.corpus / "value_chain")
+            with self._init_lock:
+                if self._vc is None:
+                    self._vc = ValueChainData(self.settings.paths.corpus / "value_chain")
         return self._vc
 
     def _validate_filters(self, filters: Filters | None) -> None:

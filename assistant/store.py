@@ -3,6 +3,7 @@ the source of truth. The BM25 keyword index is derived from it and cached per co
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -89,7 +90,7 @@ def matches(meta: dict[str, Any], filters: Filters | None) -> bool:
     return not (filters.date_to and meta.get("as_of", 0) > (date_int(filters.date_to) or 99999999))
 
 
-def _client(settings: Settings, create: bool):  # type: ignore[no-untyped-def]
+def _client(settings: Settings, create: bool, folder: Path | None = None):  # type: ignore[no-untyped-def]
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
@@ -109,7 +110,7 @@ def _client(settings: Settings, create: bool):  # type: ignore[no-untyped-def]
             ) from None
         _bound_timeouts(client, settings.store.timeout_s)
         return client
-    path = settings.index_dir() / "chroma"
+    path = folder or settings.index_dir() / live_location(settings)
     if not create and not path.exists():
         raise IndexMissingError(f"No index at {settings.index_dir()}; build it with `ree index`.")
     path.mkdir(parents=True, exist_ok=True)
@@ -177,13 +178,105 @@ def _guarded(method: Callable[..., T]) -> Callable[..., T]:
     return wrapper
 
 
-class VectorStore:
-    """One Chroma collection per index name."""
+# -- where the live index is: rebuilds are written beside it, then made live with one atomic switch ----------
+LIVE_FILE = "LIVE"  # embedded: names the live Chroma folder inside index_dir(); absent = "chroma"
+DEFAULT_FOLDER = "chroma"
 
-    def __init__(self, settings: Settings, create: bool = False) -> None:
+
+def base_collection(settings: Settings) -> str:
+    return f"{settings.store.collection}-{settings.index_name()}"
+
+
+def _alias_collection(settings: Settings) -> str:
+    return f"{base_collection(settings)}-alias"
+
+
+def live_location(settings: Settings, client: Any = None) -> str:
+    """The live index: a folder name under index_dir() (embedded) or a collection name (server). In server
+    mode the alias is the metadata of a small `<collection>-alias` collection; without one, the base name."""
+    if not settings.chroma_url:
+        try:
+            name = (settings.index_dir() / LIVE_FILE).read_text(encoding="utf-8").strip()
+        except OSError:
+            return DEFAULT_FOLDER
+        return name if re.fullmatch(r"chroma(-[0-9a-f]{8,32})?", name) else DEFAULT_FOLDER
+    if client is None:
+        client = _client(settings, create=False)
+    try:
+        with _guard(settings):
+            meta = client.get_collection(_alias_collection(settings), embedding_function=None).metadata or {}
+    except StoreUnavailableError:
+        raise
+    except Exception:  # noqa: BLE001 - no alias record yet: the base name is live
+        return base_collection(settings)
+    return str(meta.get("live") or base_collection(settings))
+
+
+def new_location(settings: Settings) -> str:
+    """A fresh location for a rebuild, beside the live one."""
+    tag = uuid.uuid4().hex[:12]
+    return f"chroma-{tag}" if not settings.chroma_url else f"{base_collection(settings)}-{tag}"
+
+
+def set_live_location(settings: Settings, name: str, client: Any = None) -> None:
+    """Make `name` the live index in one atomic step (a file replaced, or one metadata write)."""
+    if not settings.chroma_url:
+        folder = settings.index_dir()
+        tmp = folder / f"{LIVE_FILE}.tmp{os.getpid()}"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(name + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, folder / LIVE_FILE)
+        dir_fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+        return
+    with _guard(settings):
+        alias = client.get_or_create_collection(_alias_collection(settings), embedding_function=None,
+                                                metadata={"live": name})
+        alias.modify(metadata={"live": name})
+
+
+def drop_location(settings: Settings, name: str, client: Any = None) -> None:
+    """Remove an index that is no longer live (never the live one)."""
+    if name == live_location(settings, client):
+        return
+    if not settings.chroma_url:
+        if client is not None:
+            with contextlib.suppress(Exception):
+                client.close()
+        shutil.rmtree(settings.index_dir() / name, ignore_errors=True)
+        return
+    with contextlib.suppress(Exception):
+        client.delete_collection(name)
+
+
+def stale_locations(settings: Settings, keep: set[str]) -> list[str]:
+    """Embedded folders left by earlier rebuilds (finished or killed) that nothing uses."""
+    folder = settings.index_dir()
+    if settings.chroma_url or not folder.exists():
+        return []
+    keep = keep | {live_location(settings)}
+    return [p.name for p in folder.iterdir() if p.is_dir() and re.fullmatch(r"chroma(-[0-9a-f]{8,32})?", p.name)
+            and p.name not in keep]
+
+
+class VectorStore:
+    """One Chroma collection per index: in its own folder (embedded), or under its own name (server)."""
+
+    def __init__(self, settings: Settings, create: bool = False, location: str | None = None) -> None:
         self.settings = settings
-        self.client = _client(settings, create)
-        name = f"{settings.store.collection}-{settings.index_name()}"
+        if settings.chroma_url:
+            self.client = _client(settings, create)
+            self.location = location or live_location(settings, self.client)
+            name = self.location
+        else:
+            self.location = location or live_location(settings)
+            self.client = _client(settings, create, folder=settings.index_dir() / self.location)
+            name = base_collection(settings)
         try:
             if create:
                 self.collection = self.client.get_or_create_collection(

@@ -15,6 +15,7 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from assistant.citations import plain
 from assistant.errors import ReeError
 from assistant.types import KINDS, STAGES, Answer, Checklist, Citation, Filters, SourceInfo
 
@@ -166,17 +167,23 @@ def checklist_html(answer: Answer | None) -> str:
 
 
 def _quote_in_context(c: Citation, window: int = 220) -> str:
-    """The quote highlighted in its surrounding text: a window around it, the whole passage one click away."""
-    context = c.context or c.quote
-    at = context.find(c.quote) if c.quote else -1
+    """The quote highlighted in its surrounding text: a window around it, the whole passage one click away. The
+    passage is shown as readers see quotes: without internal source markers or table pipes."""
+    verbatim = c.verbatim or c.quote
+    context = c.context or verbatim
+    at = context.find(verbatim) if verbatim else -1
     if at < 0:
-        return f"<blockquote>{f'<mark>{esc(c.quote)}</mark>' if c.quote else esc(context)}</blockquote>"
-    end = at + len(c.quote)
-    whole = f"{esc(context[:at])}<mark>{esc(c.quote)}</mark>{esc(context[end:])}"
+        return f"<blockquote>{f'<mark>{esc(c.quote)}</mark>' if c.quote else esc(plain(context))}</blockquote>"
+    end = at + len(verbatim)
+
+    def show(text: str) -> str:
+        return esc(plain(text)) if text.strip() else ""
+
+    whole = f"{show(context[:at])} <mark>{esc(c.quote)}</mark> {show(context[end:])}"
     lo, hi = max(0, at - window), min(len(context), end + window)
     if lo == 0 and hi == len(context):
         return f"<blockquote>{whole}</blockquote>"
-    near = (("…" if lo else "") + esc(context[lo:at]) + f"<mark>{esc(c.quote)}</mark>" + esc(context[end:hi])
+    near = (("…" if lo else "") + show(context[lo:at]) + f" <mark>{esc(c.quote)}</mark> " + show(context[end:hi])
             + ("…" if hi < len(context) else ""))
     return (f"<blockquote>{near}</blockquote><details><summary>whole passage</summary>"
             f"<blockquote>{whole}</blockquote></details>")
@@ -227,6 +234,17 @@ def answer_markdown(answer: Answer) -> str:
             bits = ", ".join(x for x in (c.publisher, c.date, c.section, f"p. {c.page}" if c.page else "") if x)
             out.append(f"[{c.n}] {c.title} — {bits}. “{c.quote}” {c.url}".rstrip())
     return "\n".join(out).strip() + "\n"
+
+
+def stale_html(entries: list[Any], days: int) -> str:
+    """What `ree sources --stale DAYS` lists: documents and stages whose newest evidence is older than DAYS."""
+    if not entries:
+        return f"<p>Every document and value-chain stage has evidence newer than {days} days.</p>"
+    rows = "".join(f"<tr><td>{esc(e.kind)}</td><td><code>{esc(e.id)}</code></td><td>{esc(e.newest or 'undated')}</td>"
+                   f"<td>{'' if e.age_days is None else e.age_days}</td></tr>" for e in entries)
+    return (f"<details><summary>{len(entries)} documents and stages with no evidence newer than {days} days"
+            "</summary><table class=\"sources-table\"><thead><tr><th>Kind</th><th>Document or stage</th>"
+            f"<th>Newest evidence</th><th>Age (days)</th></tr></thead><tbody>{rows}</tbody></table></details>")
 
 
 def sources_table(sources: list[SourceInfo]) -> str:
@@ -426,7 +444,8 @@ def build_ui(assistant: Assistant, status: IndexStatus | None = None) -> gr.Bloc
             if not status.ready:
                 return f"<p>{esc(status.message)}</p>"
             try:
-                return sources_table(assistant.sources())
+                days = assistant.settings.stale_days
+                return sources_table(assistant.sources()) + stale_html(assistant.stale(days), days)
             except ReeError as exc:
                 return f"<p>⚠️ {esc(exc)}</p>"
 
@@ -489,4 +508,5 @@ def serve(host: str = "127.0.0.1", port: int = 7860) -> None:
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
-__all__ = ["answer_html", "answer_markdown", "build_ui", "checklist_html", "mount_ui", "serve", "sources_html"]
+__all__ = ["answer_html", "answer_markdown", "build_ui", "checklist_html", "mount_ui", "serve", "sources_html",
+           "stale_html"]

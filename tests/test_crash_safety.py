@@ -168,3 +168,59 @@ def test_sigkill_during_index_then_rerun_completes(tmp_path: Path, model_cache: 
     print(f"crash runs: {log}")
     assert log.count("killed") >= 3, log
     print(f"total {time.monotonic() - t0:.1f}s")
+
+
+def _run_rebuild_and_kill(env: dict[str, str], index_dir: Path, rng: random.Random) -> str:
+    """Start `ree index --rebuild`; once it writes its new folder beside the live one, wait a random moment
+    (up to past the switch) and SIGKILL it."""
+    before = {p.name for p in index_dir.glob("chroma-*")}
+    proc = subprocess.Popen([*_index_cmd(), "--rebuild"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, start_new_session=True)
+    deadline = time.monotonic() + 150
+    try:
+        while proc.poll() is None and time.monotonic() < deadline:
+            if any((p / "chroma.sqlite3").exists() for p in index_dir.glob("chroma-*") if p.name not in before):
+                break
+            time.sleep(0.05)
+        time.sleep(rng.uniform(0.0, 4.0))
+        if proc.poll() is not None:
+            return f"finished before the kill (rc {proc.returncode})"
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+        return "killed"
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
+
+
+def test_sigkill_during_rebuild_leaves_a_usable_index(tmp_path: Path, model_cache: Path) -> None:
+    """A rebuild is written beside the live index and switched in one step: killed at any moment, the index
+    that opens is complete (the old one or the new one), and a finished rebuild leaves one folder."""
+    rng = random.Random(SEED + 1)
+    corpus = tmp_path / "corpus"
+    (corpus / "sites").mkdir(parents=True)
+    for i in range(30):
+        (corpus / "sites" / f"site_{i:02d}.md").write_text(_doc(i, rng))
+    indexes = tmp_path / "indexes"
+    _share_models(indexes, model_cache)
+    env = _env(corpus, indexes)
+    index_dir = make_settings(corpus, indexes).index_dir()
+    _complete(env)
+    log = []
+    for _ in range(3):
+        log.append(_run_rebuild_and_kill(env, index_dir, rng))
+        state = _check(env, "Plant7x1 neodymium refinery")
+        assert "missing" not in state, f"a killed rebuild lost the index: {state}"
+        _assert_consistent(state, corpus, complete=True)
+        assert state["hits"][0] == "sites/site_07.md"
+    res = subprocess.run([*_index_cmd(), "--rebuild"], env=env, cwd=ROOT, capture_output=True, text=True,
+                         timeout=300)
+    assert res.returncode == 0, res.stderr[-3000:]
+    state = _check(env, "Plant11x1 neodymium")
+    _assert_consistent(state, corpus, complete=True)
+    assert state["hits"][0] == "sites/site_11.md"
+    folders = sorted(p.name for p in index_dir.iterdir() if p.name.startswith("chroma"))
+    assert len(folders) == 1, f"folders left beside the live index: {folders}"
+    print(f"rebuild kills: {log}")
+    assert log.count("killed") >= 2, log

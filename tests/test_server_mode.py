@@ -243,3 +243,36 @@ def test_a_server_that_dies_mid_session_is_a_clear_error(tmp_path: Path, model_c
     with pytest.raises(StoreUnavailableError):
         store.count()
     assert time.monotonic() - started < 5
+
+
+def test_rebuild_on_the_server_switches_the_alias(server_settings, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                   model_cache: Path) -> None:
+    """A rebuild goes into a new collection; the alias record makes it live; the old collection is dropped;
+    another process follows the alias."""
+    import chromadb
+
+    from assistant.core import Assistant
+    from assistant.store import base_collection, live_location
+
+    writer = Assistant(server_settings)
+    writer.index()
+    reader = Assistant(_second_process_settings(server_settings, tmp_path, model_cache))
+    question = "How many mixer-settler stages does the Zorblax cascade have?"
+    assert "412" in reader.ask(question).answer
+    report = writer.index(rebuild=True)
+    assert len(report.added) == 4
+    live = live_location(server_settings)
+    assert live != base_collection(server_settings) and live.startswith(base_collection(server_settings))
+    assert "412" in writer.ask(question).answer
+    time.sleep(2.1)  # the reader checks the alias every 2 s
+    assert "412" in reader.ask(question).answer
+    assert reader._snapshot().location == live
+    url = server_settings.chroma_url.rsplit(":", 1)
+    client = chromadb.HttpClient(host="127.0.0.1", port=int(url[1]))
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        names = {c.name for c in client.list_collections() if c.name.startswith(base_collection(server_settings))}
+        if base_collection(server_settings) not in names:
+            break
+        time.sleep(0.2)
+    assert names == {live, f"{base_collection(server_settings)}-alias"}, names

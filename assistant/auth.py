@@ -1,0 +1,102 @@
+"""Who may call the HTTP front ends: the API token (`REE_API_TOKEN`) and the loopback rule.
+
+With a token set, every request must carry `Authorization: Bearer <token>` (compared in constant time) and may
+come from anywhere. Without one, only loopback clients are served: the server stays a local tool until someone
+sets a token. `require_token` is the FastAPI dependency; `TokenGate` guards a mounted ASGI app (the MCP endpoint).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import secrets
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+
+from assistant.errors import ReeError
+
+if TYPE_CHECKING:
+    from assistant.settings import Settings
+
+
+class AuthError(ReeError):
+    """Missing or wrong bearer token."""
+
+    status_code = 401
+
+
+class NotLoopbackError(ReeError):
+    """A non-loopback client while no token is set."""
+
+    status_code = 403
+
+
+def is_loopback(host: str | None) -> bool:
+    """127.0.0.0/8 and ::1 (also IPv4-mapped); a non-IP peer (a Unix socket, a test transport) counts as local."""
+    if not host:
+        return True
+    try:
+        addr = ipaddress.ip_address(host)
+    except ValueError:
+        return True
+    mapped = getattr(addr, "ipv4_mapped", None)
+    return bool(addr.is_loopback or (mapped is not None and mapped.is_loopback))
+
+
+def check_access(settings: Settings, authorization: str | None, client_host: str | None) -> None:
+    """Raise AuthError / NotLoopbackError unless this request may go on."""
+    token = settings.api_token.get_secret_value() if settings.api_token else ""
+    if not token:
+        if not is_loopback(client_host):
+            raise NotLoopbackError("This server accepts loopback clients only; set REE_API_TOKEN to serve others.")
+        return
+    scheme, _, given = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not given.strip():
+        raise AuthError("Missing bearer token: send 'Authorization: Bearer <REE_API_TOKEN>'.")
+    if not secrets.compare_digest(given.strip().encode(), token.encode()):
+        raise AuthError("Wrong bearer token.")
+
+
+def require_token(request: Request) -> None:
+    """FastAPI dependency: the app's Assistant settings decide (`app.state.assistant`)."""
+    settings = request.app.state.assistant.settings
+    client = request.client.host if request.client else None
+    check_access(settings, request.headers.get("authorization"), client)
+
+
+class TokenGate:
+    """ASGI wrapper: the same check in front of an app FastAPI dependencies cannot reach (a mounted one)."""
+
+    def __init__(self, app: Any, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+            client = scope.get("client")
+            try:
+                check_access(self.settings, headers.get("authorization"), client[0] if client else None)
+            except ReeError as exc:
+                await _refuse(send, exc)
+                return
+        await self.app(scope, receive, send)
+
+
+def challenge(exc: ReeError) -> dict[str, str]:
+    """Response headers for a refusal (RFC 6750: a 401 names the scheme)."""
+    return {"WWW-Authenticate": 'Bearer realm="ree"'} if exc.status_code == 401 else {}
+
+
+async def _refuse(send: Any, exc: ReeError) -> None:
+    title = "Unauthorized" if exc.status_code == 401 else "Forbidden"
+    body = json.dumps({"type": f"/problems/{title.lower()}", "title": title, "status": exc.status_code,
+                       "detail": exc.message, "field": None}).encode()
+    headers = [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode())]
+    headers += [(k.lower().encode(), v.encode()) for k, v in challenge(exc).items()]
+    await send({"type": "http.response.start", "status": exc.status_code, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+__all__ = ["AuthError", "NotLoopbackError", "TokenGate", "check_access", "is_loopback", "require_token"]
