@@ -133,10 +133,11 @@ def build_map_tab(demo: Any, assistant: Assistant, status: IndexStatus) -> None:
     """The "Map" tab; call inside the app's gr.Blocks (`demo`)."""
     import gradio as gr
 
-    from assistant.capmap import REGIONS, parse_filter
+    from assistant.capmap import parse_filter, region_of, value_chain_keys
     from assistant.web import checklist_html, sources_html
 
-    regions = sorted(set(REGIONS.values()))
+    folder = assistant.settings.paths.corpus / "value_chain"
+    regions = sorted({region_of(folder, k) for k in value_chain_keys(folder)})
     with gr.Tab("Map", elem_id="map-tab"):
         with gr.Row():
             target = gr.Dropdown([(s, s) for s in STAGES], value="magnet", label="Verdict up to", min_width=120,
