@@ -9,9 +9,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from assistant.citations import CitationBook, plain, sentences, strip_markers, table_cells, terms
-from assistant.names import Entity
+from assistant.entities import Entity
+from assistant.names import fold
 from assistant.query import VERB, Intent
-from assistant.taxonomy import COUNTRIES, country_name, has_domain_words
+from assistant.taxonomy import COUNTRIES, country_name, find_countries, has_domain_words
 from assistant.types import Checklist, Chunk, Passage
 
 _NUMBER = re.compile(r"\d|\b(dozens|hundreds|thousands|millions|billions)\b", re.I)
@@ -36,7 +37,8 @@ QUESTION_WORDS = terms(
     "what which how much many does do did is are was were tell about give me the a an year years world global "
     "total today current currently according large big share own home usually newly add added put turn go goes "
     "long need needs meant annual provide provided guarantee expand agree agreed rare earth earths element elements "
-    "country countries production produce produced mine mined mining know explain describe why"
+    "country countries production produce produced mine mined mining know explain describe why now latest next "
+    "week month quarter decade tomorrow roughly approximately around typically typical use uses used using"
 )
 PHRASING = terms("what which how much many does do did is are was were tell about give me the a an rare earth "
                  "earths element elements according usually need needs why explain")
@@ -55,14 +57,20 @@ def country_terms_for(key: str) -> set[str]:
     return out
 
 
-def coverage(question: str, passages: list[Passage], extra: set[str] | None = None) -> float:
+def coverage(question: str, passages: list[Passage], known: Callable[[str], bool] | None = None,
+             names: set[str] | None = None, about: Callable[[Passage], bool] | None = None) -> float:
     """The largest share of the question's subject words that any one retrieved passage holds: an answer rests
-    on a passage about what was asked, not on words scattered over several."""
-    focus = terms(question) - QUESTION_WORDS - (extra or set())
+    on a passage about what was asked, not on words scattered over several. Years are checked on their own;
+    words no document uses at all are wording, not a subject the passages could hold; the words of names the
+    question was recognised to name (`names`) are not counted, but then only passages `about` them count."""
+    focus = {t for t in terms(question) - QUESTION_WORDS - (names or set())
+             if not _YEAR.fullmatch(t) and (known is None or known(t))}
     if not focus:
         return 1.0
     best = 0.0
     for p in passages:
+        if about is not None and not about(p):
+            continue
         seen = terms(p.chunk.text + " " + str(p.chunk.meta.get("title", "")) + " " + p.chunk.section)
         best = max(best, len(focus & seen) / len(focus))
     return best
@@ -90,20 +98,21 @@ def not_covered(unknown: list[str] | None = None) -> str:
 
 
 def weak_evidence(intent: Intent, passages: list[Passage], best_similarity: float, min_similarity: float,
-                  corpus_years: set[int]) -> bool:
-    """The passages do not answer the question: nothing retrieved, nothing similar, a year no document mentions
-    (unless the question asks about the future, which is answered with the latest figure), or most of the
-    question's subject words absent from the passages."""
+                  corpus_years: set[int], known: Callable[[str], bool] | None = None) -> bool:
+    """The passages do not answer the question: nothing retrieved or nothing similar at all; a year no document
+    mentions (unless the question asks about the future, which is answered with the latest figure); no domain
+    word and no close passage; or, for a question that names no country or entity the corpus knows, no one
+    passage holding more than half of its subject."""
     if not passages or best_similarity < min_similarity * 0.6:
-        return True
-    if not (has_domain_words(intent.question) or intent.countries or intent.entities) and \
-            best_similarity < min_similarity:
         return True
     years = set(intent.years)
     if years and not years & corpus_years and not (intent.future and max(years) > max(corpus_years, default=0)):
         return True
-    named = {t for e in intent.entities for n in e.names for t in terms(n)}
-    return coverage(intent.question, passages, named) < 0.5
+    if intent.countries or intent.entities:
+        return False  # a question naming what the corpus knows is answered from the best passages about it
+    if not has_domain_words(intent.question) and best_similarity < min_similarity:
+        return True
+    return coverage(intent.question, passages, known) <= 0.5
 
 
 # -- the lead ----------------------------------------------------------------------------------------------------
@@ -111,8 +120,15 @@ def _cite_list(ns: list[int]) -> str:
     return "".join(f" [{n}]" for n in ns)
 
 
+def _scope(cl: Checklist) -> list:  # type: ignore[type-arg]
+    """The rows from deposit up to the checklist's target (recycling: the whole chain)."""
+    names = [r.stage for r in cl.stages]
+    end = len(names) if cl.target == "recycling" or cl.target not in names else names.index(cl.target) + 1
+    return cl.stages[:end]
+
+
 def _reach(cl: Checklist) -> int:
-    return sum(1 for r in cl.stages if r.status == "at_scale")
+    return sum(1 for r in _scope(cl) if r.status == "at_scale")
 
 
 def checklist_lead(cl: Checklist) -> list[str]:
@@ -124,7 +140,7 @@ def checklist_lead(cl: Checklist) -> list[str]:
     verdict = VERDICT_TEXT.get(cl.verdict or "", "Unknown")
     gap = next((r for r in cl.stages if r.stage == cl.binding_gap), None)
     if cl.verdict == "yes" or gap is None:
-        cites = sorted({n for r in cl.stages for n in r.citations[:1]})[:2]
+        cites = sorted({n for r in _scope(cl) for n in r.citations[:1]})[:2]
         return [f"{verdict}: {name} can {goal}; every stage from deposit to {cl.target} runs at scale"
                 f"{_cite_list(cites)}."]
     can = {"partly": f"{name} can {goal} only in part", "not yet": f"{name} cannot {goal} yet; it is only planned",
@@ -133,12 +149,13 @@ def checklist_lead(cl: Checklist) -> list[str]:
     # sentences that prove them are quoted as points below.
     out = [f"{verdict}: {can}; the chain first breaks at the {gap.stage} stage ({STATUS_WORDS[gap.status]})"
            f"{_cite_list(gap.citations[:1])}."]
-    target = cl.stages[-1]
+    target = next(r for r in cl.stages if r.stage == cl.target)
     if target.stage != gap.stage:
         out.append(f"The {target.stage} stage itself {STAGE_STATE[target.status]}"
                    f"{_cite_list(target.citations[:1])}.")
-    at_scale = [r.stage for r in cl.stages if r.status == "at_scale"]
-    missing = [r.stage for r in cl.stages if r.status in ("none", "unknown")]
+    scope = _scope(cl)
+    at_scale = [r.stage for r in scope if r.status == "at_scale"]
+    missing = [r.stage for r in scope if r.status in ("none", "unknown")]
     tally = f"At scale: {', '.join(at_scale) or 'no stage'}"
     if missing:
         tally += f"; missing or unknown: {', '.join(missing)}"
@@ -157,7 +174,7 @@ def why_lead(cl: Checklist) -> list[str]:
         return checklist_lead(cl)
     out = [f"{name} cannot fully {goal} because the chain breaks at the {gap.stage} stage "
            f"({STATUS_WORDS[gap.status]}){_cite_list(gap.citations[:1])}.", f"That stage: {_detail(gap.detail)}."]
-    later = [f"{r.stage} ({STATUS_WORDS[r.status]})" for r in cl.stages
+    later = [f"{r.stage} ({STATUS_WORDS[r.status]})" for r in _scope(cl)
              if r.status != "at_scale" and r.stage != gap.stage]
     if later:
         out.append(f"Further down the chain: {', '.join(later)}.")
@@ -172,11 +189,11 @@ def comparison_lead(cls: list[Checklist]) -> list[str]:
         first, second = ranked[0], ranked[1]
         if _reach(first) == _reach(second):
             out.append(f"{' and '.join(cl.country for cl in ranked)} have as many stages at scale on the chain to "
-                       f"{first.target} ({_reach(first)} of {len(first.stages)}).")
+                       f"{first.target} ({_reach(first)} of {len(_scope(first))}).")
         else:
             rest = ", ".join(f"{cl.country} ({_reach(cl)})" for cl in ranked[1:])
             out.append(f"{first.country} is further along the chain to {first.target}: {_reach(first)} of "
-                       f"{len(first.stages)} stages at scale, against {rest}.")
+                       f"{len(_scope(first))} stages at scale, against {rest}.")
     else:
         out.append("Side by side; see each checklist below.")
     for cl in cls:
@@ -186,7 +203,7 @@ def comparison_lead(cls: list[Checklist]) -> list[str]:
         gap = next((r for r in cl.stages if r.stage == cl.binding_gap), None)
         verdict = VERDICT_TEXT.get(cl.verdict or "", "Unknown")
         if gap is None:
-            out.append(f"{cl.country}: {verdict}, every stage runs at scale{_cite_list(cl.stages[-1].citations[:1])}.")
+            out.append(f"{cl.country}: {verdict}, every stage runs at scale{_cite_list(_scope(cl)[-1].citations[:1])}.")
         else:
             out.append(f"{cl.country}: {verdict}; the chain breaks at the {gap.stage} stage "
                        f"({STATUS_WORDS[gap.status]}){_cite_list(gap.citations[:1])}.")
@@ -226,7 +243,7 @@ def row_sentence(row: str, chunk_text: str, years: list[int]) -> str | None:
     header = _table_header(chunk_text, chunk_text.find(row))
     if not header or len(header) != len(cells) or header == cells:
         return plain(row)
-    pairs = [(h, c) for h, c in zip(header[1:], cells[1:], strict=True) if c]
+    pairs = [(h, c) for h, c in zip(header[1:], cells[1:], strict=True) if plain(c) and plain(h)]
     wanted = [p for p in pairs if any(str(y) in p[0] for y in years)]
     pairs = wanted + [p for p in pairs if p not in wanted]
     return f"{plain(cells[0])}: " + "; ".join(f"{plain(h)} {plain(c)}" for h, c in pairs)
@@ -263,13 +280,22 @@ def _candidates(intent: Intent, passages: list[Passage], idf: Callable[[str], fl
                 sent = p.chunk.text[p.chunk.text.find(prev): p.chunk.text.find(sent) + len(sent)]
                 shown = plain(sent)
             st = terms(shown)
+            # A sentence from a document about the country speaks of it; a table row speaks of what its first cell
+            # names.
+            row_of = set(find_countries(cells[0])) if cells else set()
             for c in intent.countries:
-                if p.chunk.meta.get(f"c_{c}"):
+                if p.chunk.meta.get(f"c_{c}") and (not row_of or c in row_of):
                     st |= country_terms_for(c)
+            if cells and (row_of & set(intent.countries) or any(
+                    fold(n) in fold(cells[0]) for e in intent.entities for n in e.names)):
+                score_bonus = 2.0 + (1.0 if intent.years and any(str(y) in shown for y in intent.years) else 0.0)
+            else:
+                score_bonus = 0.0
             common = q_terms & st
             if not common:
                 continue
             score = sum(min(weight(t), 4.0) for t in common) + 0.8 * len(country_terms & st) - 0.1 * rank
+            score += score_bonus  # the row of a table about exactly what is asked answers it directly
             if wants_figure and _NUMBER.search(shown):
                 score += 1.5
             if wants_year and _YEAR.search(shown):
@@ -287,11 +313,13 @@ def _candidates(intent: Intent, passages: list[Passage], idf: Callable[[str], fl
 
 
 def _similar(a: frozenset[str], b: frozenset[str]) -> float:
-    return len(a & b) / (len(a | b) or 1)
+    """Overlap of two sentences' words relative to the shorter: a sentence that restates most of another is a
+    near-duplicate even when the other says more."""
+    return len(a & b) / (min(len(a), len(b)) or 1)
 
 
 def select(cands: list[Candidate], n: int, already: list[frozenset[str]] | None = None,
-           lam: float = 0.7, duplicate: float = 0.6) -> list[Candidate]:
+           lam: float = 0.7, duplicate: float = 0.75) -> list[Candidate]:
     """Maximal marginal relevance over the candidates' words: relevant, and unlike what is already chosen;
     near-duplicates (Jaccard ≥ `duplicate`) are dropped."""
     chosen: list[Candidate] = []
@@ -327,7 +355,7 @@ def entity_lead(entity: Entity, section_chunks: Callable[[str, str], list[Chunk]
     """An entity's registered one-sentence summary, cited to the passage it rests on."""
     want = terms(entity.summary) | terms(" ".join(entity.names))
     best: tuple[float, Chunk, str] | None = None
-    for chunk in section_chunks(entity.source_doc, entity.source_section):
+    for chunk in section_chunks(entity.source.doc, entity.source.section):
         for sent in sentences(chunk):
             shown = plain(sent)
             if len(shown.split()) < 4:
@@ -357,6 +385,12 @@ def compose(intent: Intent, passages: list[Passage], checklists: list[Checklist]
         lead = [entity_lead(intent.entities[0], section_chunks, book)]
     extra = {t for e in intent.entities for n in e.names for t in terms(n)}
     cands = _candidates(intent, passages, idf, extra)
+    cited = {(c.chunk_id, c.verbatim) for c in book.items}
+    cands = [c for c in cands if (c.passage.chunk.id, c.sent.strip()) not in cited or checklists]
+    if intent.type == "entity" and intent.entities:
+        # Points about a named entity name it (by any of its names).
+        names = [re.compile(r"\b" + re.escape(n) + r"\b", re.I) for n in intent.entities[0].names]
+        cands = [c for c in cands if any(p.search(c.shown) for p in names)]
     room = max(0, min(MAX_POINTS, max_sentences - len(lead)))
     if not lead and cands:
         room = max(room, 1)

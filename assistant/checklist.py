@@ -11,7 +11,7 @@ from assistant.citations import CitationBook, best_sentence, sentences, strip_ma
 from assistant.query import stage_range
 from assistant.store import KeywordIndex
 from assistant.taxonomy import STAGE_WORDS, country_name
-from assistant.types import Checklist, Chunk, NextStep, StageRow
+from assistant.types import STAGES, Checklist, Chunk, NextStep, StageRow
 from assistant.valuechain import CountryFacts, detail_line, load_country
 
 # What closing a missing stage takes, in one line (the figures come from the cited primers).
@@ -122,7 +122,10 @@ class ChecklistBuilder:
         return [self.keywords.chunk(i) for i in self._section_chunks(doc, section)]
 
     def build(self, country: str, target: str, book: CitationBook) -> Checklist:
-        stages = stage_range(target)
+        """Every stage of the chain, so that the reader sees the whole of it; the verdict, the binding gap and
+        the next steps concern the stages from deposit up to the target."""
+        stages = list(STAGES)
+        scope = len(stage_range(target))
         data = self.data.get(country)
         if data is None:
             return self._inferred(country, target, stages, book)
@@ -141,9 +144,10 @@ class ChecklistBuilder:
                     break  # one passage per stage keeps the evidence readable
             rows.append(StageRow(stage=stage, status=data.status(stage), detail=detail, as_of=facts.as_of,
                                  citations=cites))
-        verdict = verdict_for([r.status for r in rows])
-        return Checklist(country=data.country, target=target, verdict=verdict, binding_gap=binding_gap(rows),
-                         stages=rows, next_steps=self._next_steps(rows, book), structured=True)
+        verdict = verdict_for([r.status for r in rows[:scope]])
+        return Checklist(country=data.country, target=target, verdict=verdict,
+                         binding_gap=binding_gap(rows[:scope]), stages=rows,
+                         next_steps=self._next_steps(rows[:scope], book), structured=True)
 
     def _inferred(self, country: str, target: str, stages: list[str], book: CitationBook) -> Checklist:
         """No structured data: every status `unknown` and marked inferred; passages that mention the country

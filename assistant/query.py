@@ -9,9 +9,10 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+from assistant.entities import Entity
 from assistant.errors import InputError
 from assistant.intent import IntentClassifier
-from assistant.names import Entity, NameIndex
+from assistant.names import NameIndex
 from assistant.taxonomy import (
     country_name,
     find_elements,
@@ -133,13 +134,20 @@ def _label(scores: dict[str, float], question: str, countries: list[str], has_pr
     label = _best(scores) if scores else "lookup"
     if label == "followup" and not has_previous:
         label = _best(scores, ("followup",))
+    # Capability and comparison are one family (what a country's chain can do); when the family together
+    # outweighs the best other label, the question belongs to it.
+    family = sum(scores.get(k, 0.0) for k in CHECKLIST_TYPES)
+    other = max((v for k, v in scores.items() if k not in (*CHECKLIST_TYPES, "followup")), default=0.0)
+    if countries and label not in CHECKLIST_TYPES and label != "followup" and family > other:
+        label = "capability"
     if label in CHECKLIST_TYPES:
         if len(countries) >= 2:
             label = "comparison"
         elif countries and not (label == "comparison" and has_previous):
             label = "capability"
         elif not countries and not has_previous:
-            label = _best(scores, ("followup", *CHECKLIST_TYPES))
+            # Asked like a capability question, it is a question of fact, whatever else it resembles.
+            label = _best(scores, ("followup", "out_of_scope", *CHECKLIST_TYPES))
     return label
 
 
