@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from assistant.answering import NOT_FACTS, compose, not_covered, unknown_names, weak_evidence
+from assistant.answering import NOT_FACTS, OFF_SUBJECT, compose, not_covered, unknown_names, weak_evidence
 from assistant.citations import CitationBook, terms
 from assistant.errors import InputError, UnknownCountryError
 from assistant.indexing import Indexer, Progress, _noop
@@ -228,13 +228,13 @@ class Assistant:
                           conversation_id=conversation_id, resolved_question=shown_resolved)
 
         if intent.type == "out_of_scope":
-            return refuse(NOT_FACTS)
+            return refuse(OFF_SUBJECT.format(subject=intent.off_subject) if intent.off_subject else NOT_FACTS)
         book = CitationBook(limit=self.settings.answer.max_citations)
         checklists: list[Checklist] = []
         if intent.wants_checklist:
             # The checklists share the citation budget, leaving room for the answer's own points.
             keys = intent.countries[:4 if intent.type == "comparison" else 1]
-            budget = max(1, book.limit - 2) if book.limit else None
+            budget = max(1, book.limit - 1) if book.limit else None
             for i, country in enumerate(keys):
                 book.limit = budget and max(1, budget * (i + 1) // len(keys))
                 checklists.append(snap.builder.build(country, intent.target, book))
