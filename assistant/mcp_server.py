@@ -235,7 +235,7 @@ def build_server(assistant: Assistant, ready: Callable[[], None] | None = None) 
             return CallToolResult(content=[TextContent(type="text", text=cmap.to_text())],
                                   structured_content=cmap.model_dump(mode="json"))
 
-        return _call("capability_map", work)
+        return _call("capability_map", work, check)
 
     @server.resource("ree://sources", name="sources", title="Indexed documents", mime_type="application/json",
                      description="Every indexed document with its ree://doc/ URI.")
