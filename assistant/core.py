@@ -376,9 +376,8 @@ class Assistant:
         """Countries × stages coloured by status, every cell from the checklist builder (see capmap.py)."""
         from assistant.capmap import build_map
 
-        self._open()
-        return build_map(self._builder(), self.settings.paths.corpus / "value_chain", target=target, stage=stage,
-                         status=status, region=region, sort=sort)
+        return build_map(self._snapshot().builder, self.settings.paths.corpus / "value_chain", target=target,
+                         stage=stage, status=status, region=region, sort=sort)
 
     def brief(self, country: str, fmt: str = "md") -> tuple[bytes, str]:
         """One country's brief as (document bytes, media type); fmt is md | html | pdf (see brief.py)."""
@@ -393,10 +392,10 @@ class Assistant:
         from assistant.capmap import region_of
 
         key = self.country_key(country)
-        self._open()
+        builder = self._snapshot().builder
         book = CitationBook()
-        stages = self._builder().build(key, "recycling", book)
-        checklist = self._builder().build(key, "magnet", book)
+        stages = builder.build(key, "recycling", book)
+        checklist = builder.build(key, "magnet", book)
         folder = self.settings.paths.corpus / "value_chain"
         return collect(key, checklist, stages, book.items, self.settings.paths.corpus, region_of(folder, key))
 

@@ -482,3 +482,26 @@ def test_tokens_come_from_the_standard_slack_variables(monkeypatch: pytest.Monke
     assert settings.slack_app_token is not None and settings.slack_app_token.get_secret_value() == "xapp-from-env"
     assert settings.slack_api_url == "http://127.0.0.1:9/api/"
     assert "xoxb-from-env" not in repr(settings)
+
+
+def test_slash_map_is_a_compact_block_kit_table(served: Served) -> None:
+    fake = served.fake
+    r = served.command(channel_id="CMAP", user_id="U3", text="map separation at_scale outside China",
+                       response_url=fake.url + "respond/map1")
+    assert r.status_code == 200 and r.text == ""
+    reply = fake.wait_for(lambda c: c["method"] == "respond/map1")[0]["data"]
+    assert reply["response_type"] == "ephemeral"
+    check_limits(reply["blocks"])
+    text = _texts(reply["blocks"])
+    want = served.assistant.capability_map(stage="separation", status="at_scale", region="outside China")
+    assert f"{len(want.rows)} of {want.countries_total} countries · separation at scale · outside China" in text
+    for row in want.rows:
+        line = next(x for x in text.splitlines() if f"*{row.country}*" in x)
+        assert line.startswith("".join({"at_scale": "🟢", "emerging": "🟡", "planned": "🔵", "none": "🔴",
+                                         "unknown": "⚪"}[c.status] for c in row.cells))
+    assert "*China*" not in text and "🟢 at scale" in text
+
+    served.command(channel_id="CMAP", user_id="U3", text="map separation booming",
+                   response_url=fake.url + "respond/map2")
+    bad = fake.wait_for(lambda c: c["method"] == "respond/map2")[0]["data"]
+    assert "Unknown region 'booming'" in bad["text"]
