@@ -5,11 +5,14 @@
     GET  /api/gaps/{country}   the gap checklist as an Answer (?target=magnet)
     POST /api/ingest           multipart upload of one or more files -> IngestReport
     GET  /api/sources          what is indexed
-    POST /api/feedback         {question, answer?, rating: 1|-1, comment?, conversation_id?}
+    POST /api/feedback         {question, answer?, rating: 1|-1, comment?, conversation_id?} -> {id}
     GET  /api/health           index name, counts, store; 503 while the index is being built
 
 Every error leaves as an RFC 7807 style problem: {type, title, status, detail, field}. Endpoints are plain
-`def`, so FastAPI runs the heavy ones (ask, ingest) in its threadpool and the server stays responsive.
+`def`, so FastAPI runs them in its threadpool; at most REE_API__WORKERS answer at once, REE_API__QUEUE more
+wait, and beyond that a 503 with Retry-After. With REE_API_TOKEN set, ingest and feedback need
+`Authorization: Bearer <token>` (every read endpoint too with REE_API__PROTECT_READS=true). Per-client rate
+limits (slowapi) apply to ask and ingest. CORS is closed unless REE_API__CORS_ORIGINS lists origins.
 """
 
 from __future__ import annotations
@@ -23,12 +26,13 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import FastAPI, File, Query, Request, UploadFile
+from fastapi import Depends, FastAPI, File, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from assistant.auth import require_read_token, require_token
 from assistant.errors import IndexMissingError, InputError, ReeError
 from assistant.loading import SUFFIXES
 from assistant.types import STAGES, Filters, IngestReport, SourceInfo
@@ -88,6 +92,37 @@ def build_index_in_background(assistant: Assistant, status: IndexStatus) -> thre
     thread = threading.Thread(target=run, name="ree-index-build", daemon=True)
     thread.start()
     return thread
+
+
+# -- bounded concurrency -----------------------------------------------------------------------------------------
+class Gate:
+    """At most `workers` requests run at once and `queue` more wait; any beyond are refused at once (503)."""
+
+    def __init__(self, workers: int, queue: int, retry_after_s: int) -> None:
+        self._admit = threading.BoundedSemaphore(workers + queue)
+        self._run = threading.BoundedSemaphore(workers)
+        self.retry_after_s = retry_after_s
+        self._lock = threading.Lock()
+        self.waiting = 0
+        self.running = 0
+
+    def __enter__(self) -> Gate:
+        if not self._admit.acquire(blocking=False):
+            raise _Busy(f"All workers are busy and the queue is full; retry in {self.retry_after_s} s.",
+                        retry_after=self.retry_after_s)
+        with self._lock:
+            self.waiting += 1
+        self._run.acquire()
+        with self._lock:
+            self.waiting -= 1
+            self.running += 1
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self.running -= 1
+        self._run.release()
+        self._admit.release()
 
 
 # -- request bodies -------------------------------------------------------------------------------------------
@@ -190,31 +225,54 @@ def create_app(assistant: Assistant | None = None, *, ui: bool = True, build_mis
                               "Errors are RFC 7807 problems: {type, title, status, detail, field}.")
     app.state.assistant = assistant
     app.state.index_status = status
+    cfg = assistant.settings.api
+    gate = Gate(cfg.workers, cfg.queue, cfg.retry_after_s)
+    app.state.gate = gate
+    limiter = _limiter(app)
     _install_handlers(app, assistant)
-    errors = {400: {"model": Problem}, 404: {"model": Problem}, 422: {"model": Problem}, 503: {"model": Problem}}
+    if cfg.cors_origins:
+        from fastapi.middleware.cors import CORSMiddleware
 
-    @app.post("/api/ask", tags=["questions"], responses=errors,
+        app.add_middleware(CORSMiddleware, allow_origins=cfg.cors_origins, allow_methods=["GET", "POST"],
+                           allow_headers=["Authorization", "Content-Type"])
+    errors = {400: {"model": Problem}, 401: {"model": Problem}, 404: {"model": Problem}, 422: {"model": Problem},
+              429: {"model": Problem}, 503: {"model": Problem}}
+    reads = [Depends(require_read_token)]
+    writes = [Depends(require_token)]
+
+    def limited(rate: str) -> Any:
+        return limiter.limit(rate) if rate else (lambda f: f)
+
+    @app.post("/api/ask", tags=["questions"], responses=errors, dependencies=reads,
               summary="Ask a question; returns the answer JSON contract (same as `ree ask --json`).")
-    def ask(body: AskRequest) -> dict[str, Any]:
+    @limited(cfg.rate_ask)
+    def ask(request: Request, body: AskRequest) -> dict[str, Any]:
         status.require_ready()
-        return assistant.ask(body.question, conversation_id=body.conversation_id, filters=body.filters).to_json()
+        with gate:
+            return assistant.ask(body.question, conversation_id=body.conversation_id,
+                                 filters=body.filters).to_json()
 
-    @app.get("/api/search", tags=["questions"], responses=errors, summary="Hybrid search over the indexed passages.")
+    @app.get("/api/search", tags=["questions"], responses=errors, dependencies=reads,
+             summary="Hybrid search over the indexed passages.")
     def search(q: str = Query(..., min_length=1, description="Search words"),
                k: int = Query(6, ge=1, le=50, description="How many passages")) -> list[dict[str, Any]]:
         status.require_ready()
-        return [passage_json(p) for p in assistant.search(q, k=k)]
+        with gate:
+            return [passage_json(p) for p in assistant.search(q, k=k)]
 
-    @app.get("/api/gaps/{country}", tags=["questions"], responses=errors,
+    @app.get("/api/gaps/{country}", tags=["questions"], responses=errors, dependencies=reads,
              summary="The stage-by-stage gap checklist of one country, as an Answer.")
     def gaps(country: str, target: str = Query("magnet", description=f"One of: {', '.join(STAGES)}")
              ) -> dict[str, Any]:
         status.require_ready()
-        return assistant.gaps(country, target=target).to_json()
+        with gate:
+            return assistant.gaps(country, target=target).to_json()
 
-    @app.post("/api/ingest", tags=["documents"], responses={**errors, 413: {"model": Problem}},
+    @app.post("/api/ingest", tags=["documents"], responses={**errors, 413: {"model": Problem}}, dependencies=writes,
               summary="Upload md, txt, html or pdf files; each rejected file is named in `errors`.")
-    def ingest(files: Annotated[list[UploadFile], File(description="One or more files")]) -> IngestReport:
+    @limited(cfg.rate_ingest)
+    def ingest(request: Request,
+               files: Annotated[list[UploadFile], File(description="One or more files")]) -> IngestReport:
         status.require_ready()
         limit = assistant.settings.max_upload_bytes
         loaded: list[tuple[str, bytes]] = []
@@ -224,15 +282,17 @@ def create_app(assistant: Assistant | None = None, *, ui: bool = True, build_mis
                 raise _TooLarge(f"'{safe_filename(f.filename or '')}' is larger than the {limit:,}-byte upload limit "
                                 "(REE_MAX_UPLOAD_BYTES).")
             loaded.append((f.filename or "upload", data))
-        return ingest_files(assistant, loaded)
+        with gate:
+            return ingest_files(assistant, loaded)
 
-    @app.get("/api/sources", tags=["documents"], responses=errors, summary="Every indexed document.")
+    @app.get("/api/sources", tags=["documents"], responses=errors, dependencies=reads,
+             summary="Every indexed document.")
     def sources() -> list[SourceInfo]:
         status.require_ready()
         return assistant.sources()
 
-    @app.post("/api/feedback", tags=["feedback"], status_code=201, responses=errors,
-              summary="Store 👍/👎 feedback (rating 1 or -1) with an optional comment.")
+    @app.post("/api/feedback", tags=["feedback"], status_code=201, responses=errors, dependencies=writes,
+              summary="Store 👍/👎 feedback (rating 1 or -1) with an optional comment; returns only its id.")
     def feedback(body: FeedbackRequest) -> FeedbackResponse:
         return FeedbackResponse(id=assistant.feedback(question=body.question, answer=body.answer, rating=body.rating,
                                                       comment=body.comment, source="api",
@@ -254,7 +314,9 @@ def create_app(assistant: Assistant | None = None, *, ui: bool = True, build_mis
     if mount_slack is not None:
         mount_slack(app, assistant)
 
-    if ui:
+    if ui and assistant.settings.api.protect_reads:
+        log.info("REE_API__PROTECT_READS is set: the web UI is not served (it has no token login); use the API")
+    elif ui:
         from assistant.web import mount_ui
 
         mount_ui(app, assistant, status)
@@ -267,11 +329,42 @@ class _TooLarge(ReeError):
     status_code = 413
 
 
+class _Busy(ReeError):
+    status_code = 503
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def _limiter(app: FastAPI) -> Any:
+    """Per-client (remote address) rate limits, kept in memory per process."""
+    from slowapi import Limiter
+    from slowapi.util import get_remote_address
+
+    limiter = Limiter(key_func=get_remote_address, storage_uri="memory://")
+    app.state.limiter = limiter
+    return limiter
+
+
 def _install_handlers(app: FastAPI, assistant: Assistant) -> None:
     @app.exception_handler(ReeError)
     async def ree_error(request: Request, exc: ReeError) -> JSONResponse:
+        if isinstance(exc, _Busy):
+            resp = problem(503, exc.message, kind="busy")
+            resp.headers["Retry-After"] = str(exc.retry_after)
+            return resp
         kind = "payload-too-large" if isinstance(exc, _TooLarge) else _kebab(type(exc).__name__)
         return problem(exc.status_code, exc.message, exc.field, kind=kind)
+
+    from slowapi.errors import RateLimitExceeded
+
+    @app.exception_handler(RateLimitExceeded)
+    async def too_many(request: Request, exc: RateLimitExceeded) -> JSONResponse:
+        resp = problem(429, f"Rate limit exceeded ({exc.detail}); slow down and retry.", kind="rate-limited")
+        expiry = getattr(getattr(exc, "limit", None), "limit", None)
+        resp.headers["Retry-After"] = str(expiry.get_expiry() if expiry is not None else 60)
+        return resp
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -287,7 +380,10 @@ def _install_handlers(app: FastAPI, assistant: Assistant) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return problem(exc.status_code, str(exc.detail))
+        resp = problem(exc.status_code, str(exc.detail))
+        for name, value in (exc.headers or {}).items():
+            resp.headers[name] = value
+        return resp
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

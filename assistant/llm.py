@@ -255,7 +255,8 @@ class Generator:
             from langchain_openai import ChatOpenAI
 
             self._models[key] = ChatOpenAI(
-                base_url=s.llm_url, model=s.llm_model, api_key=s.llm_api_key, timeout=s.llm_timeout_s,
+                base_url=s.llm_url, model=s.llm_model, api_key=s.llm_api_key.get_secret_value(),
+                timeout=s.llm_timeout_s,
                 max_retries=0, streaming=streaming, temperature=0.0,
             )
         return self._models[key]

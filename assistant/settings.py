@@ -76,8 +76,21 @@ class AnswerSettings(_Section):
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused.")
     llm_url: str | None = Field(None, description="OpenAI-compatible base URL (…/v1) for optional generation.")
     llm_model: str = Field("gpt-4o-mini", description="Model name sent to the LLM endpoint.")
-    llm_api_key: str = Field("not-needed", description="API key for the LLM endpoint.")
+    llm_api_key: SecretStr = Field(SecretStr("not-needed"), description="API key for the LLM endpoint.")
     llm_timeout_s: float = Field(30.0, gt=0, description="Give up on the LLM after this many seconds.")
+
+
+class ApiSettings(_Section):
+    protect_reads: bool = Field(False, description="Require REE_API_TOKEN on read endpoints too (ask, search, …).")
+    open: bool = Field(
+        False, description="Allow listening on a non-loopback address without REE_API_TOKEN (an open server).")
+    cors_origins: list[str] = Field(
+        default_factory=list, description="Browser origins allowed to call the API (CORS); empty = none.")
+    workers: int = Field(4, ge=1, le=256, description="Requests the API and web UI answer at once.")
+    queue: int = Field(16, ge=0, description="Requests that may wait for a worker; beyond that, 503 + Retry-After.")
+    retry_after_s: int = Field(5, ge=1, description="Retry-After seconds sent with a 503 when all workers are busy.")
+    rate_ask: str = Field("120/minute", description="Per-client limit on /api/ask (slowapi syntax); empty = none.")
+    rate_ingest: str = Field("10/minute", description="Per-client limit on /api/ingest (slowapi syntax); empty = none.")
 
 
 class EvalSettings(_Section):
@@ -99,6 +112,9 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     eval: EvalSettings = Field(default_factory=EvalSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
+    api_token: SecretStr | None = Field(
+        None, description="Bearer token for write endpoints (reads too with REE_API__PROTECT_READS); REE_API_TOKEN.")
     chroma_url: str | None = Field(None, description="Chroma server URL; unset = embedded PersistentClient.")
     max_upload_bytes: int = Field(20 * 1024 * 1024, description="Uploads larger than this are refused (413).")
     debug: bool = Field(False, description="Show tracebacks instead of one-line errors.")

@@ -427,6 +427,8 @@ def build_ui(assistant: Assistant, status: IndexStatus | None = None) -> gr.Bloc
 
         def ingest(paths: list[Any] | None, progress: gr.Progress = gr.Progress()) -> tuple[str, str]:  # noqa: B008
             require_ready()
+            if assistant.settings.api_token is not None:
+                raise gr.Error("This server takes uploads only through POST /api/ingest with its API token.")
             if not paths:
                 raise gr.Error("Choose one or more files first.")
             loaded = []
@@ -460,7 +462,8 @@ def mount_ui(app: FastAPI, assistant: Assistant, status: IndexStatus | None = No
 
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     demo = build_ui(assistant, status)
-    demo.queue(default_concurrency_limit=2)
+    # The same bounds as the API: REE_API__WORKERS answer at once, REE_API__QUEUE wait, the rest are told so.
+    demo.queue(default_concurrency_limit=assistant.settings.api.workers, max_size=assistant.settings.api.queue)
     return gr.mount_gradio_app(app, demo, path="/", theme=theme(), css=CSS, head=HEAD, footer_links=["api"],
                                max_file_size=assistant.settings.max_upload_bytes, ssr_mode=False)
 
@@ -474,9 +477,11 @@ def serve(host: str = "127.0.0.1", port: int = 7860) -> None:
     import uvicorn
 
     from assistant.api import create_app
+    from assistant.auth import check_exposure
     from assistant.core import Assistant
 
     assistant = Assistant()
+    check_exposure(assistant.settings, host)
     app = create_app(assistant, build_missing_index=True)
     log.info("REE Assistant on http://%s:%s (API docs at /docs)", host, port)
     uvicorn.run(app, host=host, port=port, log_level="warning")
