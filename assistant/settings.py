@@ -127,6 +127,7 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = Field(
         None, validation_alias=AliasChoices("slack_app_token", "SLACK_APP_TOKEN"),
         description="Slack app-level token (xapp-…) for Socket Mode (`ree slack`), env SLACK_APP_TOKEN.")
+    slack_workers: int = Field(8, ge=1, le=64, description="Slack events answered at once (a bounded pool).")
     slack_api_url: str | None = Field(
         None, description="Slack Web API base URL (…/api/); unset = https://slack.com/api/. Tests use loopback.")
 
