@@ -14,7 +14,7 @@ from assistant.answering import compose, not_covered, out_of_scope, unknown_name
 from assistant.citations import CitationBook
 from assistant.errors import InputError, UnknownCountryError
 from assistant.indexing import Indexer, Progress, _noop
-from assistant.query import Conversations, Intent, check_stage, clean_question, resolve
+from assistant.query import Intent, check_stage, clean_question, resolve
 from assistant.settings import Settings
 from assistant.snapshot import ANY, Snapshot, SnapshotHolder, make_snapshot
 from assistant.taxonomy import COUNTRIES, country_name, find_countries, slug
@@ -26,7 +26,7 @@ class Assistant:
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings()
-        self.conversations = Conversations()
+        self._conversations: Any = None
         self._snaps = SnapshotHolder()  # the live Snapshot; swapping it is the only locked step readers see
         self._refresh_lock = threading.Lock()  # one reader at a time checks for changes made by other processes
         self._write_lock = threading.RLock()  # writers (ingest, index) one at a time; readers never take it
@@ -108,6 +108,18 @@ class Assistant:
 
                     self._embedder = query_embedder(self.settings)
         return self._embedder
+
+    @property
+    def conversations(self) -> Any:
+        """Conversation turns, persisted (SQLite beside the index, or PostgreSQL with REE_DATABASE_URL)."""
+        if self._conversations is None:
+            with self._init_lock:
+                if self._conversations is None:
+                    from assistant.storage import ConversationStore, database
+
+                    self._conversations = ConversationStore(database(self.settings),
+                                                            retention_days=self.settings.conversation_days)
+        return self._conversations
 
     @property
     def _store(self) -> Any:
@@ -345,7 +357,9 @@ class Assistant:
         if self._feedback is None:
             with self._init_lock:
                 if self._feedback is None:
-                    self._feedback = FeedbackStore(self.settings.paths.feedback_path)
+                    from assistant.storage import database
+
+                    self._feedback = FeedbackStore(database(self.settings))
         return self._feedback.add(**record)
 
     @property

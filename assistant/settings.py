@@ -116,6 +116,9 @@ class Settings(BaseSettings):
     api_token: SecretStr | None = Field(
         None, description="Bearer token for write endpoints (reads too with REE_API__PROTECT_READS); REE_API_TOKEN.")
     chroma_url: str | None = Field(None, description="Chroma server URL; unset = embedded PersistentClient.")
+    database_url: SecretStr | None = Field(
+        None, description="postgresql://… for conversations and feedback (several app hosts); unset = SQLite.")
+    conversation_days: float = Field(30.0, gt=0, description="Conversation turns older than this are deleted.")
     max_upload_bytes: int = Field(20 * 1024 * 1024, description="Uploads larger than this are refused (413).")
     debug: bool = Field(False, description="Show tracebacks instead of one-line errors.")
     slack_bot_token: SecretStr | None = Field(
