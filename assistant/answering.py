@@ -1,52 +1,48 @@
-"""Extractive answers: the verdict first (from the checklist), then the sentences from retrieved passages that
-best answer the question, each with its [n]. Every [n] quotes its source verbatim."""
+"""Extractive answers a reader can follow: one lead sentence (the verdict, an entity's summary, or the direct
+answer with its figure), then at most a few supporting points, one sentence each with its [n]. Every [n] quotes
+its source verbatim; what the reader sees is plain text."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
-from assistant.citations import CitationBook, best_sentence, sentences, strip_markers, terms
-from assistant.query import Intent
+from assistant.citations import CitationBook, plain, sentences, strip_markers, table_cells, terms
+from assistant.names import Entity
+from assistant.query import VERB, Intent
 from assistant.taxonomy import COUNTRIES, country_name, has_domain_words
-from assistant.types import Checklist, Passage
+from assistant.types import Checklist, Chunk, Passage
 
 _NUMBER = re.compile(r"\d|\b(dozens|hundreds|thousands|millions|billions)\b", re.I)
 _YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
 STATUS_WORDS = {"at_scale": "at scale", "emerging": "emerging", "planned": "planned", "none": "none",
                 "unknown": "unknown"}
+STAGE_STATE = {"at_scale": "runs at scale", "emerging": "is only emerging", "planned": "is only planned",
+               "none": "does not exist there", "unknown": "is not documented"}
 VERDICT_TEXT = {"yes": "Yes", "partly": "Partly", "not yet": "Not yet", "no": "No"}
-TARGET_TEXT = {"magnet": "make rare-earth magnets", "separation": "separate rare-earth oxides",
-               "mining": "mine rare earths", "metal": "make rare-earth metal", "alloy": "make magnet alloy",
-               "recycling": "recycle rare earths", "deposit": "hold rare-earth deposits",
-               "concentrate": "produce concentrate", "cracking": "crack and leach rare-earth ores"}
 SCOPE = ("REE Assistant answers from its corpus on rare-earth supply chains (value-chain stages, countries, "
          "companies, policy and market facts); try rephrasing, or ask about a country or stage.")
 NOT_COVERED = "The documents do not cover this. " + SCOPE
-
-
+NOT_FACTS = ("REE Assistant answers factual questions from its documents on rare-earth supply chains; it does not "
+             "write creative pieces, give advice or talk about other subjects. Ask about a country, company, stage "
+             "or figure.")
+NO_FORECAST = "The documents do not forecast; this is the latest figure they hold, with its date."
+# A sentence that starts by pointing back ("Its third is...", "These plants...") needs the sentence before it.
+_REFERS_BACK = re.compile(r"^\W*(it|its|this|these|that|those|they|their|them|such|he|she|his|her|both|here|"
+                          r"the (second|third|fourth|fifth|latter|former|same|other|rest))\b", re.I)
 # Words that phrase a question rather than say what it is about.
 QUESTION_WORDS = terms(
     "what which how much many does do did is are was were tell about give me the a an year years world global "
     "total today current currently according large big share own home usually newly add added put turn go goes "
     "long need needs meant annual provide provided guarantee expand agree agreed rare earth earths element elements "
-    "country countries production produce produced mine mined mining price prices know explain describe"
+    "country countries production produce produced mine mined mining know explain describe why"
 )
-# For picking sentences only the pure phrasing is ignored ("mine", "production" still count).
 PHRASING = terms("what which how much many does do did is are was were tell about give me the a an rare earth "
-                 "earths element elements according usually need needs")
-# Forecasts and live data: the corpus holds checked facts as of a date, never predictions or quotes.
-FORECAST = re.compile(r"\bwill\b.{0,60}\b(price|prices|cost|win|weather|worth|trade at)\b|\btomorrow\b|"
-                      r"\bnext (week|month|quarter)\b|\bforecast for\b|\bspot price\b|\bright now\b|"
-                      r"\b(price|prices|rate|value)\b.{0,40}\b(today|now)\b", re.I)
-
-
+                 "earths element elements according usually need needs why explain")
+_PROPER = re.compile(r"(?<!^)(?<![.?!]\s)\b([A-Z][a-z][\w'-]+)\b")
 _BRACKETED = re.compile(r"\[(\d+)\]")
-_WHEN = re.compile(r"^\s*(when|since when|until when|by when)\b|\bwhat (year|date)\b|\bwhen\b", re.I)
-_HOW_MUCH = re.compile(r"\bhow (much|many|large|big|long|thick|tall)\b|\bwhat (share|percentage|capacity|"
-                       r"price|grade)\b", re.I)
-_WHO = re.compile(r"^\s*(who|where|which (company|companies|firm|firms|group|groups|plant|plants))\b", re.I)
-_NAME = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+\b|\b[A-Z]{2,}\b")
+MAX_POINTS = 5
 
 
 def country_terms_for(key: str) -> set[str]:
@@ -59,46 +55,27 @@ def country_terms_for(key: str) -> set[str]:
     return out
 
 
-def _prefer(question: str, qtype: str) -> list[re.Pattern[str]]:
-    """What a good answer sentence contains, by the kind of question: a year, a figure, a name (or several)."""
-    out = []
-    if _WHEN.search(question) or re.search(r"\bwhich years?\b|\bwhat years?\b", question, re.I):
-        out.append(_YEAR)
-    if _HOW_MUCH.search(question) or qtype == "numeric":
-        out.append(_NUMBER)
-    if _WHO.search(question):
-        out.append(_NAME)
-    return out
-
-
-def _with_list(sent: str, text: str) -> str:
-    """A sentence that introduces a list ("...benchmarks:") keeps the list items that follow it, verbatim."""
-    if not sent.rstrip().endswith(":"):
-        return sent
-    start = text.find(sent)
-    m = re.compile(r"(?:\n[ \t]*\n?[ \t]*(?:[-*+|]|\d+[.)])[ \t]*[^\n]+)+").match(text, start + len(sent))
-    return text[start : m.end()] if m else sent
-
-
-def coverage(question: str, passages: list[Passage]) -> float:
-    """Share of the question's subject words that the retrieved passages contain."""
-    focus = terms(question) - QUESTION_WORDS
+def coverage(question: str, passages: list[Passage], extra: set[str] | None = None) -> float:
+    """The largest share of the question's subject words that any one retrieved passage holds: an answer rests
+    on a passage about what was asked, not on words scattered over several."""
+    focus = terms(question) - QUESTION_WORDS - (extra or set())
     if not focus:
         return 1.0
-    seen: set[str] = set()
+    best = 0.0
     for p in passages:
-        seen |= terms(p.chunk.text + " " + str(p.chunk.meta.get("title", "")) + " " + p.chunk.section)
-    return len(focus & seen) / len(focus)
+        seen = terms(p.chunk.text + " " + str(p.chunk.meta.get("title", "")) + " " + p.chunk.section)
+        best = max(best, len(focus & seen) / len(focus))
+    return best
 
 
-_PROPER = re.compile(r"(?<!^)(?<![.?!]\s)\b([A-Z][a-z][\w'-]+)\b")
-
-
-def unknown_names(question: str, known: Callable[[str], bool]) -> list[str]:
-    """Capitalised words (names) in the question that no indexed document contains."""
+def unknown_names(question: str, known: Callable[[str], bool], named: set[str] | None = None) -> list[str]:
+    """Capitalised words (names) in the question that no indexed document contains and that are not a close
+    match of a known country or entity (`named`: the words already recognised as names)."""
     out = []
     for m in _PROPER.finditer(question.strip()):
         word = m.group(1).removesuffix("'s").rstrip("'")
+        if named and word in named:
+            continue
         stems = terms(word)
         if stems and not any(known(t) for t in stems):
             out.append(word)
@@ -112,88 +89,188 @@ def not_covered(unknown: list[str] | None = None) -> str:
     return f"The documents do not mention {', '.join(unknown)}. " + SCOPE
 
 
-def out_of_scope(intent: Intent, passages: list[Passage], best_similarity: float, min_similarity: float,
-                 corpus_years: set[int]) -> bool:
-    if not passages or FORECAST.search(intent.question):
+def weak_evidence(intent: Intent, passages: list[Passage], best_similarity: float, min_similarity: float,
+                  corpus_years: set[int]) -> bool:
+    """The passages do not answer the question: nothing retrieved, nothing similar, a year no document mentions
+    (unless the question asks about the future, which is answered with the latest figure), or most of the
+    question's subject words absent from the passages."""
+    if not passages or best_similarity < min_similarity * 0.6:
         return True
-    if best_similarity < min_similarity * 0.6:
+    if not (has_domain_words(intent.question) or intent.countries or intent.entities) and \
+            best_similarity < min_similarity:
         return True
-    if not has_domain_words(intent.question) and best_similarity < min_similarity:
+    years = set(intent.years)
+    if years and not years & corpus_years and not (intent.future and max(years) > max(corpus_years, default=0)):
         return True
-    # A question about a year no document mentions is not answerable from these documents.
-    years = {int(y) for y in _YEAR.findall(intent.question)}
-    if years and not years & corpus_years:
-        return True
-    return coverage(intent.question, passages) < 0.5
+    named = {t for e in intent.entities for n in e.names for t in terms(n)}
+    return coverage(intent.question, passages, named) < 0.5
 
 
-def _checklist_summary(cl: Checklist) -> str:
-    name = cl.country
-    goal = TARGET_TEXT.get(cl.target, cl.target)
+# -- the lead ----------------------------------------------------------------------------------------------------
+def _cite_list(ns: list[int]) -> str:
+    return "".join(f" [{n}]" for n in ns)
+
+
+def _scope(cl: Checklist) -> list:  # type: ignore[type-arg]
+    """The rows from deposit up to the checklist's target (recycling: the whole chain)."""
+    names = [r.stage for r in cl.stages]
+    end = len(names) if cl.target == "recycling" or cl.target not in names else names.index(cl.target) + 1
+    return cl.stages[:end]
+
+
+def _reach(cl: Checklist) -> int:
+    return sum(1 for r in _scope(cl) if r.status == "at_scale")
+
+
+def checklist_lead(cl: Checklist) -> list[str]:
+    """One verdict sentence, the target stage if it is not where the chain breaks, and a one-line tally."""
+    name, goal = cl.country, VERB.get(cl.target, cl.target)
     if not cl.structured:
-        return f"{name}: no structured value-chain data, so no verdict; the stages below are unknown."
+        return [f"There is no structured value-chain data for {name}, so there is no verdict; every stage below "
+                "is unknown and the cited passages are what the documents say."]
     verdict = VERDICT_TEXT.get(cl.verdict or "", "Unknown")
-    have = [r.stage for r in cl.stages if r.status == "at_scale"]
-    partial = [f"{r.stage} ({STATUS_WORDS[r.status]})" for r in cl.stages if r.status in ("emerging", "planned")]
-    missing = [r.stage for r in cl.stages if r.status in ("none", "unknown")]
-    lead = {"yes": f"{name} can {goal}", "partly": f"{name} can {goal} only in part",
-            "not yet": f"{name} cannot {goal} today; capacity is only planned",
-            "no": f"{name} cannot {goal} today"}.get(cl.verdict or "", f"{name}'s capability is unknown")
-    parts = [f"{verdict}: {lead}."]
-    if cl.verdict == "yes":
-        parts.append(f"Every stage from deposit to {cl.target} operates at scale in {name}.")
-    else:
-        gap = next((r for r in cl.stages if r.stage == cl.binding_gap), None)
-        if gap is not None:
-            cites = "".join(f" [{n}]" for n in gap.citations)
-            parts.append(f"The chain first breaks at {gap.stage} ({STATUS_WORDS[gap.status]}): "
-                         f"{gap.detail.rstrip('.')}.{cites}")
-        target_row = cl.stages[-1]
-        if target_row.stage != cl.binding_gap:
-            cites = "".join(f" [{n}]" for n in target_row.citations)
-            parts.append(f"{target_row.stage.capitalize()} ({STATUS_WORDS[target_row.status]}): "
-                         f"{target_row.detail.rstrip('.')}.{cites}")
-    lines = " ".join(parts)
-    lines += "\nAt scale: " + (", ".join(have) or "none") + "."
-    if partial:
-        lines += " Emerging or planned: " + ", ".join(partial) + "."
+    gap = next((r for r in cl.stages if r.stage == cl.binding_gap), None)
+    if cl.verdict == "yes" or gap is None:
+        cites = sorted({n for r in _scope(cl) for n in r.citations[:1]})[:2]
+        return [f"{verdict}: {name} can {goal}; every stage from deposit to {cl.target} runs at scale"
+                f"{_cite_list(cites)}."]
+    can = {"partly": f"{name} can {goal} only in part", "not yet": f"{name} cannot {goal} yet; it is only planned",
+           "no": f"{name} cannot {goal} today"}.get(cl.verdict or "", f"{name}'s ability to {goal} is unknown")
+    # The stage details are the checklist's (with their own evidence); the lead names the stages, and the
+    # sentences that prove them are quoted as points below.
+    out = [f"{verdict}: {can}; the chain first breaks at the {gap.stage} stage ({STATUS_WORDS[gap.status]})"
+           f"{_cite_list(gap.citations[:1])}."]
+    target = next(r for r in cl.stages if r.stage == cl.target)
+    if target.stage != gap.stage:
+        out.append(f"The {target.stage} stage itself {STAGE_STATE[target.status]}"
+                   f"{_cite_list(target.citations[:1])}.")
+    scope = _scope(cl)
+    at_scale = [r.stage for r in scope if r.status == "at_scale"]
+    missing = [r.stage for r in scope if r.status in ("none", "unknown")]
+    tally = f"At scale: {', '.join(at_scale) or 'no stage'}"
     if missing:
-        lines += " Missing: " + ", ".join(missing) + "."
-    return lines
+        tally += f"; missing or unknown: {', '.join(missing)}"
+    out.append(tally + ".")
+    return out
 
 
-def compose(intent: Intent, passages: list[Passage], checklists: list[Checklist], book: CitationBook,
-            max_sentences: int, idf: Callable[[str], float] | None = None) -> str:
-    blocks: list[str] = []
-    for cl in checklists:
-        blocks.append(_checklist_summary(cl))
-    if len(checklists) >= 2:
-        a, b = checklists[0], checklists[1]
-        def reach(cl: Checklist) -> int:
-            return sum(1 for r in cl.stages if r.status == "at_scale")
-        ahead = a if reach(a) > reach(b) else b if reach(b) > reach(a) else None
-        blocks.insert(0, (f"{ahead.country} is further along the chain to {a.target} "
-                          f"({reach(ahead)} of {len(ahead.stages)} stages at scale)." if ahead else
-                          f"{a.country} and {b.country} have the same number of stages at scale.")
-                      if a.structured and b.structured else
-                      "Side-by-side comparison; see each checklist below.")
+def _detail(text: str) -> str:
+    return plain(text).rstrip(".")
+
+
+def why_lead(cl: Checklist) -> list[str]:
+    name, goal = cl.country, VERB.get(cl.target, cl.target)
+    gap = next((r for r in cl.stages if r.stage == cl.binding_gap), None)
+    if not cl.structured or gap is None:
+        return checklist_lead(cl)
+    out = [f"{name} cannot fully {goal} because the chain breaks at the {gap.stage} stage "
+           f"({STATUS_WORDS[gap.status]}){_cite_list(gap.citations[:1])}.", f"That stage: {_detail(gap.detail)}."]
+    later = [f"{r.stage} ({STATUS_WORDS[r.status]})" for r in _scope(cl)
+             if r.status != "at_scale" and r.stage != gap.stage]
+    if later:
+        out.append(f"Further down the chain: {', '.join(later)}.")
+    return out
+
+
+def comparison_lead(cls: list[Checklist]) -> list[str]:
+    structured = [cl for cl in cls if cl.structured]
+    out: list[str] = []
+    if len(structured) >= 2:
+        ranked = sorted(structured, key=_reach, reverse=True)
+        first, second = ranked[0], ranked[1]
+        if _reach(first) == _reach(second):
+            out.append(f"{' and '.join(cl.country for cl in ranked)} have as many stages at scale on the chain to "
+                       f"{first.target} ({_reach(first)} of {len(_scope(first))}).")
+        else:
+            rest = ", ".join(f"{cl.country} ({_reach(cl)})" for cl in ranked[1:])
+            out.append(f"{first.country} is further along the chain to {first.target}: {_reach(first)} of "
+                       f"{len(_scope(first))} stages at scale, against {rest}.")
+    else:
+        out.append("Side by side; see each checklist below.")
+    for cl in cls:
+        if not cl.structured:
+            out.append(f"{cl.country}: no structured value-chain data, so no verdict.")
+            continue
+        gap = next((r for r in cl.stages if r.stage == cl.binding_gap), None)
+        verdict = VERDICT_TEXT.get(cl.verdict or "", "Unknown")
+        if gap is None:
+            out.append(f"{cl.country}: {verdict}, every stage runs at scale{_cite_list(_scope(cl)[-1].citations[:1])}.")
+        else:
+            out.append(f"{cl.country}: {verdict}; the chain breaks at the {gap.stage} stage "
+                       f"({STATUS_WORDS[gap.status]}){_cite_list(gap.citations[:1])}.")
+    return out
+
+
+# -- supporting points --------------------------------------------------------------------------------------------
+@dataclass
+class Candidate:
+    score: float
+    rank: int
+    sent: str  # verbatim
+    shown: str  # what the reader sees
+    passage: Passage
+    terms: frozenset[str]
+
+
+def _table_header(text: str, row_start: int) -> list[str] | None:
+    """The header cells of the Markdown table a row belongs to."""
+    lines = text[:row_start].splitlines()
+    header = None
+    for line in reversed(lines):
+        if table_cells(line) is None and not re.fullmatch(r"\s*\|[\s:|-]+\|\s*", line):
+            break
+        cells = table_cells(line)
+        if cells is not None:
+            header = cells
+    return header
+
+
+def row_sentence(row: str, chunk_text: str, years: list[int]) -> str | None:
+    """A table row as a sentence, labelled by its header: 'Thailand: 2024 (t REO) 13,000; 2023 (t REO) 3,600'.
+    Where the question names a year that heads a column, that column comes first."""
+    cells = table_cells(row)
+    if cells is None:
+        return None
+    header = _table_header(chunk_text, chunk_text.find(row))
+    if not header or len(header) != len(cells) or header == cells:
+        return plain(row)
+    pairs = [(h, c) for h, c in zip(header[1:], cells[1:], strict=True) if c]
+    wanted = [p for p in pairs if any(str(y) in p[0] for y in years)]
+    pairs = wanted + [p for p in pairs if p not in wanted]
+    return f"{plain(cells[0])}: " + "; ".join(f"{plain(h)} {plain(c)}" for h, c in pairs)
+
+
+def _candidates(intent: Intent, passages: list[Passage], idf: Callable[[str], float] | None,
+                extra_terms: set[str]) -> list[Candidate]:
     country_terms = {t for c in intent.countries for t in country_terms_for(c)}
-    q_terms = (terms(intent.question) - PHRASING) | country_terms
+    q_terms = (terms(intent.question) - PHRASING) | country_terms | extra_terms
     weight = idf or (lambda t: 1.0)
     q_words = {w.lower() for w in re.findall(r"[A-Za-z]+", intent.question)} | {
         w.lower() for c in intent.countries for w in re.findall(r"[A-Za-z]+", country_name(c))}
-    prefer = _prefer(intent.question, intent.type)
-    picked: list[tuple[float, int, str, Passage]] = []
+    wants_figure = intent.type == "numeric" or intent.future
+    wants_year = bool(re.search(r"\bwhen\b|\bwhat year\b|\bsince\b", intent.question, re.I))
+    out: list[Candidate] = []
     for rank, p in enumerate(passages):
-        for sent in sentences(p.chunk):
-            plain = strip_markers(sent)
-            if len(plain.split()) < 5 or plain.startswith("#") or re.fullmatch(r"[|\s\-:]+", plain):
+        sents = sentences(p.chunk)
+        for i, sent in enumerate(sents):
+            shown = plain(sent)
+            if len(shown.split()) < 4 or sent.lstrip().startswith("#"):
                 continue
-            after = p.chunk.text[p.chunk.text.find(sent) + len(sent):]
-            if plain.startswith("|") and re.match(r"\n\s*\|[\s:|-]+\|", after):
-                continue  # a table's header row says nothing by itself
-            st = terms(plain)
-            # A passage from a document about the country speaks of it even where a sentence doesn't name it.
+            cells = table_cells(sent)
+            if cells is not None:
+                if _table_header(p.chunk.text, p.chunk.text.find(sent)) in (None, cells):
+                    continue  # a header row says nothing by itself
+                shown = row_sentence(sent, p.chunk.text, intent.years) or shown
+            elif _REFERS_BACK.match(shown):
+                # Show a sentence that points back only together with the sentence it points to.
+                if i == 0:
+                    continue
+                prev = sents[i - 1]
+                if table_cells(prev) is not None or prev.lstrip().startswith("#"):
+                    continue
+                sent = p.chunk.text[p.chunk.text.find(prev): p.chunk.text.find(sent) + len(sent)]
+                shown = plain(sent)
+            st = terms(shown)
             for c in intent.countries:
                 if p.chunk.meta.get(f"c_{c}"):
                     st |= country_terms_for(c)
@@ -201,37 +278,105 @@ def compose(intent: Intent, passages: list[Passage], checklists: list[Checklist]
             if not common:
                 continue
             score = sum(min(weight(t), 4.0) for t in common) + 0.8 * len(country_terms & st) - 0.1 * rank
-            score += 1.5 * sum(1 for pat in prefer if pat.search(plain))
-            # Prefer sentences that add specifics (a name, a figure) over ones that restate the question.
-            names = {w.lower() for w in _PROPER.findall(plain)} - q_words
-            score += 0.8 * bool(names) + 0.8 * bool(_NUMBER.search(plain))
-            if rank == 0:
-                score += 0.5
-            score -= 0.003 * max(0, len(plain) - 280)
-            picked.append((score, rank, sent, p))
-    picked.sort(key=lambda x: -x[0])
-    chosen: list[tuple[int, str, Passage]] = []
-    per_passage: dict[str, int] = {}
-    budget = max_sentences - (1 if checklists else 0)
-    for _score, rank, sent, p in picked:
-        if len(chosen) >= budget:
-            break
-        if per_passage.get(p.chunk.id, 0) >= 2 or any(sent == c[1] for c in chosen):
+            if wants_figure and _NUMBER.search(shown):
+                score += 1.5
+            if wants_year and _YEAR.search(shown):
+                score += 1.5
+            if intent.years and any(str(y) in shown for y in intent.years):
+                score += 1.0
+            names = {w.lower() for w in _PROPER.findall(shown)} - q_words
+            score += 0.8 * bool(names) + 0.8 * bool(_NUMBER.search(shown))
+            if "disagree" in p.chunk.section.lower():
+                score += 0.5  # where sources disagree on what is asked, the reader should know
+            score -= 0.003 * max(0, len(shown) - 280)
+            out.append(Candidate(score, rank, sent, shown, p, frozenset(st)))
+    out.sort(key=lambda c: -c.score)
+    return out
+
+
+def _similar(a: frozenset[str], b: frozenset[str]) -> float:
+    return len(a & b) / (len(a | b) or 1)
+
+
+def select(cands: list[Candidate], n: int, already: list[frozenset[str]] | None = None,
+           lam: float = 0.7, duplicate: float = 0.6) -> list[Candidate]:
+    """Maximal marginal relevance over the candidates' words: relevant, and unlike what is already chosen;
+    near-duplicates (Jaccard ≥ `duplicate`) are dropped."""
+    chosen: list[Candidate] = []
+    seen = list(already or [])
+    top = cands[0].score if cands else 1.0
+    pool = list(cands[:60])
+    while pool and len(chosen) < n:
+        def mmr(c: Candidate) -> float:
+            sim = max((_similar(c.terms, s) for s in seen), default=0.0)
+            return lam * c.score / (top or 1.0) - (1 - lam) * sim
+        best = max(pool, key=mmr)
+        pool.remove(best)
+        if any(_similar(best.terms, s) >= duplicate for s in seen) or any(best.sent == c.sent for c in chosen):
             continue
-        per_passage[p.chunk.id] = per_passage.get(p.chunk.id, 0) + 1
-        chosen.append((rank, sent, p))
-    if not chosen and passages and not checklists:
-        sent, _ = best_sentence(passages[0].chunk, q_terms, prefer[0] if prefer else None)
-        if sent:
-            chosen.append((0, sent, passages[0]))
-    evidence = []
-    for _, sent, p in chosen:
-        sent = _with_list(sent, p.chunk.text)
-        n = book.cite(p.chunk, sent)
-        # A document's own bracketed numbers must never read as our citations.
-        shown = _BRACKETED.sub(r"(\1)", strip_markers(sent))
-        evidence.append(f"{shown} [{n}]")
-    if evidence:
-        # Prose sentences run together; a quoted list or table keeps its own lines.
-        blocks.append(re.sub(r" ?(\n\n)?(\|[^\n]*\n(?:\|[^\n]*\n?)+)", r"\n\n\2\n", " ".join(evidence)).strip())
-    return "\n\n".join(blocks)
+        chosen.append(best)
+        seen.append(best.terms)
+    return chosen
+
+
+def _point(c: Candidate, book: CitationBook) -> str | None:
+    if book.full() and not book.has(c.passage.chunk, c.sent):
+        return None
+    n = book.cite(c.passage.chunk, c.sent)
+    shown = _BRACKETED.sub(r"(\1)", c.shown).rstrip()
+    if shown.endswith(":"):
+        shown = shown[:-1] + "."
+    if not shown.endswith((".", "!", "?", ")")) or shown.endswith(")") and not shown.endswith(".)"):
+        shown = shown.rstrip(".") + "."
+    return f"{shown[:-1]} [{n}]{shown[-1]}" if shown[-1] in ".!?" else f"{shown} [{n}]"
+
+
+def entity_lead(entity: Entity, section_chunks: Callable[[str, str], list[Chunk]], book: CitationBook) -> str:
+    """An entity's registered one-sentence summary, cited to the passage it rests on."""
+    want = terms(entity.summary) | terms(" ".join(entity.names))
+    best: tuple[float, Chunk, str] | None = None
+    for chunk in section_chunks(entity.source_doc, entity.source_section):
+        for sent in sentences(chunk):
+            shown = plain(sent)
+            if len(shown.split()) < 4:
+                continue
+            score = len(want & terms(shown))
+            if best is None or score > best[0]:
+                best = (score, chunk, sent)
+    text = entity.summary.strip().rstrip(".")
+    if best is None:
+        return text + "."
+    n = book.cite(best[1], best[2])
+    return f"{text} [{n}]."
+
+
+def compose(intent: Intent, passages: list[Passage], checklists: list[Checklist], book: CitationBook,
+            max_sentences: int = 6, idf: Callable[[str], float] | None = None,
+            section_chunks: Callable[[str, str], list[Chunk]] | None = None) -> str:
+    """Lead sentence(s), then supporting points, within `max_sentences` sentences in all."""
+    lead: list[str] = []
+    if intent.why and checklists:
+        lead = why_lead(checklists[0])
+    elif len(checklists) >= 2:
+        lead = comparison_lead(checklists)
+    elif checklists:
+        lead = checklist_lead(checklists[0])
+    elif intent.type == "entity" and intent.entities and section_chunks is not None:
+        lead = [entity_lead(intent.entities[0], section_chunks, book)]
+    extra = {t for e in intent.entities for n in e.names for t in terms(n)}
+    cands = _candidates(intent, passages, idf, extra)
+    room = max(0, min(MAX_POINTS, max_sentences - len(lead)))
+    if not lead and cands:
+        room = max(room, 1)
+    already = [frozenset(terms(x)) for x in lead]
+    points = []
+    for c in select(cands, room + 3, already):
+        if len(points) >= room:
+            break
+        text = _point(c, book)
+        if text:
+            points.append(text)
+    body = lead + points
+    if intent.future and not checklists and body:
+        body.append(NO_FORECAST)
+    return " ".join(strip_markers(x) for x in body).strip()

@@ -3,10 +3,15 @@
     POST /api/ask              {question, conversation_id?, filters?} -> Answer.to_json()
     GET  /api/search?q=&k=     passages with their scores
     GET  /api/gaps/{country}   the gap checklist as an Answer (?target=magnet)
+    GET  /api/map              the capability map (?target=&stage=&status=&region=&sort=&format=json|csv)
+    GET  /api/brief/{country}  the country brief (?format=md|html|pdf)
+    GET  /api/chart/{name}     a chart of the corpus's figures (?format=svg|png&country=)
     POST /api/ingest           multipart upload of one or more files -> IngestReport
     GET  /api/sources          what is indexed
     POST /api/feedback         {question, answer?, rating: 1|-1, comment?, conversation_id?} -> {id}
     GET  /api/health           index name, counts, store; 503 while the index is being built
+    GET  /v1/models, POST /v1/chat/completions   OpenAI-compatible chat (assistant/openai_api.py)
+    /mcp                       MCP over streamable HTTP (assistant/mcp_server.py)
 
 Every error leaves as an RFC 7807 style problem: {type, title, status, detail, field}. Endpoints are plain
 `def`, so FastAPI runs them in its threadpool; at most REE_API__WORKERS answer at once, REE_API__QUEUE more
@@ -22,17 +27,19 @@ import re
 import threading
 import time
 import unicodedata
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from http import HTTPStatus
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, FastAPI, File, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from assistant.auth import require_read_token, require_token
+from assistant.auth import challenge, require_read_token, require_token
 from assistant.errors import IndexMissingError, InputError, ReeError
 from assistant.loading import SUFFIXES
 from assistant.types import STAGES, Filters, IngestReport, SourceInfo
@@ -219,10 +226,20 @@ def create_app(assistant: Assistant | None = None, *, ui: bool = True, build_mis
         from assistant.core import Assistant
 
         assistant = Assistant()
-    status = IndexStatus(ready=assistant.index_exists())
-    app = FastAPI(title="REE Assistant API", version="0.1.0",
+    status = status_ = IndexStatus(ready=assistant.index_exists())
+    lifespans: list[Callable[[], AbstractAsyncContextManager[Any]]] = []  # entered while the server runs
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            for enter in lifespans:
+                await stack.enter_async_context(enter())
+            yield
+
+    app = FastAPI(title="REE Assistant API", version="0.1.0", lifespan=lifespan,
                   description="Cited answers and stage-by-stage gap checklists for rare-earth supply chains. "
-                              "Errors are RFC 7807 problems: {type, title, status, detail, field}.")
+                              "Errors are RFC 7807 problems: {type, title, status, detail, field}; the "
+                              "OpenAI-compatible /v1 routes answer errors in OpenAI's shape.")
     app.state.assistant = assistant
     app.state.index_status = status
     cfg = assistant.settings.api
@@ -268,6 +285,47 @@ def create_app(assistant: Assistant | None = None, *, ui: bool = True, build_mis
         with gate:
             return assistant.gaps(country, target=target).to_json()
 
+    @app.get("/api/map", tags=["map"], responses=errors, dependencies=reads,
+             summary="Countries × stages coloured by status (every cell from the checklist); JSON or CSV.")
+    def capability_map(target: str = Query("magnet", description=f"Verdict target, one of: {', '.join(STAGES)}"),
+                       stage: str | None = Query(None, description="Filter: a stage (with status)"),
+                       status: str | None = Query(None, description="Filter: at_scale | emerging | planned | "
+                                                                   "none | unknown (at `stage`, else the target)"),
+                       region: str | None = Query(None, description="Filter: a region, or 'outside China'"),
+                       sort: str = Query("verdict", description="verdict | reach | country"),
+                       format: str = Query("json", description="json | csv (one row per country and stage)"),
+                       ) -> Any:
+        status_.require_ready()
+        if format not in ("json", "csv"):
+            raise InputError(f"Unsupported map format '{format[:20]}'. Use json or csv.", field="format")
+        cmap = assistant.capability_map(target=target, stage=stage, status=status, region=region, sort=sort)
+        if format == "csv":
+            return Response(cmap.to_csv(), media_type="text/csv; charset=utf-8",
+                            headers={"Content-Disposition": f'attachment; filename="ree-map-{cmap.target}.csv"'})
+        return cmap.model_dump(mode="json") | {"records": cmap.records()}
+
+    @app.get("/api/brief/{country}", tags=["map"], responses=errors, dependencies=reads,
+             summary="One country's brief: verdict, checklist, figures, charts, numbered sources.")
+    def brief(country: str, format: str = Query("html", description="md | html | pdf")) -> Response:
+        status_.require_ready()
+        data, media = assistant.brief(country, format)
+        key = assistant.country_key(country)
+        ext = format.strip().lower()
+        disposition = "inline" if ext != "pdf" else "attachment"
+        return Response(data, media_type=media,
+                        headers={"Content-Disposition": f'{disposition}; filename="ree-brief-{key}.{ext}"'})
+
+    @app.get("/api/chart/{name}", tags=["map"], responses=errors, dependencies=reads,
+             summary="A chart of the corpus's figures: mine_production, reserves, china_share (SVG or PNG).")
+    def chart(name: str, format: str = Query("svg", description="svg | png"),
+              country: str | None = Query(None, description="Only this country (mine_production, reserves)")
+              ) -> Response:
+        from assistant.charts import chart as draw
+
+        key = assistant.country_key(country) if country else None
+        data = draw(assistant.settings.paths.corpus, name, format, key)
+        return Response(data, media_type="image/svg+xml" if format == "svg" else "image/png")
+
     @app.post("/api/ingest", tags=["documents"], responses={**errors, 413: {"model": Problem}}, dependencies=writes,
               summary="Upload md, txt, html or pdf files; each rejected file is named in `errors`.")
     @limited(cfg.rate_ingest)
@@ -306,6 +364,12 @@ def create_app(assistant: Assistant | None = None, *, ui: bool = True, build_mis
     @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "DELETE", "PATCH"], include_in_schema=False)
     def not_found(rest: str) -> JSONResponse:
         return problem(404, f"No API endpoint /api/{rest}; see /docs for the list.", kind="not-found")
+
+    from assistant.mcp_server import mount_mcp
+    from assistant.openai_api import make_router
+
+    app.include_router(make_router())  # /v1: OpenAI-compatible chat
+    lifespans.append(mount_mcp(app, assistant))  # /mcp: MCP over streamable HTTP
 
     try:
         from assistant.slack import mount_slack
@@ -355,7 +419,10 @@ def _install_handlers(app: FastAPI, assistant: Assistant) -> None:
             resp.headers["Retry-After"] = str(exc.retry_after)
             return resp
         kind = "payload-too-large" if isinstance(exc, _TooLarge) else _kebab(type(exc).__name__)
-        return problem(exc.status_code, exc.message, exc.field, kind=kind)
+        resp = problem(exc.status_code, exc.message, exc.field, kind=kind)
+        for name, value in challenge(exc).items():
+            resp.headers[name] = value
+        return resp
 
     from slowapi.errors import RateLimitExceeded
 

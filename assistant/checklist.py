@@ -4,18 +4,15 @@ verdict and binding gap computed from the statuses alone; what closing each gap 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
 
-import yaml
-
-from assistant.citations import CitationBook, best_sentence, strip_markers, terms
+from assistant.citations import CitationBook, best_sentence, sentences, strip_markers, terms
 from assistant.query import stage_range
 from assistant.store import KeywordIndex
 from assistant.taxonomy import STAGE_WORDS, country_name
-from assistant.types import STAGES, STATUSES, Checklist, NextStep, StageRow
+from assistant.types import STAGES, Checklist, Chunk, NextStep, StageRow
+from assistant.valuechain import CountryFacts, detail_line, load_country
 
 # What closing a missing stage takes, in one line (the figures come from the cited primers).
 STAGE_ACTIONS = {
@@ -57,44 +54,22 @@ def binding_gap(rows: list[StageRow]) -> str | None:
     return None
 
 
-@dataclass
-class CountryData:
-    key: str
-    country: str
-    as_of: str
-    stages: dict[str, dict[str, Any]]
-
-
 class ValueChainData:
-    """`value_chain/<key>.yaml` files, each read (and validated) the first time it is needed."""
+    """`value_chain/<key>.yaml` files, each read (and validated by `assistant.valuechain`) the first time it is
+    needed. Statuses come from `derive_status`, never from the file."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self._cache: dict[str, CountryData | None] = {}
+        self._cache: dict[str, CountryFacts | None] = {}
 
     def keys(self) -> list[str]:
         return sorted(p.stem for p in self.folder.glob("*.yaml")) if self.folder.exists() else []
 
-    def get(self, key: str) -> CountryData | None:
+    def get(self, key: str) -> CountryFacts | None:
         if key not in self._cache:
             path = self.folder / f"{key}.yaml"
-            self._cache[key] = self._load(path) if path.exists() else None
+            self._cache[key] = load_country(path) if path.exists() else None
         return self._cache[key]
-
-    @staticmethod
-    def _load(path: Path) -> CountryData:
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {}  # noqa: S506 - a safe loader
-        stages = raw.get("stages") or {}
-        for stage, row in stages.items():
-            if stage not in STAGES:
-                raise ValueError(f"{path}: unknown stage key '{stage}'")
-            if row.get("status") not in STATUSES:
-                raise ValueError(f"{path}: stage '{stage}' has status '{row.get('status')}' "
-                                 f"(use one of {', '.join(STATUSES)})")
-        key = raw.get("key") or path.stem
-        return CountryData(key=key, country=raw.get("country") or country_name(key),
-                           as_of=str(raw.get("as_of", "")), stages=stages)
 
 
 class ChecklistBuilder:
@@ -124,37 +99,55 @@ class ChecklistBuilder:
 
     def _best(self, idxs: list[int], want: set[str], book: CitationBook,
               prefer: re.Pattern[str] | None = None, bonus: set[str] | None = None) -> tuple[int, str] | None:
-        best: tuple[float, int, str] | None = None
+        """The best sentence of these chunks, cited; once the book is full, the best one already cited."""
+        scored: list[tuple[float, int, str]] = []
         for i in idxs:
             chunk = self.keywords.chunk(i)
+            if book.full():
+                for sent in sentences(chunk):
+                    if book.has(chunk, sent):
+                        scored.append((len(want & terms(strip_markers(sent))), i, sent))
+                continue
             sent, score = best_sentence(chunk, want, prefer, bonus)
-            if sent and (best is None or score > best[0]):
-                best = (score, i, sent)
-        if best is None or best[0] <= 0:
+            if sent:
+                scored.append((score, i, sent))
+        if not scored:
             return None
-        return book.cite(self.keywords.chunk(best[1]), best[2]), best[2]
+        score, i, sent = max(scored, key=lambda x: x[0])
+        if score <= 0:
+            return None
+        return book.cite(self.keywords.chunk(i), sent), sent
+
+    def section_chunks(self, doc: str, section: str) -> list[Chunk]:
+        return [self.keywords.chunk(i) for i in self._section_chunks(doc, section)]
 
     def build(self, country: str, target: str, book: CitationBook) -> Checklist:
-        stages = stage_range(target)
+        """Every stage of the chain, so that the reader sees the whole of it; the verdict, the binding gap and
+        the next steps concern the stages from deposit up to the target."""
+        stages = list(STAGES)
+        scope = len(stage_range(target))
         data = self.data.get(country)
         if data is None:
             return self._inferred(country, target, stages, book)
         rows: list[StageRow] = []
         name_terms = terms(data.country)
         for stage in stages:
-            row = data.stages.get(stage) or {"status": "unknown", "detail": "Not recorded.", "evidence": []}
+            facts = data.stages[stage]
+            detail = detail_line(facts)
             cites: list[int] = []
-            want = terms(" ".join(STAGE_WORDS[stage])) | terms(row.get("detail", "")) | name_terms
-            for ev in row.get("evidence") or []:
-                idxs = self._section_chunks(str(ev.get("doc")), str(ev.get("section")))
+            want = terms(" ".join(STAGE_WORDS[stage])) | terms(facts.detail) | name_terms
+            for ev in facts.evidence:
+                idxs = self._section_chunks(ev.doc, ev.section)
                 n = self._cite_best(idxs, want, book)
                 if n is not None and n not in cites:
                     cites.append(n)
-            rows.append(StageRow(stage=stage, status=row["status"], detail=str(row.get("detail", "")),
-                                 as_of=str(row.get("as_of") or data.as_of), citations=cites))
-        verdict = verdict_for([r.status for r in rows])
-        return Checklist(country=data.country, target=target, verdict=verdict, binding_gap=binding_gap(rows),
-                         stages=rows, next_steps=self._next_steps(rows, book), structured=True)
+                    break  # one passage per stage keeps the evidence readable
+            rows.append(StageRow(stage=stage, status=data.status(stage), detail=detail, as_of=facts.as_of,
+                                 citations=cites))
+        verdict = verdict_for([r.status for r in rows[:scope]])
+        return Checklist(country=data.country, target=target, verdict=verdict,
+                         binding_gap=binding_gap(rows[:scope]), stages=rows,
+                         next_steps=self._next_steps(rows[:scope], book), structured=True)
 
     def _inferred(self, country: str, target: str, stages: list[str], book: CitationBook) -> Checklist:
         """No structured data: every status `unknown` and marked inferred; passages that mention the country

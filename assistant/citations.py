@@ -44,6 +44,32 @@ def strip_markers(text: str) -> str:
     return re.sub(r"\s*\[S\d+\]", "", text).strip()
 
 
+_EMPHASIS = re.compile(r"(\*\*|__|\*|`)(?=\S)(.+?)(?<=\S)\1")
+_BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+
+
+def table_cells(line: str) -> list[str] | None:
+    """The cells of a Markdown table row, or None if the line is not one."""
+    line = line.strip()
+    if not (line.startswith("|") and line.endswith("|")) or re.fullmatch(r"[|\-:\s]+", line):
+        return None
+    return [c.strip() for c in line.strip("|").split("|")]
+
+
+def plain(text: str) -> str:
+    """What a reader sees of a verbatim passage: no internal source markers, Markdown emphasis, bullets,
+    heading marks or table pipes (cells are joined with semicolons)."""
+    lines = []
+    for line in text.splitlines():
+        cells = table_cells(line)
+        if cells is not None:
+            line = "; ".join(c for c in cells if c)
+        line = _BULLET.sub("", re.sub(r"^\s*#+\s*", "", line))
+        lines.append(line)
+    out = _EMPHASIS.sub(r"\2", strip_markers("\n".join(lines)))
+    return re.sub(r"[ \t]+", " ", re.sub(r"\s*\[S\d+\]", "", out)).strip()
+
+
 def sentences(chunk: Chunk) -> list[str]:
     """Sentence-like units of a chunk, verbatim."""
     return [chunk.text[s:e] for s, e in units(chunk.text)]
@@ -69,9 +95,16 @@ def best_sentence(chunk: Chunk, query_terms: set[str], prefer: re.Pattern[str] |
 class CitationBook:
     """Assigns [n] to quoted passages in order of first use; the same quote is cited once."""
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int | None = None) -> None:
+        self.limit = limit
         self.items: list[Citation] = []
         self._index: dict[tuple[str, str], int] = {}
+
+    def full(self) -> bool:
+        return self.limit is not None and len(self.items) >= self.limit
+
+    def has(self, chunk: Chunk, quote: str) -> bool:
+        return (chunk.id, quote.strip()) in self._index
 
     def cite(self, chunk: Chunk, quote: str) -> int:
         quote = quote.strip()
@@ -92,7 +125,9 @@ class CitationBook:
             publisher=src.get("publisher") or doc_meta.get("publisher") or "",
             url=src.get("url") or doc_meta.get("url") or "",
             date=src.get("date") or doc_meta.get("date") or doc_meta.get("as_of") or "",
-            section=chunk.section, page=chunk.page, quote=quote, context=chunk.text,
+            section=chunk.section, page=chunk.page, quote=plain(quote), context=chunk.text, verbatim=quote,
+            span=(chunk.start + chunk.text.index(quote), chunk.start + chunk.text.index(quote) + len(quote)),
+            via=src.get("via") or "",
         ))
         self._index[key] = n
         return n

@@ -223,6 +223,101 @@ def compare(a: str, b: str, target: Annotated[str, typer.Option(help="Target sta
         render_answer(_console(), answer)
 
 
+@app.command(name="map")
+def capability_map(target: Annotated[str, typer.Option(help="Verdict target stage.")] = "magnet",
+                   stage: Annotated[str | None, typer.Option(help="Filter: a stage (with --status).")] = None,
+                   status: Annotated[str | None, typer.Option(help="Filter: at_scale | emerging | planned | none | "
+                                                                 "unknown (at --stage, else the target).")] = None,
+                   region: Annotated[str | None, typer.Option(help="Filter: a region, or 'outside China'.")] = None,
+                   sort: Annotated[str, typer.Option(help="verdict | reach | country")] = "verdict",
+                   json_out: JsonOpt = False,
+                   csv_out: Annotated[bool, typer.Option("--csv", help="CSV, one row per country and stage.")] = False,
+                   ) -> None:
+    """Countries × stages coloured by status, with each country's verdict and binding gap."""
+    try:
+        check_stage(target)
+        assistant = _assistant()
+        _ready(assistant)
+        cmap = assistant.capability_map(target=target, stage=stage, status=status, region=region, sort=sort)
+    except Exception as exc:  # noqa: BLE001
+        _fail(exc)
+        return
+    if json_out:
+        print(json.dumps(cmap.model_dump(mode="json"), ensure_ascii=False, indent=2))
+        return
+    if csv_out:
+        sys.stdout.write(cmap.to_csv())
+        return
+    from rich.table import Table
+
+    mark = {"at_scale": "●", "emerging": "◐", "planned": "○", "none": "✕", "unknown": "?"}
+    table = Table(title=f"Capability map: verdict up to {cmap.target} · {len(cmap.rows)} of {cmap.countries_total} "
+                        "countries" + (f" · {cmap.region}" if cmap.region else ""),
+                  show_lines=False, box=None, padding=(0, 1))
+    table.add_column("Country", no_wrap=True)
+    table.add_column("Verdict", no_wrap=True)
+    table.add_column("Gap", no_wrap=True)
+    for stage in cmap.stages:
+        table.add_column(stage[:3], justify="center", no_wrap=True)
+    for r in cmap.rows:
+        verdict = r.verdict or "unknown"
+        table.add_row(r.country, f"[{VERDICT_STYLE.get(verdict, 'dim')}]{verdict}[/]", r.binding_gap or "-",
+                      *(f"[{STATUS_STYLE[c.status]}]{mark[c.status]}[/]" for c in r.cells))
+    console = _console()
+    console.print(table)
+    console.print("  ".join(f"[{STATUS_STYLE[k]}]{v}[/] {k}" for k, v in mark.items()), highlight=False)
+
+
+@app.command()
+def brief(country: str,
+          fmt: Annotated[str, typer.Option("--format", "-f", help="md | html | pdf")] = "md",
+          out: Annotated[Path | None, typer.Option("--out", "-o", help="File to write (pdf: default "
+                                                   "ree-brief-<country>.pdf; md/html: default stdout).")] = None,
+          ) -> None:
+    """One country's brief: verdict, checklist, figures, charts and numbered sources."""
+    try:
+        from assistant.brief import check_format
+
+        fmt = check_format(fmt)
+        assistant = _assistant()
+        key = assistant.country_key(country)
+        _ready(assistant)
+        data, _media = assistant.brief(key, fmt)
+        if out is None and fmt == "pdf":
+            out = Path(f"ree-brief-{key}.pdf")
+        if out is None:
+            sys.stdout.write(data.decode("utf-8"))
+            return
+        out.write_bytes(data)
+    except Exception as exc:  # noqa: BLE001
+        _fail(exc)
+        return
+    print(f"ree: wrote {out} ({len(data):,} bytes)", file=sys.stderr)
+
+
+@app.command()
+def chart(name: Annotated[str, typer.Argument(help="mine_production | reserves | china_share")],
+          fmt: Annotated[str, typer.Option("--format", "-f", help="svg | png")] = "svg",
+          country: Annotated[str | None, typer.Option(help="Only this country.")] = None,
+          out: Annotated[Path | None, typer.Option("--out", "-o", help="File (default <name>.<format>).")] = None,
+          ) -> None:
+    """Draw a chart of the corpus's own figures as SVG or PNG (offline)."""
+    try:
+        from assistant.charts import chart as draw
+        from assistant.charts import check_chart
+
+        check_chart(name, fmt)
+        assistant = _assistant()
+        key = assistant.country_key(country) if country else None
+        data = draw(assistant.settings.paths.corpus, name, fmt, key)
+        out = out or Path(f"{name}{'-' + key if key else ''}.{fmt}")
+        out.write_bytes(data)
+    except Exception as exc:  # noqa: BLE001
+        _fail(exc)
+        return
+    print(f"ree: wrote {out} ({len(data):,} bytes)", file=sys.stderr)
+
+
 @app.command()
 def index(rebuild: Annotated[bool, typer.Option("--rebuild", help="Start from scratch.")] = False,
           device: Annotated[str | None, typer.Option(help="Embedding device (cpu, cuda).")] = None,
@@ -263,11 +358,18 @@ def _print_report(report: Any, json_out: bool) -> None:
 
 
 @app.command()
-def sources(json_out: JsonOpt = False) -> None:
-    """List the indexed documents."""
+def sources(json_out: JsonOpt = False,
+            stale: Annotated[int | None, typer.Option(
+                "--stale", min=0, metavar="DAYS",
+                help="List documents and value-chain stages whose newest evidence is older than DAYS.")] = None,
+            ) -> None:
+    """List the indexed documents (or, with --stale DAYS, what needs fresh evidence)."""
     try:
         assistant = _assistant()
         _ready(assistant)
+        if stale is not None:
+            _print_stale(assistant.stale(stale), stale, json_out)
+            return
         items = assistant.sources()
     except Exception as exc:  # noqa: BLE001
         _fail(exc)
@@ -282,6 +384,20 @@ def sources(json_out: JsonOpt = False) -> None:
         table.add_column(col)
     for s in items:
         table.add_row(s.doc_id, s.kind, s.title, str(s.chunks), s.as_of)
+    _console().print(table)
+
+
+def _print_stale(entries: list[Any], days: int, json_out: bool) -> None:
+    if json_out:
+        print(json.dumps([e.model_dump() for e in entries], ensure_ascii=False, indent=2))
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{len(entries)} documents and stages with no evidence newer than {days} days")
+    for col in ("kind", "id", "newest evidence", "age (days)"):
+        table.add_column(col)
+    for e in entries:
+        table.add_row(e.kind, e.id, e.newest or "undated", "" if e.age_days is None else str(e.age_days))
     _console().print(table)
 
 
@@ -313,6 +429,19 @@ def slack() -> None:
         from assistant.slack import run_socket_mode
 
         run_socket_mode(_assistant())
+    except Exception as exc:  # noqa: BLE001
+        _fail(exc)
+
+
+@app.command()
+def mcp() -> None:
+    """Serve MCP over stdio for desktop AI clients (tools: ask, search, gap_checklist, compare, list_sources)."""
+    try:
+        assistant = _assistant()
+        _ready(assistant)
+        from assistant.mcp_server import run_stdio
+
+        run_stdio(assistant)
     except Exception as exc:  # noqa: BLE001
         _fail(exc)
 

@@ -10,11 +10,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from assistant.answering import compose, not_covered, out_of_scope, unknown_names
-from assistant.citations import CitationBook
+from assistant.answering import NOT_FACTS, compose, not_covered, unknown_names, weak_evidence
+from assistant.citations import CitationBook, terms
 from assistant.errors import InputError, UnknownCountryError
 from assistant.indexing import Indexer, Progress, _noop
-from assistant.query import Intent, check_stage, clean_question, resolve
+from assistant.publishers import named_publisher, publisher_docs
+from assistant.query import Intent, check_stage, clean_question
 from assistant.settings import Settings
 from assistant.snapshot import ANY, Snapshot, SnapshotHolder, make_snapshot
 from assistant.taxonomy import COUNTRIES, country_name, find_countries, slug
@@ -30,13 +31,14 @@ class Assistant:
         self._snaps = SnapshotHolder()  # the live Snapshot; swapping it is the only locked step readers see
         self._refresh_lock = threading.Lock()  # one reader at a time checks for changes made by other processes
         self._write_lock = threading.RLock()  # writers (ingest, index) one at a time; readers never take it
-        self._init_lock = threading.Lock()  # lazily built shared parts (query embedder, feedback store)
+        self._init_lock = threading.RLock()  # lazily built shared parts (query embedder, reader, stores)
         self._embedder: Any = None
         self._feedback: Any = None
         self._generator: Any = None
         self._sink = threading.local()  # stream(): where _generate puts LLM pieces (per thread)
         self._bulk: Any = None  # the torch embedder for indexing, loaded once (~10 s) and kept
         self._vc: Any = None
+        self._reader_obj: Any = None
 
     # -- lifecycle -----------------------------------------------------------------------------------
     def _snapshot(self) -> Snapshot:
@@ -227,30 +229,54 @@ class Assistant:
         question = clean_question(question, self.settings.answer.max_question_chars)
         self._validate_filters(filters)
         snap = self._snapshot()
-        intent, resolved = resolve(question, self.conversations.last(conversation_id))
-        book = CitationBook()
+        keywords = snap.keywords
+        intent, resolved = self._reader().resolve(question, self.conversations.last(conversation_id))
+        shown_resolved = resolved if resolved != question else None
+
+        def refuse(text: str) -> Answer:
+            self.conversations.add(conversation_id, intent)
+            return Answer(question=question, answer=text, answerable=False, citations=[], checklist=None,
+                          conversation_id=conversation_id, resolved_question=shown_resolved)
+
+        if intent.type == "out_of_scope":
+            return refuse(NOT_FACTS)
+        book = CitationBook(limit=self.settings.answer.max_citations)
         checklists: list[Checklist] = []
         if intent.wants_checklist:
-            for country in intent.countries[:2 if intent.type == "comparison" else 1]:
+            # The checklists share the citation budget, leaving room for the answer's own points.
+            keys = intent.countries[:4 if intent.type == "comparison" else 1]
+            budget = max(1, book.limit - 2) if book.limit else None
+            for i, country in enumerate(keys):
+                book.limit = budget and max(1, budget * (i + 1) // len(keys))
                 checklists.append(snap.builder.build(country, intent.target, book))
+            book.limit = self.settings.answer.max_citations
         query = resolved
-        if intent.type == "capability" and intent.countries:
-            query = f"{resolved} {country_name(intent.countries[0])} {intent.target}"
+        if checklists:
+            query = f"{resolved} {' '.join(country_name(c) for c in intent.countries[:2])} {intent.target}"
+        # Other names of the entities asked about widen the keyword query.
+        aliases = [a for e in intent.entities[:3] for a in e.names if a.lower() not in resolved.lower()]
+        if aliases:
+            query = f"{query} {' '.join(aliases[:6])}"
         boost = [Filters(country=c) for c in intent.countries[:2]] or None
         passages = snap.retriever.search(query, filters=filters, boost=boost)
-        best = snap.retriever.best_similarity(passages)
         notices: list[str] = []
-        strangers = [] if checklists else unknown_names(question, snap.keywords.knows)
-        if strangers or (not checklists and out_of_scope(intent, passages, best, self.settings.answer.min_similarity,
-                                                         snap.keywords.years)):
-            self.conversations.add(conversation_id, intent)
-            return Answer(question=question, answer=not_covered(strangers), answerable=False, citations=[],
-                          checklist=None, conversation_id=conversation_id,
-                          resolved_question=resolved if resolved != question else None)
+        publisher = named_publisher(question)
+        if publisher:
+            passages, note = self._prefer_publisher(snap, publisher, query, passages, filters, boost)
+            if note:
+                notices.append(note)
+        best = snap.retriever.best_similarity(passages)
+        named = set(intent.corrected) | {w for e in intent.entities for n in e.names for w in n.split()}
+        strangers = [] if checklists or intent.entities else unknown_names(question, keywords.knows, named)
+        entity_led = intent.type == "entity" and bool(intent.entities)
+        if strangers or (not checklists and not entity_led and weak_evidence(
+                intent, passages, best, self.settings.answer.min_similarity, keywords.years)):
+            return refuse(not_covered(strangers))
         text = compose(intent, passages, checklists, book, self.settings.answer.max_sentences,
-                       idf=snap.keywords.idf)
+                       idf=keywords.idf, section_chunks=snap.builder.section_chunks)
         if self.settings.answer.llm_url:
-            text, notices = self._generate(resolved, passages, checklists, book, text)
+            text, more = self._generate(resolved, passages, checklists, book, text)
+            notices += more
         self.conversations.add(conversation_id, intent)
         checklist: Checklist | list[Checklist] | None = None
         if len(checklists) == 1:
@@ -258,8 +284,44 @@ class Assistant:
         elif checklists:
             checklist = checklists
         return Answer(question=question, answer=text, answerable=True, citations=book.items, checklist=checklist,
-                      conversation_id=conversation_id, notices=notices,
-                      resolved_question=resolved if resolved != question else None)
+                      conversation_id=conversation_id, notices=notices, resolved_question=shown_resolved)
+
+    def _prefer_publisher(self, snap: Any, publisher: str, query: str, passages: list[Passage], filters: Filters | None,
+                          boost: list[Filters] | None) -> tuple[list[Passage], str | None]:
+        """Passages from the named publisher's own documents first (an ingested primary source before notes
+        about it); a notice when none of its documents is indexed."""
+        own = publisher_docs(publisher, snap.keywords.metas)
+        if not own:
+            return passages, (f"No document published by {publisher} itself is indexed; the passages below report "
+                              f"{publisher}'s figures through other documents.")
+        k = self.settings.retrieval.k
+        wide = snap.retriever.search(query, k=min(50, k * 4), filters=filters, boost=boost)
+        first = sorted([p for p in wide if p.chunk.doc_id in own], key=lambda p: own[p.chunk.doc_id])
+        rest = [p for p in passages if p.chunk.doc_id not in own]
+        return (first + rest)[:k], None
+
+    def _reader(self) -> Any:
+        """Question understanding, built once: entity registry, labelled intent examples, corpus vocabulary."""
+        if self._reader_obj is not None:
+            return self._reader_obj
+        with self._init_lock:
+            if self._reader_obj is not None:
+                return self._reader_obj
+            from assistant.intent import IntentClassifier, load_examples
+            from assistant.names import NameIndex, load_entities
+            from assistant.query import Reader
+
+            corpus = self.settings.paths.corpus
+            names = NameIndex(load_entities(corpus / "entities.yaml"))
+            cache = self.settings.paths.indexes / "intent-cache" / self.settings.index_name()
+            classifier = IntentClassifier(load_examples(corpus / "eval" / "intents.yaml"),
+                                          self._query_embedder().embed, names.mask, cache=cache)
+            self._reader_obj = Reader(names, classifier, known_word=self._knows_word)
+        return self._reader_obj
+
+    def _knows_word(self, word: str) -> bool:
+        keywords = self._snapshot().keywords
+        return any(keywords.knows(t) for t in terms(word))
 
     def stream(self, question: str, conversation_id: str | None = None,
                filters: Filters | None = None) -> Iterator[str | Answer]:
@@ -315,6 +377,34 @@ class Assistant:
         return Answer(question=title, answer=text, answerable=True, citations=book.items,
                       checklist=cls if len(cls) > 1 else cls[0])
 
+    def capability_map(self, target: str = "magnet", stage: str | None = None, status: str | None = None,
+                       region: str | None = None, sort: str = "verdict") -> Any:
+        """Countries × stages coloured by status, every cell from the checklist builder (see capmap.py)."""
+        from assistant.capmap import build_map
+
+        return build_map(self._snapshot().builder, self.settings.paths.corpus / "value_chain", target=target,
+                         stage=stage, status=status, region=region, sort=sort)
+
+    def brief(self, country: str, fmt: str = "md") -> tuple[bytes, str]:
+        """One country's brief as (document bytes, media type); fmt is md | html | pdf (see brief.py)."""
+        from assistant.brief import check_format, render_brief
+
+        fmt = check_format(fmt)
+        return render_brief(self, self.country_key(country), fmt)
+
+    def brief_data(self, country: str) -> Any:
+        """What a brief shows: checklists deposit → magnet and → recycling on one citation numbering."""
+        from assistant.brief import collect
+        from assistant.capmap import region_of
+
+        key = self.country_key(country)
+        builder = self._snapshot().builder
+        book = CitationBook()
+        stages = builder.build(key, "recycling", book)
+        checklist = builder.build(key, "magnet", book)
+        folder = self.settings.paths.corpus / "value_chain"
+        return collect(key, checklist, stages, book.items, self.settings.paths.corpus, region_of(folder, key))
+
     def country_key(self, name: str) -> str:
         name = (name or "").strip()
         if not name:
@@ -343,6 +433,21 @@ class Assistant:
                                       chunks=0, countries=dm.get("countries") or [])
             out[doc].chunks += 1
         return sorted(out.values(), key=lambda s: s.doc_id)
+
+    def stale(self, days: int | None = None) -> list[Any]:
+        """Indexed documents and value-chain stages whose newest evidence is older than `days` (default: the
+        `stale_days` setting), oldest first."""
+        import json
+
+        from assistant.valuechain import stale_entries
+
+        docs: dict[str, list[str]] = {}
+        for meta in self._snapshot().keywords.metas:
+            if meta["doc_id"] not in docs:
+                dm = json.loads(meta.get("doc_meta") or "{}")
+                docs[meta["doc_id"]] = [s.get("date") or "" for s in dm.get("sources") or []] or [dm.get("date") or ""]
+        return stale_entries(docs, self.settings.paths.corpus / "value_chain",
+                             self.settings.stale_days if days is None else days)
 
     def health(self) -> dict[str, Any]:
         snap = self._snapshot()

@@ -16,10 +16,9 @@ from typing import Any
 
 import yaml
 
-from assistant.citations import strip_markers, terms
+from assistant.citations import plain
 from assistant.core import Assistant
 from assistant.loading import load_file
-from assistant.query import understand
 from assistant.types import Answer, Checklist, Filters
 
 
@@ -61,47 +60,68 @@ class _DocTexts:
 
 
 _SEGMENT = re.compile(r"([^\[\]]+?)((?:\s*\[\d+\])+)")
+_FIGURE = re.compile(r"\d[\d,.]*\d|\d")
+_NAME = re.compile(r"\b[A-Z][A-Za-z'-]*[A-Z]?[a-z]*\b")
 
 
-def _claims(answer: Answer) -> dict[int, list[tuple[str, int]]]:
-    """n → [(claim text, minimum shared terms)] for every place [n] is used."""
-    out: dict[int, list[tuple[str, int]]] = {}
+def _claims(answer: Answer) -> dict[int, list[str]]:
+    """n → the sentences that cite [n] (the last sentence before each marker)."""
+    out: dict[int, list[str]] = {}
     for m in _SEGMENT.finditer(answer.answer):
-        claim = m.group(1)
-        checklist_line = bool(re.search(r"\((at scale|emerging|planned|none|unknown)\):", claim))
+        claim = re.split(r"(?<=[.!?])\s+", m.group(1).strip())[-1]
         for n in re.findall(r"\d+", m.group(2)):
-            out.setdefault(int(n), []).append((claim, 1 if checklist_line else 2))
-    for cl in _checklists(answer):
-        for row in cl.stages:
-            for n in row.citations:
-                out.setdefault(n, []).append((f"{row.stage} {row.detail} {cl.country}", 1))
-        for step in cl.next_steps:
-            for n in step.citations:
-                out.setdefault(n, []).append((f"{step.stage} {step.text}", 1))
+            out.setdefault(int(n), []).append(claim)
     return out
 
 
+def _checklist_uses(answer: Answer) -> set[int]:
+    used: set[int] = set()
+    for cl in _checklists(answer):
+        for row in cl.stages:
+            used.update(row.citations)
+        for step in cl.next_steps:
+            used.update(step.citations)
+    return used
+
+
+def unsupported(claim: str, quote: str) -> list[str]:
+    """The figures and names of a claim that its quote does not hold. Words capitalised only because they open
+    a sentence or a clause are not names."""
+    text = re.sub(r"\[\d+\]", "", claim)
+    q = plain(quote).lower().replace("\u2009", " ")
+    missing = [f for f in _FIGURE.findall(text) if f not in q and f.replace(",", "") not in q.replace(",", "")]
+    for m in _NAME.finditer(text):
+        before = text[: m.start()].rstrip()
+        if not before or before[-1] in ".:;!?(\"'—-":
+            continue
+        if m.group(0).lower() not in q:
+            missing.append(m.group(0))
+    return missing
+
+
 def citation_checks(answer: Answer, docs: _DocTexts) -> tuple[int, int, list[str]]:
-    """(valid, total, problems): each quote verbatim in its source, each [n] exists, and every claim citing
-    [n] shares content words with the quote."""
+    """(valid, total, problems). A citation is valid when its span is a verbatim range of its document whose
+    plain text is the quote shown, it is used (in the answer or the checklist), every [n] used exists, and each
+    sentence citing it states no figure or name that the quote does not hold."""
     problems: list[str] = []
     numbers = {c.n for c in answer.citations}
     claims = _claims(answer)
-    for n in claims:
+    used = set(claims) | _checklist_uses(answer)
+    for n in used:
         if n not in numbers:
             problems.append(f"[{n}] is used but has no citation")
     valid = 0
     for c in answer.citations:
         text = docs.get(c.doc_id)
-        ok = text is not None and c.quote in text
+        ok = text is not None and c.span is not None and plain(text[c.span[0]:c.span[1]]) == c.quote
         if not ok:
-            problems.append(f"[{c.n}] quote not found verbatim in {c.doc_id}")
-        quote_terms = terms(strip_markers(c.quote))
-        for claim, need in claims.get(c.n, []):
-            if len(terms(strip_markers(claim)) & quote_terms) < need:
+            problems.append(f"[{c.n}] quote is not the verbatim range {c.span} of {c.doc_id}")
+        for claim in claims.get(c.n, []):
+            missing = unsupported(claim, c.quote)
+            if missing:
                 ok = False
-                problems.append(f"[{c.n}] does not support: {claim.strip()[:80]!r}")
-        if c.n not in claims:
+                problems.append(f"[{c.n}] does not hold {missing[:4]} of: {claim.strip()[:80]!r}")
+        if c.n not in used:
             ok = False
             problems.append(f"[{c.n}] is never used")
         valid += ok
@@ -128,7 +148,7 @@ def evaluate(assistant: Assistant, path: Path | None = None) -> dict[str, Any]:
         if item["docs"]:
             retr_n += 1
             query = answer.resolved_question or item["question"]
-            boost = [Filters(country=c) for c in understand(query).countries[:2]] or None
+            boost = [Filters(country=c) for c in assistant._reader().understand(query).countries[:2]] or None
             ranked = [p.chunk.doc_id for p in assistant.retriever.search(query, k=5, boost=boost)]
             rank = next((i for i, d in enumerate(ranked, 1) if d in item["docs"]), None)
             hits += rank is not None

@@ -127,7 +127,8 @@ def _normalise_meta(raw: dict[str, Any], where: str) -> dict[str, Any]:
     for i, src in enumerate(sources, 1):
         if not isinstance(src, dict):
             raise LoadError(where, f"source {i} in front matter must be a mapping with publisher, title, url, date")
-        clean.append({k: _as_text(src.get(k)) for k in ("publisher", "title", "url", "date")})
+        # `via`: the copy the source was read through (a syndication or mirror); `url` stays the original.
+        clean.append({k: _as_text(src.get(k)) for k in ("publisher", "title", "url", "via", "date")})
     meta["sources"] = clean
     return meta
 

@@ -6,12 +6,14 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from assistant.errors import InputError
+from assistant.intent import IntentClassifier
+from assistant.names import Entity, NameIndex
 from assistant.taxonomy import (
     country_name,
-    find_countries,
     find_elements,
     find_magnet_types,
     find_stages,
@@ -20,35 +22,37 @@ from assistant.taxonomy import (
 from assistant.types import STAGES
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_CAPABILITY = re.compile(
-    r"\b(can|could|cannot|can't|is .{0,40}\bable|are .{0,40}\bable|does .{0,40}\b(have|make|produce|refine|"
-    r"separate|mine|recycle)|do .{0,40}\b(have|make|produce)|capab\w*|self-sufficien\w*|supply chain for|"
-    r"gaps?|what is missing|what's missing)\b", re.I)
-_COMPARE = re.compile(r"\b(vs\.?|versus|compare[ds]?|comparison|compared|differ\w*|against|better placed)\b", re.I)
-_NUMERIC = re.compile(r"\b(how (much|many|large|big|long)|what share|what percentage|percent|%|capacity|"
-                      r"production in|produce in|output|tonnes?|tons?|reserves? of|price|cost|capex|when)\b", re.I)
-# "Where/when/who/which/what/how ..." asks for a fact, even with "does X produce" inside it.
-_WH_LOOKUP = re.compile(r"^\s*(where|when|who|whom|which|what(?!'s missing| is missing)|how|why)\b", re.I)
-_FOLLOWUP = re.compile(r"^\s*(and|what about|how about|and what about|what of|same for|now|then)\b", re.I)
-_TARGET_WORDS = {
-    "magnet": ("magnet", "magnets", "ndfeb", "smco"),
-}
+_YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
+# Grammar, not vocabulary: a future verb form, and a pronoun or demonstrative that points back to an earlier turn.
+_FUTURE = re.compile(r"\b(will|won't|going to|next (year|decade|month|quarter)|forecast\w*|predict\w*|"
+                     r"expected to|projected|outlook)\b", re.I)
+_REFERS_BACK = re.compile(r"\b(it|its|they|them|their|there|that|this|those|these|he|she|his|her)\b", re.I)
+# A yes/no question opens with an auxiliary verb ("Can…", "Does…", "Is … able…").
+_YES_NO = re.compile(r"^\W*(can|could|does|do|did|is|are|has|have|will|would|should)\b", re.I)
+_WHY = re.compile(r"^\W*(and\s+)?(why|how come)\b", re.I)
+CHECKLIST_TYPES = ("capability", "comparison")
 
 
 @dataclass
 class Intent:
     question: str
-    type: str  # capability | comparison | numeric | lookup
+    type: str  # capability | comparison | numeric | lookup | explanation | entity | out_of_scope
     countries: list[str] = field(default_factory=list)
     stages: list[str] = field(default_factory=list)
     elements: list[str] = field(default_factory=list)
     magnet_types: list[str] = field(default_factory=list)
     target: str = "magnet"
     followup: bool = False
+    years: list[int] = field(default_factory=list)
+    entities: list[Entity] = field(default_factory=list)
+    future: bool = False
+    why: bool = False  # "Why not?": explain the previous verdict
+    corrected: dict[str, str] = field(default_factory=dict)
+    scores: dict[str, float] = field(default_factory=dict)
 
     @property
     def wants_checklist(self) -> bool:
-        return self.type in ("capability", "comparison") and bool(self.countries)
+        return (self.type in CHECKLIST_TYPES or self.why) and bool(self.countries)
 
 
 def clean_question(text: str, max_chars: int) -> str:
@@ -82,62 +86,143 @@ def target_stage(stages: list[str]) -> str:
     return "recycling" if stages else "magnet"
 
 
-def understand(question: str) -> Intent:
-    countries = find_countries(question)
-    stages = find_stages(question)
-    if _COMPARE.search(question) and len(countries) >= 2 or len(countries) >= 2 and re.search(
-        r"\b(which|who)\b.*\b(closer|further|ahead|better|more)\b", question, re.I
-    ):
-        qtype = "comparison"
-    elif _CAPABILITY.search(question) and not _WH_LOOKUP.match(question):
-        qtype = "capability"
-    elif _NUMERIC.search(question):
-        qtype = "numeric"
-    else:
-        qtype = "lookup"
-    return Intent(question=question, type=qtype, countries=countries, stages=stages,
-                  elements=find_elements(question), magnet_types=find_magnet_types(question),
-                  target=target_stage(stages))
+class Reader:
+    """Question understanding: names (countries, entities, with typo tolerance), what is asked (nearest labelled
+    examples), and follow-ups resolved against the previous turn of the conversation."""
+
+    def __init__(self, names: NameIndex, classifier: IntentClassifier | None = None,
+                 known_word: Callable[[str], bool] | None = None) -> None:
+        self.names = names
+        self.classifier = classifier
+        self.known_word = known_word
+
+    def understand(self, question: str, has_previous: bool = False) -> Intent:
+        found = self.names.find(question, known_word=self.known_word)
+        countries = found.countries
+        stages = find_stages(question)
+        shown = question
+        for typed, canonical in found.corrected.items():
+            shown = shown.replace(typed, canonical.title())
+        scores = self.classifier.scores(shown) if self.classifier else {}
+        qtype = _label(scores, question, countries, has_previous)
+        # A yes/no question about what one country does at a stage of the chain asks about its capability.
+        if qtype == "lookup" and len(countries) == 1 and stages and _YES_NO.match(question):
+            qtype = "capability"
+        years = sorted({int(y) for y in _YEAR.findall(question)})
+        return Intent(question=question, type=qtype, countries=countries, stages=stages,
+                      elements=find_elements(question), magnet_types=find_magnet_types(question),
+                      target=target_stage(stages), years=years, entities=found.entities,
+                      future=bool(_FUTURE.search(question)), corrected=found.corrected, scores=scores)
+
+    def resolve(self, question: str, previous: Intent | None) -> tuple[Intent, str]:
+        """The intent and the question as it will be answered (a standalone rewording for a follow-up)."""
+        intent = self.understand(question, has_previous=previous is not None)
+        if previous is None or not _is_followup(intent, question):
+            return intent, question
+        return _merge(intent, previous)
 
 
-def resolve(question: str, previous: Intent | None) -> tuple[Intent, str]:
-    """Resolve a follow-up ("And Japan?", "what about separation?") against the previous turn.
-    Returns the intent and the question as it will be answered."""
-    intent = understand(question)
-    short = len(question.split()) <= 7
-    if previous is None or not (_FOLLOWUP.match(question) or (short and not intent.type == "comparison" and (
-        intent.countries or intent.stages) and not re.search(r"\b(can|does|do|is|are|how|what|which|who|when)\b",
-                                                                 question, re.I))):
-        return intent, question
-    new = replace(previous, followup=True)
-    if intent.countries:
-        new.countries = intent.countries if previous.type != "comparison" or len(intent.countries) > 1 else (
-            [*previous.countries[:1], *intent.countries])
+def _best(scores: dict[str, float], exclude: tuple[str, ...] = ()) -> str:
+    return next((k for k in scores if k not in exclude), "lookup")
+
+
+def _label(scores: dict[str, float], question: str, countries: list[str], has_previous: bool) -> str:
+    """The question type: the nearest examples' label, then three rules of grammar. A follow-up needs an earlier
+    turn; a capability question needs a country and, naming two or more, is a comparison; a comparison needs two
+    countries (one, with no earlier turn, is a capability question about it)."""
+    label = _best(scores) if scores else "lookup"
+    if label == "followup" and not has_previous:
+        label = _best(scores, ("followup",))
+    # Capability and comparison are one family (what a country's chain can do); when the family together
+    # outweighs the best other label, the question belongs to it.
+    family = sum(scores.get(k, 0.0) for k in CHECKLIST_TYPES)
+    other = max((v for k, v in scores.items() if k not in (*CHECKLIST_TYPES, "followup")), default=0.0)
+    if countries and label not in CHECKLIST_TYPES and label != "followup" and family > other:
+        label = "capability"
+    if label in CHECKLIST_TYPES:
+        if len(countries) >= 2:
+            label = "comparison"
+        elif countries and not (label == "comparison" and has_previous):
+            label = "capability"
+        elif not countries and not has_previous:
+            label = _best(scores, ("followup", *CHECKLIST_TYPES))
+    return label
+
+
+def _is_followup(intent: Intent, question: str) -> bool:
+    """A turn continues the conversation when the examples say it is elliptical, when it names no country or
+    entity of its own but points back with a pronoun, or when it asks "why" about nothing new."""
+    if intent.scores and _best(intent.scores) == "followup":
+        return True
+    named = bool(intent.countries or intent.entities)
+    if not named and _REFERS_BACK.search(question):
+        return True
+    return bool(_WHY.match(question)) and not named and len(question.split()) <= 4
+
+
+def _merge(intent: Intent, previous: Intent) -> tuple[Intent, str]:
+    new = replace(previous, followup=True, why=False, scores=intent.scores, corrected=intent.corrected,
+                  future=intent.future or previous.future)
+    wants = _best(intent.scores, ("followup",)) if intent.scores else intent.type
+    if len(intent.countries) >= 2:
+        new.countries = intent.countries
+        new.type = "comparison"
+    elif intent.countries:
+        if wants == "comparison" and previous.countries and intent.countries[0] not in previous.countries:
+            new.countries = [previous.countries[0], intent.countries[0]]
+            new.type = "comparison"
+        else:
+            new.countries = intent.countries
+            if previous.type == "comparison":
+                new.type = "capability"
     if intent.stages:
         new.stages = intent.stages
         new.target = target_stage(intent.stages)
+        if wants in CHECKLIST_TYPES and new.countries and new.type not in CHECKLIST_TYPES:
+            new.type = "capability"
     if intent.elements:
         new.elements = intent.elements
-    rewritten = rewrite(new, previous)
+    if intent.entities:
+        new.entities = intent.entities
+    if intent.years:
+        new.years = intent.years
+    if _WHY.match(intent.question) and not intent.countries and not intent.stages:
+        new.why = True
+        new.type = "explanation"
+    rewritten = rewrite(new, previous, intent)
     new.question = rewritten
     return new, rewritten
 
 
-def rewrite(intent: Intent, previous: Intent) -> str:
+VERB = {"magnet": "make rare-earth magnets", "separation": "separate rare earths", "mining": "mine rare earths",
+        "metal": "make rare-earth metal", "alloy": "make rare-earth magnet alloy",
+        "recycling": "recycle rare-earth magnets", "deposit": "have rare-earth deposits",
+        "concentrate": "produce rare-earth concentrate", "cracking": "crack and leach rare-earth ores"}
+
+
+def rewrite(intent: Intent, previous: Intent, turn: Intent | None = None) -> str:
     """A standalone question for the resolved follow-up, used for retrieval and shown to the user."""
     names = [country_name(c) for c in intent.countries]
     if intent.type == "comparison" and len(names) >= 2:
-        return f"Compare {names[0]} and {names[1]} across the rare-earth value chain up to {intent.target}."
+        return f"Compare {' and '.join(names)} across the rare-earth value chain up to {intent.target}."
     who = names[0] if names else "the country"
+    if intent.why:
+        return f"Why can {who} not {VERB.get(intent.target, intent.target)}?" if names else \
+            f"Why? ({previous.question})"
     if intent.type == "capability":
-        verb = {"magnet": "make rare-earth magnets", "separation": "separate rare earths",
-                "mining": "mine rare earths", "metal": "make rare-earth metal", "alloy": "make rare-earth alloys",
-                "recycling": "recycle rare-earth magnets", "deposit": "have rare-earth deposits",
-                "concentrate": "produce rare-earth concentrate", "cracking": "crack and leach rare-earth ores"}
-        return f"Can {who} {verb.get(intent.target, intent.target)}?"
+        return f"Can {who} {VERB.get(intent.target, intent.target)}?"
     question = previous.question
     for old in previous.countries[:1]:
-        question = replace_country(question, old, who)
+        if intent.countries and old != intent.countries[0]:
+            question = replace_country(question, old, who)
+    if turn is not None and turn.years:
+        old_years = _YEAR.findall(question)
+        if old_years:
+            question = _YEAR.sub(str(turn.years[0]), question, count=1)
+        else:
+            question = question.rstrip(" ?.") + f" in {turn.years[0]}?"
+    if turn is not None and turn.countries and not previous.countries:
+        question = question.rstrip(" ?.") + f" in {who}?"
     return question
 
 

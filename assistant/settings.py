@@ -69,7 +69,8 @@ class RetrievalSettings(_Section):
 
 
 class AnswerSettings(_Section):
-    max_sentences: int = Field(5, ge=1, le=12, description="Sentences in an extractive answer.")
+    max_sentences: int = Field(6, ge=1, le=12, description="Sentences in an extractive answer (lead + points).")
+    max_citations: int = Field(8, ge=1, le=30, description="Distinct citations in one answer, checklist included.")
     min_similarity: float = Field(
         0.30, description="Below this best cosine similarity, and with no domain words, a question is out of scope."
     )
@@ -113,14 +114,17 @@ class Settings(BaseSettings):
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     eval: EvalSettings = Field(default_factory=EvalSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
-    api_token: SecretStr | None = Field(
-        None, description="Bearer token for write endpoints (reads too with REE_API__PROTECT_READS); REE_API_TOKEN.")
     chroma_url: str | None = Field(None, description="Chroma server URL; unset = embedded PersistentClient.")
     database_url: SecretStr | None = Field(
         None, description="postgresql://… for conversations and feedback (several app hosts); unset = SQLite.")
     conversation_days: float = Field(30.0, gt=0, description="Conversation turns older than this are deleted.")
     max_upload_bytes: int = Field(20 * 1024 * 1024, description="Uploads larger than this are refused (413).")
     debug: bool = Field(False, description="Show tracebacks instead of one-line errors.")
+    stale_days: int = Field(365, ge=0, description="The sources browser lists documents and value-chain stages "
+                                                   "whose newest evidence is older than this many days.")
+    api_token: SecretStr | None = Field(
+        None, description="Bearer token (env REE_API_TOKEN) required by /api/ingest, /api/feedback, /v1 and /mcp, "
+                          "and by the read endpoints with REE_API__PROTECT_READS; unset = loopback clients only.")
     slack_bot_token: SecretStr | None = Field(
         None, validation_alias=AliasChoices("slack_bot_token", "SLACK_BOT_TOKEN"),
         description="Slack bot token (xoxb-…), env SLACK_BOT_TOKEN; unset = no Slack bot.")

@@ -160,6 +160,35 @@ def checklist_blocks(cl: Checklist) -> list[dict[str, Any]]:
     return blocks
 
 
+def map_args(text: str) -> dict[str, str]:
+    """`/ree map [target=magnet] [STAGE STATUS] [region]` → capability_map() arguments."""
+    from assistant.capmap import parse_filter
+
+    return parse_filter(" ".join(text.split()[1:]))
+
+
+def map_blocks(cmap: Any) -> list[dict[str, Any]]:
+    """The capability map as a compact Block Kit table: one line per country, one emoji per stage."""
+    title = (f"*Capability map: verdict up to {escape(cmap.target)}* · {len(cmap.rows)} of {cmap.countries_total} "
+             "countries")
+    if cmap.stage and cmap.status:
+        title += f" · {escape(cmap.stage)} {STATUS_LABEL.get(cmap.status, cmap.status)}"
+    if cmap.region:
+        title += f" · {escape(cmap.region)}"
+    lines = []
+    for r in cmap.rows:
+        cells = "".join(STATUS_EMOJI[c.status] for c in r.cells)
+        verdict = f"{VERDICT_EMOJI.get(r.verdict or '', '❔')} {r.verdict or 'not assessed'}"
+        gap = f" · gap: {escape(r.binding_gap)}" if r.binding_gap else ""
+        lines.append(f"{cells}  *{escape(r.country)}* {verdict}{gap}")
+    if not lines:
+        lines = ["No country matches these filters."]
+    blocks = [_section(title)]
+    blocks += [_section(part) for part in split_text("\n".join(lines))][: MAX_BLOCKS - 2]
+    blocks.append(_context(LEGEND, "columns: " + " · ".join(cmap.stages)))
+    return blocks
+
+
 def _citation_text(c: Citation) -> str:
     bits = [f"*[{c.n}]* {link(c.url, c.title)}"]
     if c.publisher:
@@ -360,6 +389,16 @@ class SlackBot:
 
         @app.command("/ree")
         def on_command(ack: Any, command: dict[str, Any], respond: Any) -> None:
+            if (command.get("text") or "").strip().lower().split()[:1] == ["map"]:
+                ack()
+                try:
+                    cmap = self.assistant.capability_map(**map_args(command.get("text", "")))
+                except Exception as exc:  # noqa: BLE001 - the user gets a short message, the log the detail
+                    respond(response_type="ephemeral", replace_original=False, text=self._error_text(exc))
+                    return
+                respond(response_type="ephemeral", replace_original=False, blocks=map_blocks(cmap),
+                        text=f"Capability map up to {cmap.target}: {len(cmap.rows)} countries")
+                return
             question = question_from(command.get("text", ""))
             if not question:
                 ack(response_type="ephemeral", text=f"Usage: `/ree <question>`. {USAGE}")

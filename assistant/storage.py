@@ -11,6 +11,7 @@ import json
 import sqlite3
 import threading
 import time
+import typing
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -139,9 +140,25 @@ class ConversationStore:
 def _intent(raw: str) -> Any:
     from assistant.query import Intent
 
-    data = json.loads(raw)
-    names = {f.name for f in dataclasses.fields(Intent)}
-    return Intent(**{k: v for k, v in data.items() if k in names})
+    return _decode(Intent, json.loads(raw))
+
+
+def _decode(cls: Any, data: dict[str, Any]) -> Any:
+    """A dataclass back from `dataclasses.asdict` JSON: nested dataclasses, lists and tuples restored by the
+    type hints; fields that no longer exist are dropped, new ones take their defaults."""
+    hints = typing.get_type_hints(cls)
+    return cls(**{f.name: _value(hints[f.name], data[f.name]) for f in dataclasses.fields(cls) if f.name in data})
+
+
+def _value(tp: Any, value: Any) -> Any:
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if dataclasses.is_dataclass(tp) and isinstance(value, dict):
+        return _decode(tp, value)
+    if origin is list and args and isinstance(value, list):
+        return [_value(args[0], v) for v in value]
+    if origin is tuple and isinstance(value, list):
+        return tuple(_value(args[0], v) for v in value) if args else tuple(value)
+    return value
 
 
 __all__ = ["ConversationStore", "Database", "database"]

@@ -57,12 +57,16 @@ class Citation(BaseModel):
     chunk_id: str
     title: str
     publisher: str
-    url: str
+    url: str  # the original publisher's address (or a DOI)
     date: str
     section: str
     page: int | None = None
-    quote: str
+    quote: str = Field(description="The quoted sentence as shown: verbatim words, without internal source "
+                                   "markers, Markdown or table pipes.")
+    span: tuple[int, int] | None = Field(None, description="(start, end) of the verbatim quote in the document text.")
+    via: str = Field("", description="The copy the source was read through, where it is not the original (url).")
     context: str = Field("", exclude=True, description="The whole passage around the quote (for UIs).")
+    verbatim: str = Field("", exclude=True, description="The quote exactly as in the document.")
 
 
 class StageRow(BaseModel):

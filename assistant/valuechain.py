@@ -7,6 +7,7 @@ The YAML records facts (facilities and their phase, output, capacity, evidence a
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -25,6 +26,9 @@ Status = Literal["at_scale", "emerging", "planned", "none", "unknown"]
 TRACE_TONNES = 1000.0
 # Output counts as current when its year is at most this many years before the stage's newest evidence.
 CURRENT_YEARS = 3
+# A commercial facility documented as producing at least this many years before the stage's newest evidence is
+# established: sustained output without a published tonnage (operators rarely publish one per stage).
+ESTABLISHED_YEARS = 3
 BUILDING: tuple[str, ...] = ("feasibility", "construction")
 
 
@@ -49,6 +53,7 @@ class Facility(_Strict):
     name: str
     operator: str = ""
     phase: Phase
+    pilot: bool = False  # a pilot, demonstration or research line, not commercial output
     note: str = ""
     support: list[Support] = Field(default_factory=list)
 
@@ -72,6 +77,7 @@ class StageFacts(_Strict):
     output: Figure | None = None  # the latest output
     capacity: Figure | None = None
     reserves: Figure | None = None  # deposit stage: reserves (e.g. USGS) where reported
+    resource: Figure | None = None  # deposit stage: a resource or forecast (often ore tonnes); never counts as reserves
     first_output: int | None = None
     none_found: bool = False  # sources state that nothing exists at this stage (not merely that none was found)
     detail: str
@@ -114,17 +120,36 @@ def is_trace(fig: Figure | None) -> bool:
 def _current(fig: Figure | None, facts: StageFacts) -> bool:
     if fig is None or fig.value <= 0:
         return False
-    if fig.year is None or not facts.evidence:
+    newest = _newest_year(facts)
+    if fig.year is None or newest is None:
         return True
-    newest = max(e.date for e in facts.evidence).year
     return newest - fig.year <= CURRENT_YEARS
+
+
+def _newest_year(facts: StageFacts) -> int | None:
+    return max(e.date for e in facts.evidence).year if facts.evidence else None
+
+
+def _established(facts: StageFacts) -> bool:
+    newest = _newest_year(facts)
+    return facts.first_output is not None and newest is not None and newest - facts.first_output >= ESTABLISHED_YEARS
+
+
+def sustained_output(facts: StageFacts) -> bool:
+    """A commercial (not pilot) facility is operating, its output is not a trace, and the output is either current
+    (a figure at most CURRENT_YEARS old) or established (documented for at least ESTABLISHED_YEARS)."""
+    commercial = any(f.phase == "operating" and not f.pilot for f in facts.facilities)
+    if not commercial or is_trace(facts.output):
+        return False
+    return _current(facts.output, facts) or _established(facts)
 
 
 def derive_status(stage: str, facts: StageFacts) -> str:
     """at_scale | emerging | planned | none | unknown, from the facts alone (see docs/corpus-guide.md).
 
-    - at_scale: a facility is operating with current, sustained output that is not a trace (for the deposit
-      stage: reserves are reported, or a deposit is mined at scale);
+    - at_scale: a commercial facility is operating with sustained output that is not a trace: a current output
+      figure, or output documented for ESTABLISHED_YEARS (for the deposit stage: reserves are reported, or a
+      deposit is mined at scale);
     - emerging: a facility is commissioning, or operating with only a trace, pilot or unreported output
       (deposit: a resource under exploration or study);
     - planned: a facility is in feasibility or construction;
@@ -132,7 +157,7 @@ def derive_status(stage: str, facts: StageFacts) -> str:
     - unknown: the sources say nothing either way.
     """
     phases = {f.phase for f in facts.facilities}
-    sustained = "operating" in phases and _current(facts.output, facts) and not is_trace(facts.output)
+    sustained = sustained_output(facts)
     if stage == "deposit":
         if (facts.reserves is not None and facts.reserves.value > 0) or sustained:
             return "at_scale"
@@ -148,6 +173,59 @@ def derive_status(stage: str, facts: StageFacts) -> str:
     if facts.none_found or (phases and phases <= {"suspended", "closed"}):
         return "none"
     return "unknown"
+
+
+def detail_line(facts: StageFacts) -> str:
+    """The stage's one-line detail as shown to users. Where a figure weighs ore (not REO, oxide or metal) and the
+    line does not already say so, it is marked, so that ore tonnes are never read as rare-earth tonnes."""
+    figures = [f for f in (facts.reserves, facts.resource, facts.output, facts.capacity) if f is not None]
+    ore = [f for f in figures if f.basis == "ore"]
+    if ore and not re.search(r"\bore\b", facts.detail, re.I):
+        return f"{facts.detail} (the {ore[0].value:,.0f} t figure is ore, not rare-earth oxide)"
+    return facts.detail
+
+
+class StaleEntry(BaseModel):
+    """A document or a value-chain stage whose newest evidence is older than the threshold."""
+
+    kind: Literal["document", "stage"]
+    id: str  # doc id (profiles/kazakhstan.md) or "<country>/<stage>"
+    newest: str  # ISO date of the newest dated evidence; "" when nothing is dated
+    age_days: int | None  # None when nothing is dated
+
+
+def parse_date(text: str) -> dt.date | None:
+    """`2025`, `2025-06` or `2025-06-19` as a date (the first day of a year or month); None if not a date."""
+    parts = str(text or "").split("-")
+    try:
+        nums = [int(p) for p in parts]
+        return dt.date(nums[0], nums[1] if len(nums) > 1 else 1, nums[2] if len(nums) > 2 else 1)
+    except (ValueError, IndexError):
+        return None
+
+
+def stale_entries(documents: dict[str, list[str]], folder: Path, days: int,
+                  today: dt.date | None = None) -> list[StaleEntry]:
+    """Documents (doc id -> its sources' dates) and value-chain stages whose newest evidence is more than `days`
+    days old, oldest first. A document or stage with no dated evidence is always listed."""
+    if days < 0:
+        raise ValueError("days must be zero or more")
+    today = today or dt.date.today()
+    out: list[StaleEntry] = []
+
+    def add(kind: Literal["document", "stage"], ident: str, newest: dt.date | None) -> None:
+        age = (today - newest).days if newest else None
+        if age is None or age > days:
+            out.append(StaleEntry(kind=kind, id=ident, newest=newest.isoformat() if newest else "", age_days=age))
+
+    for doc, dates in sorted(documents.items()):
+        parsed = [d for d in (parse_date(x) for x in dates) if d]
+        add("document", doc, max(parsed) if parsed else None)
+    for path in sorted(folder.glob("*.yaml")) if folder.exists() else []:
+        facts = load_country(path)
+        for stage, row in facts.stages.items():
+            add("stage", f"{facts.key}/{stage}", max(e.date for e in row.evidence) if row.evidence else None)
+    return sorted(out, key=lambda e: (e.age_days is not None, -(e.age_days or 0), e.id))
 
 
 def load_country(path: Path) -> CountryFacts:

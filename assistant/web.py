@@ -15,6 +15,7 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from assistant.citations import plain
 from assistant.errors import ReeError
 from assistant.types import KINDS, STAGES, Answer, Checklist, Citation, Filters, SourceInfo
 
@@ -166,17 +167,23 @@ def checklist_html(answer: Answer | None) -> str:
 
 
 def _quote_in_context(c: Citation, window: int = 220) -> str:
-    """The quote highlighted in its surrounding text: a window around it, the whole passage one click away."""
-    context = c.context or c.quote
-    at = context.find(c.quote) if c.quote else -1
+    """The quote highlighted in its surrounding text: a window around it, the whole passage one click away. The
+    passage is shown as readers see quotes: without internal source markers or table pipes."""
+    verbatim = c.verbatim or c.quote
+    context = c.context or verbatim
+    at = context.find(verbatim) if verbatim else -1
     if at < 0:
-        return f"<blockquote>{f'<mark>{esc(c.quote)}</mark>' if c.quote else esc(context)}</blockquote>"
-    end = at + len(c.quote)
-    whole = f"{esc(context[:at])}<mark>{esc(c.quote)}</mark>{esc(context[end:])}"
+        return f"<blockquote>{f'<mark>{esc(c.quote)}</mark>' if c.quote else esc(plain(context))}</blockquote>"
+    end = at + len(verbatim)
+
+    def show(text: str) -> str:
+        return esc(plain(text)) if text.strip() else ""
+
+    whole = f"{show(context[:at])} <mark>{esc(c.quote)}</mark> {show(context[end:])}"
     lo, hi = max(0, at - window), min(len(context), end + window)
     if lo == 0 and hi == len(context):
         return f"<blockquote>{whole}</blockquote>"
-    near = (("…" if lo else "") + esc(context[lo:at]) + f"<mark>{esc(c.quote)}</mark>" + esc(context[end:hi])
+    near = (("…" if lo else "") + show(context[lo:at]) + f" <mark>{esc(c.quote)}</mark> " + show(context[end:hi])
             + ("…" if hi < len(context) else ""))
     return (f"<blockquote>{near}</blockquote><details><summary>whole passage</summary>"
             f"<blockquote>{whole}</blockquote></details>")
@@ -229,6 +236,17 @@ def answer_markdown(answer: Answer) -> str:
     return "\n".join(out).strip() + "\n"
 
 
+def stale_html(entries: list[Any], days: int) -> str:
+    """What `ree sources --stale DAYS` lists: documents and stages whose newest evidence is older than DAYS."""
+    if not entries:
+        return f"<p>Every document and value-chain stage has evidence newer than {days} days.</p>"
+    rows = "".join(f"<tr><td>{esc(e.kind)}</td><td><code>{esc(e.id)}</code></td><td>{esc(e.newest or 'undated')}</td>"
+                   f"<td>{'' if e.age_days is None else e.age_days}</td></tr>" for e in entries)
+    return (f"<details><summary>{len(entries)} documents and stages with no evidence newer than {days} days"
+            "</summary><table class=\"sources-table\"><thead><tr><th>Kind</th><th>Document or stage</th>"
+            f"<th>Newest evidence</th><th>Age (days)</th></tr></thead><tbody>{rows}</tbody></table></details>")
+
+
 def sources_table(sources: list[SourceInfo]) -> str:
     rows = "".join(
         f"<tr><td><code>{esc(s.doc_id)}</code></td><td>{esc(s.title)}</td><td>{esc(s.kind)}</td>"
@@ -273,6 +291,7 @@ def build_ui(assistant: Assistant, status: IndexStatus | None = None) -> gr.Bloc
 
     from assistant.api import IndexStatus, ingest_files
     from assistant.taxonomy import COUNTRIES
+    from assistant.web_map import answer_chart_html, build_map_tab
 
     status = status or IndexStatus(ready=assistant.index_exists())
 
@@ -331,6 +350,9 @@ def build_ui(assistant: Assistant, status: IndexStatus | None = None) -> gr.Bloc
                     checklist = gr.HTML(checklist_html(None), elem_id="checklist")
                     gr.Markdown("#### Sources")
                     sources = gr.HTML(sources_html(None), elem_id="sources")
+                    answer_chart = gr.HTML("", elem_id="answer-chart")
+
+        build_map_tab(demo, assistant, status)
 
         with gr.Tab("Upload documents"):
             gr.Markdown("Add your own **.md, .txt, .html or .pdf** files; they are saved on this machine and indexed "
@@ -416,12 +438,14 @@ def build_ui(assistant: Assistant, status: IndexStatus | None = None) -> gr.Bloc
             return str(path)
 
         last.change(lambda a: export_file(a) if a else None, [last], [download])
+        last.change(answer_chart_html, [last], [answer_chart], api_visibility="private")
 
         def list_sources() -> str:
             if not status.ready:
                 return f"<p>{esc(status.message)}</p>"
             try:
-                return sources_table(assistant.sources())
+                days = assistant.settings.stale_days
+                return sources_table(assistant.sources()) + stale_html(assistant.stale(days), days)
             except ReeError as exc:
                 return f"<p>⚠️ {esc(exc)}</p>"
 
@@ -464,8 +488,10 @@ def mount_ui(app: FastAPI, assistant: Assistant, status: IndexStatus | None = No
     demo = build_ui(assistant, status)
     # The same bounds as the API: REE_API__WORKERS answer at once, REE_API__QUEUE wait, the rest are told so.
     demo.queue(default_concurrency_limit=assistant.settings.api.workers, max_size=assistant.settings.api.queue)
-    return gr.mount_gradio_app(app, demo, path="/", theme=theme(), css=CSS, head=HEAD, footer_links=["api"],
-                               max_file_size=assistant.settings.max_upload_bytes, ssr_mode=False)
+    from assistant.web_map import MAP_CSS, MAP_JS
+
+    return gr.mount_gradio_app(app, demo, path="/", theme=theme(), css=CSS + MAP_CSS, head=HEAD + MAP_JS,
+                               footer_links=["api"], max_file_size=assistant.settings.max_upload_bytes, ssr_mode=False)
 
 
 def serve(host: str = "127.0.0.1", port: int = 7860) -> None:
@@ -487,4 +513,5 @@ def serve(host: str = "127.0.0.1", port: int = 7860) -> None:
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
-__all__ = ["answer_html", "answer_markdown", "build_ui", "checklist_html", "mount_ui", "serve", "sources_html"]
+__all__ = ["answer_html", "answer_markdown", "build_ui", "checklist_html", "mount_ui", "serve", "sources_html",
+           "stale_html"]

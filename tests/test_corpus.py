@@ -3,8 +3,10 @@ tables that agree with the YAML, our own words, and a gold set that measures."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
-from collections import Counter
+from collections import Counter, defaultdict
+from urllib.parse import urlparse
 
 import pytest
 import yaml
@@ -14,6 +16,7 @@ from assistant.chunking import sections
 from assistant.loading import iter_files, load_file
 from assistant.taxonomy import COUNTRIES
 from assistant.types import STAGES, STATUSES
+from assistant.valuechain import CountryFacts, Evidence, Facility, Figure, StageFacts, derive_status, load_country
 
 CORPUS = ROOT / "corpus"
 KINDS = {"primer", "profile", "policy", "analysis", "data"}
@@ -22,7 +25,21 @@ FOLDER_KIND = {"primers": "primer", "elements": "primer", "profiles": "profile",
 DOCS = [load_file(p, CORPUS) for p in iter_files([CORPUS])]
 BY_ID = {d.id: d for d in DOCS}
 VALUE_CHAIN = {p.stem: yaml.safe_load(p.read_text()) for p in sorted((CORPUS / "value_chain").glob("*.yaml"))}
+FACTS = {p.stem: load_country(p) for p in sorted((CORPUS / "value_chain").glob("*.yaml"))}
+STATUS = {key: {stage: facts.status(stage) for stage in STAGES} for key, facts in FACTS.items()}
 DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+CORPUS_AS_OF = "2026-11-26"
+# Every producer and reserve holder in the USGS MCS 2025 rare-earths table (2024 production and reserves).
+USGS_2025 = {"china", "united_states", "myanmar", "australia", "nigeria", "thailand", "india", "russia", "madagascar",
+             "vietnam", "malaysia", "brazil", "greenland", "tanzania", "south_africa", "canada"}
+# Hosts that are never a source: spam mirrors of journals, staging/dev servers, wiki mirrors, paste/scrape sites.
+DENYLIST = [r"cricutcom-setup\.com$", r"(^|\.)pages\.dev$", r"staging", r"(^|[.-])dev[0-9-]*\.", r"^dev-", r"^test\.",
+            r"\.dev$", r"^vpn\.", r"wikipedia\.[a-z]+\.de$", r"^wiki\.", r"wikizero", r"friendlywiki", r"wikimili",
+            r"everything\.explained\.today", r"encyclopediahub", r"quizzclub", r"squidsaccess", r"daily8\.com$",
+            r"supremacy\.info$"]
+# Publishers known to serve https (every host in the corpus that does is listed by its registrable name).
+HTTPS_SERVED = ["pubs.usgs.gov", "usgs.gov", "reuters.com", "iea.org", "mdpi.com", "doi.org", "mining.com",
+                "argusmedia.com", "fastmarkets.com", "britannica.com", "epa.gov", "jxmetals.com", "advancedmagnets.com"]
 
 
 def test_corpus_size_and_coverage() -> None:
@@ -60,28 +77,32 @@ def test_source_markers_resolve_and_every_source_is_cited(doc) -> None:  # type:
 
 @pytest.mark.parametrize("key", sorted(VALUE_CHAIN), ids=str)
 def test_value_chain_data(key: str) -> None:
-    data = VALUE_CHAIN[key]
-    assert data["key"] == key and data["country"]
-    assert list(data["stages"]) == list(STAGES), "all nine stage keys, in order"
-    for stage, row in data["stages"].items():
-        assert row["status"] in STATUSES, (stage, row["status"])
-        assert row["detail"] and "\n" not in row["detail"].strip()
-        assert DATE.match(str(row["as_of"]))
-        assert row["evidence"], f"{stage} has no evidence"
-        for ev in row["evidence"]:
-            doc = BY_ID.get(ev["doc"])
-            assert doc is not None, f"{stage}: evidence doc {ev['doc']} does not exist"
+    data, facts = VALUE_CHAIN[key], FACTS[key]
+    assert facts.key == key and facts.country and facts.region
+    assert "as_of" not in data and all("status" not in row for row in data["stages"].values()), \
+        "statuses are derived, never typed"
+    for stage, row in facts.stages.items():
+        assert row.evidence, f"{stage} has no evidence"
+        for ev in row.evidence:
+            doc = BY_ID.get(ev.doc)
+            assert doc is not None, f"{stage}: evidence doc {ev.doc} does not exist"
             headings = {h for _, h, _, _ in sections(doc)}
-            assert ev["section"] in headings, f"{stage}: no heading '{ev['section']}' in {ev['doc']}"
+            assert ev.section in headings, f"{stage}: no heading '{ev.section}' in {ev.doc}"
+            assert ev.date.isoformat() != CORPUS_AS_OF, f"{stage}: evidence dated with the corpus date"
+        for fac in row.facilities:
+            for sup in fac.support:
+                assert sup.source.doc in BY_ID, (stage, fac.name, sup.source.doc)
+        if stage != "deposit":
+            assert row.reserves is None, f"{stage}: reserves belong to the deposit stage"
 
 
 @pytest.mark.parametrize("key", sorted(VALUE_CHAIN), ids=str)
 def test_profile_table_agrees_with_value_chain(key: str) -> None:
     doc = BY_ID[f"profiles/{key}.md"]
     headings = [h for _, h, _, _ in sections(doc) if h and h != doc.title]
-    assert headings[:9] == ["Summary", "Value-chain status", "Deposits and exploration", "Mining and concentrate",
-                            "Cracking and separation", "Metal, alloy and magnets", "Recycling",
-                            "Policy and partnerships", "Where sources disagree"]
+    assert headings[:10] == ["Summary", "Value-chain status", "Deposits and exploration", "Mining and concentrate",
+                             "Cracking and separation", "Metal, alloy and magnets", "Recycling",
+                             "Policy and partnerships", "Latest developments", "Where sources disagree"]
     table = re.search(r"## Value-chain status\n(.*?)(?=\n## )", doc.text, re.S)
     assert table
     rows = {}
@@ -89,16 +110,15 @@ def test_profile_table_agrees_with_value_chain(key: str) -> None:
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if len(cells) >= 2 and cells[0] in STAGES:
             rows[cells[0]] = cells[1].strip("`* ")
-    expected = {s: r["status"] for s, r in VALUE_CHAIN[key]["stages"].items()}
-    assert rows == expected
+    assert rows == STATUS[key], "the profile table shows the status derive_status computes from the YAML facts"
 
 
 @pytest.mark.parametrize("key", sorted(VALUE_CHAIN), ids=str)
 def test_profile_text_does_not_claim_scale_where_data_says_none(key: str) -> None:
     """A stage marked none/planned must not be described as operating commercially in its own row."""
     doc = BY_ID[f"profiles/{key}.md"]
-    for stage, row in VALUE_CHAIN[key]["stages"].items():
-        if row["status"] in ("none", "planned"):
+    for stage, status in STATUS[key].items():
+        if status in ("none", "planned"):
             line = next(ln for ln in doc.text.splitlines() if ln.strip().startswith(f"| {stage} |"))
             assert not re.search(r"\b(at scale|commercial(ly)? (production|operation)|in full production)\b",
                                  line.split("|")[3], re.I), line
@@ -145,4 +165,146 @@ def test_gold_set_measures() -> None:
                     assert re.search(fact, corpus_text, re.I), f"{item['id']}: '{fact}' is in none of its docs"
         for country, statuses in (item.get("statuses") or {}).items():
             for stage, status in statuses.items():
-                assert VALUE_CHAIN[country]["stages"][stage]["status"] == status, (item["id"], country, stage)
+                assert STATUS[country][stage] == status, (item["id"], country, stage)
+
+
+# --- the status rule on hand-written facts: each branch -------------------------------------------------------------
+
+def _ev(date: str = "2025-06-01") -> list[Evidence]:
+    return [Evidence(doc="profiles/x.md", section="S", date=dt.date.fromisoformat(date))]
+
+
+def _facts(phases: tuple[str, ...] = (), pilot: bool = False, **kw) -> StageFacts:  # type: ignore[no-untyped-def]
+    facilities = [Facility(name=f"plant {i}", phase=p, pilot=pilot) for i, p in enumerate(phases)]  # type: ignore[arg-type]
+    return StageFacts(facilities=facilities, detail="d", evidence=kw.pop("evidence", _ev()), **kw)
+
+
+def _fig(value: float, year: int | None = 2024, estimate: str = "reported", basis: str = "REO") -> Figure:
+    return Figure(value=value, unit="t", basis=basis, year=year, estimate=estimate)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("stage", "facts", "expected"), [
+    # at_scale: operating with a current figure that is not a trace
+    ("mining", _facts(("operating",), output=_fig(13000)), "at_scale"),
+    ("mining", _facts(("operating",), output=_fig(31000, estimate="trade_inferred")), "at_scale"),
+    # at_scale: established commercial output without a tonnage (documented 3+ years before the newest evidence)
+    ("magnet", _facts(("operating",), first_output=2012), "at_scale"),
+    # a trace (trade-inferred, under 1,000 t) is not an industry
+    ("mining", _facts(("operating",), output=_fig(130, estimate="trade_inferred")), "emerging"),
+    ("mining", _facts(("operating",), output=_fig(130, estimate="trade_inferred"), first_output=2000), "emerging"),
+    # an old figure is not current output
+    ("magnet", _facts(("operating",), output=_fig(170000, year=2019, basis="magnet")), "emerging"),
+    # a pilot line is not commercial output, whatever its figure
+    ("separation", _facts(("operating",), pilot=True, output=_fig(40)), "emerging"),
+    ("cracking", _facts(("commissioning",)), "emerging"),
+    ("cracking", _facts(("operating",), first_output=2024), "emerging"),  # young plant, no figure
+    ("separation", _facts(("construction", "feasibility")), "planned"),
+    ("separation", _facts(("feasibility", "commissioning")), "emerging"),
+    ("cracking", _facts(("closed",)), "none"),
+    ("separation", _facts(("suspended", "closed")), "none"),
+    ("magnet", _facts(none_found=True), "none"),
+    ("magnet", _facts(), "unknown"),
+    ("mining", _facts(("exploration",)), "unknown"),  # exploration is a deposit-stage fact
+    # deposit: reserves reported, or mined at scale; else a resource under study is emerging
+    ("deposit", _facts(reserves=_fig(3500000)), "at_scale"),
+    ("deposit", _facts(("operating",), output=_fig(31000, estimate="trade_inferred")), "at_scale"),
+    ("deposit", _facts(("operating",), output=_fig(130, estimate="trade_inferred")), "emerging"),
+    ("deposit", _facts(("exploration",)), "emerging"),
+    ("deposit", _facts(("suspended",)), "none"),
+    ("deposit", _facts(), "unknown"),
+])
+def test_derive_status_branches(stage: str, facts: StageFacts, expected: str) -> None:
+    assert derive_status(stage, facts) == expected
+    assert expected in STATUSES
+
+
+def test_stage_as_of_is_the_newest_evidence() -> None:
+    facts = _facts(evidence=_ev("2023-01-05") + _ev("2025-11-08"))
+    assert facts.as_of == "2025-11-08"
+
+
+def test_country_facts_reject_typed_statuses_and_missing_stages() -> None:
+    row = {"detail": "d", "evidence": [{"doc": "a.md", "section": "s", "date": "2025-01-01"}]}
+    with pytest.raises(ValueError):
+        CountryFacts.model_validate({"country": "X", "key": "x", "stages": {s: row for s in STAGES[:-1]}})
+    with pytest.raises(ValueError):
+        CountryFacts.model_validate({"country": "X", "key": "x",
+                                     "stages": {s: {**row, "status": "at_scale"} for s in STAGES}})
+
+
+# --- sources: the real publisher, the real date ---------------------------------------------------------------------
+
+def _all_sources() -> list[tuple[str, dict[str, str]]]:
+    return [(d.id, src) for d in DOCS for src in d.sources]
+
+
+def test_no_denylisted_host() -> None:
+    bad = [(doc, url) for doc, src in _all_sources() for url in (src["url"], src.get("via") or "") if url
+           and any(re.search(p, urlparse(url).netloc.lower()) for p in DENYLIST)]
+    assert not bad, bad
+
+
+def test_https_where_the_publisher_serves_it() -> None:
+    bad = [(doc, src["url"]) for doc, src in _all_sources() if src["url"].startswith("http://")
+           and any(urlparse(src["url"]).netloc.lower().endswith(h) for h in HTTPS_SERVED)]
+    assert not bad, bad
+
+
+def test_no_source_dated_with_the_corpus_date() -> None:
+    bad = [(doc, src["url"]) for doc, src in _all_sources() if src["date"] == CORPUS_AS_OF]
+    assert not bad, bad
+
+
+def test_one_date_per_url() -> None:
+    dates: dict[str, set[str]] = defaultdict(set)
+    for _, src in _all_sources():
+        dates[src["url"]].add(src["date"])
+    assert not {u: d for u, d in dates.items() if len(d) > 1}
+
+
+def test_latest_developments_are_dated_and_newest_first() -> None:
+    months = {m: i for i, m in enumerate(["January", "February", "March", "April", "May", "June", "July", "August",
+                                          "September", "October", "November", "December"], 1)}
+    for key in VALUE_CHAIN:
+        text = BY_ID[f"profiles/{key}.md"].text
+        block = re.search(r"## Latest developments\n(.*?)(?=\n## )", text, re.S)
+        assert block, key
+        items = re.findall(r"^- \*\*(?:(\w+) )?(\d{4})\.\*\* .*\[S\d+\]", block.group(1), re.M)
+        assert items, f"{key}: no dated, sourced item"
+        keys = [(int(y), months.get(m, 0)) for m, y in items]
+        assert keys == sorted(keys, reverse=True), f"{key}: not newest first"
+
+
+def test_every_usgs_producer_and_reserve_holder_has_value_chain_data() -> None:
+    """Passes once the new country profiles (Nigeria, Thailand, Madagascar, Tanzania and the others) are merged."""
+    assert USGS_2025 <= set(FACTS), sorted(USGS_2025 - set(FACTS))
+    assert len(FACTS) >= 36, len(FACTS)
+
+
+def test_ore_tonnes_are_labelled_ore() -> None:
+    """An ore figure (e.g. Kazakhstan's 20 Mt) is never shown where it could be read as rare-earth oxide."""
+    from assistant.valuechain import detail_line
+
+    for key, facts in FACTS.items():
+        for stage, row in facts.stages.items():
+            figures = [f for f in (row.reserves, row.resource, row.output, row.capacity) if f is not None]
+            if any(f.basis == "ore" for f in figures):
+                assert re.search(r"\bore\b", detail_line(row)), (key, stage)
+    kz = FACTS["kazakhstan"].stages["deposit"]
+    assert kz.resource is not None and kz.resource.basis == "ore" and kz.reserves is None
+    assert STATUS["kazakhstan"]["deposit"] == "emerging", "an ore forecast is not a reserve"
+
+
+def test_stale_entries_lists_old_and_undated_evidence() -> None:
+    from assistant.valuechain import stale_entries
+
+    today = dt.date(2026, 11, 26)
+    docs = {"a.md": ["2026-06-01", "2019"], "b.md": ["2020-01-31"], "c.md": ["", ""]}
+    out = stale_entries(docs, CORPUS / "value_chain", 365, today)
+    by_id = {e.id: e for e in out}
+    assert "a.md" not in by_id and by_id["b.md"].age_days == (today - dt.date(2020, 1, 31)).days
+    assert by_id["c.md"].newest == "" and by_id["c.md"].age_days is None
+    assert "japan/recycling" in by_id and "malaysia/cracking" not in by_id
+    assert out[0].age_days is None, "undated first, then oldest first"
+    with pytest.raises(ValueError):
+        stale_entries(docs, CORPUS / "value_chain", -1, today)

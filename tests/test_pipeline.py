@@ -14,6 +14,7 @@ from conftest import FIXTURES, ROOT, SHARED, make_settings
 from typer.testing import CliRunner
 
 from assistant.chunking import chunk_document
+from assistant.citations import plain
 from assistant.errors import IndexMissingError, InputError, LoadError
 from assistant.loading import load_bytes, load_file
 from assistant.settings import ChunkingSettings, Settings
@@ -158,7 +159,9 @@ def _assert_contract(payload: dict, source_root: Path) -> None:
     for c in payload["citations"]:
         assert set(c) >= {"n", "doc_id", "chunk_id", "title", "publisher", "url", "date", "section", "page", "quote"}
         text = load_file(source_root / c["doc_id"], source_root).text
-        assert c["quote"] in text, f"[{c['n']}] is not verbatim in {c['doc_id']}"
+        start, end = c["span"]
+        assert plain(text[start:end]) == c["quote"], f"[{c['n']}] span is not the quote in {c['doc_id']}"
+        assert "[S" not in c["quote"] and not c["quote"].lstrip().startswith("|"), c["quote"]
     assert [c["n"] for c in payload["citations"]] == list(range(1, len(payload["citations"]) + 1))
 
 
@@ -201,7 +204,7 @@ def test_usgs_pdf_answers_with_the_right_page(tmp_path: Path, model_cache: Path)
     cited = [c for c in answer.citations if "31,000" in c.quote]
     assert cited and all(c.page == 2 for c in cited), [(c.page, c.quote[:80]) for c in answer.citations]
     pdf_text = load_file(corpus / "mcs2025-rare-earths.pdf", corpus).text
-    assert all(c.quote in pdf_text for c in answer.citations)
+    assert all(plain(pdf_text[c.span[0]:c.span[1]]) == c.quote for c in answer.citations)
 
 
 # -- the shipped corpus -------------------------------------------------------------------------------------
@@ -234,8 +237,15 @@ def test_cli_json_contract_batch_and_errors(corpus_indexes: Path, monkeypatch: p
     bad = runner.invoke(app, ["gaps", "Atlantis"])
     assert bad.exit_code == 2 and "Unknown country 'Atlantis'" in bad.stderr and "Traceback" not in bad.output
     for args in (["sources", "--json"], ["search", "--json", "separation stages"],
-                 ["compare", "Kazakhstan", "Vietnam"]):
+                 ["compare", "Kazakhstan", "Vietnam"], ["sources", "--stale", "365"]):
         assert runner.invoke(app, args).exit_code == 0
+    stale = json.loads(runner.invoke(app, ["sources", "--stale", "3650", "--json"]).stdout)
+    ids = {e["id"] for e in stale}
+    assert "japan/recycling" in ids and "china/mining" not in ids, "a 2014 stage is stale, a 2025 one is not"
+    assert all(e["age_days"] is None or e["age_days"] > 3650 for e in stale)
+    # every row of the checklist says how fresh its evidence is: the newest evidence date, never the corpus date
+    rows = payload["checklist"]["stages"]
+    assert all(r["as_of"] and r["as_of"] != "2026-11-26" for r in rows), rows
 
 
 def test_cli_error_is_one_line_without_traceback(tmp_path: Path) -> None:

@@ -8,10 +8,13 @@ import re
 
 import pytest
 
+from assistant.answering import NOT_FACTS
+from assistant.citations import plain
 from assistant.errors import InputError, UnknownCountryError
 from assistant.types import Answer
 
 NOT_COVERED = "The documents do not cover this"
+REFUSALS = (NOT_COVERED, NOT_FACTS, "The documents do not mention")
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 REFUSED_AS_INPUT = {
@@ -53,9 +56,9 @@ def _valid(answer: Answer, question: str) -> None:
     assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
     assert marks <= {c.n for c in answer.citations}, f"dangling [n] in {answer.answer!r}"
     for c in answer.citations:
-        assert c.quote and c.quote in c.context
+        assert c.quote and c.verbatim in c.context and plain(c.verbatim) == c.quote
     if not answer.answerable:
-        assert answer.answer.startswith(NOT_COVERED) and not answer.citations
+        assert answer.answer.startswith(REFUSALS) and not answer.citations
 
 
 @pytest.mark.parametrize("case", sorted(REFUSED_AS_INPUT))

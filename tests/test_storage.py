@@ -118,3 +118,19 @@ def test_an_unreachable_database_is_one_clear_error(mini_assistant: Any) -> None
     a = Assistant(mini_assistant.settings.model_copy(update={"database_url": SecretStr(url)}))
     with pytest.raises(StoreUnavailableError, match="unreachable"):
         a.ask("Can Japan make magnets?", conversation_id="x")
+
+
+def test_a_stored_turn_comes_back_whole() -> None:
+    """Entities (frozen dataclasses with tuples) and every other field survive the JSON round trip."""
+    import dataclasses
+    import json
+
+    from assistant.names import Entity
+    from assistant.query import Intent
+    from assistant.storage import _intent
+
+    turn = Intent(question="Can Lynas separate?", type="entity", countries=["australia"], years=[2024],
+                  entities=[Entity(name="Lynas", kind="company", aliases=("Lynas Rare Earths",), docs=("a.md",))],
+                  corrected={"Lynus": "Lynas"}, scores={"entity": 0.9})
+    back = _intent(json.dumps(dataclasses.asdict(turn)))
+    assert back == turn and back.entities[0].names == ("Lynas", "Lynas Rare Earths")

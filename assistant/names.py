@@ -1,0 +1,178 @@
+"""Names in a question: countries and registered entities (`corpus/entities.yaml`), matched after case- and
+diacritic-folding, with typo tolerance for longer words (rapidfuzz)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from assistant.taxonomy import COUNTRIES, find_countries
+
+# A typo is recognised only in a word of at least this many letters, and at this similarity (0-100):
+# shorter words are too easily another real word.
+FUZZY_MIN_LEN = 5
+FUZZY_SCORE = 86.0
+_WORD = re.compile(r"[\w][\w'’.&-]*[\w]|\w", re.U)
+
+
+def fold(text: str) -> str:
+    """Lower case without diacritics: 'Bastnäsite' → 'bastnasite', 'Türkiye' → 'turkiye'."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold().replace("’", "'")
+
+
+@dataclass(frozen=True)
+class Entity:
+    name: str
+    kind: str
+    aliases: tuple[str, ...] = ()
+    country: str | None = None
+    docs: tuple[str, ...] = ()
+    summary: str = ""
+    source_doc: str = ""
+    source_section: str = ""
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.name, *self.aliases)
+
+
+@dataclass
+class Found:
+    """What a text names: country keys and entities, in order of mention, and the words that were read as
+    names only through a close (typo-tolerant) match."""
+
+    countries: list[str] = field(default_factory=list)
+    entities: list[Entity] = field(default_factory=list)
+    corrected: dict[str, str] = field(default_factory=dict)
+
+
+def load_entities(path: Path) -> list[Entity]:
+    if not path.exists():
+        return []
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    raw = yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or []  # noqa: S506 - a safe loader
+    out = []
+    for item in raw:
+        src = item.get("source") or {}
+        out.append(Entity(name=str(item["name"]), kind=str(item.get("kind", "")),
+                          aliases=tuple(str(a) for a in item.get("aliases") or ()),
+                          country=item.get("country"), docs=tuple(item.get("docs") or ()),
+                          summary=str(item.get("summary") or ""), source_doc=str(src.get("doc") or ""),
+                          source_section=str(src.get("section") or "")))
+    return out
+
+
+class NameIndex:
+    """Every country and entity name, folded; exact matches first, then close matches for the rest."""
+
+    def __init__(self, entities: list[Entity], extra_countries: dict[str, str] | None = None) -> None:
+        self.entities = entities
+        self._entity_names: dict[str, Entity] = {}
+        for ent in entities:
+            for nm in ent.names:
+                key = fold(nm).strip()
+                # Short all-caps acronyms are matched case-sensitively below, never as ordinary words.
+                if key and key not in self._entity_names:
+                    self._entity_names[key] = ent
+        self._country_names: dict[str, str] = {}
+        for key, (display, aliases) in COUNTRIES.items():
+            self._country_names[fold(display)] = key
+            for alias in aliases:
+                if len(alias) > 3:
+                    self._country_names[fold(alias)] = key
+        for name, key in (extra_countries or {}).items():
+            self._country_names.setdefault(fold(name), key)
+        names = sorted(self._entity_names, key=len, reverse=True)
+        self._entity_re = re.compile(r"(?<![\w])(" + "|".join(re.escape(n) for n in names) + r")(?![\w])") if names \
+            else None
+        self._fuzzy_choices = {**{n: ("country", k) for n, k in self._country_names.items() if len(n) >= FUZZY_MIN_LEN},
+                               **{n: ("entity", n) for n in self._entity_names if len(n) >= FUZZY_MIN_LEN}}
+
+    def _acronym_ok(self, original: str, start: int, end: int, name: str) -> bool:
+        """A short name (up to 4 letters) counts only where the question writes it in capitals ("REEx", "USGS",
+        "LCM"), so that ordinary words ("lamp", "neo") are not read as names."""
+        if len(name) > 4:
+            return True
+        text = original[start:end]
+        return any(ch.isupper() for ch in text)
+
+    def mask(self, text: str) -> str:
+        """The text with every country named "Country" and every entity "Company", so that what is asked shows
+        through whoever it is asked about."""
+        from assistant.taxonomy import _country_spans
+
+        for start, end, _ in reversed(_country_spans(text)):
+            text = text[:start] + "Country" + text[end:]
+        folded = fold(text)
+        if self._entity_re is not None and len(folded) == len(text):
+            for m in reversed(list(self._entity_re.finditer(folded))):
+                if self._acronym_ok(text, m.start(), m.end(), m.group(1)):
+                    text = text[:m.start()] + "Company" + text[m.end():]
+        return text
+
+    def find(self, text: str, fuzzy: bool = True, known_word: Callable[[str], bool] | None = None) -> Found:
+        """Countries and entities named in `text`. A word is tried as a misspelt name when it is written like a
+        name (capitalised) or when `known_word` says the documents do not use it."""
+        found = Found()
+        folded = fold(text)
+        covered: list[tuple[int, int]] = []
+        hits: list[tuple[int, str, Any]] = []
+        if self._entity_re is not None and len(folded) == len(text):
+            for m in self._entity_re.finditer(folded):
+                if self._acronym_ok(text, m.start(), m.end(), m.group(1)):
+                    hits.append((m.start(), "entity", self._entity_names[m.group(1)]))
+                    covered.append((m.start(), m.end()))
+        elif self._entity_re is not None:  # folding changed the length: match word by word
+            for m in self._entity_re.finditer(folded):
+                hits.append((m.start(), "entity", self._entity_names[m.group(1)]))
+        for key in find_countries(text) + find_countries(folded):
+            if key not in found.countries:
+                found.countries.append(key)
+        for name, key in self._country_names.items():
+            if key not in found.countries and re.search(r"(?<![\w])" + re.escape(name) + r"(?![\w])", folded):
+                found.countries.append(key)
+        if fuzzy:
+            self._fuzzy(text, folded, covered, found, hits, known_word)
+        for _, kind, value in sorted(hits, key=lambda h: h[0]):
+            if kind == "entity" and value not in found.entities:
+                found.entities.append(value)
+        return found
+
+    def _fuzzy(self, text: str, folded: str, covered: list[tuple[int, int]], found: Found,
+               hits: list[tuple[int, str, Any]], known_word: Callable[[str], bool] | None) -> None:
+        from rapidfuzz import fuzz, process
+
+        words = list(_WORD.finditer(folded))
+        known_words = set(self._country_names) | set(self._entity_names)
+        for size in (3, 2, 1):
+            for i in range(len(words) - size + 1):
+                start, end = words[i].start(), words[i + size - 1].end()
+                if any(s < end and start < e for s, e in covered):
+                    continue
+                phrase = folded[start:end].strip(".'’")
+                if len(phrase) < FUZZY_MIN_LEN or phrase in known_words:
+                    continue
+                # Only what is written like a name, or a word the documents never use.
+                parts = [w.group(0) for w in _WORD.finditer(text[start:end])]
+                if not (any(p[:1].isupper() for p in parts) or (
+                        known_word is not None and size == 1 and not known_word(phrase))):
+                    continue
+                best = process.extractOne(phrase, list(self._fuzzy_choices), scorer=fuzz.ratio,
+                                          score_cutoff=FUZZY_SCORE)
+                if best is None:
+                    continue
+                kind, value = self._fuzzy_choices[best[0]]
+                covered.append((start, end))
+                found.corrected[text[start:end]] = best[0]
+                if kind == "country":
+                    if value not in found.countries:
+                        found.countries.append(value)
+                else:
+                    hits.append((start, "entity", self._entity_names[value]))

@@ -1,0 +1,58 @@
+"""Sources named in a question ("according to the USGS ...") and the documents that publisher itself wrote."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from assistant.names import fold
+
+# "according to X", "X says/reports/estimates": the grammar of attributing a claim to a source.
+_ACCORDING = re.compile(r"\b(?:according to|per|as reported by|in the view of)\s+(?:the\s+)?"
+                        r"((?:[A-Z][\w.&'-]*)(?:\s+(?:of\s+|for\s+|the\s+)?[A-Z][\w.&'-]*)*)")
+_SAYS = re.compile(r"\b((?:[A-Z][\w.&'-]*\s+){0,3}[A-Z][\w.&'-]*)'?s?\s+(?:says?|said|reports?|estimates?|data|"
+                   r"figures?)\b")
+
+
+def named_publisher(question: str) -> str | None:
+    for pat in (_ACCORDING, _SAYS):
+        m = pat.search(question)
+        if m:
+            name = m.group(1).strip()
+            if name and not name.lower().startswith(("what", "how", "which", "who", "is", "does", "do")):
+                return name
+    return None
+
+
+def _acronym(name: str) -> str:
+    words = [w for w in re.findall(r"[A-Za-z][\w'-]*", name.replace(".", "")) if w[0].isupper()]
+    return "".join(w[0] for w in words).lower()
+
+
+def _matches(name: str, publisher: str) -> bool:
+    a, b = fold(name).replace(".", ""), fold(publisher).replace(".", "")
+    if not a or not b:
+        return False
+    return a == b or re.search(r"\b" + re.escape(a) + r"\b", b) is not None or a == _acronym(publisher)
+
+
+def publisher_docs(name: str, metas: list[dict[str, Any]]) -> dict[str, int]:
+    """doc_id → preference (0 = an ingested upload by that publisher, 1 = a corpus document whose own source is
+    that publisher's publication) for documents that are the publisher's own."""
+    out: dict[str, int] = {}
+    for meta in metas:
+        doc = str(meta.get("doc_id"))
+        if doc in out:
+            continue
+        dm = json.loads(meta.get("doc_meta") or "{}") if isinstance(meta.get("doc_meta"), str) else {}
+        title = str(meta.get("title") or "")
+        if meta.get("kind") == "upload":
+            if _matches(name, title) or _matches(name, doc) or any(
+                    _matches(name, str(s.get("publisher", ""))) for s in dm.get("sources") or []):
+                out[doc] = 0
+            continue
+        sources = dm.get("sources") or []
+        if len(sources) == 1 and _matches(name, str(sources[0].get("publisher", ""))):
+            out[doc] = 1
+    return out
