@@ -9,7 +9,8 @@
     POST /api/ingest           multipart upload of one or more files -> IngestReport
     GET  /api/sources          what is indexed
     POST /api/feedback         {question, answer?, rating: 1|-1, comment?, conversation_id?} -> {id}
-    GET  /api/health           index name, counts, store; 503 while the index is being built
+    GET  /api/health           state ready + index name, counts, store; 503 with state starting|building|failed
+    GET  /metrics              Prometheus metrics: requests, latency, errors by type, queue, index size/revision
     GET  /v1/models, POST /v1/chat/completions   OpenAI-compatible chat (assistant/openai_api.py)
     /mcp                       MCP over streamable HTTP (assistant/mcp_server.py)
 
@@ -61,7 +62,17 @@ class IndexStatus:
         self.ready = ready
         self.message = "Index ready." if ready else "No index yet."
         self.error: str | None = None
+        self.building = False
         self._last_log = 0.0
+
+    @property
+    def state(self) -> str:
+        """starting (no index, no build yet) | building | failed | ready."""
+        if self.error:
+            return "failed"
+        if self.ready:
+            return "ready"
+        return "building" if self.building else "starting"
 
     def progress(self, done: int, total: int, label: str) -> None:
         self.message = f"Building the index on first start: {done}/{total} — {label}" if total else label
@@ -85,14 +96,16 @@ def build_index_in_background(assistant: Assistant, status: IndexStatus) -> thre
         log.info("no index at %s; building it from %s (first start only)", assistant.settings.index_dir(),
                  assistant.settings.paths.corpus)
         try:
+            status.building = True
             report = assistant.ensure_index(progress=status.progress)
         except Exception as exc:  # noqa: BLE001 - reported to the UI and the log, the server stays up
             log.exception("building the index failed")
             status.error = str(exc) if isinstance(exc, ReeError) else f"{type(exc).__name__}: {exc}"
             status.message = f"Building the index failed: {status.error}"
+            status.building = False
             return
         chunks = report.chunks_embedded if report else 0
-        status.ready = True
+        status.ready, status.building = True, False
         status.message = f"Index ready ({chunks} passages embedded in {time.monotonic() - started:.0f} s)."
         log.info(status.message)
 
@@ -356,10 +369,17 @@ def create_app(assistant: Assistant | None = None, *, ui: bool = True, build_mis
                                                       comment=body.comment, source="api",
                                                       conversation_id=body.conversation_id))
 
-    @app.get("/api/health", tags=["service"], responses=errors, summary="Index name and counts.")
-    def health() -> dict[str, Any]:
-        status.require_ready()
-        return assistant.health()
+    @app.get("/api/health", tags=["service"], responses=errors,
+             summary="`state`: starting | building | failed (503 with a message) or ready (index name and counts).")
+    def health() -> Any:
+        if status.state != "ready":
+            return JSONResponse({"status": status.state, "state": status.state, "message": status.message},
+                                status_code=503)
+        return {**assistant.health(), "state": "ready"}
+
+    from assistant.observability import install_metrics
+
+    install_metrics(app, assistant, gate)  # GET /metrics (Prometheus)
 
     @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "DELETE", "PATCH"], include_in_schema=False)
     def not_found(rest: str) -> JSONResponse:
@@ -414,6 +434,7 @@ def _limiter(app: FastAPI) -> Any:
 def _install_handlers(app: FastAPI, assistant: Assistant) -> None:
     @app.exception_handler(ReeError)
     async def ree_error(request: Request, exc: ReeError) -> JSONResponse:
+        request.state.problem = _kebab(type(exc).__name__)
         if isinstance(exc, _Busy):
             resp = problem(503, exc.message, kind="busy")
             resp.headers["Retry-After"] = str(exc.retry_after)
@@ -428,6 +449,7 @@ def _install_handlers(app: FastAPI, assistant: Assistant) -> None:
 
     @app.exception_handler(RateLimitExceeded)
     async def too_many(request: Request, exc: RateLimitExceeded) -> JSONResponse:
+        request.state.problem = "rate-limited"
         resp = problem(429, f"Rate limit exceeded ({exc.detail}); slow down and retry.", kind="rate-limited")
         expiry = getattr(getattr(exc, "limit", None), "limit", None)
         resp.headers["Retry-After"] = str(expiry.get_expiry() if expiry is not None else 60)
@@ -435,6 +457,7 @@ def _install_handlers(app: FastAPI, assistant: Assistant) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        request.state.problem = "validation-error"
         errs = exc.errors()
         first = errs[0] if errs else {}
         loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path", "header")]
@@ -454,6 +477,7 @@ def _install_handlers(app: FastAPI, assistant: Assistant) -> None:
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        request.state.problem = f"unexpected-{type(exc).__name__}"
         log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
         if assistant.settings.debug:
             raise exc

@@ -94,6 +94,14 @@ class ApiSettings(_Section):
     rate_ingest: str = Field("10/minute", description="Per-client limit on /api/ingest (slowapi syntax); empty = none.")
 
 
+class LogSettings(_Section):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    json_lines: bool = Field(False, validation_alias=AliasChoices("json", "json_lines"),
+                             description="One JSON object per log line (REE_LOG__JSON=true).")
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level of a server.")
+
+
 class EvalSettings(_Section):
     min_key_fact_recall: float = Field(0.9, description="`ree eval` fails under this key-fact recall.")
     min_citation_validity: float = Field(1.0, description="`ree eval` fails under this citation validity.")
@@ -114,6 +122,7 @@ class Settings(BaseSettings):
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     eval: EvalSettings = Field(default_factory=EvalSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+    log: LogSettings = Field(default_factory=LogSettings)
     chroma_url: str | None = Field(None, description="Chroma server URL; unset = embedded PersistentClient.")
     database_url: SecretStr | None = Field(
         None, description="postgresql://… for conversations and feedback (several app hosts); unset = SQLite.")

@@ -499,7 +499,6 @@ def serve(host: str = "127.0.0.1", port: int = 7860) -> None:
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
     import uvicorn
 
     from assistant.api import create_app
@@ -508,9 +507,12 @@ def serve(host: str = "127.0.0.1", port: int = 7860) -> None:
 
     assistant = Assistant()
     check_exposure(assistant.settings, host)
+    from assistant.observability import setup_logging
+
+    setup_logging(assistant.settings)
     app = create_app(assistant, build_missing_index=True)
     log.info("REE Assistant on http://%s:%s (API docs at /docs)", host, port)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    uvicorn.run(app, host=host, port=port, log_level="warning", log_config=None)
 
 
 __all__ = ["answer_html", "answer_markdown", "build_ui", "checklist_html", "mount_ui", "serve", "sources_html",
