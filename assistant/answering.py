@@ -9,9 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from assistant.citations import CitationBook, plain, sentences, strip_markers, table_cells, terms
-from assistant.names import Entity
+from assistant.entities import Entity
 from assistant.query import VERB, Intent
-from assistant.taxonomy import COUNTRIES, country_name, has_domain_words
+from assistant.taxonomy import COUNTRIES, country_name, find_countries, has_domain_words
 from assistant.types import Checklist, Chunk, Passage
 
 _NUMBER = re.compile(r"\d|\b(dozens|hundreds|thousands|millions|billions)\b", re.I)
@@ -234,7 +234,7 @@ def row_sentence(row: str, chunk_text: str, years: list[int]) -> str | None:
     header = _table_header(chunk_text, chunk_text.find(row))
     if not header or len(header) != len(cells) or header == cells:
         return plain(row)
-    pairs = [(h, c) for h, c in zip(header[1:], cells[1:], strict=True) if c]
+    pairs = [(h, c) for h, c in zip(header[1:], cells[1:], strict=True) if plain(c) and plain(h)]
     wanted = [p for p in pairs if any(str(y) in p[0] for y in years)]
     pairs = wanted + [p for p in pairs if p not in wanted]
     return f"{plain(cells[0])}: " + "; ".join(f"{plain(h)} {plain(c)}" for h, c in pairs)
@@ -271,8 +271,10 @@ def _candidates(intent: Intent, passages: list[Passage], idf: Callable[[str], fl
                 sent = p.chunk.text[p.chunk.text.find(prev): p.chunk.text.find(sent) + len(sent)]
                 shown = plain(sent)
             st = terms(shown)
+            # A sentence from a document about the country speaks of it, unless it names other countries only.
+            named = set(find_countries(shown))
             for c in intent.countries:
-                if p.chunk.meta.get(f"c_{c}"):
+                if p.chunk.meta.get(f"c_{c}") and (not named or c in named):
                     st |= country_terms_for(c)
             common = q_terms & st
             if not common:
@@ -295,11 +297,13 @@ def _candidates(intent: Intent, passages: list[Passage], idf: Callable[[str], fl
 
 
 def _similar(a: frozenset[str], b: frozenset[str]) -> float:
-    return len(a & b) / (len(a | b) or 1)
+    """Overlap of two sentences' words relative to the shorter: a sentence that restates most of another is a
+    near-duplicate even when the other says more."""
+    return len(a & b) / (min(len(a), len(b)) or 1)
 
 
 def select(cands: list[Candidate], n: int, already: list[frozenset[str]] | None = None,
-           lam: float = 0.7, duplicate: float = 0.6) -> list[Candidate]:
+           lam: float = 0.7, duplicate: float = 0.75) -> list[Candidate]:
     """Maximal marginal relevance over the candidates' words: relevant, and unlike what is already chosen;
     near-duplicates (Jaccard ≥ `duplicate`) are dropped."""
     chosen: list[Candidate] = []
@@ -335,7 +339,7 @@ def entity_lead(entity: Entity, section_chunks: Callable[[str, str], list[Chunk]
     """An entity's registered one-sentence summary, cited to the passage it rests on."""
     want = terms(entity.summary) | terms(" ".join(entity.names))
     best: tuple[float, Chunk, str] | None = None
-    for chunk in section_chunks(entity.source_doc, entity.source_section):
+    for chunk in section_chunks(entity.source.doc, entity.source.section):
         for sent in sentences(chunk):
             shown = plain(sent)
             if len(shown.split()) < 4:
@@ -365,6 +369,12 @@ def compose(intent: Intent, passages: list[Passage], checklists: list[Checklist]
         lead = [entity_lead(intent.entities[0], section_chunks, book)]
     extra = {t for e in intent.entities for n in e.names for t in terms(n)}
     cands = _candidates(intent, passages, idf, extra)
+    cited = {(c.chunk_id, c.verbatim) for c in book.items}
+    cands = [c for c in cands if (c.passage.chunk.id, c.sent.strip()) not in cited or checklists]
+    if intent.type == "entity" and intent.entities:
+        # Points about a named entity name it (by any of its names).
+        names = [re.compile(r"\b" + re.escape(n) + r"\b", re.I) for n in intent.entities[0].names]
+        cands = [c for c in cands if any(p.search(c.shown) for p in names)]
     room = max(0, min(MAX_POINTS, max_sentences - len(lead)))
     if not lead and cands:
         room = max(room, 1)

@@ -45,6 +45,7 @@ def strip_markers(text: str) -> str:
 
 
 _EMPHASIS = re.compile(r"(\*\*|__|\*|`)(?=\S)(.+?)(?<=\S)\1")
+_LABEL = re.compile(r"^\*\*([^*]+?)[.:]?\*\*[.:]?\s+")
 _BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 
 
@@ -65,6 +66,7 @@ def plain(text: str) -> str:
         if cells is not None:
             line = "; ".join(c for c in cells if c)
         line = _BULLET.sub("", re.sub(r"^\s*#+\s*", "", line))
+        line = _LABEL.sub(r"\1: ", line)  # "**Japan.** Text" reads "Japan: Text"
         lines.append(line)
     out = _EMPHASIS.sub(r"\2", strip_markers("\n".join(lines)))
     return re.sub(r"[ \t]+", " ", re.sub(r"\s*\[S\d+\]", "", out)).strip()

@@ -14,6 +14,7 @@ from assistant.answering import NOT_FACTS, compose, not_covered, unknown_names, 
 from assistant.citations import CitationBook, terms
 from assistant.errors import InputError, UnknownCountryError
 from assistant.indexing import Indexer, Progress, _noop
+from assistant.names import fold
 from assistant.publishers import named_publisher, publisher_docs
 from assistant.query import Intent, check_stage, clean_question
 from assistant.settings import Settings
@@ -250,6 +251,14 @@ class Assistant:
                 book.limit = budget and max(1, budget * (i + 1) // len(keys))
                 checklists.append(snap.builder.build(country, intent.target, book))
             book.limit = self.settings.answer.max_citations
+        publisher = named_publisher(question)
+        source_names = [publisher] if publisher else []
+        if publisher:
+            # An entity named as the source of a claim is where to look, not what is asked about.
+            source = next((e for e in intent.entities if any(fold(n) == fold(publisher) for n in e.names)), None)
+            if source is not None:
+                source_names = list(source.names)
+                intent.entities = [e for e in intent.entities if e is not source]
         query = resolved
         if checklists:
             query = f"{resolved} {' '.join(country_name(c) for c in intent.countries[:2])} {intent.target}"
@@ -260,9 +269,8 @@ class Assistant:
         boost = [Filters(country=c) for c in intent.countries[:2]] or None
         passages = snap.retriever.search(query, filters=filters, boost=boost)
         notices: list[str] = []
-        publisher = named_publisher(question)
         if publisher:
-            passages, note = self._prefer_publisher(snap, publisher, query, passages, filters, boost)
+            passages, note = self._prefer_publisher(snap, publisher, source_names, query, passages, filters, boost)
             if note:
                 notices.append(note)
         best = snap.retriever.best_similarity(passages)
@@ -286,19 +294,21 @@ class Assistant:
         return Answer(question=question, answer=text, answerable=True, citations=book.items, checklist=checklist,
                       conversation_id=conversation_id, notices=notices, resolved_question=shown_resolved)
 
-    def _prefer_publisher(self, snap: Any, publisher: str, query: str, passages: list[Passage], filters: Filters | None,
-                          boost: list[Filters] | None) -> tuple[list[Passage], str | None]:
+    def _prefer_publisher(self, snap: Any, publisher: str, names: list[str], query: str, passages: list[Passage],
+                          filters: Filters | None, boost: list[Filters] | None) -> tuple[list[Passage], str | None]:
         """Passages from the named publisher's own documents first (an ingested primary source before notes
         about it); a notice when none of its documents is indexed."""
-        own = publisher_docs(publisher, snap.keywords.metas)
+        own = publisher_docs(names, snap.keywords.metas)
         if not own:
             return passages, (f"No document published by {publisher} itself is indexed; the passages below report "
                               f"{publisher}'s figures through other documents.")
         k = self.settings.retrieval.k
         wide = snap.retriever.search(query, k=min(50, k * 4), filters=filters, boost=boost)
-        first = sorted([p for p in wide if p.chunk.doc_id in own], key=lambda p: own[p.chunk.doc_id])
-        rest = [p for p in passages if p.chunk.doc_id not in own]
-        return (first + rest)[:k], None
+        # An ingested primary source moves to the front; a note resting on that publisher alone moves up a few
+        # places: relevance still orders the rest.
+        lift = {0: float(k), 1: 2.0}
+        ranked = sorted(enumerate(wide), key=lambda ip: ip[0] - lift.get(own.get(ip[1].chunk.doc_id, -1), 0.0))
+        return [p for _, p in ranked][:k], None
 
     def _reader(self) -> Any:
         """Question understanding, built once: entity registry, labelled intent examples, corpus vocabulary."""

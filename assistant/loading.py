@@ -225,6 +225,8 @@ def _pdf(data: bytes, where: str) -> tuple[str, dict[str, Any], list[tuple[int, 
     try:
         if info and info.title:
             meta["title"] = str(info.title)
+        if info and info.author:
+            meta["publisher"] = str(info.author)  # who published the PDF, shown on its citations
     except Exception:  # noqa: BLE001 - broken metadata must not lose the text
         pass
     return text, meta, pages

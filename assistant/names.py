@@ -10,8 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from assistant.entities import Entity
 from assistant.taxonomy import COUNTRIES, find_countries
 
 # A typo is recognised only in a word of at least this many letters, and at this similarity (0-100):
@@ -27,22 +26,6 @@ def fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold().replace("’", "'")
 
 
-@dataclass(frozen=True)
-class Entity:
-    name: str
-    kind: str
-    aliases: tuple[str, ...] = ()
-    country: str | None = None
-    docs: tuple[str, ...] = ()
-    summary: str = ""
-    source_doc: str = ""
-    source_section: str = ""
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        return (self.name, *self.aliases)
-
-
 @dataclass
 class Found:
     """What a text names: country keys and entities, in order of mention, and the words that were read as
@@ -54,19 +37,10 @@ class Found:
 
 
 def load_entities(path: Path) -> list[Entity]:
-    if not path.exists():
-        return []
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    raw = yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or []  # noqa: S506 - a safe loader
-    out = []
-    for item in raw:
-        src = item.get("source") or {}
-        out.append(Entity(name=str(item["name"]), kind=str(item.get("kind", "")),
-                          aliases=tuple(str(a) for a in item.get("aliases") or ()),
-                          country=item.get("country"), docs=tuple(item.get("docs") or ()),
-                          summary=str(item.get("summary") or ""), source_doc=str(src.get("doc") or ""),
-                          source_section=str(src.get("section") or "")))
-    return out
+    """The registry at `path`; an empty list where a corpus has none."""
+    from assistant.entities import load_entities as load
+
+    return load(path) if path.exists() else []
 
 
 class NameIndex:
@@ -132,6 +106,9 @@ class NameIndex:
         elif self._entity_re is not None:  # folding changed the length: match word by word
             for m in self._entity_re.finditer(folded):
                 hits.append((m.start(), "entity", self._entity_names[m.group(1)]))
+        from assistant.taxonomy import _country_spans
+
+        covered += [(a, b) for a, b, _ in _country_spans(text)]
         for key in find_countries(text) + find_countries(folded):
             if key not in found.countries:
                 found.countries.append(key)

@@ -37,22 +37,25 @@ def _matches(name: str, publisher: str) -> bool:
     return a == b or re.search(r"\b" + re.escape(a) + r"\b", b) is not None or a == _acronym(publisher)
 
 
-def publisher_docs(name: str, metas: list[dict[str, Any]]) -> dict[str, int]:
-    """doc_id → preference (0 = an ingested upload by that publisher, 1 = a corpus document whose own source is
-    that publisher's publication) for documents that are the publisher's own."""
+def publisher_docs(names: list[str], metas: list[dict[str, Any]]) -> dict[str, int]:
+    """doc_id → preference (0 = an ingested upload by that publisher, 1 = a corpus document whose only source is
+    that publisher's publication) for the documents that are the publisher's own, under any of its `names`."""
     out: dict[str, int] = {}
+
+    def named(text: str) -> bool:
+        return any(_matches(n, text) for n in names)
+
     for meta in metas:
         doc = str(meta.get("doc_id"))
         if doc in out:
             continue
         dm = json.loads(meta.get("doc_meta") or "{}") if isinstance(meta.get("doc_meta"), str) else {}
-        title = str(meta.get("title") or "")
+        sources = dm.get("sources") or []
         if meta.get("kind") == "upload":
-            if _matches(name, title) or _matches(name, doc) or any(
-                    _matches(name, str(s.get("publisher", ""))) for s in dm.get("sources") or []):
+            if named(str(dm.get("publisher") or "")) or named(str(meta.get("title") or "")) or any(
+                    named(str(s.get("publisher", ""))) for s in sources):
                 out[doc] = 0
             continue
-        sources = dm.get("sources") or []
-        if len(sources) == 1 and _matches(name, str(sources[0].get("publisher", ""))):
+        if len(sources) == 1 and named(str(sources[0].get("publisher", ""))):
             out[doc] = 1
     return out

@@ -9,9 +9,10 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+from assistant.entities import Entity
 from assistant.errors import InputError
 from assistant.intent import IntentClassifier
-from assistant.names import Entity, NameIndex
+from assistant.names import NameIndex
 from assistant.taxonomy import (
     country_name,
     find_elements,
