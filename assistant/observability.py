@@ -9,6 +9,8 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
+from starlette.responses import Response
+
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
@@ -46,8 +48,6 @@ def install_metrics(app: FastAPI, assistant: Any, gate: Any, route: str = "/metr
     """Requests, latency histograms and errors by endpoint; queue depth, busy workers; index size and
     revision. A registry per app, so several apps in one process never collide."""
     from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-    from starlette.requests import Request
-    from starlette.responses import Response
 
     registry = CollectorRegistry()
     requests = Counter("ree_requests", "HTTP requests", ["endpoint", "method", "status"], registry=registry)
@@ -90,7 +90,7 @@ def install_metrics(app: FastAPI, assistant: Any, gate: Any, route: str = "/metr
 
     app.add_middleware(Measure)
 
-    def metrics(request: Request) -> Response:
+    def metrics() -> Response:
         snap = assistant._snaps.current  # what is live now, without waiting for a refresh
         if snap is not None:
             chunks.set(len(snap.keywords.ids))

@@ -128,13 +128,22 @@ class ConversationStore:
             return
         self._init()
         self.db.insert("insert into conversations (conversation, created, intent) values (?, ?, ?)",
-                       (conversation_id, time.time(), json.dumps(dataclasses.asdict(intent))))
+                       (conversation_id, time.time(), json.dumps(dataclasses.asdict(intent), default=_plain)))
         self.db.execute("delete from conversations where conversation = ? and id not in (select id from "
                         "conversations where conversation = ? order by id desc limit ?)",
                         (conversation_id, conversation_id, self.max_turns))
         self._adds += 1
         if self._adds % 200 == 0:
             self._purge()
+
+
+def _plain(value: Any) -> Any:
+    """JSON for what `dataclasses.asdict` leaves as objects (pydantic models such as entities, sets)."""
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json")
+    if isinstance(value, set | frozenset):
+        return sorted(value)
+    raise TypeError(f"cannot store a {type(value).__name__} in a conversation turn")
 
 
 def _intent(raw: str) -> Any:
@@ -154,6 +163,8 @@ def _value(tp: Any, value: Any) -> Any:
     origin, args = typing.get_origin(tp), typing.get_args(tp)
     if dataclasses.is_dataclass(tp) and isinstance(value, dict):
         return _decode(tp, value)
+    if isinstance(tp, type) and hasattr(tp, "model_validate") and isinstance(value, dict):
+        return tp.model_validate(value)
     if origin is list and args and isinstance(value, list):
         return [_value(args[0], v) for v in value]
     if origin is tuple and isinstance(value, list):

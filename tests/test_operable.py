@@ -30,7 +30,8 @@ def test_metrics_count_requests_latency_errors_and_index(mini_assistant: Any) ->
 
     with serving(create_app(mini_assistant, ui=False)) as url:
         for _ in range(3):
-            assert httpx.post(f"{url}/api/ask", json={"question": QUESTION}, timeout=60).status_code == 200
+            r = httpx.post(f"{url}/api/ask", json={"question": QUESTION}, timeout=60)
+            assert r.status_code == 200, r.text
         assert httpx.post(f"{url}/api/ask", json={}, timeout=60).status_code == 422
         assert httpx.get(f"{url}/api/gaps/atlantis", timeout=60).status_code == 404
         r = httpx.get(f"{url}/metrics", timeout=60)

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import free_port, serving
+from conftest import ROOT, free_port, make_settings, serving
 from pydantic import SecretStr
 
 
@@ -48,16 +48,20 @@ def postgres_url() -> Iterator[str]:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def settings(request: pytest.FixtureRequest, mini_assistant: Any) -> Any:
-    """The mini index's settings, storing in SQLite beside it or in the PostgreSQL server (fresh tables)."""
+def settings(request: pytest.FixtureRequest, corpus_indexes: Path, tmp_path: Path) -> Any:
+    """The shipped corpus's index, storing in a fresh SQLite file or in the PostgreSQL server (fresh tables)."""
+    from assistant.settings import PathSettings
+
+    base = make_settings(ROOT / "corpus", corpus_indexes)
     if request.param == "sqlite":
-        return mini_assistant.settings
+        paths = PathSettings(corpus=ROOT / "corpus", indexes=corpus_indexes, feedback_db=tmp_path / "state.sqlite3")
+        return base.model_copy(update={"paths": paths})
     url = request.getfixturevalue("postgres_url")
     import psycopg
 
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("drop table if exists conversations, feedback")
-    return mini_assistant.settings.model_copy(update={"database_url": SecretStr(url)})
+    return base.model_copy(update={"database_url": SecretStr(url)})
 
 
 def test_a_restarted_server_continues_the_conversation(settings: Any) -> None:
@@ -78,13 +82,12 @@ def test_a_restarted_server_continues_the_conversation(settings: Any) -> None:
 
 
 def test_turns_are_bounded_and_expire(settings: Any) -> None:
-    from assistant.query import understand
+    from assistant.query import Intent
     from assistant.storage import ConversationStore, database
 
     store = ConversationStore(database(settings), max_turns=3, retention_days=1)
-    for q in ("Can Kazakhstan make magnets?", "Can Japan make magnets?", "Can Vietnam make magnets?",
-              "Can Estonia make magnets?"):
-        store.add("bounded", understand(q))
+    for country in ("kazakhstan", "japan", "vietnam", "estonia"):
+        store.add("bounded", Intent(question=f"Can {country} make magnets?", type="capability", countries=[country]))
     assert store.last("bounded").countries == ["estonia"]
     assert store.db.execute("select count(*) from conversations where conversation = ?", ("bounded",))[0][0] == 3
     store.db.execute("update conversations set created = ? where conversation = ?",
@@ -125,12 +128,13 @@ def test_a_stored_turn_comes_back_whole() -> None:
     import dataclasses
     import json
 
-    from assistant.names import Entity
+    from assistant.entities import Entity, EntitySource
     from assistant.query import Intent
-    from assistant.storage import _intent
+    from assistant.storage import _intent, _plain
 
+    lynas = Entity(name="Lynas", kind="company", aliases=("Lynas Rare Earths",), country="australia",
+                   docs=("a.md",), summary="A separator.", source=EntitySource(doc="a.md", section="Overview"))
     turn = Intent(question="Can Lynas separate?", type="entity", countries=["australia"], years=[2024],
-                  entities=[Entity(name="Lynas", kind="company", aliases=("Lynas Rare Earths",), docs=("a.md",))],
-                  corrected={"Lynus": "Lynas"}, scores={"entity": 0.9})
-    back = _intent(json.dumps(dataclasses.asdict(turn)))
+                  entities=[lynas], corrected={"Lynus": "Lynas"}, scores={"entity": 0.9})
+    back = _intent(json.dumps(dataclasses.asdict(turn), default=_plain))
     assert back == turn and back.entities[0].names == ("Lynas", "Lynas Rare Earths")
