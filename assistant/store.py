@@ -56,38 +56,47 @@ def chunk_from(cid: str, text: str, meta: dict[str, Any]) -> Chunk:
                  section=meta.get("section", ""), page=None if page in (-1, None) else int(page), meta=meta)
 
 
-def where_clause(filters: Filters | None) -> dict[str, Any] | None:
+def conditions(filters: Filters | None) -> list[tuple[str, str, Any]]:
+    """The one reading of Filters: (metadata key, operator, value) triples that all must hold. Chroma's where
+    clause, the per-chunk predicate and the keyword side's vectorised mask are all written from this."""
     if filters is None:
-        return None
-    conds: list[dict[str, Any]] = []
+        return []
+    out: list[tuple[str, str, Any]] = []
     if filters.country:
-        conds.append({f"c_{filters.country}": True})
+        out.append((f"c_{filters.country}", "$eq", True))
     if filters.stage:
-        conds.append({f"s_{filters.stage}": True})
+        out.append((f"s_{filters.stage}", "$eq", True))
     if filters.kind:
-        conds.append({"kind": filters.kind})
+        out.append(("kind", "$eq", filters.kind))
     if filters.date_from:
-        conds.append({"as_of": {"$gte": date_int(filters.date_from)}})
+        out.append(("as_of", "$gte", date_int(filters.date_from)))
     if filters.date_to:
-        conds.append({"as_of": {"$lte": date_int(filters.date_to) or 99999999}})
+        out.append(("as_of", "$lte", date_int(filters.date_to) or 99999999))
+    return out
+
+
+_TEST = {"$eq": lambda a, b: a == b, "$gte": lambda a, b: a >= b, "$lte": lambda a, b: a <= b}
+
+
+def _field(meta: dict[str, Any], key: str) -> Any:
+    """A chunk's value for a filter key: flags default to False, as_of to 0."""
+    if key == "as_of":
+        return int(meta.get("as_of", 0) or 0)
+    if key[:2] in ("c_", "s_"):
+        return bool(meta.get(key, False))
+    return meta.get(key)
+
+
+def where_clause(filters: Filters | None) -> dict[str, Any] | None:
+    conds = [{k: v} if op == "$eq" else {k: {op: v}} for k, op, v in conditions(filters)]
     if not conds:
         return None
     return conds[0] if len(conds) == 1 else {"$and": conds}
 
 
 def matches(meta: dict[str, Any], filters: Filters | None) -> bool:
-    """The same predicate as `where_clause`, for the keyword side."""
-    if filters is None:
-        return True
-    if filters.country and not meta.get(f"c_{filters.country}"):
-        return False
-    if filters.stage and not meta.get(f"s_{filters.stage}"):
-        return False
-    if filters.kind and meta.get("kind") != filters.kind:
-        return False
-    if filters.date_from and meta.get("as_of", 0) < date_int(filters.date_from):
-        return False
-    return not (filters.date_to and meta.get("as_of", 0) > (date_int(filters.date_to) or 99999999))
+    """The same predicate as `where_clause`, for one chunk's metadata."""
+    return all(_TEST[op](_field(meta, k), v) for k, op, v in conditions(filters))
 
 
 def _client(settings: Settings, create: bool, folder: Path | None = None):  # type: ignore[no-untyped-def]
@@ -425,33 +434,22 @@ class KeywordIndex:
         top = top[np.argsort(-scores[top])]
         return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
 
-    def _flags(self) -> tuple[dict[str, np.ndarray], np.ndarray]:
-        """Chunk indices per flag (c_<country>, s_<stage>, kind=<kind>) and the as_of column, built in one pass."""
-        if "_flag_index" not in self.__dict__:
-            rows: dict[str, list[int]] = {}
-            for i, meta in enumerate(self.metas):
-                for key, value in meta.items():
-                    if value is True and key[:2] in ("c_", "s_"):
-                        rows.setdefault(key, []).append(i)
-                rows.setdefault(f"kind={meta.get('kind')}", []).append(i)
-            as_of = np.fromiter((int(m.get("as_of", 0) or 0) for m in self.metas), dtype=np.int64,
-                                count=len(self.metas))
-            self.__dict__["_flag_index"] = ({k: np.asarray(v, dtype=np.int64) for k, v in rows.items()}, as_of)
-        return self.__dict__["_flag_index"]
+    def _column(self, key: str) -> np.ndarray:
+        """One metadata field across all chunks (cached): the keyword side's view for `conditions`."""
+        cache = self.__dict__.setdefault("_columns", {})
+        if key not in cache:
+            if key == "as_of" or key[:2] in ("c_", "s_"):
+                cache[key] = np.fromiter((_field(m, key) for m in self.metas),
+                                         dtype=np.int64 if key == "as_of" else bool, count=len(self.metas))
+            else:
+                cache[key] = np.array([_field(m, key) for m in self.metas], dtype=object)
+        return cache[key]
 
     def _mask(self, filters: Filters) -> np.ndarray:
-        """Which chunks pass the filters: the same predicate as `matches`, vectorised."""
-        index, as_of = self._flags()
+        """Which chunks pass the filters: `conditions`, vectorised."""
         mask = np.ones(len(self.metas), dtype=bool)
-        for key in ([f"c_{filters.country}"] if filters.country else []) + (
-            [f"s_{filters.stage}"] if filters.stage else []) + ([f"kind={filters.kind}"] if filters.kind else []):
-            keep = np.zeros(len(self.metas), dtype=bool)
-            keep[index.get(key, np.zeros(0, dtype=np.int64))] = True
-            mask &= keep
-        if filters.date_from:
-            mask &= as_of >= date_int(filters.date_from)
-        if filters.date_to:
-            mask &= as_of <= (date_int(filters.date_to) or 99999999)
+        for key, op, value in conditions(filters):
+            mask &= np.asarray(_TEST[op](self._column(key), value), dtype=bool)
         return mask
 
     @cached_property
