@@ -450,7 +450,7 @@ def mcp() -> None:
 def serve(host: str = "127.0.0.1", port: int = 7860) -> None:
     """Serve the web chat UI and HTTP API."""
     try:
-        from assistant.web import serve as run
+        from assistant.server import serve as run
 
         run(host=host, port=port)
     except Exception as exc:  # noqa: BLE001

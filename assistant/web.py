@@ -23,8 +23,8 @@ if TYPE_CHECKING:
     import gradio as gr
     from fastapi import FastAPI
 
-    from assistant.api import IndexStatus
     from assistant.core import Assistant
+    from assistant.service import IndexStatus
 
 log = logging.getLogger("ree.web")
 
@@ -289,7 +289,7 @@ def make_filters(country: str | None, stage: str | None, kind: str | None, date_
 def build_ui(assistant: Assistant, status: IndexStatus | None = None) -> gr.Blocks:
     import gradio as gr
 
-    from assistant.api import IndexStatus, ingest_files
+    from assistant.service import IndexStatus, ingest_files
     from assistant.taxonomy import COUNTRIES
     from assistant.web_map import answer_chart_html, build_map_tab
 
@@ -494,26 +494,5 @@ def mount_ui(app: FastAPI, assistant: Assistant, status: IndexStatus | None = No
                                footer_links=["api"], max_file_size=assistant.settings.max_upload_bytes, ssr_mode=False)
 
 
-def serve(host: str = "127.0.0.1", port: int = 7860) -> None:
-    """Serve the UI and the API; a missing index is built in the background (progress in the log and the UI)."""
-    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
-    import uvicorn
-
-    from assistant.api import create_app
-    from assistant.auth import check_exposure
-    from assistant.core import Assistant
-
-    assistant = Assistant()
-    check_exposure(assistant.settings, host)
-    from assistant.observability import setup_logging
-
-    setup_logging(assistant.settings)
-    app = create_app(assistant, build_missing_index=True)
-    log.info("REE Assistant on http://%s:%s (API docs at /docs)", host, port)
-    uvicorn.run(app, host=host, port=port, log_level="warning", log_config=None)
-
-
-__all__ = ["answer_html", "answer_markdown", "build_ui", "checklist_html", "mount_ui", "serve", "sources_html",
+__all__ = ["answer_html", "answer_markdown", "build_ui", "checklist_html", "mount_ui", "sources_html",
            "stale_html"]
