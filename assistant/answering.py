@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from assistant.citations import CitationBook, plain, sentences, strip_markers, table_cells, terms
 from assistant.entities import Entity
+from assistant.names import fold
 from assistant.query import VERB, Intent
 from assistant.taxonomy import COUNTRIES, country_name, find_countries, has_domain_words
 from assistant.types import Checklist, Chunk, Passage
@@ -36,7 +37,8 @@ QUESTION_WORDS = terms(
     "what which how much many does do did is are was were tell about give me the a an year years world global "
     "total today current currently according large big share own home usually newly add added put turn go goes "
     "long need needs meant annual provide provided guarantee expand agree agreed rare earth earths element elements "
-    "country countries production produce produced mine mined mining know explain describe why"
+    "country countries production produce produced mine mined mining know explain describe why now latest next "
+    "week month quarter decade tomorrow roughly approximately around typically typical use uses used using"
 )
 PHRASING = terms("what which how much many does do did is are was were tell about give me the a an rare earth "
                  "earths element elements according usually need needs why explain")
@@ -55,14 +57,20 @@ def country_terms_for(key: str) -> set[str]:
     return out
 
 
-def coverage(question: str, passages: list[Passage], extra: set[str] | None = None) -> float:
+def coverage(question: str, passages: list[Passage], known: Callable[[str], bool] | None = None,
+             names: set[str] | None = None, about: Callable[[Passage], bool] | None = None) -> float:
     """The largest share of the question's subject words that any one retrieved passage holds: an answer rests
-    on a passage about what was asked, not on words scattered over several."""
-    focus = terms(question) - QUESTION_WORDS - (extra or set())
+    on a passage about what was asked, not on words scattered over several. Years are checked on their own;
+    words no document uses at all are wording, not a subject the passages could hold; the words of names the
+    question was recognised to name (`names`) are not counted, but then only passages `about` them count."""
+    focus = {t for t in terms(question) - QUESTION_WORDS - (names or set())
+             if not _YEAR.fullmatch(t) and (known is None or known(t))}
     if not focus:
         return 1.0
     best = 0.0
     for p in passages:
+        if about is not None and not about(p):
+            continue
         seen = terms(p.chunk.text + " " + str(p.chunk.meta.get("title", "")) + " " + p.chunk.section)
         best = max(best, len(focus & seen) / len(focus))
     return best
@@ -90,20 +98,21 @@ def not_covered(unknown: list[str] | None = None) -> str:
 
 
 def weak_evidence(intent: Intent, passages: list[Passage], best_similarity: float, min_similarity: float,
-                  corpus_years: set[int]) -> bool:
-    """The passages do not answer the question: nothing retrieved, nothing similar, a year no document mentions
-    (unless the question asks about the future, which is answered with the latest figure), or most of the
-    question's subject words absent from the passages."""
+                  corpus_years: set[int], known: Callable[[str], bool] | None = None) -> bool:
+    """The passages do not answer the question: nothing retrieved or nothing similar at all; a year no document
+    mentions (unless the question asks about the future, which is answered with the latest figure); no domain
+    word and no close passage; or, for a question that names no country or entity the corpus knows, no one
+    passage holding more than half of its subject."""
     if not passages or best_similarity < min_similarity * 0.6:
-        return True
-    if not (has_domain_words(intent.question) or intent.countries or intent.entities) and \
-            best_similarity < min_similarity:
         return True
     years = set(intent.years)
     if years and not years & corpus_years and not (intent.future and max(years) > max(corpus_years, default=0)):
         return True
-    named = {t for e in intent.entities for n in e.names for t in terms(n)}
-    return coverage(intent.question, passages, named) < 0.5
+    if intent.countries or intent.entities:
+        return False  # a question naming what the corpus knows is answered from the best passages about it
+    if not has_domain_words(intent.question) and best_similarity < min_similarity:
+        return True
+    return coverage(intent.question, passages, known) <= 0.5
 
 
 # -- the lead ----------------------------------------------------------------------------------------------------
@@ -271,15 +280,22 @@ def _candidates(intent: Intent, passages: list[Passage], idf: Callable[[str], fl
                 sent = p.chunk.text[p.chunk.text.find(prev): p.chunk.text.find(sent) + len(sent)]
                 shown = plain(sent)
             st = terms(shown)
-            # A sentence from a document about the country speaks of it, unless it names other countries only.
-            named = set(find_countries(shown))
+            # A sentence from a document about the country speaks of it; a table row speaks of what its first cell
+            # names.
+            row_of = set(find_countries(cells[0])) if cells else set()
             for c in intent.countries:
-                if p.chunk.meta.get(f"c_{c}") and (not named or c in named):
+                if p.chunk.meta.get(f"c_{c}") and (not row_of or c in row_of):
                     st |= country_terms_for(c)
+            if cells and (row_of & set(intent.countries) or any(
+                    fold(n) in fold(cells[0]) for e in intent.entities for n in e.names)):
+                score_bonus = 2.0 + (1.0 if intent.years and any(str(y) in shown for y in intent.years) else 0.0)
+            else:
+                score_bonus = 0.0
             common = q_terms & st
             if not common:
                 continue
             score = sum(min(weight(t), 4.0) for t in common) + 0.8 * len(country_terms & st) - 0.1 * rank
+            score += score_bonus  # the row of a table about exactly what is asked answers it directly
             if wants_figure and _NUMBER.search(shown):
                 score += 1.5
             if wants_year and _YEAR.search(shown):

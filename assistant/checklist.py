@@ -103,10 +103,10 @@ class ChecklistBuilder:
         scored: list[tuple[float, int, str]] = []
         for i in idxs:
             chunk = self.keywords.chunk(i)
+            for sent in sentences(chunk):
+                if book.has(chunk, sent):
+                    scored.append((len(want & terms(strip_markers(sent))), i, sent))
             if book.full():
-                for sent in sentences(chunk):
-                    if book.has(chunk, sent):
-                        scored.append((len(want & terms(strip_markers(sent))), i, sent))
                 continue
             sent, score = best_sentence(chunk, want, prefer, bonus)
             if sent:
@@ -116,6 +116,10 @@ class ChecklistBuilder:
         score, i, sent = max(scored, key=lambda x: x[0])
         if score <= 0:
             return None
+        # A sentence already cited that speaks of this too is reused: fewer, shared citations.
+        reuse = [x for x in scored if x[0] >= 0.5 * score and book.has(self.keywords.chunk(x[1]), x[2])]
+        if reuse:
+            score, i, sent = max(reuse, key=lambda x: x[0])
         return book.cite(self.keywords.chunk(i), sent), sent
 
     def section_chunks(self, doc: str, section: str) -> list[Chunk]:

@@ -19,7 +19,7 @@ from assistant.publishers import named_publisher, publisher_docs
 from assistant.query import Intent, check_stage, clean_question
 from assistant.settings import Settings
 from assistant.snapshot import ANY, Snapshot, SnapshotHolder, make_snapshot
-from assistant.taxonomy import COUNTRIES, country_name, find_countries, slug
+from assistant.taxonomy import COUNTRIES, country_name, country_names, find_countries, slug
 from assistant.types import Answer, Checklist, Filters, IngestReport, Passage, SourceInfo
 
 
@@ -246,7 +246,7 @@ class Assistant:
         if intent.wants_checklist:
             # The checklists share the citation budget, leaving room for the answer's own points.
             keys = intent.countries[:4 if intent.type == "comparison" else 1]
-            budget = max(1, book.limit - 2) if book.limit else None
+            budget = max(1, book.limit - 1) if book.limit else None
             for i, country in enumerate(keys):
                 book.limit = budget and max(1, budget * (i + 1) // len(keys))
                 checklists.append(snap.builder.build(country, intent.target, book))
@@ -262,10 +262,10 @@ class Assistant:
         query = resolved
         if checklists:
             query = f"{resolved} {' '.join(country_name(c) for c in intent.countries[:2])} {intent.target}"
-        # Other names of the entities asked about widen the keyword query.
-        aliases = [a for e in intent.entities[:3] for a in e.names if a.lower() not in resolved.lower()]
-        if aliases:
-            query = f"{query} {' '.join(aliases[:6])}"
+        # An entity asked about by another of its names (an acronym, a former name) adds its canonical name.
+        canonical = [e.name for e in intent.entities[:3] if fold(e.name) not in fold(resolved)]
+        if canonical:
+            query = f"{query} {' '.join(canonical)}"
         boost = [Filters(country=c) for c in intent.countries[:2]] or None
         passages = snap.retriever.search(query, filters=filters, boost=boost)
         notices: list[str] = []
@@ -274,11 +274,12 @@ class Assistant:
             if note:
                 notices.append(note)
         best = snap.retriever.best_similarity(passages)
-        named = set(intent.corrected) | {w for e in intent.entities for n in e.names for w in n.split()}
+        named = set(intent.corrected) | {w for e in intent.entities for n in e.names for w in n.split()} | {
+            w for c in intent.countries for n in country_names(c) for w in n.split()}
         strangers = [] if checklists or intent.entities else unknown_names(question, keywords.knows, named)
         entity_led = intent.type == "entity" and bool(intent.entities)
         if strangers or (not checklists and not entity_led and weak_evidence(
-                intent, passages, best, self.settings.answer.min_similarity, keywords.years)):
+                intent, passages, best, self.settings.answer.min_similarity, keywords.years, keywords.knows)):
             return refuse(not_covered(strangers))
         text = compose(intent, passages, checklists, book, self.settings.answer.max_sentences,
                        idf=keywords.idf, section_chunks=snap.builder.section_chunks)

@@ -250,14 +250,15 @@ class Generator:
 
     def model(self, streaming: bool = False) -> Any:
         s = self.settings
-        key = (streaming, s.llm_url, s.llm_model, s.llm_api_key, s.llm_timeout_s)  # settings may change at run time
+        # Settings may change at run time.
+        key = (streaming, s.llm_url, s.llm_model, s.llm_api_key, s.llm_timeout_s, s.llm_max_tokens)
         if key not in self._models:
             from langchain_openai import ChatOpenAI
 
             self._models[key] = ChatOpenAI(
                 base_url=s.llm_url, model=s.llm_model, api_key=s.llm_api_key.get_secret_value(),
-                timeout=s.llm_timeout_s,
-                max_retries=0, streaming=streaming, temperature=0.0,
+                timeout=s.llm_timeout_s, max_retries=0, streaming=streaming, temperature=0.0,
+                max_tokens=s.llm_max_tokens,
             )
         return self._models[key]
 
@@ -294,16 +295,20 @@ class Generator:
             if streaming:
                 if head:
                     yield head + "\n\n"
-                for sentence in self._sentences(messages):
+                for seen, sentence in enumerate(self._sentences(messages), 1):
                     checked = validator.check(sentence)
                     if checked:
                         kept.append(checked)
                         yield checked + " "
+                    if self._complete(kept, seen):
+                        break  # closing the stream stops the model generating
             else:
-                for sentence in split_sentences(self._invoke(messages)):
+                for seen, sentence in enumerate(split_sentences(self._invoke(messages)), 1):
                     checked = validator.check(sentence)
                     if checked:
                         kept.append(checked)
+                    if self._complete(kept, seen):
+                        break
         except LLMFailed as failed:
             _restore(book, saved_items, saved_index)
             return fallback, [failed.notice]
@@ -317,6 +322,11 @@ class Generator:
                               "showing the extractive answer."]
         body = " ".join(kept)
         return (f"{head}\n\n{body}" if head else body), notices
+
+    def _complete(self, kept: list[str], seen: int) -> bool:
+        """The answer is complete with max_sentences checked sentences; a model that keeps producing sentences
+        that fail the checks is stopped after twice that many."""
+        return len(kept) >= self.max_sentences or seen >= 2 * self.max_sentences
 
     def _invoke(self, messages: list[tuple[str, str]]) -> str:
         reply = self.model(False).invoke(messages)

@@ -146,7 +146,8 @@ def _label(scores: dict[str, float], question: str, countries: list[str], has_pr
         elif countries and not (label == "comparison" and has_previous):
             label = "capability"
         elif not countries and not has_previous:
-            label = _best(scores, ("followup", *CHECKLIST_TYPES))
+            # Asked like a capability question, it is a question of fact, whatever else it resembles.
+            label = _best(scores, ("followup", "out_of_scope", *CHECKLIST_TYPES))
     return label
 
 

@@ -94,6 +94,7 @@ class AnswerSettings(_Section):
     llm_model: str = Field("gpt-4o-mini", description="Model name sent to the LLM endpoint.")
     llm_api_key: SecretStr = Field(SecretStr("not-needed"), description="API key for the LLM endpoint.")
     llm_timeout_s: float = Field(30.0, gt=0, description="Give up on the LLM after this many seconds.")
+    llm_max_tokens: int = Field(400, ge=16, le=8192, description="Most tokens the LLM may generate for one answer.")
 
 
 class ApiSettings(_Section):

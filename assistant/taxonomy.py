@@ -95,6 +95,12 @@ def country_name(key: str) -> str:
     return key.replace("_", " ").title()
 
 
+def country_names(key: str) -> list[str]:
+    """Every name a country goes by here, capitalised as in text ("Viet Nam", "Burma")."""
+    display, aliases = COUNTRIES.get(key, (country_name(key), ()))
+    return [display, *(a.title() for a in aliases if len(a) > 2)]
+
+
 def slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
 

@@ -39,7 +39,9 @@ DENYLIST = [r"cricutcom-setup\.com$", r"(^|\.)pages\.dev$", r"staging", r"(^|[.-
             r"supremacy\.info$"]
 # Publishers known to serve https (every host in the corpus that does is listed by its registrable name).
 HTTPS_SERVED = ["pubs.usgs.gov", "usgs.gov", "reuters.com", "iea.org", "mdpi.com", "doi.org", "mining.com",
-                "argusmedia.com", "fastmarkets.com", "britannica.com", "epa.gov", "jxmetals.com", "advancedmagnets.com"]
+                "argusmedia.com", "fastmarkets.com", "britannica.com", "epa.gov", "jxmetals.com", "advancedmagnets.com",
+                "latimes.com", "cbc.ca", "indianexpress.com", "japantimes.co.jp", "miningweekly.com",
+                "businessmirror.com.ph", "ecomondo.com", "wikipedia.org", "freemalaysiatoday.com"]
 
 
 def test_corpus_size_and_coverage() -> None:

@@ -76,7 +76,8 @@ def test_streaming_sends_openai_chunks_then_done(client: openai.OpenAI, base_url
     assert answer["checklist"]["verdict"] == "no"
     _cited(content, answer)
     raw = httpx.post(f"{base_url}/v1/chat/completions", timeout=60,
-                     json={"model": "ree-assistant", "stream": True, "messages": [{"role": "user", "content": QUESTION}]})
+                     json={"model": "ree-assistant", "stream": True,
+                           "messages": [{"role": "user", "content": QUESTION}]})
     assert raw.headers["content-type"].startswith("text/event-stream")
     assert raw.text.rstrip().endswith("data: [DONE]")
 

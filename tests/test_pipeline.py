@@ -18,7 +18,7 @@ from assistant.citations import plain
 from assistant.errors import IndexMissingError, InputError, LoadError
 from assistant.loading import load_bytes, load_file
 from assistant.settings import ChunkingSettings, Settings
-from assistant.types import Filters
+from assistant.types import STAGES, Filters
 
 USGS_PDF = SHARED / "data" / "usgs" / "mcs2025-rare-earths.pdf"
 
@@ -233,7 +233,10 @@ def test_cli_json_contract_batch_and_errors(corpus_indexes: Path, monkeypatch: p
     lines = [json.loads(x) for x in batch.stdout.splitlines()]
     assert [x["question"] for x in lines] == ["How much did Myanmar mine in 2024?", "Can Japan make magnets?"]
     gaps = runner.invoke(app, ["gaps", "Kazakhstan", "--target", "separation", "--json"])
-    assert json.loads(gaps.stdout)["checklist"]["stages"][-1]["stage"] == "separation"
+    sep = json.loads(gaps.stdout)["checklist"]
+    # The whole chain is shown; the verdict and the binding gap concern deposit → separation.
+    assert sep["target"] == "separation" and [r["stage"] for r in sep["stages"]] == list(STAGES)
+    assert sep["binding_gap"] in STAGES[: STAGES.index("separation") + 1]
     bad = runner.invoke(app, ["gaps", "Atlantis"])
     assert bad.exit_code == 2 and "Unknown country 'Atlantis'" in bad.stderr and "Traceback" not in bad.output
     for args in (["sources", "--json"], ["search", "--json", "separation stages"],
