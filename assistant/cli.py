@@ -101,9 +101,7 @@ def render_answer(console: Any, answer: Any) -> None:
     console.print(escape(answer.answer), highlight=False)
     for notice in answer.notices:
         console.print(f"[yellow]Note:[/] {escape(notice)}")
-    checklists = answer.checklist if isinstance(answer.checklist, list) else (
-        [answer.checklist] if answer.checklist else [])
-    for cl in checklists:
+    for cl in answer.checklists():
         console.print()
         render_checklist(console, cl)
     if answer.citations:

@@ -105,9 +105,7 @@ def answer_key(answer: Answer) -> str:
 
 
 def checklists_of(answer: Answer) -> list[Checklist]:
-    if answer.checklist is None:
-        return []
-    return list(answer.checklist) if isinstance(answer.checklist, list) else [answer.checklist]
+    return answer.checklists()
 
 
 def _section(text: str) -> dict[str, Any]:

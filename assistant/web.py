@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.citations import plain
 from assistant.errors import ReeError
-from assistant.types import KINDS, STAGES, Answer, Checklist, Citation, Filters, SourceInfo
+from assistant.types import KINDS, STAGES, STATUS_LABEL, Answer, Checklist, Citation, Filters, SourceInfo
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -30,8 +30,6 @@ log = logging.getLogger("ree.web")
 
 EXAMPLES = ("Can Kazakhstan make magnets?", "And Japan?", "Kazakhstan vs Vietnam",
             "What was world rare-earth mine production in 2024?")
-STATUS_LABEL = {"at_scale": "at scale", "emerging": "emerging", "planned": "planned", "none": "none",
-                "unknown": "unknown"}
 MARKER = re.compile(r"\[(\d{1,3})\]")
 
 CSS = """
@@ -127,9 +125,7 @@ def answer_html(answer: Answer) -> str:
 
 
 def _checklists(answer: Answer) -> list[Checklist]:
-    if answer.checklist is None:
-        return []
-    return answer.checklist if isinstance(answer.checklist, list) else [answer.checklist]
+    return answer.checklists()
 
 
 def _refs(ns: list[int]) -> str:

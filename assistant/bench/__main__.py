@@ -35,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--queries", type=int, default=60, help="asks timed while idle")
     p.add_argument("--device", default=None, help="embedder device for the writer (cpu, cuda)")
     p.add_argument("--no-rebuild", action="store_true", help="skip the rebuild phase")
+    p.add_argument("--upload-kb", type=int, default=1000, help="size of the generated upload (KB)")
 
     for name, sp in sub.choices.items():
         sp.add_argument("--json", action="store_true", help="print JSON instead of tables")

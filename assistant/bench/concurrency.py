@@ -44,7 +44,7 @@ def _upload_file(folder: Path, corpus: Path, size: int = 1_000_000) -> Path:
         para = f"\n## Part {n}\n\n" + " ".join(rng.choices(words, k=150)) + ".\n"
         parts.append(para)
         total += len(para)
-    path = folder / "bench-upload-1mb.md"
+    path = folder / "bench-upload.md"
     path.write_text("".join(parts), encoding="utf-8")
     return path
 
@@ -99,13 +99,14 @@ def main(args: Any) -> None:
         assistant.ask(q)  # warm: query embedder, keyword side, value-chain files
     assistant._bulk_embedder(args.device)  # the torch model is loaded before timing, as in a running server
     rows: list[dict[str, Any]] = []
-    result: dict[str, Any] = {"readers": args.readers}
+    result: dict[str, Any] = {"readers": args.readers, "upload_kb": args.upload_kb,
+                              "chunks": len(assistant._snapshot().keywords.ids)}
 
     samples, errors = _ask_while(assistant, questions, None, args.queries, args.readers)
     rows.append({"phase": "idle", **percentiles(samples), "errors": errors})
 
-    upload = _upload_file(bench_dir(base), settings.paths.corpus)
-    for phase, work in (("during 1 MB upload", lambda: assistant.ingest([upload])),
+    upload = _upload_file(bench_dir(base), settings.paths.corpus, args.upload_kb * 1000)
+    for phase, work in ((f"during {args.upload_kb} KB upload", lambda: assistant.ingest([upload])),
                         ("during rebuild", lambda: assistant.index(rebuild=True, device=args.device))):
         if phase == "during rebuild" and args.no_rebuild:
             continue
