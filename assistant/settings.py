@@ -58,6 +58,9 @@ class EmbeddingSettings(_Section):
     model_name: str = Field("all-MiniLM-L6-v2", description="Name recorded in the index name.")
     device: str = Field("cpu", description="Device for bulk embedding (cpu, cuda).")
     batch_size: int = Field(32, ge=1, description="Batch size for bulk embedding.")
+    threads: int | None = Field(
+        None, ge=1, description="CPU threads for bulk embedding (uploads, index); unset = torch's default (all "
+                                "cores). Fewer leaves cores to answer questions while an upload is embedded.")
     query_backend: Literal["onnx", "torch"] = Field(
         "onnx", description="Query embedder: onnx (fast start, same vectors) or torch."
     )

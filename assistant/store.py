@@ -373,14 +373,78 @@ class VectorStore:
 
 
 @dataclass
-class KeywordIndex:
-    """bm25s over the same chunks (title and section included), plus the chunk table for lookups."""
+class ChunkTable:
+    """The indexed chunks in keyword-row order: ids, texts and metadata, with lookups and filter columns."""
 
     ids: list[str]
     texts: list[str]
     metas: list[dict[str, Any]]
+
+    def chunk(self, i: int) -> Chunk:
+        return chunk_from(self.ids[i], self.texts[i], self.metas[i])
+
+    def column(self, key: str) -> np.ndarray:
+        """One metadata field across all chunks (cached), as `conditions` reads it."""
+        cache = self.__dict__.setdefault("_columns", {})
+        if key not in cache:
+            if key == "as_of" or key[:2] in ("c_", "s_"):
+                cache[key] = np.fromiter((_field(m, key) for m in self.metas),
+                                         dtype=np.int64 if key == "as_of" else bool, count=len(self.metas))
+            else:
+                cache[key] = np.array([_field(m, key) for m in self.metas], dtype=object)
+        return cache[key]
+
+    def mask(self, filters: Filters) -> np.ndarray:
+        """Which chunks pass the filters: `conditions`, vectorised."""
+        mask = np.ones(len(self.metas), dtype=bool)
+        for key, op, value in conditions(filters):
+            mask &= np.asarray(_TEST[op](self.column(key), value), dtype=bool)
+        return mask
+
+
+@dataclass
+class Vocabulary:
+    """What the BM25 vocabulary tells about the corpus: which stems occur, how rare they are, which years."""
+
     bm25: Any
-    stemmer: Any
+    rows: int
+
+    @cached_property
+    def years(self) -> set[int]:
+        """Years (1950-2099) that appear in any chunk."""
+        vocab = getattr(self.bm25, "vocab_dict", {})
+        return {int(t) for t in vocab if isinstance(t, str) and re.fullmatch(r"19[5-9]\d|20\d\d", t)}
+
+    def knows(self, term: str) -> bool:
+        """Whether any chunk contains this stemmed term."""
+        return term in getattr(self.bm25, "vocab_dict", {})
+
+    def idf(self, term: str) -> float:
+        """BM25 idf of a stemmed term (unknown terms count as rare)."""
+        n = max(self.rows, 1)
+        tid = getattr(self.bm25, "vocab_dict", {}).get(term)
+        df = 0
+        if tid is not None:
+            indptr = self.bm25.scores["indptr"]
+            df = int(indptr[tid + 1] - indptr[tid])
+        return float(np.log((n - df + 0.5) / (df + 0.5) + 1.0))
+
+
+class KeywordIndex:
+    """Keyword search: bm25s over the chunks (title and section included). The chunk table and the vocabulary
+    are its two parts; the plain attributes (ids, metas, chunk(), knows(), idf(), years) read through to them."""
+
+    def __init__(self, table: ChunkTable, bm25: Any, stemmer: Any) -> None:
+        self.table = table
+        self.bm25 = bm25
+        self.stemmer = stemmer
+        self.vocabulary = Vocabulary(bm25, len(table.ids))
+        self.ids, self.texts, self.metas = table.ids, table.texts, table.metas
+        self.chunk, self.knows, self.idf = table.chunk, self.vocabulary.knows, self.vocabulary.idf
+
+    @property
+    def years(self) -> set[int]:
+        return self.vocabulary.years
 
     @classmethod
     def build(cls, ids: list[str], texts: list[str], metas: list[dict[str, Any]]) -> KeywordIndex:
@@ -393,7 +457,7 @@ class KeywordIndex:
         if corpus:
             tokens = bm25s.tokenize(corpus, stopwords="en", stemmer=stemmer, show_progress=False)
             model.index(tokens, show_progress=False)
-        return cls(ids, texts, metas, model, stemmer)
+        return cls(ChunkTable(ids, texts, metas), model, stemmer)
 
     def save(self, folder: Path) -> None:
         tmp = folder.with_name(f"{folder.name}.tmp{os.getpid()}")
@@ -414,7 +478,7 @@ class KeywordIndex:
 
         data = json.loads((folder / "chunks.json").read_text())
         model = bm25s.BM25.load(str(folder / "bm25")) if data["ids"] else bm25s.BM25()
-        return cls(data["ids"], data["texts"], data["metas"], model, Stemmer.Stemmer("english"))
+        return cls(ChunkTable(data["ids"], data["texts"], data["metas"]), model, Stemmer.Stemmer("english"))
 
     def search(self, query: str, n: int, filters: Filters | None) -> list[tuple[int, float]]:
         import bm25s
@@ -429,51 +493,10 @@ class KeywordIndex:
         scores = self.bm25.get_scores(words)
         scores = np.asarray(scores)
         if filters is not None:
-            scores = np.where(self._mask(filters), scores, 0.0)
+            scores = np.where(self.table.mask(filters), scores, 0.0)
         top = np.argpartition(-scores, n)[:n] if len(scores) > n else np.arange(len(scores))
         top = top[np.argsort(-scores[top])]
         return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
-
-    def _column(self, key: str) -> np.ndarray:
-        """One metadata field across all chunks (cached): the keyword side's view for `conditions`."""
-        cache = self.__dict__.setdefault("_columns", {})
-        if key not in cache:
-            if key == "as_of" or key[:2] in ("c_", "s_"):
-                cache[key] = np.fromiter((_field(m, key) for m in self.metas),
-                                         dtype=np.int64 if key == "as_of" else bool, count=len(self.metas))
-            else:
-                cache[key] = np.array([_field(m, key) for m in self.metas], dtype=object)
-        return cache[key]
-
-    def _mask(self, filters: Filters) -> np.ndarray:
-        """Which chunks pass the filters: `conditions`, vectorised."""
-        mask = np.ones(len(self.metas), dtype=bool)
-        for key, op, value in conditions(filters):
-            mask &= np.asarray(_TEST[op](self._column(key), value), dtype=bool)
-        return mask
-
-    @cached_property
-    def years(self) -> set[int]:
-        """Years (1950-2099) that appear in any chunk, read off the BM25 vocabulary."""
-        vocab = getattr(self.bm25, "vocab_dict", {})
-        return {int(t) for t in vocab if isinstance(t, str) and re.fullmatch(r"19[5-9]\d|20\d\d", t)}
-
-    def knows(self, term: str) -> bool:
-        """Whether any chunk contains this stemmed term."""
-        return term in getattr(self.bm25, "vocab_dict", {})
-
-    def idf(self, term: str) -> float:
-        """BM25 idf of a stemmed term (unknown terms count as rare)."""
-        n = max(len(self.ids), 1)
-        tid = getattr(self.bm25, "vocab_dict", {}).get(term)
-        df = 0
-        if tid is not None:
-            indptr = self.bm25.scores["indptr"]
-            df = int(indptr[tid + 1] - indptr[tid])
-        return float(np.log((n - df + 0.5) / (df + 0.5) + 1.0))
-
-    def chunk(self, i: int) -> Chunk:
-        return chunk_from(self.ids[i], self.texts[i], self.metas[i])
 
 
 def _keyword_text(text: str, meta: dict[str, Any]) -> str:

@@ -11,7 +11,7 @@ import numpy as np
 
 
 def test_where_clause_predicate_and_mask_agree(mini_assistant: Any) -> None:
-    from assistant.store import KeywordIndex, matches, where_clause
+    from assistant.store import ChunkTable, matches, where_clause
     from assistant.types import Filters
 
     rng = random.Random(3)
@@ -24,7 +24,7 @@ def test_where_clause_predicate_and_mask_agree(mini_assistant: Any) -> None:
         for s in rng.sample(["mining", "magnet"], rng.randint(0, 1)):
             meta[f"s_{s}"] = True
         metas.append(meta)
-    kw = KeywordIndex(ids=[str(i) for i in range(200)], texts=["x"] * 200, metas=metas, bm25=None, stemmer=None)
+    kw = ChunkTable(ids=[str(i) for i in range(200)], texts=["x"] * 200, metas=metas)
     # A real Chroma collection holding the same metadata answers the where clause the same way.
     client = mini_assistant._store.client
     coll = client.get_or_create_collection("filters-check", embedding_function=None)
@@ -34,7 +34,7 @@ def test_where_clause_predicate_and_mask_agree(mini_assistant: Any) -> None:
                 (None, "japan"), (None, "mining"), (None, "news"), (None, "2021"), (None, "2024-06")):
             f = Filters(country=country, stage=stage, kind=kind, date_from=start, date_to=end)
             expected = {kw.ids[i] for i, m in enumerate(metas) if matches(m, f)}
-            assert {kw.ids[i] for i in np.flatnonzero(kw._mask(f))} == expected, f
+            assert {kw.ids[i] for i in np.flatnonzero(kw.mask(f))} == expected, f
             where = where_clause(f)
             got = set(coll.get(where=where)["ids"]) if where else set(kw.ids)
             assert got == expected, (f, where)
