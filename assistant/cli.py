@@ -317,7 +317,7 @@ def chart(name: Annotated[str, typer.Argument(help="mine_production | reserves |
 
 
 @app.command()
-def index(rebuild: Annotated[bool, typer.Option("--rebuild", help="Start from scratch.")] = False,
+def index(rebuild: Annotated[bool, typer.Option("--rebuild", help="Build beside the live index, then switch.")] = False,
           device: Annotated[str | None, typer.Option(help="Embedding device (cpu, cuda).")] = None,
           json_out: JsonOpt = False) -> None:
     """Build or update the index from the corpus folder (incremental)."""
