@@ -28,6 +28,7 @@ NOT_COVERED = "The documents do not cover this. " + SCOPE
 NOT_FACTS = ("REE Assistant answers factual questions from its documents on rare-earth supply chains; it does not "
              "write creative pieces, give advice or talk about other subjects. Ask about a country, company, stage "
              "or figure.")
+OFF_SUBJECT = "The documents cover rare-earth supply chains, not {subject}. " + SCOPE
 NO_FORECAST = "The documents do not forecast; this is the latest figure they hold, with its date."
 # A sentence that starts by pointing back ("Its third is...", "These plants...") needs the sentence before it.
 _REFERS_BACK = re.compile(r"^\W*(it|its|this|these|that|those|they|their|them|such|he|she|his|her|both|here|"
@@ -352,22 +353,28 @@ def _point(c: Candidate, book: CitationBook) -> str | None:
 
 
 def entity_lead(entity: Entity, section_chunks: Callable[[str, str], list[Chunk]], book: CitationBook) -> str:
-    """An entity's registered one-sentence summary, cited to the passage it rests on."""
+    """An entity's registered one-sentence summary, cited to the sentences of its source section that hold its
+    figures and names (at most three)."""
     want = terms(entity.summary) | terms(" ".join(entity.names))
-    best: tuple[float, Chunk, str] | None = None
+    scored: list[tuple[float, Chunk, str]] = []
     for chunk in section_chunks(entity.source.doc, entity.source.section):
         for sent in sentences(chunk):
             shown = plain(sent)
-            if len(shown.split()) < 4:
-                continue
-            score = len(want & terms(shown))
-            if best is None or score > best[0]:
-                best = (score, chunk, sent)
+            if len(shown.split()) >= 4:
+                scored.append((len(want & terms(shown)), chunk, sent))
+    scored.sort(key=lambda x: -x[0])
     text = entity.summary.strip().rstrip(".")
-    if best is None:
+    if not scored:
         return text + "."
-    n = book.cite(best[1], best[2])
-    return f"{text} [{n}]."
+    marks = [book.cite(scored[0][1], scored[0][2])]
+    rest = want - terms(plain(scored[0][2]))
+    for _ in range(2):  # at most three sentences in all, each adding what the others lack
+        best = max(scored[1:], key=lambda x: len(rest & terms(plain(x[2]))), default=None)
+        if best is None or not rest & terms(plain(best[2])):
+            break
+        marks.append(book.cite(best[1], best[2]))
+        rest -= terms(plain(best[2]))
+    return f"{text}{_cite_list(sorted(set(marks)))}."
 
 
 def compose(intent: Intent, passages: list[Passage], checklists: list[Checklist], book: CitationBook,
@@ -391,9 +398,8 @@ def compose(intent: Intent, passages: list[Passage], checklists: list[Checklist]
         # Points about a named entity name it (by any of its names).
         names = [re.compile(r"\b" + re.escape(n) + r"\b", re.I) for n in intent.entities[0].names]
         cands = [c for c in cands if any(p.search(c.shown) for p in names)]
-    room = max(0, min(MAX_POINTS, max_sentences - len(lead)))
-    if not lead and cands:
-        room = max(room, 1)
+    # The lead and at most MAX_POINTS supporting points; without a lead, the best sentence leads.
+    room = max(0, min(MAX_POINTS + (0 if lead else 1), max_sentences - len(lead)))
     already = [frozenset(terms(x)) for x in lead]
     points = []
     for c in select(cands, room + 3, already):

@@ -289,7 +289,7 @@ def create_app(assistant: Assistant | None = None, *, ui: bool = True, build_mis
     from assistant.openai_api import make_router
 
     app.include_router(make_router())  # /v1: OpenAI-compatible chat
-    lifespans.append(mount_mcp(app, assistant))  # /mcp: MCP over streamable HTTP
+    lifespans.append(mount_mcp(app, assistant, ready=status.require_ready))  # /mcp: MCP over streamable HTTP
 
     try:
         from assistant.slack import mount_slack

@@ -401,22 +401,28 @@ def _print_stale(entries: list[Any], days: int, json_out: bool) -> None:
 
 @app.command(name="eval")
 def eval_cmd(json_out: JsonOpt = False,
-             file: Annotated[Path | None, typer.Option(help="Questions YAML.")] = None) -> None:
-    """Score the gold evaluation set; exits non-zero under the thresholds in settings."""
+             file: Annotated[Path | None, typer.Option(help="One questions YAML (default: gold and paraphrases).")]
+             = None) -> None:
+    """Score the gold set and the paraphrase set, each on its own; exits non-zero under the thresholds."""
     try:
         from assistant.evaluation import evaluate, render
 
         assistant = _assistant()
         _ready(assistant)
-        result = evaluate(assistant, file)
+        folder = assistant.settings.paths.corpus / "eval"
+        paths = {"file": file} if file else {name: folder / f"{name}.yaml" for name in ("questions", "paraphrases")
+                                             if (folder / f"{name}.yaml").exists()}
+        results = {name: evaluate(assistant, path) for name, path in paths.items()}
     except Exception as exc:  # noqa: BLE001
         _fail(exc)
         return
     if json_out:
-        print(json.dumps(result, ensure_ascii=False, indent=2))
+        print(json.dumps(results["file"] if file else results, ensure_ascii=False, indent=2))
     else:
-        render(_console(), result)
-    if not result["passed"]:
+        for name, result in results.items():
+            _console().print(f"[bold]{'gold set' if name == 'questions' else name}[/]")
+            render(_console(), result)
+    if not all(r["passed"] for r in results.values()):
         raise typer.Exit(1)
 
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from assistant.answering import NOT_FACTS, compose, not_covered, unknown_names, weak_evidence
+from assistant.answering import NOT_FACTS, OFF_SUBJECT, compose, not_covered, unknown_names, weak_evidence
 from assistant.citations import CitationBook, terms
 from assistant.errors import InputError, UnknownCountryError
 from assistant.indexing import Indexer, Progress, _noop
@@ -240,7 +240,7 @@ class Assistant:
                           conversation_id=conversation_id, resolved_question=shown_resolved)
 
         if intent.type == "out_of_scope":
-            return refuse(NOT_FACTS)
+            return refuse(OFF_SUBJECT.format(subject=intent.off_subject) if intent.off_subject else NOT_FACTS)
         book = CitationBook(limit=self.settings.answer.max_citations)
         checklists: list[Checklist] = []
         if intent.wants_checklist:

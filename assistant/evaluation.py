@@ -19,6 +19,7 @@ import yaml
 from assistant.citations import plain
 from assistant.core import Assistant
 from assistant.loading import load_file
+from assistant.taxonomy import country_names, find_countries
 from assistant.types import Answer, Checklist, Filters
 
 
@@ -61,16 +62,15 @@ class _DocTexts:
 
 _SEGMENT = re.compile(r"([^\[\]]+?)((?:\s*\[\d+\])+)")
 _FIGURE = re.compile(r"\d[\d,.]*\d|\d")
-_NAME = re.compile(r"\b[A-Z][A-Za-z'-]*[A-Z]?[a-z]*\b")
+_NAME = re.compile(r"\b[A-Z][\w'-]*(?:\s+(?:of\s+|the\s+)?[A-Z][\w'-]*)*")
 
 
-def _claims(answer: Answer) -> dict[int, list[str]]:
-    """n → the sentences that cite [n] (the last sentence before each marker)."""
-    out: dict[int, list[str]] = {}
+def _claims(answer: Answer) -> list[tuple[str, list[int]]]:
+    """(sentence, the [n] it cites) for every cited sentence (the last sentence before a run of markers)."""
+    out: list[tuple[str, list[int]]] = []
     for m in _SEGMENT.finditer(answer.answer):
         claim = re.split(r"(?<=[.!?])\s+", m.group(1).strip())[-1]
-        for n in re.findall(r"\d+", m.group(2)):
-            out.setdefault(int(n), []).append(claim)
+        out.append((claim, [int(n) for n in re.findall(r"\d+", m.group(2))]))
     return out
 
 
@@ -85,8 +85,8 @@ def _checklist_uses(answer: Answer) -> set[int]:
 
 
 def unsupported(claim: str, quote: str) -> list[str]:
-    """The figures and names of a claim that its quote does not hold. Words capitalised only because they open
-    a sentence or a clause are not names."""
+    """The figures and names of a claim that its quote does not hold. A name (a run of capitalised words) that
+    opens a sentence or a clause is the subject the quote is about, not a claim of it."""
     text = re.sub(r"\[\d+\]", "", claim)
     q = plain(quote).lower().replace("\u2009", " ")
     missing = [f for f in _FIGURE.findall(text) if f not in q and f.replace(",", "") not in q.replace(",", "")]
@@ -94,38 +94,60 @@ def unsupported(claim: str, quote: str) -> list[str]:
         before = text[: m.start()].rstrip()
         if not before or before[-1] in ".:;!?(\"'—-":
             continue
-        if m.group(0).lower() not in q:
-            missing.append(m.group(0))
+        name = re.sub(r"['’]s\b", "", m.group(0))
+        if name.lower() not in q and not all(w.lower() in q for w in name.split() if len(w) > 3):
+            missing.append(name)
     return missing
+
+
+def _with_header(text: str, start: int, quote: str) -> str:
+    """A quoted table row with the header row of its table: the header says what each cell is."""
+    if not quote.lstrip().startswith("|"):
+        return quote
+    lines = text[:start].splitlines()
+    header = ""
+    for line in reversed(lines):
+        if not line.strip().startswith("|"):
+            break
+        header = line
+    return f"{header}\n{quote}"
 
 
 def citation_checks(answer: Answer, docs: _DocTexts) -> tuple[int, int, list[str]]:
     """(valid, total, problems). A citation is valid when its span is a verbatim range of its document whose
     plain text is the quote shown, it is used (in the answer or the checklist), every [n] used exists, and each
-    sentence citing it states no figure or name that the quote does not hold."""
+    sentence citing it states no figure or name that its quotes (with a table row's header) do not hold."""
     problems: list[str] = []
-    numbers = {c.n for c in answer.citations}
+    by_n = {c.n: c for c in answer.citations}
     claims = _claims(answer)
-    used = set(claims) | _checklist_uses(answer)
-    for n in used:
-        if n not in numbers:
-            problems.append(f"[{n}] is used but has no citation")
-    valid = 0
+    used = {n for _, ns in claims for n in ns} | _checklist_uses(answer)
+    for n in sorted(used - set(by_n)):
+        problems.append(f"[{n}] is used but has no citation")
+    ok = {c.n: True for c in answer.citations}
+    evidence: dict[int, str] = {}
     for c in answer.citations:
         text = docs.get(c.doc_id)
-        ok = text is not None and c.span is not None and plain(text[c.span[0]:c.span[1]]) == c.quote
-        if not ok:
+        if text is None or c.span is None or plain(text[c.span[0]:c.span[1]]) != c.quote:
+            ok[c.n] = False
             problems.append(f"[{c.n}] quote is not the verbatim range {c.span} of {c.doc_id}")
-        for claim in claims.get(c.n, []):
-            missing = unsupported(claim, c.quote)
-            if missing:
-                ok = False
-                problems.append(f"[{c.n}] does not hold {missing[:4]} of: {claim.strip()[:80]!r}")
+            evidence[c.n] = c.quote
+        else:
+            # A quote is read with what the reader sees beside it: the title and section, and so the country
+            # they are about (by any of its names).
+            where = f"{c.title} {c.section}"
+            names = " ".join(n for k in find_countries(where) for n in country_names(k))
+            evidence[c.n] = _with_header(text, c.span[0], text[c.span[0]:c.span[1]]) + f"\n{where} {names}"
         if c.n not in used:
-            ok = False
+            ok[c.n] = False
             problems.append(f"[{c.n}] is never used")
-        valid += ok
-    return valid, len(answer.citations), problems
+    for claim, ns in claims:
+        quotes = " \n ".join(evidence.get(n, "") for n in ns)
+        missing = unsupported(claim, quotes)
+        if missing:
+            for n in ns:
+                ok[n] = False
+            problems.append(f"{''.join(f'[{n}]' for n in ns)} do not hold {missing[:4]} of: {claim.strip()[:80]!r}")
+    return sum(ok.values()), len(answer.citations), problems
 
 
 def evaluate(assistant: Assistant, path: Path | None = None) -> dict[str, Any]:

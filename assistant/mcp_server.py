@@ -67,9 +67,10 @@ def _one_line(exc: BaseException) -> str:
     return f"unexpected error: {type(exc).__name__}: {exc}".splitlines()[0]
 
 
-def _call(name: str, work: Callable[[], CallToolResult]) -> CallToolResult:
+def _call(name: str, work: Callable[[], CallToolResult], ready: Callable[[], None]) -> CallToolResult:
     """Run one tool body; a failure becomes a tool error whose text is the CLI's one-line message."""
     try:
+        ready()
         return work()
     except ReeError as exc:
         message = _one_line(exc)
@@ -141,14 +142,22 @@ def document_text(assistant: Assistant, doc_id: str) -> str:
     return "\n".join(head) + "\n\n" + body.strip() + "\n"
 
 
-def build_server(assistant: Assistant) -> MCPServer:
-    """The MCP server for one Assistant: tools, resources and prompts. Nothing heavy happens until a call."""
+def build_server(assistant: Assistant, ready: Callable[[], None] | None = None) -> MCPServer:
+    """The MCP server for one Assistant: tools, resources and prompts. Nothing heavy happens until a call.
+
+    `ready` is called before each tool or resource and raises while the index is still being built."""
+    check = ready or (lambda: None)
     server: MCPServer = _Server("ree-assistant", title="REE Assistant", version="0.1.0",
                                   instructions=INSTRUCTIONS, log_level="WARNING")
     read_only = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True,
                                 open_world_hint=False)
 
-    @server.tool(annotations=read_only)
+    def tool(fn: Callable[..., CallToolResult]) -> Callable[..., CallToolResult]:
+        """Register a read-only tool; its docstring, on one line, is the description a model reads."""
+        server.add_tool(fn, description=" ".join((fn.__doc__ or "").split()), annotations=read_only)
+        return fn
+
+    @tool
     def ask(question: Question, conversation_id: ConversationId = None,
             filters: FiltersArg = None) -> Annotated[CallToolResult, Answer]:
         """Answer a question about rare-earth supply chains (mining, separation, metals, magnets, recycling,
@@ -156,9 +165,9 @@ def build_server(assistant: Assistant) -> MCPServer:
         questions ('Can X make magnets?') also return the country's stage-by-stage gap checklist. Use this first
         for any rare-earth question; pass the same conversation_id for follow-ups."""
         return _call("ask", lambda: _answer_result(assistant.ask(question, conversation_id=conversation_id,
-                                                                 filters=filters)))
+                                                                 filters=filters)), check)
 
-    @server.tool(annotations=read_only)
+    @tool
     def search(query: Annotated[str, Field(description="Search words, e.g. 'solvent extraction stages'.")],
                k: Annotated[int, Field(ge=1, le=50, description="How many passages (default 8).")] = 8,
                filters: FiltersArg = None) -> Annotated[CallToolResult, SearchResult]:
@@ -170,17 +179,17 @@ def build_server(assistant: Assistant) -> MCPServer:
             return CallToolResult(content=[TextContent(type="text", text=search_text(result))],
                                   structured_content=result.model_dump(mode="json"))
 
-        return _call("search", work)
+        return _call("search", work, check)
 
-    @server.tool(annotations=read_only)
+    @tool
     def gap_checklist(country: Annotated[str, Field(description="A country name, e.g. 'Kazakhstan'.")],
                       target: Target = "magnet") -> Annotated[CallToolResult, Answer]:
         """The stage-by-stage value-chain checklist of one country from deposit up to the target stage: each
         stage's status (at_scale, emerging, planned, none, unknown) with cited evidence, the verdict, the binding
         gap and what would close it. Use it for 'can country X make Y?' and 'what is X missing?'."""
-        return _call("gap_checklist", lambda: _answer_result(assistant.gaps(country, target=target)))
+        return _call("gap_checklist", lambda: _answer_result(assistant.gaps(country, target=target)), check)
 
-    @server.tool(annotations=read_only)
+    @tool
     def compare(countries: Annotated[list[str], Field(description="Exactly two country names.")],
                 target: Target = "magnet") -> Annotated[CallToolResult, Answer]:
         """Two countries' value-chain checklists side by side, deposit up to the target stage, with citations.
@@ -190,9 +199,9 @@ def build_server(assistant: Assistant) -> MCPServer:
                 raise InputError(f"compare takes exactly two countries (got {len(countries)}).", field="countries")
             return _answer_result(assistant.compare(countries[0], countries[1], target=target))
 
-        return _call("compare", work)
+        return _call("compare", work, check)
 
-    @server.tool(annotations=read_only)
+    @tool
     def list_sources(kind: Annotated[str | None, Field(description=f"Only this kind: {', '.join(KINDS)}.")] = None,
                      country: Annotated[str | None, Field(description="Only documents about this country.")] = None,
                      ) -> Annotated[CallToolResult, list[SourceInfo]]:
@@ -203,18 +212,20 @@ def build_server(assistant: Assistant) -> MCPServer:
             return CallToolResult(content=[TextContent(type="text", text=sources_list_text(items))],
                                   structured_content={"result": [s.model_dump(mode="json") for s in items]})
 
-        return _call("list_sources", work)
+        return _call("list_sources", work, check)
 
     @server.resource("ree://sources", name="sources", title="Indexed documents", mime_type="application/json",
                      description="Every indexed document with its ree://doc/ URI.")
     def sources_resource() -> str:
         with _resource_errors():
+            check()
             return dumps([s.model_dump(mode="json") | {"uri": f"ree://doc/{s.doc_id}"} for s in assistant.sources()])
 
     @server.resource("ree://doc/{+doc_id}", name="document", title="A corpus document", mime_type="text/markdown",
                      description="One indexed document in full: title, source, as-of date and text.")
     def document(doc_id: str) -> str:
         with _resource_errors():
+            check()
             return document_text(assistant, doc_id)
 
     @server.resource("ree://value-chain/{country}", name="value-chain", title="A country's value chain",
@@ -223,6 +234,7 @@ def build_server(assistant: Assistant) -> MCPServer:
                                  "verdict, binding gap, next steps and the cited evidence (the gap checklist).")
     def value_chain(country: str) -> str:
         with _resource_errors():
+            check()
             return dumps(assistant.gaps(country).to_json())
 
     @server.prompt(name="country_brief", title="Country brief")
@@ -279,14 +291,14 @@ def run_stdio(assistant: Assistant) -> None:
     build_server(assistant).run("stdio")
 
 
-def mount_mcp(app: FastAPI, assistant: Assistant,
-              path: str = "/mcp") -> Callable[[], AbstractAsyncContextManager[None]]:
+def mount_mcp(app: FastAPI, assistant: Assistant, path: str = "/mcp",
+              ready: Callable[[], None] | None = None) -> Callable[[], AbstractAsyncContextManager[None]]:
     """Serve MCP over streamable HTTP at `path` on `app`, behind the token / loopback gate.
 
     Returns the session manager's `run`, which the app's lifespan must enter (the transport's task group)."""
     from assistant.auth import TokenGate
 
-    server = build_server(assistant)
+    server = build_server(assistant, ready)
     # Without a token only loopback clients get in, so only loopback Host/Origin headers are valid too (DNS
     # rebinding); with a token the server may sit behind any host name.
     security = None if assistant.settings.api_token is None else TransportSecuritySettings(

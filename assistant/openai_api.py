@@ -218,13 +218,17 @@ def sse_events(first: str | Answer, rest: Iterator[str | Answer], cid: str, crea
         while not isinstance(item, Answer):
             if item:
                 yield _chunk(cid, created, {"content": item})
-            item = next(rest)
-    except ReeError as exc:  # the status line has gone out: report the error in the stream, as OpenAI does
-        err, _ = _from_ree(exc)
+            item = next(rest, None)
+            if item is None:
+                yield "data: [DONE]\n\n"
+                return
+    except Exception as exc:  # noqa: BLE001 - the status line has gone out: report the error in the stream
+        if isinstance(exc, ReeError):
+            err, _ = _from_ree(exc)
+        else:
+            log.error("unexpected error while streaming", exc_info=exc)
+            err = OpenAIError(500, "Unexpected server error; it has been logged.", "server_error")
         yield f"data: {json.dumps({'error': {'message': err.message, 'type': err.type, 'code': err.code}})}\n\n"
-        yield "data: [DONE]\n\n"
-        return
-    except StopIteration:
         yield "data: [DONE]\n\n"
         return
     body = answer_body(item)

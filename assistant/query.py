@@ -18,6 +18,8 @@ from assistant.taxonomy import (
     find_elements,
     find_magnet_types,
     find_stages,
+    has_domain_words,
+    other_commodity,
     replace_country,
 )
 from assistant.types import STAGES
@@ -30,6 +32,9 @@ _FUTURE = re.compile(r"\b(will|won't|going to|next (year|decade|month|quarter)|f
 _REFERS_BACK = re.compile(r"\b(it|its|they|them|their|there|that|this|those|these|he|she|his|her)\b", re.I)
 # A yes/no question opens with an auxiliary verb ("Can…", "Does…", "Is … able…").
 _YES_NO = re.compile(r"^\W*(can|could|does|do|did|is|are|has|have|will|would|should)\b", re.I)
+# Securities (shares, stocks, funds) are investment information; the corpus holds no market quotes.
+_SECURITIES = re.compile(r"\b(share|stock)\s+prices?\b|\bstocks?\b|\bETFs?\b|\bdividends?\b|\bmarket cap\w*|"
+                         r"\b(buy|sell|invest\w*)\b.{0,40}\bshares\b", re.I)
 _WHY = re.compile(r"^\W*(and\s+)?(why|how come)\b", re.I)
 CHECKLIST_TYPES = ("capability", "comparison")
 
@@ -50,6 +55,7 @@ class Intent:
     why: bool = False  # "Why not?": explain the previous verdict
     corrected: dict[str, str] = field(default_factory=dict)
     scores: dict[str, float] = field(default_factory=dict)
+    off_subject: str | None = None  # what the question is about instead, when it is not rare earths
 
     @property
     def wants_checklist(self) -> bool:
@@ -110,7 +116,14 @@ class Reader:
         if qtype == "lookup" and len(countries) == 1 and stages and _YES_NO.match(question):
             qtype = "capability"
         years = sorted({int(y) for y in _YEAR.findall(question)})
-        return Intent(question=question, type=qtype, countries=countries, stages=stages,
+        # Two scope rules that hold for any wording: securities are investment information, and another
+        # commodity asked about with no rare-earth word is another subject.
+        off_subject = None
+        if _SECURITIES.search(question):
+            qtype = "out_of_scope"
+        elif (other := other_commodity(question)) and not has_domain_words(question):
+            qtype, off_subject = "out_of_scope", other
+        return Intent(off_subject=off_subject, question=question, type=qtype, countries=countries, stages=stages,
                       elements=find_elements(question), magnet_types=find_magnet_types(question),
                       target=target_stage(stages), years=years, entities=found.entities,
                       future=bool(_FUTURE.search(question)), corrected=found.corrected, scores=scores)

@@ -80,6 +80,14 @@ MAGNET_TYPES: dict[str, tuple[str, ...]] = {
     "smco": ("smco", "samarium-cobalt", "samarium cobalt"),
 }
 
+# Mined commodities other than rare earths: a question about one of them, with no rare-earth word, is outside
+# the corpus's subject.
+OTHER_COMMODITIES = (
+    "copper", "gold", "silver", "lithium", "cobalt", "nickel", "zinc", "iron ore", "aluminium", "aluminum",
+    "bauxite", "platinum", "palladium", "uranium", "coal", "crude oil", "natural gas", "potash", "graphite",
+    "manganese", "vanadium", "tungsten", "molybdenum", "chromium",
+)
+
 # Words that mark a question as about this domain at all.
 DOMAIN_WORDS = (
     "rare earth", "rare-earth", "ree", "rees", "reo", "treo", "magnet", "lanthanide", "ndpr", "monazite",
@@ -189,6 +197,12 @@ def find_elements(text: str) -> list[str]:
 
 def find_magnet_types(text: str) -> list[str]:
     return [k for k, words in MAGNET_TYPES.items() if _word_pattern(words).search(text)]
+
+
+def other_commodity(text: str) -> str | None:
+    """The first non-rare-earth commodity a text names, if any."""
+    m = _word_pattern(OTHER_COMMODITIES).search(text)
+    return m.group(1).lower() if m else None
 
 
 def has_domain_words(text: str) -> bool:

@@ -26,4 +26,4 @@ def test_citation_check_catches_forged_quotes_and_markers(corpus_assistant) -> N
                         date="", section="s", quote="Kazakhstan makes 9,000 t of magnets a year.")])
     valid, total, problems = citation_checks(forged, docs)
     assert (valid, total) == (0, 1)
-    assert any("not found verbatim" in p for p in problems) and any("[2] is used" in p for p in problems)
+    assert any("is not the verbatim range" in p for p in problems) and any("[2] is used" in p for p in problems)

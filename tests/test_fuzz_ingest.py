@@ -158,7 +158,7 @@ def test_front_matter_values_arrive_typed() -> None:
             b"    date: 2024\n---\nB.\n")
     doc = load_bytes(data, "t.md", "t.md")
     assert doc.title == "42" and doc.meta["as_of"] == "2025-04-01" and doc.meta["countries"] == ["estonia"]
-    assert doc.meta["sources"][0] == {"publisher": "P", "title": "", "url": "", "date": "2024"}
+    assert doc.meta["sources"][0] == {"publisher": "P", "title": "", "url": "", "via": "", "date": "2024"}
 
 
 # -- property-based ------------------------------------------------------------------------------------

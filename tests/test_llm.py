@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from conftest import FIXTURES, ROOT, _share_models, make_settings
 
-from assistant.citations import CitationBook
+from assistant.citations import CitationBook, plain
 from assistant.llm import Generator, Validator, build_messages, split_sentences
 from assistant.settings import AnswerSettings, RetrievalSettings
 from assistant.types import Answer, Chunk, Passage
@@ -116,7 +116,7 @@ def assert_citations_valid(answer: Answer) -> None:
     assert used <= numbers, f"answer cites {sorted(used - numbers)} which are not in its citations"
     assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
     for c in answer.citations:
-        assert c.quote and c.quote in c.context
+        assert c.quote and c.verbatim in c.context and plain(c.verbatim) == c.quote
 
 
 def _mini_with_chain(dest: Path) -> Path:
@@ -356,7 +356,8 @@ def test_validator_rules() -> None:
     v = Validator(passages, book)
     kept = v.check("The Plimber deposit grades 0.07 percent TREO [1].")
     assert kept == "The Plimber deposit grades 0.07 percent TREO. [1]"
-    assert book.items[0].quote == "The Plimber deposit grades 0.07 percent TREO [S1]."
+    assert book.items[0].verbatim == "The Plimber deposit grades 0.07 percent TREO [S1]."
+    assert book.items[0].quote == "The Plimber deposit grades 0.07 percent TREO."
     assert v.check("The plant at Quuxville cost 2000000 euros [2].") is not None  # same figure, other punctuation
     assert v.check("The plant at Quuxville cost 3,000,000 euros [2].") is None
     assert v.check('Its owner is "Grommet Mining" [1].') is not None

@@ -75,9 +75,8 @@ def test_streaming_sends_openai_chunks_then_done(client: openai.OpenAI, base_url
     answer = chunks[-1].model_extra["ree_answer"]
     assert answer["checklist"]["verdict"] == "no"
     _cited(content, answer)
-    raw = httpx.post(f"{base_url}/v1/chat/completions", timeout=60,
-                     json={"model": "ree-assistant", "stream": True,
-                           "messages": [{"role": "user", "content": QUESTION}]})
+    raw = httpx.post(f"{base_url}/v1/chat/completions", timeout=60, json={
+        "model": "ree-assistant", "stream": True, "messages": [{"role": "user", "content": QUESTION}]})
     assert raw.headers["content-type"].startswith("text/event-stream")
     assert raw.text.rstrip().endswith("data: [DONE]")
 
@@ -153,3 +152,23 @@ def test_the_api_token_is_enforced(corpus_indexes: Path) -> None:
         right = openai.OpenAI(base_url=f"{url}/v1", api_key="s3cret-token", max_retries=0, timeout=60)
         done = right.chat.completions.create(model="ree-assistant", messages=[{"role": "user", "content": QUESTION}])
         assert done.model_extra["ree_answer"]["checklist"]["verdict"] == "no"
+
+
+def test_without_a_token_only_loopback_clients_get_in() -> None:
+    from pydantic import SecretStr
+
+    from assistant.auth import AuthError, NotLoopbackError, check_access, is_loopback
+    from assistant.settings import Settings
+
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("::ffff:127.0.0.1")
+    assert not is_loopback("10.0.0.5") and not is_loopback("2001:db8::1")
+    open_settings = Settings()
+    check_access(open_settings, None, "127.0.0.1")
+    with pytest.raises(NotLoopbackError, match="set REE_API_TOKEN"):
+        check_access(open_settings, None, "10.0.0.5")
+    locked = Settings(api_token=SecretStr("t0ken"))
+    check_access(locked, "Bearer t0ken", "10.0.0.5")
+    check_access(locked, "bearer   t0ken ", "10.0.0.5")
+    for header in (None, "", "Basic t0ken", "Bearer", "Bearer t0ken2", "t0ken"):
+        with pytest.raises(AuthError):
+            check_access(locked, header, "127.0.0.1")

@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from assistant.citations import plain
+
 POISON = """---
 title: Krennic refinery field notes
 kind: analysis
@@ -42,7 +44,7 @@ def _check_citations(assistant, answer) -> None:  # type: ignore[no-untyped-def]
     assert ns == list(range(1, len(ns) + 1)), ns
     for c in answer.citations:
         assert c.chunk_id in table, "a citation points at a chunk that is not in the index"
-        assert c.quote and c.quote in table[c.chunk_id], "a quote is not verbatim from its chunk"
+        assert c.verbatim in table[c.chunk_id] and plain(c.verbatim) == c.quote, "a quote is not from its chunk"
     marks = {int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)}
     assert marks <= set(ns), f"[n] without a citation in {answer.answer!r}"
     assert not re.search(r"\[S\d+\]", answer.answer), "source markers leaked into the answer"

@@ -14,7 +14,7 @@ from assistant.errors import InputError, UnknownCountryError
 from assistant.types import Answer
 
 NOT_COVERED = "The documents do not cover this"
-REFUSALS = (NOT_COVERED, NOT_FACTS, "The documents do not mention")
+REFUSALS = (NOT_COVERED, NOT_FACTS, "The documents do not mention", "The documents cover rare-earth")
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 REFUSED_AS_INPUT = {
@@ -113,10 +113,10 @@ def test_unknown_country_is_named(corpus_assistant) -> None:  # type: ignore[no-
 
 
 def test_unprofiled_country_gets_an_honest_checklist(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
-    answer = corpus_assistant.gaps("Mongolia")
+    answer = corpus_assistant.gaps("Bolivia")
     cl = answer.checklist
     assert cl is not None and not isinstance(cl, list)
     assert cl.structured is False and cl.verdict is None and cl.binding_gap is None
     assert cl.stages and {row.status for row in cl.stages} == {"unknown"}
-    assert "Mongolia" in answer.answer
-    _valid(answer, "Mongolia")
+    assert "Bolivia" in answer.answer
+    _valid(answer, "Bolivia")

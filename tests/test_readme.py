@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+import json
 import os
 import re
+import shlex
+import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
-from conftest import ROOT, free_port
+from conftest import ROOT, free_port, make_settings, serving
 
 
 def _quick_start_commands() -> list[str]:
@@ -65,3 +71,78 @@ def test_app_py_serves_the_ui_and_answers(corpus_indexes: Path, tmp_path: Path) 
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def _blocks(text: str, heading: str, lang: str) -> list[str]:
+    section = text.split(heading, 1)[1].split("\n## ", 1)[0]
+    return re.findall(rf"```{lang}\n(.*?)```", section, re.S)
+
+
+def _commands(block: str) -> list[str]:
+    joined = block.replace("\\\n", " ")
+    return [line.split("   #")[0].split("  #")[0].strip() for line in joined.splitlines()
+            if line.split("#")[0].strip()]
+
+
+def _curl(command: str, base: str) -> dict[str, Any]:
+    """Run a README curl line against the test server: with curl when the machine has it, else the same request
+    read from its -H/-d flags and sent with httpx."""
+    args = shlex.split(command.replace("http://127.0.0.1:7860", base))
+    assert args[0] == "curl", command
+    if shutil.which("curl"):
+        out = subprocess.run(args, capture_output=True, text=True, timeout=120, check=True).stdout
+        return json.loads(out)
+    headers: dict[str, str] = {}
+    data = None
+    url = ""
+    it = iter(args[1:])
+    for arg in it:
+        if arg == "-H":
+            name, _, value = next(it).partition(":")
+            headers[name.strip()] = value.strip()
+        elif arg == "-d":
+            data = next(it)
+        elif not arg.startswith("-"):
+            url = arg
+    r = httpx.request("POST" if data else "GET", url, headers=headers, content=data, timeout=120)
+    return r.json()
+
+
+def test_use_it_from_other_tools(corpus_indexes: Path) -> None:
+    """The README's MCP and OpenAI commands, and the Python example in docs/integrations.md, work as shown."""
+    import anyio
+    from mcp import Client, StdioServerParameters
+
+    from assistant.api import create_app
+    from assistant.core import Assistant
+
+    readme = (ROOT / "README.md").read_text()
+    commands = _commands(_blocks(readme, "## Use it from other tools", "bash")[0])
+    assert commands[0] == "ree mcp" and all(c.startswith("curl ") for c in commands[1:]), commands
+    guide = (ROOT / "docs" / "integrations.md").read_text()
+    commands += _commands(_blocks(guide, "## OpenAI-compatible chat endpoint", "bash")[0])
+
+    env = {"PYTHONPATH": str(ROOT), "REE_PATHS__INDEXES": str(corpus_indexes), "HF_HUB_OFFLINE": "1",
+           "PATH": os.environ.get("PATH", "")}
+    args = ["-m", "assistant.cli", *commands[0].split()[1:]]  # `ree` is `python -m assistant.cli`
+
+    async def mcp_tools() -> set[str]:
+        async with Client(StdioServerParameters(command=sys.executable, args=args, env=env, cwd=ROOT)) as client:
+            return {t.name for t in (await client.list_tools()).tools}
+
+    assert anyio.run(mcp_tools) == {"ask", "search", "gap_checklist", "compare", "list_sources"}
+
+    app = create_app(Assistant(make_settings(ROOT / "corpus", corpus_indexes)), ui=False)
+    with serving(app) as base:
+        for command in commands[1:]:
+            body = _curl(command, base)
+            if "/v1/models" in command:
+                assert [m["id"] for m in body["data"]] == ["ree-assistant"]
+            else:
+                assert "[1]" in body["choices"][0]["message"]["content"]
+                assert body["ree_answer"]["checklist"]["verdict"] == "no"
+        example = _blocks(guide, "## OpenAI-compatible chat endpoint", "python")[0]
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            exec(compile(example.replace("http://127.0.0.1:7860", base), "integrations.md", "exec"), {})  # noqa: S102
+        assert "Sources:" in printed.getvalue() and printed.getvalue().rstrip().endswith("no")

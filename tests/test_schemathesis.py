@@ -1,5 +1,5 @@
 """API fuzzing: schemathesis generates requests from our OpenAPI spec and sends them to the real app served
-by uvicorn on loopback. No 5xx, and every 4xx is a JSON problem body."""
+by uvicorn on loopback. No 5xx, and every 4xx is a JSON problem body (an OpenAI error body under /v1)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from conftest import ROOT, make_settings, serving
 from hypothesis import HealthCheck, given, settings
 
 PROBLEM_KEYS = {"type", "title", "status", "detail"}
+OPENAI_ERROR_KEYS = {"message", "type", "param", "code"}
 
 
 @pytest.fixture(scope="module")
@@ -40,13 +41,17 @@ def _check(case: Any) -> None:
         ctype = ctype[0] if isinstance(ctype, list) else ctype
         assert ctype.startswith(("application/problem+json", "application/json")), response.headers
         body = response.json()
+        if case.path.startswith("/v1/"):  # the OpenAI-compatible routes answer in OpenAI's error shape
+            assert set(body["error"]) == OPENAI_ERROR_KEYS and body["error"]["message"], body
+            return
         assert PROBLEM_KEYS <= set(body), body
         assert body["status"] == response.status_code
 
 
 def test_api_never_fails_and_explains_every_4xx(api_schema: Any) -> None:
     operations = [result.ok() for result in api_schema.get_all_operations()]
-    assert {op.path for op in operations} >= {"/api/ask", "/api/search", "/api/gaps/{country}", "/api/feedback"}
+    assert {op.path for op in operations} >= {"/api/ask", "/api/search", "/api/gaps/{country}", "/api/feedback",
+                                              "/v1/chat/completions"}
     fuzz = settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck), database=None)
     for operation in operations:
         fuzz(given(case=operation.as_strategy())(lambda case: _check(case)))()

@@ -1,0 +1,205 @@
+"""Question understanding and answer composition, each tried with several wordings: names (folding, acronyms,
+typos), intent, follow-ups against the conversation, scope, and the shape of a composed answer."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+from assistant.answering import NOT_FACTS, row_sentence, select
+from assistant.citations import plain
+from assistant.names import NameIndex, fold, load_entities
+
+CAPABILITY = [
+    "Can Kazakhstan make magnets?",
+    "Is Kazakhstan capable of producing rare-earth magnets?",
+    "Does Kazakhstan manufacture NdFeB magnets?",
+    "What is Kazakhstan missing to make magnets?",
+    "How far along the magnet chain does Kazakhstan get?",
+    "What would it take for Kazakhstan to build permanent magnets?",
+    "does kazakhstan have the capacity to make magnets",
+    "Can Kazakstan make magnets?",  # misspelt
+]
+
+
+@pytest.fixture(scope="module")
+def names() -> NameIndex:
+    return NameIndex(load_entities(ROOT / "corpus" / "entities.yaml"))
+
+
+def test_fold_removes_case_and_diacritics() -> None:
+    assert fold("Bastnäsite") == "bastnasite" and fold("TÜRKIYE") == "turkiye"
+
+
+@pytest.mark.parametrize(("question", "entity"), [
+    ("What is LAMP?", "Lynas Malaysia"),
+    ("who is silmet", "NPM Silmet"),
+    ("What is bastnasite?", "Bastnäsite"),
+    ("What was MOFCOM?", None),  # any entity: an acronym alone is recognised
+])
+def test_entities_by_other_names(names: NameIndex, question: str, entity: str | None) -> None:
+    found = names.find(question)
+    assert found.entities, question
+    if entity:
+        assert found.entities[0].name == entity
+
+
+@pytest.mark.parametrize("question", ["Can Kazakhstan make magnets?", "And Kazakhstan?", "Laos rare earth output",
+                                      "in Mongolia", "China's export controls"])
+def test_a_country_name_is_not_read_as_a_similar_entity(names: NameIndex, question: str) -> None:
+    found = names.find(question)
+    assert found.countries and not found.corrected, (found.countries, found.corrected)
+
+
+@pytest.mark.parametrize(("question", "country"), [("Can Kazakstan make magnets?", "kazakhstan"),
+                                                   ("Does Austrailia separate?", "australia"),
+                                                   ("what about viet nam", "vietnam"),
+                                                   ("Can Türkiye make magnets?", "turkey")])
+def test_countries_with_typos_and_other_spellings(names: NameIndex, question: str, country: str) -> None:
+    assert country in names.find(question).countries
+
+
+def test_ordinary_words_are_not_acronyms(names: NameIndex) -> None:
+    assert not names.find("turn on the lamp please").entities
+
+
+@pytest.mark.parametrize("question", CAPABILITY)
+def test_capability_in_any_wording_gets_verdict_and_checklist(corpus_assistant, question: str) -> None:  # type: ignore[no-untyped-def]
+    answer = corpus_assistant.ask(question)
+    assert answer.answerable and answer.checklist is not None, question
+    assert answer.checklist.country == "Kazakhstan" and answer.checklist.verdict == "no"
+    assert answer.answer.startswith("No: Kazakhstan cannot"), answer.answer
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("How much did Thailand mine in 2024?", "numeric"),
+    ("What share of world separation does China hold?", "numeric"),
+    ("Why is solvent extraction so hard to copy?", "explanation"),
+    ("How does solvent extraction separate rare earths?", "explanation"),
+    ("Who is JOGMEC?", "entity"),
+    ("Japan vs Vietnam: which is further along the magnet chain?", "comparison"),
+    ("Write a limerick about samarium", "out_of_scope"),
+    ("Should I buy rare-earth stocks this year?", "out_of_scope"),
+])
+def test_intent_from_meaning(corpus_assistant, question: str, kind: str) -> None:  # type: ignore[no-untyped-def]
+    assert corpus_assistant._reader().understand(question).type == kind
+
+
+@pytest.mark.parametrize(("turns", "expect"), [
+    (["How much did Thailand mine in 2024?", "And in 2023?"], "How much did Thailand mine in 2023?"),
+    (["Can Kazakhstan make magnets?", "Can it make metal?"], "Can Kazakhstan make rare-earth metal?"),
+    (["Can Kazakhstan make magnets?", "Why not?"], "Why can Kazakhstan not make rare-earth magnets?"),
+    (["Can Kazakhstan make magnets?", "How does Japan compare?"], "Compare Kazakhstan and Japan"),
+    (["Can Kazakhstan make magnets?", "And Japan and Vietnam?"], "Compare Japan and Vietnam"),
+    (["Can Kazakhstan make magnets?", "What about Japan?"], "Can Japan make rare-earth magnets?"),
+])
+def test_follow_ups_resolve_against_the_conversation(corpus_assistant, turns: list[str], expect: str) -> None:  # type: ignore[no-untyped-def]
+    conv = "conv-" + re.sub(r"\W+", "-", " ".join(turns))[:60]
+    for turn in turns[:-1]:
+        corpus_assistant.ask(turn, conversation_id=conv)
+    answer = corpus_assistant.ask(turns[-1], conversation_id=conv)
+    assert answer.answerable
+    assert answer.resolved_question and answer.resolved_question.startswith(expect), answer.resolved_question
+    if expect.startswith("Compare"):
+        assert isinstance(answer.checklist, list) and len(answer.checklist) == 2
+
+
+def test_why_not_explains_the_last_verdict(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    corpus_assistant.ask("Can Kazakhstan make magnets?", conversation_id="why")
+    answer = corpus_assistant.ask("Why not?", conversation_id="why")
+    assert "because the chain breaks at the deposit stage" in answer.answer
+
+
+@pytest.mark.parametrize("question", ["Write a limerick about samarium", "Give me a recipe for neodymium soup",
+                                      "Should I invest in Lynas shares?", "What is the price of gold today?"])
+def test_requests_that_are_not_for_facts_or_off_topic_are_refused(corpus_assistant, question: str) -> None:  # type: ignore[no-untyped-def]
+    answer = corpus_assistant.ask(question)
+    assert not answer.answerable and not answer.citations, answer.answer
+
+
+@pytest.mark.parametrize("question", ["How much will a new separation plant cost to build?",
+                                      "How will the US price floor work?",
+                                      "What will NdPr oxide cost next year?"])
+def test_real_questions_that_sound_like_forecasts_are_answered(corpus_assistant, question: str) -> None:  # type: ignore[no-untyped-def]
+    answer = corpus_assistant.ask(question)
+    assert answer.answerable and answer.citations, answer.answer
+    assert answer.answer != NOT_FACTS
+
+
+def test_a_future_value_gets_the_latest_figure_and_says_there_is_no_forecast(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    answer = corpus_assistant.ask("What will NdPr oxide cost next year?")
+    assert re.search(r"\$\d", answer.answer) and "do not forecast" in answer.answer
+
+
+@pytest.mark.parametrize("question", ["Can Kazakhstan make magnets?", "Can Japan make magnets?",
+                                      "How much did Thailand mine in 2024?", "What was SARECO?",
+                                      "Why is separation the bottleneck?"])
+def test_composed_answers_are_short_plain_and_cited(corpus_assistant, question: str) -> None:  # type: ignore[no-untyped-def]
+    answer = corpus_assistant.ask(question)
+    sentences = [s for s in re.split(r"(?<=[.!?\]])\s+(?=[A-Z])", answer.answer) if s.strip()]
+    assert len(sentences) <= 8, sentences  # lead + at most 5 points (+ a tally line); joined back-references
+    assert len({c.n for c in answer.citations}) <= 8
+    assert "**" not in answer.answer and not re.search(r"(^|\n)\s*- ", answer.answer)
+    assert not re.search(r"(^|[.!?]\s+)(Its|This|These|Those|They)\b", answer.answer.split("[", 1)[0])
+    for c in answer.citations:
+        assert "[S" not in c.quote and not c.quote.lstrip().startswith("|")
+
+
+def test_table_row_answers_as_a_sentence(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    answer = corpus_assistant.ask("How much did Thailand mine in 2024?")
+    assert "13,000" in answer.answer.split("[1]")[0], answer.answer
+
+
+def test_row_sentence_labels_cells_by_header_and_puts_the_asked_year_first() -> None:
+    text = "| Country | 2023 (t REO) | 2024 (t REO) |\n|---|---|---|\n| Thailand | 3,600 | 13,000 |\n"
+    assert row_sentence("| Thailand | 3,600 | 13,000 |", text, [2024]) == \
+        "Thailand: 2024 (t REO) 13,000; 2023 (t REO) 3,600"
+
+
+def test_plain_drops_markers_emphasis_bullets_and_pipes() -> None:
+    assert plain("- **Japan.** Lynas supplies it [S8].") == "Japan: Lynas supplies it."
+    assert plain("| deposit | emerging | none [S1] |") == "deposit; emerging; none"
+
+
+def test_near_duplicates_are_dropped() -> None:
+    from assistant.answering import Candidate
+
+    def cand(text: str, score: float) -> Candidate:
+        from assistant.citations import terms
+
+        return Candidate(score, 0, text, text, None, frozenset(terms(text)))  # type: ignore[arg-type]
+
+    a = cand("NPM Silmet at Sillamae runs a separation plant of about 3,000 t/yr.", 10)
+    b = cand("NPM Silmet at Sillamae operates a separation plant of about 3,000 t/yr, the only one in Europe.", 9)
+    c = cand("Neo Performance Materials opened a magnet plant at Narva in 2025.", 5)
+    assert [x.sent for x in select([a, b, c], 3)] == [a.sent, c.sent]
+
+
+def test_according_to_a_publisher_says_when_none_of_its_documents_is_indexed(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    answer = corpus_assistant.ask("According to the IEA, what share of rare-earth refining does China hold?")
+    assert answer.answerable
+    assert any("IEA" in n and "itself is indexed" in n for n in answer.notices), answer.notices
+
+
+def test_ingested_primary_source_is_preferred(tmp_path: Path, model_cache: Path) -> None:
+    """With the USGS PDF ingested beside a note that restates it, "according to the USGS" cites the PDF."""
+    import shutil
+
+    from conftest import SHARED, _share_models, make_settings
+
+    from assistant.core import Assistant
+
+    corpus = tmp_path / "corpus"
+    (corpus / "data").mkdir(parents=True)
+    shutil.copy(ROOT / "corpus" / "data" / "world-mine-production-2024.md", corpus / "data")
+    shutil.copy(next((SHARED / "data" / "usgs").glob("*rare*earth*.pdf")), corpus / "mcs2025-rare-earths.pdf")
+    indexes = tmp_path / "indexes"
+    _share_models(indexes, model_cache)
+    assistant = Assistant(make_settings(corpus, indexes))
+    assistant.index()
+    answer = assistant.ask("According to the USGS, how much rare earth did Burma mine in 2024?")
+    assert answer.citations[0].doc_id == "mcs2025-rare-earths.pdf", [c.doc_id for c in answer.citations]
+    assert answer.citations[0].publisher == "U.S. Geological Survey"
