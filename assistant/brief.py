@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.errors import InputError
-from assistant.types import Checklist, Citation
+from assistant.types import STATUS_LABEL, Checklist, Citation
 
 if TYPE_CHECKING:
     from assistant.core import Assistant
@@ -29,8 +29,6 @@ FORMATS = {"md": "text/markdown; charset=utf-8", "html": "text/html; charset=utf
 PROFILE_SECTIONS = ("Summary", "Latest developments", "Where sources disagree")
 STATUS_COLOR = {"at_scale": "#bbf7d0", "emerging": "#fef08a", "planned": "#bfdbfe", "none": "#fecaca",
                 "unknown": "#e5e7eb"}
-STATUS_LABEL = {"at_scale": "at scale", "emerging": "emerging", "planned": "planned", "none": "none",
-                "unknown": "unknown"}
 _MARK = re.compile(r"\[S(\d+)\]")
 
 

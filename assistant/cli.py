@@ -101,9 +101,7 @@ def render_answer(console: Any, answer: Any) -> None:
     console.print(escape(answer.answer), highlight=False)
     for notice in answer.notices:
         console.print(f"[yellow]Note:[/] {escape(notice)}")
-    checklists = answer.checklist if isinstance(answer.checklist, list) else (
-        [answer.checklist] if answer.checklist else [])
-    for cl in checklists:
+    for cl in answer.checklists():
         console.print()
         render_checklist(console, cl)
     if answer.citations:
@@ -319,7 +317,7 @@ def chart(name: Annotated[str, typer.Argument(help="mine_production | reserves |
 
 
 @app.command()
-def index(rebuild: Annotated[bool, typer.Option("--rebuild", help="Start from scratch.")] = False,
+def index(rebuild: Annotated[bool, typer.Option("--rebuild", help="Build beside the live index, then switch.")] = False,
           device: Annotated[str | None, typer.Option(help="Embedding device (cpu, cuda).")] = None,
           json_out: JsonOpt = False) -> None:
     """Build or update the index from the corpus folder (incremental)."""
@@ -456,7 +454,7 @@ def mcp() -> None:
 def serve(host: str = "127.0.0.1", port: int = 7860) -> None:
     """Serve the web chat UI and HTTP API."""
     try:
-        from assistant.web import serve as run
+        from assistant.server import serve as run
 
         run(host=host, port=port)
     except Exception as exc:  # noqa: BLE001

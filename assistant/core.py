@@ -16,7 +16,7 @@ from assistant.errors import InputError, UnknownCountryError
 from assistant.indexing import Indexer, Progress, _noop
 from assistant.names import fold
 from assistant.publishers import named_publisher, publisher_docs
-from assistant.query import Conversations, Intent, check_stage, clean_question
+from assistant.query import Intent, check_stage, clean_question
 from assistant.settings import Settings
 from assistant.snapshot import ANY, Snapshot, SnapshotHolder, make_snapshot
 from assistant.taxonomy import COUNTRIES, country_name, country_names, find_countries, slug
@@ -28,11 +28,11 @@ class Assistant:
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings()
-        self.conversations = Conversations()
+        self._conversations: Any = None
         self._snaps = SnapshotHolder()  # the live Snapshot; swapping it is the only locked step readers see
         self._refresh_lock = threading.Lock()  # one reader at a time checks for changes made by other processes
         self._write_lock = threading.RLock()  # writers (ingest, index) one at a time; readers never take it
-        self._init_lock = threading.Lock()  # lazily built shared parts (query embedder, feedback store)
+        self._init_lock = threading.RLock()  # lazily built shared parts (query embedder, reader, stores)
         self._embedder: Any = None
         self._feedback: Any = None
         self._generator: Any = None
@@ -111,6 +111,18 @@ class Assistant:
 
                     self._embedder = query_embedder(self.settings)
         return self._embedder
+
+    @property
+    def conversations(self) -> Any:
+        """Conversation turns, persisted (SQLite beside the index, or PostgreSQL with REE_DATABASE_URL)."""
+        if self._conversations is None:
+            with self._init_lock:
+                if self._conversations is None:
+                    from assistant.storage import ConversationStore, database
+
+                    self._conversations = ConversationStore(database(self.settings),
+                                                            retention_days=self.settings.conversation_days)
+        return self._conversations
 
     @property
     def _store(self) -> Any:
@@ -300,7 +312,11 @@ class Assistant:
 
     def _reader(self) -> Any:
         """Question understanding, built once: entity registry, labelled intent examples, corpus vocabulary."""
-        if self._reader_obj is None:
+        if self._reader_obj is not None:
+            return self._reader_obj
+        with self._init_lock:
+            if self._reader_obj is not None:
+                return self._reader_obj
             from assistant.intent import IntentClassifier, load_examples
             from assistant.names import NameIndex, load_entities
             from assistant.query import Reader
@@ -456,7 +472,9 @@ class Assistant:
         if self._feedback is None:
             with self._init_lock:
                 if self._feedback is None:
-                    self._feedback = FeedbackStore(self.settings.paths.feedback_path)
+                    from assistant.storage import database
+
+                    self._feedback = FeedbackStore(database(self.settings))
         return self._feedback.add(**record)
 
     @property

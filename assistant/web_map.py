@@ -16,9 +16,9 @@ from assistant.errors import ReeError
 from assistant.types import STAGES
 
 if TYPE_CHECKING:
-    from assistant.api import IndexStatus
     from assistant.capmap import CapabilityMap
     from assistant.core import Assistant
+    from assistant.service import IndexStatus
 
 SHORT = {"at_scale": "at scale", "emerging": "emerging", "planned": "planned", "none": "none", "unknown": "?"}
 MAP_CSS = """

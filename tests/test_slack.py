@@ -301,6 +301,33 @@ def test_mention_answers_in_thread_and_follow_up_uses_the_thread(served: Served)
     assert served.assistant.conversations.last("CMENTION:1700000000.000100") is not None
 
 
+def test_two_threads_are_answered_concurrently(served: Served, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first thread's answer is held until the second thread's answer has been posted: that can only
+    happen when the two are answered in parallel (one global lock would hold the second behind the first)."""
+    fake, real_ask = served.fake, served.assistant.ask
+    waited: list[bool] = []
+
+    def ask(question: str, conversation_id: str | None = None, **kw: Any) -> Answer:
+        answer = real_ask(question, conversation_id=conversation_id, **kw)
+        if conversation_id and conversation_id.startswith("CSLOW:"):
+            deadline = time.monotonic() + 30
+            while not fake.find(_posts(fake, "CFAST")) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            waited.append(bool(fake.find(_posts(fake, "CFAST"))))
+        return answer
+
+    monkeypatch.setattr(served.assistant, "ask", ask)
+    served.event({"type": "app_mention", "user": "U1", "channel": "CSLOW", "ts": "1700000100.000100",
+                  "text": "<@UBOT> Can Kazakhstan make magnets?"})
+    served.event({"type": "app_mention", "user": "U2", "channel": "CFAST", "ts": "1700000101.000100",
+                  "text": "<@UBOT> Can Japan make magnets?"})
+    fake.wait_for(_posts(fake, "CSLOW"))
+    fast = fake.find(_posts(fake, "CFAST"))
+    assert waited == [True] and fast, "the second thread waited for the first"
+    order = [c["data"]["channel"] for c in fake.find(lambda c: c["data"].get("channel") in ("CSLOW", "CFAST"))]
+    assert order[:2] == ["CFAST", "CSLOW"]
+
+
 def test_retries_and_duplicates_never_answer_twice(served: Served) -> None:
     fake = served.fake
     ev = {"type": "app_mention", "user": "U1", "channel": "CRETRY", "ts": "1700000100.000100",

@@ -183,11 +183,11 @@ def run(data_dir: Path, split: str, device: str | None = None, tune: bool = True
     def hybrid(method: str, depth: int, **kw_: Any) -> dict[str, list[str]]:
         return {q: fuse_scores(dense_runs[q], sparse_runs[q], method, depth, **kw_) for q in qids}
 
-    default = dict(rrf_k=cfg.rrf_k, w_dense=cfg.dense_weight, w_bm25=cfg.bm25_weight)
     rows.append(score("hybrid, current defaults", hybrid(cfg.fusion if hasattr(cfg, "fusion") else "rrf",
                                                            max(cfg.candidates, 100), **_current(cfg)),
                       params=_describe(cfg)))
-    rows.append(score("hybrid rrf k=60 (plain)", hybrid("rrf", 100, **default), params="rrf k=60 w=1:1 depth=100"))
+    plain = dict(rrf_k=60, w_dense=1.0, w_bm25=1.0)
+    rows.append(score("hybrid rrf k=60 (plain)", hybrid("rrf", 100, **plain), params="rrf k=60 w=1:1 depth=100"))
     grid: list[dict[str, Any]] = []
     if tune:
         for depth in (40, 100, 200):
