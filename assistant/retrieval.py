@@ -1,23 +1,58 @@
-"""Hybrid retrieval: dense (Chroma) + BM25, fused by weighted reciprocal rank, filtered, and diversified so
-one document cannot fill every slot. `as_langchain()` exposes it as a LangChain BaseRetriever."""
+"""Hybrid retrieval: dense (Chroma) + BM25, fused by weighted reciprocal rank or by normalised scores,
+filtered, and diversified so one document cannot fill every slot. `as_langchain()` exposes it as a LangChain
+BaseRetriever."""
 
 from __future__ import annotations
 
 from typing import Any
+
+import numpy as np
 
 from assistant.embedding import Embedder
 from assistant.settings import RetrievalSettings
 from assistant.store import KeywordIndex, VectorStore, matches
 from assistant.types import Filters, Passage
 
+Ranking = list[tuple[str, float]]
 
-def fuse(rankings: list[tuple[list[str], float]], rrf_k: int) -> dict[str, float]:
-    """Weighted reciprocal rank fusion: score(d) = Σ w / (k + rank)."""
+
+def fuse(rankings: list[tuple[Ranking, float]], method: str = "rrf", rrf_k: int = 60) -> dict[str, float]:
+    """Combine weighted (id, score) rankings, best first.
+
+    `rrf`: Σ w / (rrf_k + rank). `minmax`: Σ w · (s - min) / (max - min) within each ranking. `zscore`:
+    Σ w · (z - min z), z = (s - mean) / sd within each ranking, shifted so a ranking's last entry adds 0, like
+    an id it does not hold. A ranking whose scores are all equal gives each of its ids the full weight."""
     scores: dict[str, float] = {}
-    for ids, weight in rankings:
-        for rank, cid in enumerate(ids, 1):
-            scores[cid] = scores.get(cid, 0.0) + weight / (rrf_k + rank)
+    for ranking, weight in rankings:
+        if not ranking:
+            continue
+        if method == "rrf":
+            norm = [1.0 / (rrf_k + rank) for rank in range(1, len(ranking) + 1)]
+        else:
+            vals = np.array([v for _, v in ranking], dtype=np.float64)
+            spread = float(vals.max() - vals.min()) if method == "minmax" else float(vals.std())
+            if spread <= 0.0:
+                norm = [1.0] * len(ranking)
+            elif method == "minmax":
+                norm = ((vals - vals.min()) / spread).tolist()
+            elif method == "zscore":
+                z = (vals - vals.mean()) / spread
+                norm = (z - z.min()).tolist()
+            else:
+                raise ValueError(f"Unknown fusion method '{method}': use rrf, minmax or zscore")
+        for (cid, _), v in zip(ranking, norm, strict=True):
+            scores[cid] = scores.get(cid, 0.0) + weight * v
     return scores
+
+
+def depth(cfg: RetrievalSettings, k: int) -> int:
+    """Candidates taken from each retriever for a top-k search."""
+    return max(cfg.candidates, k * 3)
+
+
+def weights(cfg: RetrievalSettings) -> tuple[float, float]:
+    """(dense, bm25) weights of the configured fusion: RRF's two weights, or alpha and 1 - alpha."""
+    return (cfg.dense_weight, cfg.bm25_weight) if cfg.fusion == "rrf" else (cfg.alpha, 1.0 - cfg.alpha)
 
 
 def diversify(passages: list[Passage], k: int, per_doc: int) -> list[Passage]:
@@ -45,7 +80,8 @@ class Retriever:
         """Top-k passages. `boost` adds rankings restricted to those filters (e.g. the countries a question
         names), so passages about them rise without excluding the rest."""
         k = k or self.cfg.k
-        n = max(self.cfg.candidates, k * 3)
+        n = depth(self.cfg, k)
+        w_dense, w_bm25 = weights(self.cfg)
         dense: list = []
         vec = None
         if mode in ("hybrid", "dense"):
@@ -54,25 +90,24 @@ class Retriever:
         sparse: list = []
         if mode in ("hybrid", "bm25"):
             sparse = self.keywords.search(query, n, filters)
-        extra: list[tuple[list[str], float]] = []
+        extra: list[tuple[Ranking, float]] = []
         boosted: list[int] = []
         for b in boost or []:
             both = b.model_copy(update={k2: v for k2, v in (filters.model_dump() if filters else {}).items() if v})
             if vec is not None:
                 # Re-rank the dense candidates already in hand: a filtered vector query costs far more.
-                hits = [c for c, _ in dense if matches(c.meta, both)]
-                extra.append(([c.id for c in hits], self.cfg.dense_weight * 0.5))
+                extra.append(([(c.id, sim) for c, sim in dense if matches(c.meta, both)], w_dense * 0.5))
             if mode in ("hybrid", "bm25"):
                 kw = self.keywords.search(query, n // 2, both)
-                extra.append(([self.keywords.ids[i] for i, _ in kw], self.cfg.bm25_weight * 0.5))
+                extra.append(([(self.keywords.ids[i], s) for i, s in kw], w_bm25 * 0.5))
                 boosted += [i for i, _ in kw]
         by_id: dict[str, Passage] = {}
         for rank, (chunk, sim) in enumerate(dense, 1):
             by_id[chunk.id] = Passage(chunk=chunk, score=0.0, dense_rank=rank, similarity=sim)
-        sparse_ids = []
-        for rank, (i, _score) in enumerate(sparse, 1):
+        sparse_ranking: Ranking = []
+        for rank, (i, bm25) in enumerate(sparse, 1):
             cid = self.keywords.ids[i]
-            sparse_ids.append(cid)
+            sparse_ranking.append((cid, bm25))
             if cid in by_id:
                 by_id[cid].bm25_rank = rank
             else:
@@ -80,8 +115,8 @@ class Retriever:
         for i in boosted:
             if self.keywords.ids[i] not in by_id:
                 by_id[self.keywords.ids[i]] = Passage(chunk=self.keywords.chunk(i), score=0.0)
-        scores = fuse([([c.id for c, _ in dense], self.cfg.dense_weight),
-                       (sparse_ids, self.cfg.bm25_weight), *extra], self.cfg.rrf_k)
+        scores = fuse([([(c.id, sim) for c, sim in dense], w_dense), (sparse_ranking, w_bm25), *extra],
+                      self.cfg.fusion, self.cfg.rrf_k)
         for cid, p in by_id.items():
             p.score = scores.get(cid, 0.0)
         ranked = sorted(by_id.values(), key=lambda p: -p.score)

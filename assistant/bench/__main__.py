@@ -11,11 +11,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m assistant.bench", description=__doc__)
     sub = parser.add_subparsers(dest="cmd", required=True)
 
-    p = sub.add_parser("beir", help="nDCG@10 / recall on a BEIR folder: dense, BM25, hybrid (+ fusion tuning)")
+    p = sub.add_parser("beir", help="fusion variants on a BEIR folder (nDCG@10) and the paraphrase set (hit@5, MRR)")
     p.add_argument("--data", required=True, help="folder with corpus.jsonl, queries.jsonl, qrels/<split>.tsv")
     p.add_argument("--split", default="test")
     p.add_argument("--device", default=None, help="embedder device (cpu, cuda)")
-    p.add_argument("--no-tune", action="store_true", help="skip the fusion grid")
+    p.add_argument("--no-tune", action="store_true", help="only the current defaults and plain RRF, no grid")
 
     p = sub.add_parser("latency", help="warm ask/search p50/p95 (shipped + synthetic corpora), cold `ree ask`")
     p.add_argument("--sizes", default="10000,100000", help="synthetic corpus sizes (chunks), comma-separated")
