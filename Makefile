@@ -18,8 +18,10 @@ install: $(STAMP)
 run: install          ## the web chat UI on http://127.0.0.1:7860 (builds the index on first start)
 	$(PY) app.py
 
-test: install         ## lint + the whole test suite (installs Chromium for the browser tests if missing)
+test: install         ## lint + the whole test suite (installs Chromium and PostgreSQL for the tests if missing)
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+	@command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+		(apt-get update -qq && apt-get install -y -qq postgresql >/dev/null)   # the storage tests start their own
 	$(VENV)/bin/ruff check assistant tests app.py
 	$(PY) -m pytest
 

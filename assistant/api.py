@@ -8,13 +8,17 @@
     GET  /api/chart/{name}     a chart of the corpus's figures (?format=svg|png&country=)
     POST /api/ingest           multipart upload of one or more files -> IngestReport
     GET  /api/sources          what is indexed
-    POST /api/feedback         {question, answer?, rating: 1|-1, comment?, conversation_id?}
-    GET  /api/health           index name, counts, store; 503 while the index is being built
+    POST /api/feedback         {question, answer?, rating: 1|-1, comment?, conversation_id?} -> {id}
+    GET  /api/health           state ready + index name, counts, store; 503 with state starting|building|failed
+    GET  /metrics              Prometheus metrics: requests, latency, errors by type, queue, index size/revision
     GET  /v1/models, POST /v1/chat/completions   OpenAI-compatible chat (assistant/openai_api.py)
     /mcp                       MCP over streamable HTTP (assistant/mcp_server.py)
 
 Every error leaves as an RFC 7807 style problem: {type, title, status, detail, field}. Endpoints are plain
-`def`, so FastAPI runs the heavy ones (ask, ingest) in its threadpool and the server stays responsive.
+`def`, so FastAPI runs them in its threadpool; at most REE_API__WORKERS answer at once, REE_API__QUEUE more
+wait, and beyond that a 503 with Retry-After. With REE_API_TOKEN set, ingest and feedback need
+`Authorization: Bearer <token>` (every read endpoint too with REE_API__PROTECT_READS=true). Per-client rate
+limits (slowapi) apply to ask and ingest. CORS is closed unless REE_API__CORS_ORIGINS lists origins.
 """
 
 from __future__ import annotations
@@ -22,22 +26,25 @@ from __future__ import annotations
 import logging
 import re
 import threading
-import time
-import unicodedata
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from http import HTTPStatus
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import FastAPI, File, Query, Request, UploadFile
+from fastapi import Depends, FastAPI, File, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from assistant.errors import IndexMissingError, InputError, ReeError
-from assistant.loading import SUFFIXES
+from assistant.auth import challenge, require_read_token, require_token
+from assistant.errors import InputError, ReeError
+from assistant.service import (
+    IndexStatus,
+    build_index_in_background,
+    ingest_files,
+    safe_filename,
+)
 from assistant.types import STAGES, Filters, IngestReport, SourceInfo
 
 if TYPE_CHECKING:
@@ -45,56 +52,38 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("ree.web")
 
-UPLOAD_SUFFIXES = tuple(SUFFIXES)  # what the loader reads
 PROBLEM_JSON = "application/problem+json"
 
 
-# -- index status (the index is built in the background on first start) ------------------------------------
-class IndexStatus:
-    """Whether the index is ready, and a one-line progress message while it is being built."""
+# -- bounded concurrency -----------------------------------------------------------------------------------------
+class Gate:
+    """At most `workers` requests run at once and `queue` more wait; any beyond are refused at once (503)."""
 
-    def __init__(self, ready: bool) -> None:
-        self.ready = ready
-        self.message = "Index ready." if ready else "No index yet."
-        self.error: str | None = None
-        self._last_log = 0.0
+    def __init__(self, workers: int, queue: int, retry_after_s: int) -> None:
+        self._admit = threading.BoundedSemaphore(workers + queue)
+        self._run = threading.BoundedSemaphore(workers)
+        self.retry_after_s = retry_after_s
+        self._lock = threading.Lock()
+        self.waiting = 0
+        self.running = 0
 
-    def progress(self, done: int, total: int, label: str) -> None:
-        self.message = f"Building the index on first start: {done}/{total} — {label}" if total else label
-        now = time.monotonic()
-        if now - self._last_log > 2.0 or (total and done >= total):
-            self._last_log = now
-            log.info("indexing %s/%s %s", done, total, label)
+    def __enter__(self) -> Gate:
+        if not self._admit.acquire(blocking=False):
+            raise _Busy(f"All workers are busy and the queue is full; retry in {self.retry_after_s} s.",
+                        retry_after=self.retry_after_s)
+        with self._lock:
+            self.waiting += 1
+        self._run.acquire()
+        with self._lock:
+            self.waiting -= 1
+            self.running += 1
+        return self
 
-    def require_ready(self) -> None:
-        if self.error:
-            raise IndexMissingError(f"Building the index failed: {self.error}. Run `ree index` to see why.")
-        if not self.ready:
-            raise IndexMissingError(f"{self.message}. Try again in a minute.")
-
-
-def build_index_in_background(assistant: Assistant, status: IndexStatus) -> threading.Thread:
-    """Build the missing index in a thread; `status` tells the UI and the API how far it got."""
-
-    def run() -> None:
-        started = time.monotonic()
-        log.info("no index at %s; building it from %s (first start only)", assistant.settings.index_dir(),
-                 assistant.settings.paths.corpus)
-        try:
-            report = assistant.ensure_index(progress=status.progress)
-        except Exception as exc:  # noqa: BLE001 - reported to the UI and the log, the server stays up
-            log.exception("building the index failed")
-            status.error = str(exc) if isinstance(exc, ReeError) else f"{type(exc).__name__}: {exc}"
-            status.message = f"Building the index failed: {status.error}"
-            return
-        chunks = report.chunks_embedded if report else 0
-        status.ready = True
-        status.message = f"Index ready ({chunks} passages embedded in {time.monotonic() - started:.0f} s)."
-        log.info(status.message)
-
-    thread = threading.Thread(target=run, name="ree-index-build", daemon=True)
-    thread.start()
-    return thread
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self.running -= 1
+        self._run.release()
+        self._admit.release()
 
 
 # -- request bodies -------------------------------------------------------------------------------------------
@@ -136,47 +125,6 @@ def _kebab(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "-", name.removesuffix("Error") or name).lower()
 
 
-def safe_filename(name: str) -> str:
-    """A plain file name: no folders, no `..`, no control or odd characters, never empty or hidden."""
-    name = unicodedata.normalize("NFKC", name or "")
-    name = re.split(r"[\\/]", name)[-1]
-    name = re.sub(r"[^\w.\- ]+", "_", name).strip(" .")
-    name = re.sub(r"\s+", "_", name)
-    name = re.sub(r"\.{2,}", ".", name)
-    return (name or "upload")[:120]
-
-
-def save_upload(uploads: Path, name: str, data: bytes) -> Path:
-    uploads.mkdir(parents=True, exist_ok=True)
-    target = (uploads / safe_filename(name)).resolve()
-    if target.parent != uploads.resolve():  # belt and braces: never write outside the uploads folder
-        raise InputError(f"refused file name '{name}'", field="files")
-    target.write_bytes(data)
-    return target
-
-
-def ingest_files(assistant: Assistant, files: list[tuple[str, bytes]], progress: Any = None) -> IngestReport:
-    """Save uploads under the uploads folder and ingest them; a bad file is reported, the rest still go in."""
-    uploads = assistant.settings.paths.uploads_path
-    errors: list[str] = []
-    paths: list[Path] = []
-    for name, data in files:
-        shown = safe_filename(name)
-        if not shown.lower().endswith(UPLOAD_SUFFIXES):
-            errors.append(f"{shown}: unsupported file type; use .md, .txt, .html or .pdf")
-            continue
-        if len(data) > assistant.settings.max_upload_bytes:
-            errors.append(f"{shown}: larger than {assistant.settings.max_upload_bytes:,} bytes")
-            continue
-        paths.append(save_upload(uploads, name, data))
-    report = IngestReport()
-    if paths:
-        report = assistant.ingest(paths, progress=progress) if progress else assistant.ingest(paths)
-    prefix = str(uploads.resolve()) + "/"
-    report.errors = errors + [e.replace(prefix, "").replace(str(uploads) + "/", "") for e in report.errors]
-    return report
-
-
 def passage_json(p: Any) -> dict[str, Any]:
     c = p.chunk
     return {"chunk_id": c.id, "doc_id": c.doc_id, "title": c.meta.get("title", ""), "section": c.section,
@@ -207,29 +155,50 @@ def create_app(assistant: Assistant | None = None, *, ui: bool = True, build_mis
                               "OpenAI-compatible /v1 routes answer errors in OpenAI's shape.")
     app.state.assistant = assistant
     app.state.index_status = status
+    cfg = assistant.settings.api
+    gate = Gate(cfg.workers, cfg.queue, cfg.retry_after_s)
+    app.state.gate = gate
+    limiter = _limiter(app)
     _install_handlers(app, assistant)
-    errors = {400: {"model": Problem}, 404: {"model": Problem}, 422: {"model": Problem}, 503: {"model": Problem}}
+    if cfg.cors_origins:
+        from fastapi.middleware.cors import CORSMiddleware
 
-    @app.post("/api/ask", tags=["questions"], responses=errors,
+        app.add_middleware(CORSMiddleware, allow_origins=cfg.cors_origins, allow_methods=["GET", "POST"],
+                           allow_headers=["Authorization", "Content-Type"])
+    errors = {400: {"model": Problem}, 401: {"model": Problem}, 404: {"model": Problem}, 422: {"model": Problem},
+              429: {"model": Problem}, 503: {"model": Problem}}
+    reads = [Depends(require_read_token)]
+    writes = [Depends(require_token)]
+
+    def limited(rate: str) -> Any:
+        return limiter.limit(rate) if rate else (lambda f: f)
+
+    @app.post("/api/ask", tags=["questions"], responses=errors, dependencies=reads,
               summary="Ask a question; returns the answer JSON contract (same as `ree ask --json`).")
-    def ask(body: AskRequest) -> dict[str, Any]:
+    @limited(cfg.rate_ask)
+    def ask(request: Request, body: AskRequest) -> dict[str, Any]:
         status.require_ready()
-        return assistant.ask(body.question, conversation_id=body.conversation_id, filters=body.filters).to_json()
+        with gate:
+            return assistant.ask(body.question, conversation_id=body.conversation_id,
+                                 filters=body.filters).to_json()
 
-    @app.get("/api/search", tags=["questions"], responses=errors, summary="Hybrid search over the indexed passages.")
+    @app.get("/api/search", tags=["questions"], responses=errors, dependencies=reads,
+             summary="Hybrid search over the indexed passages.")
     def search(q: str = Query(..., min_length=1, description="Search words"),
                k: int = Query(6, ge=1, le=50, description="How many passages")) -> list[dict[str, Any]]:
         status.require_ready()
-        return [passage_json(p) for p in assistant.search(q, k=k)]
+        with gate:
+            return [passage_json(p) for p in assistant.search(q, k=k)]
 
-    @app.get("/api/gaps/{country}", tags=["questions"], responses=errors,
+    @app.get("/api/gaps/{country}", tags=["questions"], responses=errors, dependencies=reads,
              summary="The stage-by-stage gap checklist of one country, as an Answer.")
     def gaps(country: str, target: str = Query("magnet", description=f"One of: {', '.join(STAGES)}")
              ) -> dict[str, Any]:
         status.require_ready()
-        return assistant.gaps(country, target=target).to_json()
+        with gate:
+            return assistant.gaps(country, target=target).to_json()
 
-    @app.get("/api/map", tags=["map"], responses=errors,
+    @app.get("/api/map", tags=["map"], responses=errors, dependencies=reads,
              summary="Countries × stages coloured by status (every cell from the checklist); JSON or CSV.")
     def capability_map(target: str = Query("magnet", description=f"Verdict target, one of: {', '.join(STAGES)}"),
                        stage: str | None = Query(None, description="Filter: a stage (with status)"),
@@ -248,7 +217,7 @@ def create_app(assistant: Assistant | None = None, *, ui: bool = True, build_mis
                             headers={"Content-Disposition": f'attachment; filename="ree-map-{cmap.target}.csv"'})
         return cmap.model_dump(mode="json") | {"records": cmap.records()}
 
-    @app.get("/api/brief/{country}", tags=["map"], responses=errors,
+    @app.get("/api/brief/{country}", tags=["map"], responses=errors, dependencies=reads,
              summary="One country's brief: verdict, checklist, figures, charts, numbered sources.")
     def brief(country: str, format: str = Query("html", description="md | html | pdf")) -> Response:
         status_.require_ready()
@@ -259,7 +228,7 @@ def create_app(assistant: Assistant | None = None, *, ui: bool = True, build_mis
         return Response(data, media_type=media,
                         headers={"Content-Disposition": f'{disposition}; filename="ree-brief-{key}.{ext}"'})
 
-    @app.get("/api/chart/{name}", tags=["map"], responses=errors,
+    @app.get("/api/chart/{name}", tags=["map"], responses=errors, dependencies=reads,
              summary="A chart of the corpus's figures: mine_production, reserves, china_share (SVG or PNG).")
     def chart(name: str, format: str = Query("svg", description="svg | png"),
               country: str | None = Query(None, description="Only this country (mine_production, reserves)")
@@ -270,9 +239,11 @@ def create_app(assistant: Assistant | None = None, *, ui: bool = True, build_mis
         data = draw(assistant.settings.paths.corpus, name, format, key)
         return Response(data, media_type="image/svg+xml" if format == "svg" else "image/png")
 
-    @app.post("/api/ingest", tags=["documents"], responses={**errors, 413: {"model": Problem}},
+    @app.post("/api/ingest", tags=["documents"], responses={**errors, 413: {"model": Problem}}, dependencies=writes,
               summary="Upload md, txt, html or pdf files; each rejected file is named in `errors`.")
-    def ingest(files: Annotated[list[UploadFile], File(description="One or more files")]) -> IngestReport:
+    @limited(cfg.rate_ingest)
+    def ingest(request: Request,
+               files: Annotated[list[UploadFile], File(description="One or more files")]) -> IngestReport:
         status.require_ready()
         limit = assistant.settings.max_upload_bytes
         loaded: list[tuple[str, bytes]] = []
@@ -282,24 +253,33 @@ def create_app(assistant: Assistant | None = None, *, ui: bool = True, build_mis
                 raise _TooLarge(f"'{safe_filename(f.filename or '')}' is larger than the {limit:,}-byte upload limit "
                                 "(REE_MAX_UPLOAD_BYTES).")
             loaded.append((f.filename or "upload", data))
-        return ingest_files(assistant, loaded)
+        with gate:
+            return ingest_files(assistant, loaded)
 
-    @app.get("/api/sources", tags=["documents"], responses=errors, summary="Every indexed document.")
+    @app.get("/api/sources", tags=["documents"], responses=errors, dependencies=reads,
+             summary="Every indexed document.")
     def sources() -> list[SourceInfo]:
         status.require_ready()
         return assistant.sources()
 
-    @app.post("/api/feedback", tags=["feedback"], status_code=201, responses=errors,
-              summary="Store 👍/👎 feedback (rating 1 or -1) with an optional comment.")
+    @app.post("/api/feedback", tags=["feedback"], status_code=201, responses=errors, dependencies=writes,
+              summary="Store 👍/👎 feedback (rating 1 or -1) with an optional comment; returns only its id.")
     def feedback(body: FeedbackRequest) -> FeedbackResponse:
         return FeedbackResponse(id=assistant.feedback(question=body.question, answer=body.answer, rating=body.rating,
                                                       comment=body.comment, source="api",
                                                       conversation_id=body.conversation_id))
 
-    @app.get("/api/health", tags=["service"], responses=errors, summary="Index name and counts.")
-    def health() -> dict[str, Any]:
-        status.require_ready()
-        return assistant.health()
+    @app.get("/api/health", tags=["service"], responses=errors,
+             summary="`state`: starting | building | failed (503 with a message) or ready (index name and counts).")
+    def health() -> Any:
+        if status.state != "ready":
+            return JSONResponse({"status": status.state, "state": status.state, "message": status.message},
+                                status_code=503)
+        return {**assistant.health(), "state": "ready"}
+
+    from assistant.observability import install_metrics
+
+    install_metrics(app, assistant, gate)  # GET /metrics (Prometheus)
 
     @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "DELETE", "PATCH"], include_in_schema=False)
     def not_found(rest: str) -> JSONResponse:
@@ -318,7 +298,9 @@ def create_app(assistant: Assistant | None = None, *, ui: bool = True, build_mis
     if mount_slack is not None:
         mount_slack(app, assistant)
 
-    if ui:
+    if ui and assistant.settings.api.protect_reads:
+        log.info("REE_API__PROTECT_READS is set: the web UI is not served (it has no token login); use the API")
+    elif ui:
         from assistant.web import mount_ui
 
         mount_ui(app, assistant, status)
@@ -331,14 +313,51 @@ class _TooLarge(ReeError):
     status_code = 413
 
 
+class _Busy(ReeError):
+    status_code = 503
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def _limiter(app: FastAPI) -> Any:
+    """Per-client (remote address) rate limits, kept in memory per process."""
+    from slowapi import Limiter
+    from slowapi.util import get_remote_address
+
+    limiter = Limiter(key_func=get_remote_address, storage_uri="memory://")
+    app.state.limiter = limiter
+    return limiter
+
+
 def _install_handlers(app: FastAPI, assistant: Assistant) -> None:
     @app.exception_handler(ReeError)
     async def ree_error(request: Request, exc: ReeError) -> JSONResponse:
+        request.state.problem = _kebab(type(exc).__name__)
+        if isinstance(exc, _Busy):
+            resp = problem(503, exc.message, kind="busy")
+            resp.headers["Retry-After"] = str(exc.retry_after)
+            return resp
         kind = "payload-too-large" if isinstance(exc, _TooLarge) else _kebab(type(exc).__name__)
-        return problem(exc.status_code, exc.message, exc.field, kind=kind)
+        resp = problem(exc.status_code, exc.message, exc.field, kind=kind)
+        for name, value in challenge(exc).items():
+            resp.headers[name] = value
+        return resp
+
+    from slowapi.errors import RateLimitExceeded
+
+    @app.exception_handler(RateLimitExceeded)
+    async def too_many(request: Request, exc: RateLimitExceeded) -> JSONResponse:
+        request.state.problem = "rate-limited"
+        resp = problem(429, f"Rate limit exceeded ({exc.detail}); slow down and retry.", kind="rate-limited")
+        expiry = getattr(getattr(exc, "limit", None), "limit", None)
+        resp.headers["Retry-After"] = str(expiry.get_expiry() if expiry is not None else 60)
+        return resp
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        request.state.problem = "validation-error"
         errs = exc.errors()
         first = errs[0] if errs else {}
         loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path", "header")]
@@ -351,10 +370,14 @@ def _install_handlers(app: FastAPI, assistant: Assistant) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return problem(exc.status_code, str(exc.detail))
+        resp = problem(exc.status_code, str(exc.detail))
+        for name, value in (exc.headers or {}).items():
+            resp.headers[name] = value
+        return resp
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        request.state.problem = f"unexpected-{type(exc).__name__}"
         log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
         if assistant.settings.debug:
             raise exc

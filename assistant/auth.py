@@ -2,7 +2,9 @@
 
 With a token set, every request must carry `Authorization: Bearer <token>` (compared in constant time) and may
 come from anywhere. Without one, only loopback clients are served: the server stays a local tool until someone
-sets a token. `require_token` is the FastAPI dependency; `TokenGate` guards a mounted ASGI app (the MCP endpoint).
+sets a token. `require_token` is the FastAPI dependency (write endpoints, /v1); `require_read_token` the one for
+read endpoints, which asks for the token only with REE_API__PROTECT_READS=true; `TokenGate` guards a mounted
+ASGI app (the MCP endpoint). `check_exposure` refuses to listen beyond loopback without a token.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 
-from assistant.errors import ReeError
+from assistant.errors import InputError, ReeError
 
 if TYPE_CHECKING:
     from assistant.settings import Settings
@@ -65,6 +67,32 @@ def require_token(request: Request) -> None:
     check_access(settings, request.headers.get("authorization"), client)
 
 
+def require_read_token(request: Request) -> None:
+    """FastAPI dependency for read endpoints: the same check, when REE_API__PROTECT_READS=true."""
+    if request.app.state.assistant.settings.api.protect_reads:
+        require_token(request)
+
+
+def listens_on_loopback(host: str) -> bool:
+    """Whether a listening address is loopback only (a host name other than localhost is not)."""
+    host = host.strip().strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_exposure(settings: Settings, host: str) -> None:
+    """Refuse to listen beyond loopback with no token, unless the settings say the server is meant open."""
+    if listens_on_loopback(host) or settings.api_token is not None or settings.api.open:
+        return
+    raise InputError(f"Refusing to listen on {host} without a token: anyone who reaches the port could change "
+                     "the index. Set REE_API_TOKEN, or REE_API__OPEN=true if it is meant to be open "
+                     "(e.g. behind an authenticating proxy).", field="host")
+
+
 class TokenGate:
     """ASGI wrapper: the same check in front of an app FastAPI dependencies cannot reach (a mounted one)."""
 
@@ -99,4 +127,5 @@ async def _refuse(send: Any, exc: ReeError) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-__all__ = ["AuthError", "NotLoopbackError", "TokenGate", "check_access", "is_loopback", "require_token"]
+__all__ = ["AuthError", "NotLoopbackError", "TokenGate", "check_access", "check_exposure", "is_loopback",
+           "listens_on_loopback", "require_read_token", "require_token"]

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.errors import InputError
-from assistant.types import Checklist, Citation
+from assistant.types import STATUS_LABEL, Checklist, Citation
 
 if TYPE_CHECKING:
     from assistant.core import Assistant
@@ -29,8 +29,6 @@ FORMATS = {"md": "text/markdown; charset=utf-8", "html": "text/html; charset=utf
 PROFILE_SECTIONS = ("Summary", "Latest developments", "Where sources disagree")
 STATUS_COLOR = {"at_scale": "#bbf7d0", "emerging": "#fef08a", "planned": "#bfdbfe", "none": "#fecaca",
                 "unknown": "#e5e7eb"}
-STATUS_LABEL = {"at_scale": "at scale", "emerging": "emerging", "planned": "planned", "none": "none",
-                "unknown": "unknown"}
 _MARK = re.compile(r"\[S(\d+)\]")
 
 
@@ -232,7 +230,7 @@ h1 { font-size: 1.6rem; margin-bottom: .2rem; } h2 { font-size: 1.2rem; margin-t
 table { border-collapse: collapse; width: 100%; font-size: .9rem; }
 th, td { border-bottom: 1px solid #e5e7eb; padding: .3rem .4rem; text-align: left; vertical-align: top; }
 .st { display: inline-block; padding: .05rem .45rem; border-radius: .3rem; font-weight: 600; white-space: nowrap; }
-.chart svg { max-width: 100%; height: auto; }
+.chart svg { max-width: 100%; height: auto; } td.nw { white-space: nowrap; }
 ol.sources li { margin: .3rem 0; overflow-wrap: anywhere; } .quote { font-style: italic; opacity: .85; }
 """
 
@@ -251,7 +249,7 @@ def to_html(b: Brief, corpus: Path) -> str:
     rows = "".join(
         f"<tr><td><b>{_esc(r.stage)}</b></td><td><span class='st' style='background:{STATUS_COLOR[r.status]}'>"
         f"{_esc(STATUS_LABEL[r.status])}</span>{' (inferred)' if r.inferred else ''}</td><td>{_esc(r.detail)}</td>"
-        f"<td>{_esc(r.as_of)}</td><td>{refs(r.citations)}</td></tr>" for r in b.stages.stages)
+        f"<td class='nw'>{_esc(r.as_of)}</td><td>{refs(r.citations)}</td></tr>" for r in b.stages.stages)
     steps = "".join(f"<li><b>{_esc(s.stage)}</b>: {_esc(s.text)} {refs(s.citations)}</li>"
                     for s in b.checklist.next_steps)
     figures = "".join(f"<li>{_esc(label)}: <b>{_esc(value)}</b> {refs(ns)}</li>" for label, value, ns in b.figures)

@@ -189,8 +189,11 @@ def _rows(builder: Any, folder: Path, keys: list[str], regions: dict[str, str], 
     rows: list[MapRow] = []
     for k in keys:
         book = CitationBook()
-        full = builder.build(k, "recycling", book)  # every stage, deposit → recycling
-        cl = builder.build(k, target, CitationBook()) if target != "recycling" else full
+        cl = builder.build(k, target, book)
+        full = cl  # the checklist shows every stage; a builder that stops at the target is asked for the rest
+        if [r.stage for r in cl.stages] != list(STAGES):
+            book = CitationBook()
+            full = builder.build(k, "recycling", book)
         urls = [c.url for c in book.items]
         cells = [MapCell(stage=r.stage, status=r.status, as_of=r.as_of, detail=r.detail, inferred=r.inferred,
                          sources=list(dict.fromkeys(urls[n - 1] for n in r.citations if urls[n - 1])))

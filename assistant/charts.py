@@ -101,7 +101,18 @@ def _figure(chart: Chart, country: str | None) -> Any:
     fig = Figure(figsize=(7.2, 3.9), dpi=110, layout="constrained")
     ax = fig.add_subplot()
     fig.set_facecolor("white")
-    if chart.name == "mine_production":
+    if country and chart.name in ("mine_production", "reserves"):
+        # one country: a bar per year (or per USGS edition), labelled with its figure
+        scale, unit = (1e6, "million t REO") if chart.name == "reserves" else (1.0, "t REO")
+        key = "year" if chart.name == "mine_production" else "edition"
+        points = sorted(chart.data, key=lambda d: d[key])
+        bars = ax.bar([str(d[key]) for d in points], [d["tonnes"] / scale for d in points], color=COLORS[0],
+                      width=0.6)
+        ax.bar_label(bars, labels=[f"{d['tonnes']:,.0f}" for d in points], padding=2, fontsize=8)
+        ax.set_ylabel(unit)
+        ax.yaxis.set_major_formatter(lambda v, _pos: f"{v:,.0f}" if scale == 1 else f"{v:g}")
+        ax.margins(y=0.15)
+    elif chart.name == "mine_production":
         years = sorted({d["year"] for d in chart.data})
         names = list(dict.fromkeys(d["country"] for d in sorted(chart.data, key=lambda d: -d["tonnes"])))
         value = {(d["country"], d["year"]): d["tonnes"] for d in chart.data}

@@ -101,9 +101,7 @@ def render_answer(console: Any, answer: Any) -> None:
     console.print(escape(answer.answer), highlight=False)
     for notice in answer.notices:
         console.print(f"[yellow]Note:[/] {escape(notice)}")
-    checklists = answer.checklist if isinstance(answer.checklist, list) else (
-        [answer.checklist] if answer.checklist else [])
-    for cl in checklists:
+    for cl in answer.checklists():
         console.print()
         render_checklist(console, cl)
     if answer.citations:
@@ -319,7 +317,7 @@ def chart(name: Annotated[str, typer.Argument(help="mine_production | reserves |
 
 
 @app.command()
-def index(rebuild: Annotated[bool, typer.Option("--rebuild", help="Start from scratch.")] = False,
+def index(rebuild: Annotated[bool, typer.Option("--rebuild", help="Build beside the live index, then switch.")] = False,
           device: Annotated[str | None, typer.Option(help="Embedding device (cpu, cuda).")] = None,
           json_out: JsonOpt = False) -> None:
     """Build or update the index from the corpus folder (incremental)."""
@@ -403,22 +401,28 @@ def _print_stale(entries: list[Any], days: int, json_out: bool) -> None:
 
 @app.command(name="eval")
 def eval_cmd(json_out: JsonOpt = False,
-             file: Annotated[Path | None, typer.Option(help="Questions YAML.")] = None) -> None:
-    """Score the gold evaluation set; exits non-zero under the thresholds in settings."""
+             file: Annotated[Path | None, typer.Option(help="One questions YAML (default: gold and paraphrases).")]
+             = None) -> None:
+    """Score the gold set and the paraphrase set, each on its own; exits non-zero under the thresholds."""
     try:
         from assistant.evaluation import evaluate, render
 
         assistant = _assistant()
         _ready(assistant)
-        result = evaluate(assistant, file)
+        folder = assistant.settings.paths.corpus / "eval"
+        paths = {"file": file} if file else {name: folder / f"{name}.yaml" for name in ("questions", "paraphrases")
+                                             if (folder / f"{name}.yaml").exists()}
+        results = {name: evaluate(assistant, path) for name, path in paths.items()}
     except Exception as exc:  # noqa: BLE001
         _fail(exc)
         return
     if json_out:
-        print(json.dumps(result, ensure_ascii=False, indent=2))
+        print(json.dumps(results["file"] if file else results, ensure_ascii=False, indent=2))
     else:
-        render(_console(), result)
-    if not result["passed"]:
+        for name, result in results.items():
+            _console().print(f"[bold]{'gold set' if name == 'questions' else name}[/]")
+            render(_console(), result)
+    if not all(r["passed"] for r in results.values()):
         raise typer.Exit(1)
 
 
@@ -450,7 +454,7 @@ def mcp() -> None:
 def serve(host: str = "127.0.0.1", port: int = 7860) -> None:
     """Serve the web chat UI and HTTP API."""
     try:
-        from assistant.web import serve as run
+        from assistant.server import serve as run
 
         run(host=host, port=port)
     except Exception as exc:  # noqa: BLE001

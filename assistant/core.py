@@ -16,7 +16,7 @@ from assistant.errors import InputError, UnknownCountryError
 from assistant.indexing import Indexer, Progress, _noop
 from assistant.names import fold
 from assistant.publishers import named_publisher, publisher_docs
-from assistant.query import Conversations, Intent, check_stage, clean_question
+from assistant.query import Intent, check_stage, clean_question
 from assistant.settings import Settings
 from assistant.snapshot import ANY, Snapshot, SnapshotHolder, make_snapshot
 from assistant.taxonomy import COUNTRIES, country_name, country_names, find_countries, slug
@@ -28,11 +28,11 @@ class Assistant:
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings()
-        self.conversations = Conversations()
+        self._conversations: Any = None
         self._snaps = SnapshotHolder()  # the live Snapshot; swapping it is the only locked step readers see
         self._refresh_lock = threading.Lock()  # one reader at a time checks for changes made by other processes
         self._write_lock = threading.RLock()  # writers (ingest, index) one at a time; readers never take it
-        self._init_lock = threading.Lock()  # lazily built shared parts (query embedder, feedback store)
+        self._init_lock = threading.RLock()  # lazily built shared parts (query embedder, reader, stores)
         self._embedder: Any = None
         self._feedback: Any = None
         self._generator: Any = None
@@ -111,6 +111,18 @@ class Assistant:
 
                     self._embedder = query_embedder(self.settings)
         return self._embedder
+
+    @property
+    def conversations(self) -> Any:
+        """Conversation turns, persisted (SQLite beside the index, or PostgreSQL with REE_DATABASE_URL)."""
+        if self._conversations is None:
+            with self._init_lock:
+                if self._conversations is None:
+                    from assistant.storage import ConversationStore, database
+
+                    self._conversations = ConversationStore(database(self.settings),
+                                                            retention_days=self.settings.conversation_days)
+        return self._conversations
 
     @property
     def _store(self) -> Any:
@@ -293,15 +305,18 @@ class Assistant:
                               f"{publisher}'s figures through other documents.")
         k = self.settings.retrieval.k
         wide = snap.retriever.search(query, k=min(50, k * 4), filters=filters, boost=boost)
-        # An ingested primary source moves to the front; a note resting on that publisher alone moves up a few
-        # places: relevance still orders the rest.
-        lift = {0: float(k), 1: 2.0}
-        ranked = sorted(enumerate(wide), key=lambda ip: ip[0] - lift.get(own.get(ip[1].chunk.doc_id, -1), 0.0))
-        return [p for _, p in ranked][:k], None
+        # "According to X" is answered from X's own documents when the search finds any (an ingested primary
+        # source first); otherwise from the passages that report X's figures.
+        mine = sorted((p for p in wide if p.chunk.doc_id in own), key=lambda p: own[p.chunk.doc_id])
+        return (mine[:k] if mine else passages), None
 
     def _reader(self) -> Any:
         """Question understanding, built once: entity registry, labelled intent examples, corpus vocabulary."""
-        if self._reader_obj is None:
+        if self._reader_obj is not None:
+            return self._reader_obj
+        with self._init_lock:
+            if self._reader_obj is not None:
+                return self._reader_obj
             from assistant.intent import IntentClassifier, load_examples
             from assistant.names import NameIndex, load_entities
             from assistant.query import Reader
@@ -377,9 +392,8 @@ class Assistant:
         """Countries × stages coloured by status, every cell from the checklist builder (see capmap.py)."""
         from assistant.capmap import build_map
 
-        self._open()
-        return build_map(self._builder(), self.settings.paths.corpus / "value_chain", target=target, stage=stage,
-                         status=status, region=region, sort=sort)
+        return build_map(self._snapshot().builder, self.settings.paths.corpus / "value_chain", target=target,
+                         stage=stage, status=status, region=region, sort=sort)
 
     def brief(self, country: str, fmt: str = "md") -> tuple[bytes, str]:
         """One country's brief as (document bytes, media type); fmt is md | html | pdf (see brief.py)."""
@@ -394,10 +408,10 @@ class Assistant:
         from assistant.capmap import region_of
 
         key = self.country_key(country)
-        self._open()
+        builder = self._snapshot().builder
         book = CitationBook()
-        stages = self._builder().build(key, "recycling", book)
-        checklist = self._builder().build(key, "magnet", book)
+        stages = builder.build(key, "recycling", book)
+        checklist = builder.build(key, "magnet", book)
         folder = self.settings.paths.corpus / "value_chain"
         return collect(key, checklist, stages, book.items, self.settings.paths.corpus, region_of(folder, key))
 
@@ -458,7 +472,9 @@ class Assistant:
         if self._feedback is None:
             with self._init_lock:
                 if self._feedback is None:
-                    self._feedback = FeedbackStore(self.settings.paths.feedback_path)
+                    from assistant.storage import database
+
+                    self._feedback = FeedbackStore(database(self.settings))
         return self._feedback.add(**record)
 
     @property

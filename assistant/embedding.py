@@ -41,7 +41,7 @@ def model_path(settings: Settings) -> Path:
 
 
 def onnx_dir(settings: Settings) -> Path:
-    return settings.paths.indexes / "models" / f"{settings.embedding.model_name}-onnx"
+    return settings.paths.indexes / "models" / f"{settings.embedding.model_name}-{settings.model_fingerprint()}-onnx"
 
 
 class TorchEmbedder:
@@ -55,6 +55,10 @@ class TorchEmbedder:
         self.batch_size = settings.embedding.batch_size
         self.device = device or settings.embedding.device
         self.model = SentenceTransformer(str(self.path), device=self.device)
+        if settings.embedding.threads and self.device == "cpu":
+            import torch
+
+            torch.set_num_threads(settings.embedding.threads)
 
     def embed(self, texts: list[str]) -> np.ndarray:
         return np.asarray(

@@ -256,8 +256,9 @@ class Generator:
             from langchain_openai import ChatOpenAI
 
             self._models[key] = ChatOpenAI(
-                base_url=s.llm_url, model=s.llm_model, api_key=s.llm_api_key, timeout=s.llm_timeout_s,
-                max_retries=0, streaming=streaming, temperature=0.0, max_tokens=s.llm_max_tokens,
+                base_url=s.llm_url, model=s.llm_model, api_key=s.llm_api_key.get_secret_value(),
+                timeout=s.llm_timeout_s, max_retries=0, streaming=streaming, temperature=0.0,
+                max_tokens=s.llm_max_tokens,
             )
         return self._models[key]
 

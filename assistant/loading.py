@@ -195,7 +195,7 @@ def _pdf(data: bytes, where: str) -> tuple[str, dict[str, Any], list[tuple[int, 
     import logging
 
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import PyPdfError
 
     logging.getLogger("pypdf").setLevel(logging.ERROR)
     if not data.startswith(b"%PDF"):
@@ -215,7 +215,7 @@ def _pdf(data: bytes, where: str) -> tuple[str, dict[str, Any], list[tuple[int, 
         info = reader.metadata
     except LoadError:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError,
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError,
             AssertionError, OSError) as exc:
         raise LoadError(where, f"broken PDF ({type(exc).__name__}: {str(exc)[:80]})") from None
     text = "\n\n".join(parts)

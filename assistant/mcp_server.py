@@ -1,6 +1,6 @@
 """The MCP server (official `mcp` SDK): a thin front end over `Assistant` for AI clients.
 
-    tools      ask, search, gap_checklist, compare, list_sources: each returns the typed result as
+    tools      ask, search, gap_checklist, compare, list_sources, capability_map: each returns the typed result as
                structuredContent and a readable Markdown rendering with [n] citations
     resources  ree://sources, ree://doc/{doc_id}, ree://value-chain/{country}
     prompts    country_brief, compare_countries
@@ -25,6 +25,7 @@ from mcp.server.transport_security import TransportSecuritySettings
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field, ValidationError
 
+from assistant.capmap import CapabilityMap
 from assistant.errors import InputError, ReeError
 from assistant.rendering import (
     SearchResult,
@@ -46,8 +47,9 @@ log = logging.getLogger("ree.mcp")
 INSTRUCTIONS = (
     "REE Assistant answers questions about rare-earth-element supply chains from a sourced corpus, with "
     "numbered citations [n] that quote the documents. Use `ask` for questions, `gap_checklist` for what a "
-    "country can and cannot do from deposit to magnet, `compare` for two countries side by side, `search` for "
-    "raw passages and `list_sources` for what is indexed. Keep the [n] markers and the Sources when you answer."
+    "country can and cannot do from deposit to magnet, `compare` for two countries side by side, "
+    "`capability_map` for every country at once, `search` for raw passages and `list_sources` for what is "
+    "indexed. Keep the [n] markers and the Sources when you answer."
 )
 TARGET_HELP = f"The last value-chain stage to check, one of: {', '.join(STAGES)} (default magnet)."
 
@@ -213,6 +215,27 @@ def build_server(assistant: Assistant, ready: Callable[[], None] | None = None) 
                                   structured_content={"result": [s.model_dump(mode="json") for s in items]})
 
         return _call("list_sources", work, check)
+
+    @server.tool(annotations=read_only)
+    def capability_map(
+            target: Target = "magnet",
+            stage: Annotated[str | None, Field(description="Filter on this stage's status (with `status`).")] = None,
+            status: Annotated[str | None, Field(description="Filter: at_scale, emerging, planned, none or unknown "
+                                                            "(at `stage`, else at the target).")] = None,
+            region: Annotated[str | None, Field(description="Filter: a region such as 'Europe', or "
+                                                            "'outside China'.")] = None,
+            sort: Annotated[str, Field(description="verdict, reach or country.")] = "verdict",
+    ) -> Annotated[CallToolResult, CapabilityMap]:
+        """Every country with value-chain data × every stage (deposit → recycling), each cell's status and as-of
+        date, with each country's verdict for the target and its binding gap: the same statuses as
+        `gap_checklist`. Use it for questions across countries, e.g. 'who outside China separates at scale?'
+        (stage=separation, status=at_scale, region='outside China')."""
+        def work() -> CallToolResult:
+            cmap = assistant.capability_map(target=target, stage=stage, status=status, region=region, sort=sort)
+            return CallToolResult(content=[TextContent(type="text", text=cmap.to_text())],
+                                  structured_content=cmap.model_dump(mode="json"))
+
+        return _call("capability_map", work, check)
 
     @server.resource("ree://sources", name="sources", title="Indexed documents", mime_type="application/json",
                      description="Every indexed document with its ree://doc/ URI.")

@@ -9,9 +9,9 @@ from typing import Any
 from assistant.names import fold
 
 # "according to X", "X says/reports/estimates": the grammar of attributing a claim to a source.
-_ACCORDING = re.compile(r"\b(?:according to|per|as reported by|in the view of)\s+(?:the\s+)?"
+_ACCORDING = re.compile(r"\b(?i:according to|per|as reported by|in the view of)\s+(?i:the\s+)?"
                         r"((?:[A-Z][\w.&'-]*)(?:\s+(?:of\s+|for\s+|the\s+)?[A-Z][\w.&'-]*)*)")
-_SAYS = re.compile(r"\b((?:[A-Z][\w.&'-]*\s+){0,3}[A-Z][\w.&'-]*)'?s?\s+(?:says?|said|reports?|estimates?|data|"
+_SAYS = re.compile(r"\b((?:[A-Z][\w.&'-]*\s+){0,3}[A-Z][\w.&'-]*)'?s?\s+(?i:says?|said|reports?|estimates?|data|"
                    r"figures?)\b")
 
 
@@ -26,7 +26,7 @@ def named_publisher(question: str) -> str | None:
 
 
 def _acronym(name: str) -> str:
-    words = [w for w in re.findall(r"[A-Za-z][\w'-]*", name.replace(".", "")) if w[0].isupper()]
+    words = [w for w in re.findall(r"[A-Za-z][\w'-]*", name) if w[0].isupper()]  # "U.S." gives U, S
     return "".join(w[0] for w in words).lower()
 
 

@@ -30,8 +30,6 @@ _YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
 _FUTURE = re.compile(r"\b(will|won't|going to|next (year|decade|month|quarter)|forecast\w*|predict\w*|"
                      r"expected to|projected|outlook)\b", re.I)
 _REFERS_BACK = re.compile(r"\b(it|its|they|them|their|there|that|this|those|these|he|she|his|her)\b", re.I)
-# A yes/no question opens with an auxiliary verb ("Can…", "Does…", "Is … able…").
-_YES_NO = re.compile(r"^\W*(can|could|does|do|did|is|are|has|have|will|would|should)\b", re.I)
 # Securities (shares, stocks, funds) are investment information; the corpus holds no market quotes.
 _SECURITIES = re.compile(r"\b(share|stock)\s+prices?\b|\bstocks?\b|\bETFs?\b|\bdividends?\b|\bmarket cap\w*|"
                          r"\b(buy|sell|invest\w*)\b.{0,40}\bshares\b", re.I)
@@ -111,9 +109,10 @@ class Reader:
         for typed, canonical in found.corrected.items():
             shown = shown.replace(typed, canonical.title())
         scores = self.classifier.scores(shown) if self.classifier else {}
-        qtype = _label(scores, question, countries, has_previous)
-        # A yes/no question about what one country does at a stage of the chain asks about its capability.
-        if qtype == "lookup" and len(countries) == 1 and stages and _YES_NO.match(question):
+        qtype = _label(scores, question, countries, has_previous, found.entities)
+        # A yes/no question whose subject is a country ("Does Japan…", "Can the UK…") about a stage of the
+        # chain asks about its capability.
+        if qtype == "lookup" and len(countries) == 1 and stages and _asks_about_country(question):
             qtype = "capability"
         years = sorted({int(y) for y in _YEAR.findall(question)})
         # Two scope rules that hold for any wording: securities are investment information, and another
@@ -136,14 +135,26 @@ class Reader:
         return _merge(intent, previous)
 
 
+def _asks_about_country(question: str) -> bool:
+    """A yes/no question whose grammatical subject is a country: the auxiliary verb, then the country."""
+    from assistant.taxonomy import _country_spans
+
+    spans = _country_spans(question)
+    return bool(spans) and bool(re.fullmatch(r"\W*(can|could|does|do|did|is|are|has|have|will|would)\s+(the\s+)?",
+                                             question[: spans[0][0]], re.I))
+
+
 def _best(scores: dict[str, float], exclude: tuple[str, ...] = ()) -> str:
     return next((k for k in scores if k not in exclude), "lookup")
 
 
-def _label(scores: dict[str, float], question: str, countries: list[str], has_previous: bool) -> str:
+def _label(scores: dict[str, float], question: str, countries: list[str], has_previous: bool,
+           entities: list[Entity] | None = None) -> str:
     """The question type: the nearest examples' label, then three rules of grammar. A follow-up needs an earlier
     turn; a capability question needs a country and, naming two or more, is a comparison; a comparison needs two
-    countries (one, with no earlier turn, is a capability question about it)."""
+    countries (one, with no earlier turn, is a capability question about it). Capability and comparison together
+    outweighing the best other label make a question about a country's chain one of them, unless it is about a
+    named company, plant or project."""
     label = _best(scores) if scores else "lookup"
     if label == "followup" and not has_previous:
         label = _best(scores, ("followup",))
@@ -151,7 +162,7 @@ def _label(scores: dict[str, float], question: str, countries: list[str], has_pr
     # outweighs the best other label, the question belongs to it.
     family = sum(scores.get(k, 0.0) for k in CHECKLIST_TYPES)
     other = max((v for k, v in scores.items() if k not in (*CHECKLIST_TYPES, "followup")), default=0.0)
-    if countries and label not in CHECKLIST_TYPES and label != "followup" and family > other:
+    if countries and not entities and label not in CHECKLIST_TYPES and label != "followup" and family > other:
         label = "capability"
     if label in CHECKLIST_TYPES:
         if len(countries) >= 2:

@@ -67,9 +67,7 @@ def search_text(result: SearchResult) -> str:
 
 
 def checklists(answer: Answer) -> list[Checklist]:
-    if isinstance(answer.checklist, list):
-        return answer.checklist
-    return [answer.checklist] if answer.checklist else []
+    return answer.checklists()
 
 
 def cites(ns: list[int]) -> str:

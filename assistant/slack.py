@@ -105,9 +105,7 @@ def answer_key(answer: Answer) -> str:
 
 
 def checklists_of(answer: Answer) -> list[Checklist]:
-    if answer.checklist is None:
-        return []
-    return list(answer.checklist) if isinstance(answer.checklist, list) else [answer.checklist]
+    return answer.checklists()
 
 
 def _section(text: str) -> dict[str, Any]:
@@ -311,11 +309,16 @@ class SlackBot:
         self.client = WebClient(token=settings.slack_bot_token.get_secret_value(),
                                 base_url=settings.slack_api_url or WebClient.BASE_URL)
         secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
+        from concurrent.futures import ThreadPoolExecutor
+
+        # Events are answered on a bounded pool, in parallel; turns of one conversation (a Slack thread) keep
+        # their order through a per-conversation lock, so "And Japan?" always follows its question.
+        self.executor = ThreadPoolExecutor(max_workers=settings.slack_workers, thread_name_prefix="ree-slack")
         self.app = App(client=self.client, signing_secret=secret, process_before_response=False,
                        token_verification_enabled=False, request_verification_enabled=not socket_mode,
-                       name="ree-assistant")
+                       name="ree-assistant", listener_executor=self.executor)
         self._lock = threading.Lock()
-        self._ask_lock = threading.Lock()
+        self._turns = [threading.Lock() for _ in range(64)]  # striped by conversation id
         self._seen: OrderedDict[str, float] = OrderedDict()
         self._answers: OrderedDict[str, Answer] = OrderedDict()
         self._register()
@@ -337,8 +340,11 @@ class SlackBot:
                 self._answers.popitem(last=False)
 
     def _ask(self, question: str, conversation_id: str | None) -> Answer:
-        with self._ask_lock:
-            answer = self.assistant.ask(question, conversation_id=conversation_id)
+        if conversation_id is None:
+            answer = self.assistant.ask(question, conversation_id=None)
+        else:
+            with self._turns[int(hashlib.sha256(conversation_id.encode()).hexdigest()[:8], 16) % len(self._turns)]:
+                answer = self.assistant.ask(question, conversation_id=conversation_id)
         self._remember(answer)
         return answer
 

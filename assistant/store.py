@@ -56,38 +56,47 @@ def chunk_from(cid: str, text: str, meta: dict[str, Any]) -> Chunk:
                  section=meta.get("section", ""), page=None if page in (-1, None) else int(page), meta=meta)
 
 
-def where_clause(filters: Filters | None) -> dict[str, Any] | None:
+def conditions(filters: Filters | None) -> list[tuple[str, str, Any]]:
+    """The one reading of Filters: (metadata key, operator, value) triples that all must hold. Chroma's where
+    clause, the per-chunk predicate and the keyword side's vectorised mask are all written from this."""
     if filters is None:
-        return None
-    conds: list[dict[str, Any]] = []
+        return []
+    out: list[tuple[str, str, Any]] = []
     if filters.country:
-        conds.append({f"c_{filters.country}": True})
+        out.append((f"c_{filters.country}", "$eq", True))
     if filters.stage:
-        conds.append({f"s_{filters.stage}": True})
+        out.append((f"s_{filters.stage}", "$eq", True))
     if filters.kind:
-        conds.append({"kind": filters.kind})
+        out.append(("kind", "$eq", filters.kind))
     if filters.date_from:
-        conds.append({"as_of": {"$gte": date_int(filters.date_from)}})
+        out.append(("as_of", "$gte", date_int(filters.date_from)))
     if filters.date_to:
-        conds.append({"as_of": {"$lte": date_int(filters.date_to) or 99999999}})
+        out.append(("as_of", "$lte", date_int(filters.date_to) or 99999999))
+    return out
+
+
+_TEST = {"$eq": lambda a, b: a == b, "$gte": lambda a, b: a >= b, "$lte": lambda a, b: a <= b}
+
+
+def _field(meta: dict[str, Any], key: str) -> Any:
+    """A chunk's value for a filter key: flags default to False, as_of to 0."""
+    if key == "as_of":
+        return int(meta.get("as_of", 0) or 0)
+    if key[:2] in ("c_", "s_"):
+        return bool(meta.get(key, False))
+    return meta.get(key)
+
+
+def where_clause(filters: Filters | None) -> dict[str, Any] | None:
+    conds = [{k: v} if op == "$eq" else {k: {op: v}} for k, op, v in conditions(filters)]
     if not conds:
         return None
     return conds[0] if len(conds) == 1 else {"$and": conds}
 
 
 def matches(meta: dict[str, Any], filters: Filters | None) -> bool:
-    """The same predicate as `where_clause`, for the keyword side."""
-    if filters is None:
-        return True
-    if filters.country and not meta.get(f"c_{filters.country}"):
-        return False
-    if filters.stage and not meta.get(f"s_{filters.stage}"):
-        return False
-    if filters.kind and meta.get("kind") != filters.kind:
-        return False
-    if filters.date_from and meta.get("as_of", 0) < date_int(filters.date_from):
-        return False
-    return not (filters.date_to and meta.get("as_of", 0) > (date_int(filters.date_to) or 99999999))
+    """The same predicate as `where_clause`, for one chunk's metadata."""
+    return all(_TEST[op](_field(meta, k), v) for k, op, v in conditions(filters))
 
 
 def _client(settings: Settings, create: bool, folder: Path | None = None):  # type: ignore[no-untyped-def]
@@ -364,14 +373,78 @@ class VectorStore:
 
 
 @dataclass
-class KeywordIndex:
-    """bm25s over the same chunks (title and section included), plus the chunk table for lookups."""
+class ChunkTable:
+    """The indexed chunks in keyword-row order: ids, texts and metadata, with lookups and filter columns."""
 
     ids: list[str]
     texts: list[str]
     metas: list[dict[str, Any]]
+
+    def chunk(self, i: int) -> Chunk:
+        return chunk_from(self.ids[i], self.texts[i], self.metas[i])
+
+    def column(self, key: str) -> np.ndarray:
+        """One metadata field across all chunks (cached), as `conditions` reads it."""
+        cache = self.__dict__.setdefault("_columns", {})
+        if key not in cache:
+            if key == "as_of" or key[:2] in ("c_", "s_"):
+                cache[key] = np.fromiter((_field(m, key) for m in self.metas),
+                                         dtype=np.int64 if key == "as_of" else bool, count=len(self.metas))
+            else:
+                cache[key] = np.array([_field(m, key) for m in self.metas], dtype=object)
+        return cache[key]
+
+    def mask(self, filters: Filters) -> np.ndarray:
+        """Which chunks pass the filters: `conditions`, vectorised."""
+        mask = np.ones(len(self.metas), dtype=bool)
+        for key, op, value in conditions(filters):
+            mask &= np.asarray(_TEST[op](self.column(key), value), dtype=bool)
+        return mask
+
+
+@dataclass
+class Vocabulary:
+    """What the BM25 vocabulary tells about the corpus: which stems occur, how rare they are, which years."""
+
     bm25: Any
-    stemmer: Any
+    rows: int
+
+    @cached_property
+    def years(self) -> set[int]:
+        """Years (1950-2099) that appear in any chunk."""
+        vocab = getattr(self.bm25, "vocab_dict", {})
+        return {int(t) for t in vocab if isinstance(t, str) and re.fullmatch(r"19[5-9]\d|20\d\d", t)}
+
+    def knows(self, term: str) -> bool:
+        """Whether any chunk contains this stemmed term."""
+        return term in getattr(self.bm25, "vocab_dict", {})
+
+    def idf(self, term: str) -> float:
+        """BM25 idf of a stemmed term (unknown terms count as rare)."""
+        n = max(self.rows, 1)
+        tid = getattr(self.bm25, "vocab_dict", {}).get(term)
+        df = 0
+        if tid is not None:
+            indptr = self.bm25.scores["indptr"]
+            df = int(indptr[tid + 1] - indptr[tid])
+        return float(np.log((n - df + 0.5) / (df + 0.5) + 1.0))
+
+
+class KeywordIndex:
+    """Keyword search: bm25s over the chunks (title and section included). The chunk table and the vocabulary
+    are its two parts; the plain attributes (ids, metas, chunk(), knows(), idf(), years) read through to them."""
+
+    def __init__(self, table: ChunkTable, bm25: Any, stemmer: Any) -> None:
+        self.table = table
+        self.bm25 = bm25
+        self.stemmer = stemmer
+        self.vocabulary = Vocabulary(bm25, len(table.ids))
+        self.ids, self.texts, self.metas = table.ids, table.texts, table.metas
+        self.chunk, self.knows, self.idf = table.chunk, self.vocabulary.knows, self.vocabulary.idf
+
+    @property
+    def years(self) -> set[int]:
+        return self.vocabulary.years
 
     @classmethod
     def build(cls, ids: list[str], texts: list[str], metas: list[dict[str, Any]]) -> KeywordIndex:
@@ -384,7 +457,7 @@ class KeywordIndex:
         if corpus:
             tokens = bm25s.tokenize(corpus, stopwords="en", stemmer=stemmer, show_progress=False)
             model.index(tokens, show_progress=False)
-        return cls(ids, texts, metas, model, stemmer)
+        return cls(ChunkTable(ids, texts, metas), model, stemmer)
 
     def save(self, folder: Path) -> None:
         tmp = folder.with_name(f"{folder.name}.tmp{os.getpid()}")
@@ -405,7 +478,7 @@ class KeywordIndex:
 
         data = json.loads((folder / "chunks.json").read_text())
         model = bm25s.BM25.load(str(folder / "bm25")) if data["ids"] else bm25s.BM25()
-        return cls(data["ids"], data["texts"], data["metas"], model, Stemmer.Stemmer("english"))
+        return cls(ChunkTable(data["ids"], data["texts"], data["metas"]), model, Stemmer.Stemmer("english"))
 
     def search(self, query: str, n: int, filters: Filters | None) -> list[tuple[int, float]]:
         import bm25s
@@ -420,62 +493,10 @@ class KeywordIndex:
         scores = self.bm25.get_scores(words)
         scores = np.asarray(scores)
         if filters is not None:
-            scores = np.where(self._mask(filters), scores, 0.0)
+            scores = np.where(self.table.mask(filters), scores, 0.0)
         top = np.argpartition(-scores, n)[:n] if len(scores) > n else np.arange(len(scores))
         top = top[np.argsort(-scores[top])]
         return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
-
-    def _flags(self) -> tuple[dict[str, np.ndarray], np.ndarray]:
-        """Chunk indices per flag (c_<country>, s_<stage>, kind=<kind>) and the as_of column, built in one pass."""
-        if "_flag_index" not in self.__dict__:
-            rows: dict[str, list[int]] = {}
-            for i, meta in enumerate(self.metas):
-                for key, value in meta.items():
-                    if value is True and key[:2] in ("c_", "s_"):
-                        rows.setdefault(key, []).append(i)
-                rows.setdefault(f"kind={meta.get('kind')}", []).append(i)
-            as_of = np.fromiter((int(m.get("as_of", 0) or 0) for m in self.metas), dtype=np.int64,
-                                count=len(self.metas))
-            self.__dict__["_flag_index"] = ({k: np.asarray(v, dtype=np.int64) for k, v in rows.items()}, as_of)
-        return self.__dict__["_flag_index"]
-
-    def _mask(self, filters: Filters) -> np.ndarray:
-        """Which chunks pass the filters: the same predicate as `matches`, vectorised."""
-        index, as_of = self._flags()
-        mask = np.ones(len(self.metas), dtype=bool)
-        for key in ([f"c_{filters.country}"] if filters.country else []) + (
-            [f"s_{filters.stage}"] if filters.stage else []) + ([f"kind={filters.kind}"] if filters.kind else []):
-            keep = np.zeros(len(self.metas), dtype=bool)
-            keep[index.get(key, np.zeros(0, dtype=np.int64))] = True
-            mask &= keep
-        if filters.date_from:
-            mask &= as_of >= date_int(filters.date_from)
-        if filters.date_to:
-            mask &= as_of <= (date_int(filters.date_to) or 99999999)
-        return mask
-
-    @cached_property
-    def years(self) -> set[int]:
-        """Years (1950-2099) that appear in any chunk, read off the BM25 vocabulary."""
-        vocab = getattr(self.bm25, "vocab_dict", {})
-        return {int(t) for t in vocab if isinstance(t, str) and re.fullmatch(r"19[5-9]\d|20\d\d", t)}
-
-    def knows(self, term: str) -> bool:
-        """Whether any chunk contains this stemmed term."""
-        return term in getattr(self.bm25, "vocab_dict", {})
-
-    def idf(self, term: str) -> float:
-        """BM25 idf of a stemmed term (unknown terms count as rare)."""
-        n = max(len(self.ids), 1)
-        tid = getattr(self.bm25, "vocab_dict", {}).get(term)
-        df = 0
-        if tid is not None:
-            indptr = self.bm25.scores["indptr"]
-            df = int(indptr[tid + 1] - indptr[tid])
-        return float(np.log((n - df + 0.5) / (df + 0.5) + 1.0))
-
-    def chunk(self, i: int) -> Chunk:
-        return chunk_from(self.ids[i], self.texts[i], self.metas[i])
 
 
 def _keyword_text(text: str, meta: dict[str, Any]) -> str:

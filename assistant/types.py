@@ -19,6 +19,8 @@ STAGES: tuple[str, ...] = (
     "recycling",
 )
 STATUSES: tuple[str, ...] = ("at_scale", "emerging", "planned", "none", "unknown")
+STATUS_LABEL: dict[str, str] = {"at_scale": "at scale", "emerging": "emerging", "planned": "planned", "none": "none",
+                                "unknown": "unknown"}  # how every front end writes a status
 VERDICTS: tuple[str, ...] = ("yes", "partly", "not yet", "no")
 KINDS: tuple[str, ...] = ("primer", "profile", "policy", "analysis", "data", "upload")
 
@@ -107,6 +109,12 @@ class Answer(BaseModel):
 
     def to_json(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
+
+    def checklists(self) -> list[Checklist]:
+        """The answer's checklists as a list (none, one, or one per compared country)."""
+        if self.checklist is None:
+            return []
+        return list(self.checklist) if isinstance(self.checklist, list) else [self.checklist]
 
 
 class SourceInfo(BaseModel):

@@ -17,21 +17,19 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.citations import plain
 from assistant.errors import ReeError
-from assistant.types import KINDS, STAGES, Answer, Checklist, Citation, Filters, SourceInfo
+from assistant.types import KINDS, STAGES, STATUS_LABEL, Answer, Checklist, Citation, Filters, SourceInfo
 
 if TYPE_CHECKING:
     import gradio as gr
     from fastapi import FastAPI
 
-    from assistant.api import IndexStatus
     from assistant.core import Assistant
+    from assistant.service import IndexStatus
 
 log = logging.getLogger("ree.web")
 
 EXAMPLES = ("Can Kazakhstan make magnets?", "And Japan?", "Kazakhstan vs Vietnam",
             "What was world rare-earth mine production in 2024?")
-STATUS_LABEL = {"at_scale": "at scale", "emerging": "emerging", "planned": "planned", "none": "none",
-                "unknown": "unknown"}
 MARKER = re.compile(r"\[(\d{1,3})\]")
 
 CSS = """
@@ -127,9 +125,7 @@ def answer_html(answer: Answer) -> str:
 
 
 def _checklists(answer: Answer) -> list[Checklist]:
-    if answer.checklist is None:
-        return []
-    return answer.checklist if isinstance(answer.checklist, list) else [answer.checklist]
+    return answer.checklists()
 
 
 def _refs(ns: list[int]) -> str:
@@ -289,7 +285,7 @@ def make_filters(country: str | None, stage: str | None, kind: str | None, date_
 def build_ui(assistant: Assistant, status: IndexStatus | None = None) -> gr.Blocks:
     import gradio as gr
 
-    from assistant.api import IndexStatus, ingest_files
+    from assistant.service import IndexStatus, ingest_files
     from assistant.taxonomy import COUNTRIES
     from assistant.web_map import answer_chart_html, build_map_tab
 
@@ -451,6 +447,8 @@ def build_ui(assistant: Assistant, status: IndexStatus | None = None) -> gr.Bloc
 
         def ingest(paths: list[Any] | None, progress: gr.Progress = gr.Progress()) -> tuple[str, str]:  # noqa: B008
             require_ready()
+            if assistant.settings.api_token is not None:
+                raise gr.Error("This server takes uploads only through POST /api/ingest with its API token.")
             if not paths:
                 raise gr.Error("Choose one or more files first.")
             loaded = []
@@ -484,29 +482,13 @@ def mount_ui(app: FastAPI, assistant: Assistant, status: IndexStatus | None = No
 
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     demo = build_ui(assistant, status)
-    demo.queue(default_concurrency_limit=2)
+    # The same bounds as the API: REE_API__WORKERS answer at once, REE_API__QUEUE wait, the rest are told so.
+    demo.queue(default_concurrency_limit=assistant.settings.api.workers, max_size=assistant.settings.api.queue)
     from assistant.web_map import MAP_CSS, MAP_JS
 
     return gr.mount_gradio_app(app, demo, path="/", theme=theme(), css=CSS + MAP_CSS, head=HEAD + MAP_JS,
                                footer_links=["api"], max_file_size=assistant.settings.max_upload_bytes, ssr_mode=False)
 
 
-def serve(host: str = "127.0.0.1", port: int = 7860) -> None:
-    """Serve the UI and the API; a missing index is built in the background (progress in the log and the UI)."""
-    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
-    import uvicorn
-
-    from assistant.api import create_app
-    from assistant.core import Assistant
-
-    assistant = Assistant()
-    app = create_app(assistant, build_missing_index=True)
-    log.info("REE Assistant on http://%s:%s (API docs at /docs)", host, port)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
-
-
-__all__ = ["answer_html", "answer_markdown", "build_ui", "checklist_html", "mount_ui", "serve", "sources_html",
+__all__ = ["answer_html", "answer_markdown", "build_ui", "checklist_html", "mount_ui", "sources_html",
            "stale_html"]

@@ -16,9 +16,9 @@ from assistant.errors import ReeError
 from assistant.types import STAGES
 
 if TYPE_CHECKING:
-    from assistant.api import IndexStatus
     from assistant.capmap import CapabilityMap
     from assistant.core import Assistant
+    from assistant.service import IndexStatus
 
 SHORT = {"at_scale": "at scale", "emerging": "emerging", "planned": "planned", "none": "none", "unknown": "?"}
 MAP_CSS = """
@@ -36,6 +36,7 @@ MAP_CSS = """
 .map-legend span { display: inline-block; margin-right: .6rem; padding: 0 .4rem; border-radius: .25rem; }
 .map-charts img { max-width: 100%; border: 1px solid #e5e7eb; border-radius: .4rem; margin: .3rem 0; }
 .ree-hidden { display: none !important; }
+#map-sources { max-height: 40rem; overflow-y: auto; }
 """
 # A click on a map cell or a country name puts the country key in the hidden #map-pick box and presses #map-open.
 MAP_JS = """
@@ -73,9 +74,10 @@ def map_html(cmap: CapabilityMap) -> str:
                          f'data-stage="{_esc(c.stage)}" data-as-of="{_esc(c.as_of)}" title="{_esc(tip)}">'
                          f"{_esc(SHORT[c.status])}</td>")
         verdict = r.verdict or "unknown"
+        vclass = (r.verdict or "none").replace(" ", "-")
         rows.append(f'<tr data-country="{_esc(r.country)}"><td class="country" data-key="{_esc(r.key)}" '
                     f'title="Open the checklist of {_esc(r.country)}">{_esc(r.country)}</td><td>{_esc(r.region)}</td>'
-                    f'<td><span class="verdict v-{_esc(verdict.replace(" ", "-"))}">{_esc(verdict)}</span></td>'
+                    f'<td><span class="verdict v-{_esc(vclass)}">{_esc(verdict)}</span></td>'
                     f"<td>{_esc(r.binding_gap or '–')}</td>{''.join(cells)}</tr>")
     legend = "".join(f'<span class="mc st-{k}">{_esc(v if v != "?" else "unknown")}</span>' for k, v in SHORT.items())
     filt = []
@@ -131,10 +133,11 @@ def build_map_tab(demo: Any, assistant: Assistant, status: IndexStatus) -> None:
     """The "Map" tab; call inside the app's gr.Blocks (`demo`)."""
     import gradio as gr
 
-    from assistant.capmap import REGIONS, parse_filter
+    from assistant.capmap import parse_filter, region_of, value_chain_keys
     from assistant.web import checklist_html, sources_html
 
-    regions = sorted(set(REGIONS.values()))
+    folder = assistant.settings.paths.corpus / "value_chain"
+    regions = sorted({region_of(folder, k) for k in value_chain_keys(folder)})
     with gr.Tab("Map", elem_id="map-tab"):
         with gr.Row():
             target = gr.Dropdown([(s, s) for s in STAGES], value="magnet", label="Verdict up to", min_width=120,

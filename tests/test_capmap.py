@@ -359,3 +359,30 @@ def test_api_map_brief_chart(corpus_indexes: Path) -> None:
         r = http.get("/api/chart/mine_production", params={"country": "Myanmar"})
         assert r.status_code == 200 and r.headers["content-type"] == "image/svg+xml"
         assert http.get("/api/chart/pie").status_code == 422
+
+
+def test_mcp_capability_map_tool(corpus_assistant: Any) -> None:
+    import asyncio
+
+    from assistant.mcp_server import build_server
+
+    server = build_server(corpus_assistant)
+    tools = {t.name: t for t in asyncio.run(server.list_tools())}
+    assert "rows" in (tools["capability_map"].output_schema or {}).get("properties", {})
+    result = asyncio.run(server.call_tool("capability_map", {"stage": "separation", "status": "at_scale",
+                                                             "region": "outside China"}))
+    assert not result.is_error
+    want = corpus_assistant.capability_map(stage="separation", status="at_scale", region="outside China")
+    assert result.structured_content == want.model_dump(mode="json")
+    assert result.content[0].text == want.to_text()
+    bad = asyncio.run(server.call_tool("capability_map", {"region": "Atlantis"}))
+    assert bad.is_error and bad.content[0].text.startswith("Unknown region 'Atlantis'")
+
+
+def test_numeric_answer_attaches_its_chart() -> None:
+    from assistant.web_map import answer_chart_html
+
+    shown = answer_chart_html({"question": "How much did Myanmar mine in 2024?", "answerable": True})
+    assert 'src="/api/chart/mine_production?format=svg"' in shown
+    assert answer_chart_html({"question": "How much did Myanmar mine in 2024?", "answerable": False}) == ""
+    assert answer_chart_html({"question": "Can Kazakhstan make magnets?", "answerable": True}) == ""

@@ -115,3 +115,60 @@ def test_rebuild_in_process_leaves_an_index_the_next_process_opens(mini_corpus: 
     assert report.chunks_embedded > 0 and len(report.added) == 4
     _valid(first.ask(QUESTION))
     _valid(Assistant(settings).ask(QUESTION))
+
+
+def test_twenty_http_clients_while_uploads_and_rebuilds_run(mini_assistant, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import httpx
+    from conftest import serving
+
+    from assistant.api import create_app
+    from assistant.core import Assistant
+    from assistant.settings import ApiSettings
+
+    settings = mini_assistant.settings.model_copy(
+        update={"api": ApiSettings(workers=8, queue=32, rate_ask="", rate_ingest="")})
+    assistant = Assistant(settings)
+    done = threading.Event()
+    errors: list[str] = []
+    codes: dict[int, int] = {}
+    lock = threading.Lock()
+    with serving(create_app(assistant, ui=False)) as url:
+
+        def client(n: int) -> None:
+            with httpx.Client(base_url=url, timeout=120) as http:
+                while not done.is_set():
+                    try:
+                        r = http.post("/api/ask", json={"question": QUESTION, "conversation_id": f"c{n}"})
+                        with lock:
+                            codes[r.status_code] = codes.get(r.status_code, 0) + 1
+                        assert r.status_code == 200, r.text
+                        body = r.json()
+                        assert body["answerable"] and "412" in body["answer"], body
+                    except Exception as exc:  # noqa: BLE001 - collected and reported below
+                        errors.append(f"{type(exc).__name__}: {exc}")
+
+        def writer() -> None:
+            try:
+                with httpx.Client(base_url=url, timeout=300) as http:
+                    for i in range(2):
+                        path = _upload(tmp_path / "http", 20 + i)
+                        r = http.post("/api/ingest", files={"files": (path.name, path.read_bytes())})
+                        assert r.status_code == 200 and r.json()["added"], r.text
+                        assistant.index(rebuild=True)
+            except Exception as exc:  # noqa: BLE001
+                errors.append(f"writer {type(exc).__name__}: {exc}")
+            finally:
+                done.set()
+
+        threads = [threading.Thread(target=client, args=(n,)) for n in range(20)]
+        for t in threads:
+            t.start()
+        w = threading.Thread(target=writer)
+        w.start()
+        w.join(300)
+        done.set()
+        for t in threads:
+            t.join(120)
+    print(f"HTTP status counts with 20 clients: {codes}")
+    assert not errors, errors[:5]
+    assert codes.get(200, 0) >= 20

@@ -25,7 +25,11 @@ def server(mini_assistant) -> Iterator[tuple[str, object]]:  # type: ignore[no-u
     import uvicorn
 
     from assistant.api import create_app
+    from assistant.settings import ApiSettings
 
+    # Every client is 127.0.0.1 here, so per-client rate limits would throttle them all as one; the workers
+    # and queue are sized for 50 clients, so none is turned away with a 503.
+    mini_assistant.settings.api = ApiSettings(workers=8, queue=64, rate_ask="", rate_ingest="")
     app = create_app(mini_assistant, ui=False)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))

@@ -301,6 +301,33 @@ def test_mention_answers_in_thread_and_follow_up_uses_the_thread(served: Served)
     assert served.assistant.conversations.last("CMENTION:1700000000.000100") is not None
 
 
+def test_two_threads_are_answered_concurrently(served: Served, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first thread's answer is held until the second thread's answer has been posted: that can only
+    happen when the two are answered in parallel (one global lock would hold the second behind the first)."""
+    fake, real_ask = served.fake, served.assistant.ask
+    waited: list[bool] = []
+
+    def ask(question: str, conversation_id: str | None = None, **kw: Any) -> Answer:
+        answer = real_ask(question, conversation_id=conversation_id, **kw)
+        if conversation_id and conversation_id.startswith("CSLOW:"):
+            deadline = time.monotonic() + 30
+            while not fake.find(_posts(fake, "CFAST")) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            waited.append(bool(fake.find(_posts(fake, "CFAST"))))
+        return answer
+
+    monkeypatch.setattr(served.assistant, "ask", ask)
+    served.event({"type": "app_mention", "user": "U1", "channel": "CSLOW", "ts": "1700000100.000100",
+                  "text": "<@UBOT> Can Kazakhstan make magnets?"})
+    served.event({"type": "app_mention", "user": "U2", "channel": "CFAST", "ts": "1700000101.000100",
+                  "text": "<@UBOT> Can Japan make magnets?"})
+    fake.wait_for(_posts(fake, "CSLOW"))
+    fast = fake.find(_posts(fake, "CFAST"))
+    assert waited == [True] and fast, "the second thread waited for the first"
+    order = [c["data"]["channel"] for c in fake.find(lambda c: c["data"].get("channel") in ("CSLOW", "CFAST"))]
+    assert order[:2] == ["CFAST", "CSLOW"]
+
+
 def test_retries_and_duplicates_never_answer_twice(served: Served) -> None:
     fake = served.fake
     ev = {"type": "app_mention", "user": "U1", "channel": "CRETRY", "ts": "1700000100.000100",
@@ -482,3 +509,26 @@ def test_tokens_come_from_the_standard_slack_variables(monkeypatch: pytest.Monke
     assert settings.slack_app_token is not None and settings.slack_app_token.get_secret_value() == "xapp-from-env"
     assert settings.slack_api_url == "http://127.0.0.1:9/api/"
     assert "xoxb-from-env" not in repr(settings)
+
+
+def test_slash_map_is_a_compact_block_kit_table(served: Served) -> None:
+    fake = served.fake
+    r = served.command(channel_id="CMAP", user_id="U3", text="map separation at_scale outside China",
+                       response_url=fake.url + "respond/map1")
+    assert r.status_code == 200 and r.text == ""
+    reply = fake.wait_for(lambda c: c["method"] == "respond/map1")[0]["data"]
+    assert reply["response_type"] == "ephemeral"
+    check_limits(reply["blocks"])
+    text = _texts(reply["blocks"])
+    want = served.assistant.capability_map(stage="separation", status="at_scale", region="outside China")
+    assert f"{len(want.rows)} of {want.countries_total} countries · separation at scale · outside China" in text
+    for row in want.rows:
+        line = next(x for x in text.splitlines() if f"*{row.country}*" in x)
+        assert line.startswith("".join({"at_scale": "🟢", "emerging": "🟡", "planned": "🔵", "none": "🔴",
+                                         "unknown": "⚪"}[c.status] for c in row.cells))
+    assert "*China*" not in text and "🟢 at scale" in text
+
+    served.command(channel_id="CMAP", user_id="U3", text="map separation booming",
+                   response_url=fake.url + "respond/map2")
+    bad = fake.wait_for(lambda c: c["method"] == "respond/map2")[0]["data"]
+    assert "Unknown region 'booming'" in bad["text"]

@@ -109,3 +109,48 @@ def test_ask_follow_up_upload_in_chromium(server: tuple[str, object], browser, t
 
     hosts = {urlparse(u).hostname for u in requested if u.startswith("http")}
     assert hosts <= LOOPBACK, f"requests left for outside hosts: {hosts - LOOPBACK}"
+
+
+def test_map_tab_filter_click_opens_checklist(server: tuple[str, object], browser) -> None:  # type: ignore[no-untyped-def]
+    """The Map tab: the grid equals the map, a typed filter narrows it, a click opens that country's checklist."""
+    url, assistant = server
+    page = browser.new_page(viewport={"width": 1500, "height": 1100})
+    requested: list[str] = []
+    page.on("request", lambda r: requested.append(r.url))
+    page.set_default_timeout(60_000)
+    page.goto(url + "/")
+    page.get_by_role("tab", name="Map").click()
+    grid = page.locator("#map-grid")
+    grid.locator("table.map-table").wait_for()
+    full = assistant.capability_map()  # type: ignore[attr-defined]
+    rows = grid.locator("tbody tr")
+    assert rows.count() == full.countries_total == len(full.rows) >= 20
+    kz = grid.locator("td.mc[data-key='kazakhstan'][data-stage='separation']")
+    assert "st-none" in (kz.get_attribute("class") or "")
+    tip = kz.get_attribute("title") or ""
+    assert "as of 20" in tip and "separation: none" in tip  # the hover text carries the as-of date
+    page.screenshot(path=str(ROOT / "docs" / "map.png"))
+
+    page.locator("#map-filter textarea").fill("separation at_scale")
+    page.locator("#map-show").click()
+    page.wait_for_function("() => (document.querySelector('#map-count') || {innerText: ''}).innerText"
+                           ".includes('filter: separation at_scale')")
+    want = assistant.capability_map(stage="separation", status="at_scale")  # type: ignore[attr-defined]
+    assert 0 < rows.count() == len(want.rows) < full.countries_total
+    assert [rows.nth(i).get_attribute("data-country") for i in range(rows.count())] == [r.country for r in want.rows]
+    assert grid.locator("td.mc[data-stage='separation']:not(.st-at_scale)").count() == 0
+
+    pick = want.rows[-1]
+    grid.locator(f"td.mc[data-key='{pick.key}'][data-stage='separation']").click()
+    card = page.locator(f"#map-checklist .cl-card[data-country='{pick.country}']")
+    card.wait_for()
+    answer = assistant.gaps(pick.key)  # type: ignore[attr-defined]
+    assert card.locator("tbody tr").count() == len(answer.checklist.stages)
+    assert card.locator("a.cite").count() >= 1
+    assert page.locator("#map-sources .src").count() == len(answer.citations) >= 1
+    page.locator("#brief-pdf").wait_for()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "map-checklist.png"), full_page=True)
+
+    hosts = {urlparse(u).hostname for u in requested if u.startswith("http")}
+    assert hosts <= LOOPBACK, f"requests left for outside hosts: {hosts - LOOPBACK}"

@@ -1,4 +1,5 @@
-"""`python -m assistant.bench {beir,latency,ingest,langchain} …`; each prints a Markdown table, `--json` for data."""
+"""`python -m assistant.bench {beir,latency,ingest,langchain,concurrency} …`; each prints a Markdown table,
+`--json` for data."""
 
 from __future__ import annotations
 
@@ -29,6 +30,13 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("langchain", help="hit@5 and warm latency vs a plain LangChain Chroma pipeline")
     p.add_argument("--repeat", type=int, default=3, help="timed passes over the questions")
 
+    p = sub.add_parser("concurrency", help="ask p50/p95 idle, during a 1 MB upload and during a rebuild")
+    p.add_argument("--readers", type=int, default=2, help="threads asking at once")
+    p.add_argument("--queries", type=int, default=60, help="asks timed while idle")
+    p.add_argument("--device", default=None, help="embedder device for the writer (cpu, cuda)")
+    p.add_argument("--no-rebuild", action="store_true", help="skip the rebuild phase")
+    p.add_argument("--upload-kb", type=int, default=1000, help="size of the generated upload (KB)")
+
     for name, sp in sub.choices.items():
         sp.add_argument("--json", action="store_true", help="print JSON instead of tables")
         sp.set_defaults(cmd=name)
@@ -42,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
             from assistant.bench import latency as mod  # type: ignore[no-redef]
         elif args.cmd == "ingest":
             from assistant.bench import ingest as mod  # type: ignore[no-redef]
+        elif args.cmd == "concurrency":
+            from assistant.bench import concurrency as mod  # type: ignore[no-redef]
         else:
             from assistant.bench import langchain_cmp as mod  # type: ignore[no-redef]
         mod.main(args)
