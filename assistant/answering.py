@@ -409,7 +409,8 @@ def compose(intent: Intent, passages: list[Passage], checklists: list[Checklist]
         text = _point(c, book)
         if text:
             points.append(text)
-    body = lead + points
-    if intent.future and not checklists and body:
-        body.append(NO_FORECAST)
-    return " ".join(strip_markers(x) for x in body).strip()
+    if intent.future and not checklists and (lead or points):
+        points.append(NO_FORECAST)
+    # The lead (verdict or summary) is its own paragraph; the supporting points follow as one.
+    blocks = [" ".join(strip_markers(x) for x in part) for part in (lead, points) if part]
+    return "\n\n".join(blocks).strip()
