@@ -103,7 +103,7 @@ def weak_evidence(intent: Intent, passages: list[Passage], best_similarity: floa
     """The passages do not answer the question: nothing retrieved or nothing similar at all; a year no document
     mentions (unless the question asks about the future, which is answered with the latest figure); no domain
     word and no close passage; or, for a question that names no country or entity the corpus knows, no one
-    passage holding more than half of its subject."""
+    passage holding more than half of its subject and none close in meaning."""
     if not passages or best_similarity < min_similarity * 0.6:
         return True
     years = set(intent.years)
@@ -113,7 +113,8 @@ def weak_evidence(intent: Intent, passages: list[Passage], best_similarity: floa
         return False  # a question naming what the corpus knows is answered from the best passages about it
     if not has_domain_words(intent.question) and best_similarity < min_similarity:
         return True
-    return coverage(intent.question, passages, known) <= 0.5
+    # Weak word coverage is outweighed by a passage that is close in meaning (twice the similarity floor).
+    return coverage(intent.question, passages, known) <= 0.5 and best_similarity < 2 * min_similarity
 
 
 # -- the lead ----------------------------------------------------------------------------------------------------
@@ -408,7 +409,8 @@ def compose(intent: Intent, passages: list[Passage], checklists: list[Checklist]
         text = _point(c, book)
         if text:
             points.append(text)
-    body = lead + points
-    if intent.future and not checklists and body:
-        body.append(NO_FORECAST)
-    return " ".join(strip_markers(x) for x in body).strip()
+    if intent.future and not checklists and (lead or points):
+        points.append(NO_FORECAST)
+    # The lead (verdict or summary) is its own paragraph; the supporting points follow as one.
+    blocks = [" ".join(strip_markers(x) for x in part) for part in (lead, points) if part]
+    return "\n\n".join(blocks).strip()

@@ -370,12 +370,11 @@ def _text(content: Any) -> str:
 
 
 def _head(fallback: str, checklists: list[Checklist]) -> str:
-    """The computed checklist summary: the first blocks of the extractive answer (one per checklist, plus the
-    comparison line when there are two)."""
+    """The computed checklist summary: the extractive answer's lead paragraph (the verdicts and where each chain
+    breaks)."""
     if not checklists:
         return ""
-    blocks = fallback.split("\n\n")
-    return "\n\n".join(blocks[:len(checklists) + (1 if len(checklists) >= 2 else 0)])
+    return fallback.split("\n\n")[0]
 
 
 def _needed(head: str, checklists: list[Checklist]) -> set[int]:

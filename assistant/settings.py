@@ -81,7 +81,7 @@ class RetrievalSettings(_Section):
     """Defaults chosen by `python -m assistant.bench beir` on SciFact train and the paraphrase set together
     (docs/benchmarks.md, section 1)."""
 
-    k: int = Field(8, ge=1, le=50, description="Passages returned to the answerer.")
+    k: int = Field(6, ge=1, le=50, description="Passages returned to the answerer.")
     candidates: int = Field(100, ge=5, description="Candidates taken from each retriever before fusion.")
     fusion: Literal["rrf", "minmax", "zscore"] = Field(
         "minmax", description="How dense and BM25 rankings combine: reciprocal rank, or min-max / z-score scores."
