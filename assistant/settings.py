@@ -84,12 +84,12 @@ class RetrievalSettings(_Section):
     k: int = Field(6, ge=1, le=50, description="Passages returned to the answerer.")
     candidates: int = Field(100, ge=5, description="Candidates taken from each retriever before fusion.")
     fusion: Literal["rrf", "minmax", "zscore"] = Field(
-        "zscore", description="How dense and BM25 rankings combine: reciprocal rank, or min-max / z-score scores."
+        "minmax", description="How dense and BM25 rankings combine: reciprocal rank, or min-max / z-score scores."
     )
     rrf_k: int = Field(20, ge=1, description="Reciprocal-rank-fusion constant (fusion=rrf).")
     dense_weight: float = Field(0.75, ge=0, description="Weight of the dense ranking (fusion=rrf).")
     bm25_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking (fusion=rrf).")
-    alpha: float = Field(0.6, ge=0, le=1, description="Dense share of a score fusion; BM25 gets 1 - alpha.")
+    alpha: float = Field(0.4, ge=0, le=1, description="Dense share of a score fusion; BM25 gets 1 - alpha.")
     per_doc: int = Field(2, ge=1, description="At most this many passages from one document.")
 
 
