@@ -176,18 +176,27 @@ class Assistant:
             return self._snaps.current  # type: ignore[return-value]
 
     def _rebuild(self, progress: Progress, device: str | None) -> IngestReport:
+        return self._beside(lambda store: Indexer(self.settings, store, lambda: self._bulk_embedder(device))
+                            .sync_corpus(progress), copy_live=False)
+
+    def _beside(self, write: Any, copy_live: bool) -> IngestReport:
+        """Write a new index beside the live one (from empty, or from a copy of the live one), check that its
+        vectors and keyword rows agree, then switch to it; on any failure the new one is dropped."""
         from assistant.errors import ReeError
         from assistant.store import VectorStore, drop_location, new_location, set_live_location, stale_locations
 
+        # Hold no reference to the live snapshot past this point: it is dropped once no request holds it.
         for name in stale_locations(self.settings, keep={self._snapshot().location}):
-            drop_location(self.settings, name)  # left by a killed or earlier rebuild
+            drop_location(self.settings, name)  # left by a killed or earlier write
         location = new_location(self.settings)
         store = VectorStore(self.settings, create=True, location=location)
         try:
-            report = Indexer(self.settings, store, lambda: self._bulk_embedder(device)).sync_corpus(progress)
+            if copy_live:
+                store.copy_from(self._snapshot().store)
+            report = write(store)
             fresh = self._make(store)
             if fresh.store.count() != len(fresh.keywords.ids) or (not fresh.keywords.ids and report.errors):
-                raise ReeError(f"the rebuilt index did not check out ({fresh.store.count()} chunks, "
+                raise ReeError(f"the new index did not check out ({fresh.store.count()} chunks, "
                                f"{len(fresh.keywords.ids)} keyword rows); the previous index stays live")
         except BaseException:
             drop_location(self.settings, location, store.client)
@@ -212,12 +221,16 @@ class Assistant:
         return self.index(progress=progress)
 
     def ingest(self, paths: list[Path], progress: Progress = _noop) -> IngestReport:
-        """Embed and write the files (no reader waits for this), then swap in the new keyword snapshot."""
+        """Add the files to a copy of the live index written beside it, check the copy, and make it live in one
+        step: readers never wait for the embedding, and a crash at any moment leaves the previous index live."""
         with self._write_lock:
-            snap = self._current_or_new()
-            report = Indexer(self.settings, snap.store, self._bulk_embedder).ingest(paths, progress)
-            self._install(self._make(snap.store))
-            return report
+            if not self._has_live_index():
+                snap = self._current_or_new()
+                report = Indexer(self.settings, snap.store, self._bulk_embedder).ingest(paths, progress)
+                self._install(self._make(snap.store))
+                return report
+            return self._beside(lambda store: Indexer(self.settings, store, self._bulk_embedder).ingest(
+                paths, progress), copy_live=True)
 
     # -- questions -----------------------------------------------------------------------------------
     def search(self, query: str, k: int | None = None, filters: Filters | None = None,

@@ -310,6 +310,17 @@ class VectorStore:
                                    documents=texts[i : i + BATCH], metadatas=metas[i : i + BATCH])
 
     @_guarded
+    def copy_from(self, other: VectorStore) -> int:
+        """Every record of `other` (vectors, texts, metadata) into this collection; the number copied."""
+        total = other.collection.count()
+        for offset in range(0, total, BATCH):
+            got = other.collection.get(include=["embeddings", "documents", "metadatas"], limit=BATCH, offset=offset)
+            if got["ids"]:
+                self.collection.upsert(ids=got["ids"], embeddings=got["embeddings"], documents=got["documents"],
+                                       metadatas=got["metadatas"])
+        return total
+
+    @_guarded
     def delete_ids(self, ids: list[str]) -> None:
         for i in range(0, len(ids), BATCH):
             self.collection.delete(ids=ids[i : i + BATCH])
