@@ -138,3 +138,20 @@ def embedding_text(chunk: Chunk) -> str:
     if chunk.section:
         head = f"{head} | {chunk.section}"
     return f"{head}\n{chunk.text}" if head else chunk.text
+
+# Where a sentence of generated or composed text ends: a full stop (with closing quotes or brackets and any [n]
+# citation markers after it), or a line break.
+ANSWER_SENTENCE_END = re.compile(r"[.!?][\"”')\]]*(?:\s*\[[\d\s,;–-]+\])*(?=\s)|\n")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of a model reply, each with the [n] markers that follow its full stop."""
+    out, pos = [], 0
+    for m in ANSWER_SENTENCE_END.finditer(text):
+        seg = text[pos:m.end()].strip()
+        if seg:
+            out.append(seg)
+        pos = m.end()
+    if text[pos:].strip():
+        out.append(text[pos:].strip())
+    return out

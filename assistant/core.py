@@ -353,7 +353,9 @@ class Assistant:
             yield from self._stream_llm(question, conversation_id, filters)
             return
         answer = self.ask(question, conversation_id, filters)
-        for piece in re.split(r"(?<=[.!?\]])\s+", answer.answer):
+        from assistant.chunking import split_sentences
+
+        for piece in split_sentences(answer.answer):
             yield piece + " "
         yield answer
 

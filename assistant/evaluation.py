@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from assistant.chunking import split_sentences
 from assistant.citations import plain
 from assistant.core import Assistant
 from assistant.loading import load_file
@@ -69,7 +70,7 @@ def _claims(answer: Answer) -> list[tuple[str, list[int]]]:
     """(sentence, the [n] it cites) for every cited sentence (the last sentence before a run of markers)."""
     out: list[tuple[str, list[int]]] = []
     for m in _SEGMENT.finditer(answer.answer):
-        claim = re.split(r"(?<=[.!?])\s+", m.group(1).strip())[-1]
+        claim = (split_sentences(m.group(1).strip()) or [""])[-1]
         out.append((claim, [int(n) for n in re.findall(r"\d+", m.group(2))]))
     return out
 

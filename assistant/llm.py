@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from assistant.chunking import ANSWER_SENTENCE_END, split_sentences
 from assistant.citations import CitationBook, best_sentence, sentences, strip_markers, terms
 from assistant.settings import AnswerSettings
 from assistant.taxonomy import find_countries
@@ -45,7 +46,6 @@ contradict its verdict or its stage statuses; you may explain them from the pass
 _CITE = re.compile(r"\[\s*(\d+(?:\s*(?:[,;]|and|[-–])\s*\d+)*)\s*\]")
 _QUOTE = re.compile(r"[\"“”]([^\"“”]{2,}?)[\"“”]")
 _FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
-_END = re.compile(r"[.!?][\"”')\]]*(?:\s*\[[\d\s,;–-]+\])*(?=\s)|\n")
 _NOT_SAY = re.compile(r"\b(documents?|passages?|sources?)\b[^.]*\b(do(es)?\s*n[o']t|never)\s+(say|cover|mention|state)",
                       re.I)
 _VERDICT = re.compile(r"(yes|no|partly|not yet)\b\s*[,:;.!-]", re.I)
@@ -76,23 +76,10 @@ def _numbers(spec: str) -> list[int]:
     return out
 
 
-def split_sentences(text: str) -> list[str]:
-    """Sentences of a model reply, each with the [n] markers that follow its full stop."""
-    out, pos = [], 0
-    for m in _END.finditer(text):
-        seg = text[pos:m.end()].strip()
-        if seg:
-            out.append(seg)
-        pos = m.end()
-    if text[pos:].strip():
-        out.append(text[pos:].strip())
-    return out
-
-
 def _complete(text: str) -> tuple[list[str], str]:
     """Sentences of a growing reply that can no longer change, and the rest (streaming)."""
     cut = 0
-    for m in _END.finditer(text):
+    for m in ANSWER_SENTENCE_END.finditer(text):
         after = text[m.end():]
         nxt = after.lstrip()
         if nxt and not nxt.startswith("["):  # the next sentence has begun: this one has all its markers
