@@ -252,8 +252,7 @@ def test_chunk_invariants(words: list[str], seps: list[str], target: int, extra:
 
 # -- a batch with bad files ----------------------------------------------------------------------------
 def test_bad_files_in_a_batch_keep_good_ones_and_the_index(mini_assistant, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    store = mini_assistant._store
-    before = store.doc_chunks()
+    before = mini_assistant._store.doc_chunks()
     assert set(before) == {"guide.md", "notes.txt", "page.html", "report.pdf"}
     batch = tmp_path / "batch"
     batch.mkdir()
@@ -272,7 +271,7 @@ def test_bad_files_in_a_batch_keep_good_ones_and_the_index(mini_assistant, tmp_p
     assert len(report.errors) == 9, report.errors
     for err in report.errors:
         assert "\n" not in err and ": " in err
-    after = store.doc_chunks()
+    after = mini_assistant._store.doc_chunks()  # the upload went into a new live index beside the old one
     for doc_id, rec in before.items():  # already-indexed documents are untouched
         assert after[doc_id]["hashes"] == rec["hashes"] and sorted(after[doc_id]["ids"]) == sorted(rec["ids"])
     hits = mini_assistant.search("Quexil refinery terbium oxide", k=3)
