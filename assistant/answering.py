@@ -58,20 +58,15 @@ def country_terms_for(key: str) -> set[str]:
     return out
 
 
-def coverage(question: str, passages: list[Passage], known: Callable[[str], bool] | None = None,
-             names: set[str] | None = None, about: Callable[[Passage], bool] | None = None) -> float:
+def coverage(question: str, passages: list[Passage], known: Callable[[str], bool] | None = None) -> float:
     """The largest share of the question's subject words that any one retrieved passage holds: an answer rests
-    on a passage about what was asked, not on words scattered over several. Years are checked on their own;
-    words no document uses at all are wording, not a subject the passages could hold; the words of names the
-    question was recognised to name (`names`) are not counted, but then only passages `about` them count."""
-    focus = {t for t in terms(question) - QUESTION_WORDS - (names or set())
-             if not _YEAR.fullmatch(t) and (known is None or known(t))}
+    on a passage about what was asked, not on words scattered over several. Years are checked on their own, and
+    words no document uses at all are wording, not a subject the passages could hold."""
+    focus = {t for t in terms(question) - QUESTION_WORDS if not _YEAR.fullmatch(t) and (known is None or known(t))}
     if not focus:
         return 1.0
     best = 0.0
     for p in passages:
-        if about is not None and not about(p):
-            continue
         seen = terms(p.chunk.text + " " + str(p.chunk.meta.get("title", "")) + " " + p.chunk.section)
         best = max(best, len(focus & seen) / len(focus))
     return best

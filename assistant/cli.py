@@ -286,10 +286,13 @@ def brief(country: str,
         if out is None:
             sys.stdout.write(data.decode("utf-8"))
             return
-        out.write_bytes(data)
+        _write(out, data)
     except Exception as exc:  # noqa: BLE001
         _fail(exc)
-        return
+
+
+def _write(out: Path, data: bytes) -> None:
+    out.write_bytes(data)
     print(f"ree: wrote {out} ({len(data):,} bytes)", file=sys.stderr)
 
 
@@ -308,12 +311,9 @@ def chart(name: Annotated[str, typer.Argument(help="mine_production | reserves |
         assistant = _assistant()
         key = assistant.country_key(country) if country else None
         data = draw(assistant.settings.paths.corpus, name, fmt, key)
-        out = out or Path(f"{name}{'-' + key if key else ''}.{fmt}")
-        out.write_bytes(data)
+        _write(out or Path(f"{name}{'-' + key if key else ''}.{fmt}"), data)
     except Exception as exc:  # noqa: BLE001
         _fail(exc)
-        return
-    print(f"ree: wrote {out} ({len(data):,} bytes)", file=sys.stderr)
 
 
 @app.command()

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.entities import Entity
-from assistant.taxonomy import COUNTRIES, find_countries
+from assistant.taxonomy import COUNTRIES, country_spans, find_countries
 
 # A typo is recognised only in a word of at least this many letters, and at this similarity (0-100):
 # shorter words are too easily another real word.
@@ -46,7 +46,7 @@ def load_entities(path: Path) -> list[Entity]:
 class NameIndex:
     """Every country and entity name, folded; exact matches first, then close matches for the rest."""
 
-    def __init__(self, entities: list[Entity], extra_countries: dict[str, str] | None = None) -> None:
+    def __init__(self, entities: list[Entity]) -> None:
         self.entities = entities
         self._entity_names: dict[str, Entity] = {}
         for ent in entities:
@@ -61,13 +61,15 @@ class NameIndex:
             for alias in aliases:
                 if len(alias) > 3:
                     self._country_names[fold(alias)] = key
-        for name, key in (extra_countries or {}).items():
-            self._country_names.setdefault(fold(name), key)
         names = sorted(self._entity_names, key=len, reverse=True)
         self._entity_re = re.compile(r"(?<![\w])(" + "|".join(re.escape(n) for n in names) + r")(?![\w])") if names \
             else None
+        countries = sorted(self._country_names, key=len, reverse=True)
+        self._country_re = re.compile(r"(?<![\w])(" + "|".join(re.escape(n) for n in countries) + r")(?![\w])")
         self._fuzzy_choices = {**{n: ("country", k) for n, k in self._country_names.items() if len(n) >= FUZZY_MIN_LEN},
                                **{n: ("entity", n) for n in self._entity_names if len(n) >= FUZZY_MIN_LEN}}
+        self._choices = list(self._fuzzy_choices)
+        self._known = set(self._country_names) | set(self._entity_names)
 
     def _acronym_ok(self, original: str, start: int, end: int, name: str) -> bool:
         """A short name (up to 4 letters) counts only where the question writes it in capitals ("REEx", "USGS",
@@ -80,9 +82,7 @@ class NameIndex:
     def mask(self, text: str) -> str:
         """The text with every country named "Country" and every entity "Company", so that what is asked shows
         through whoever it is asked about."""
-        from assistant.taxonomy import _country_spans
-
-        for start, end, _ in reversed(_country_spans(text)):
+        for start, end, _ in reversed(country_spans(text)):
             text = text[:start] + "Country" + text[end:]
         folded = fold(text)
         if self._entity_re is not None and len(folded) == len(text):
@@ -106,14 +106,10 @@ class NameIndex:
         elif self._entity_re is not None:  # folding changed the length: match word by word
             for m in self._entity_re.finditer(folded):
                 hits.append((m.start(), "entity", self._entity_names[m.group(1)]))
-        from assistant.taxonomy import _country_spans
-
-        covered += [(a, b) for a, b, _ in _country_spans(text)]
-        for key in find_countries(text) + find_countries(folded):
+        covered += [(a, b) for a, b, _ in country_spans(text)]
+        keys = find_countries(text) + [self._country_names[m.group(1)] for m in self._country_re.finditer(folded)]
+        for key in keys:
             if key not in found.countries:
-                found.countries.append(key)
-        for name, key in self._country_names.items():
-            if key not in found.countries and re.search(r"(?<![\w])" + re.escape(name) + r"(?![\w])", folded):
                 found.countries.append(key)
         if fuzzy:
             self._fuzzy(text, folded, covered, found, hits, known_word)
@@ -127,21 +123,20 @@ class NameIndex:
         from rapidfuzz import fuzz, process
 
         words = list(_WORD.finditer(folded))
-        known_words = set(self._country_names) | set(self._entity_names)
         for size in (3, 2, 1):
             for i in range(len(words) - size + 1):
                 start, end = words[i].start(), words[i + size - 1].end()
                 if any(s < end and start < e for s, e in covered):
                     continue
                 phrase = folded[start:end].strip(".'’")
-                if len(phrase) < FUZZY_MIN_LEN or phrase in known_words:
+                if len(phrase) < FUZZY_MIN_LEN or phrase in self._known:
                     continue
                 # Only what is written like a name, or a word the documents never use.
                 parts = [w.group(0) for w in _WORD.finditer(text[start:end])]
                 if not (any(p[:1].isupper() for p in parts) or (
                         known_word is not None and size == 1 and not known_word(phrase))):
                     continue
-                best = process.extractOne(phrase, list(self._fuzzy_choices), scorer=fuzz.ratio,
+                best = process.extractOne(phrase, self._choices, scorer=fuzz.ratio,
                                           score_cutoff=FUZZY_SCORE)
                 if best is None:
                     continue

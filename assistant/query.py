@@ -15,6 +15,7 @@ from assistant.intent import IntentClassifier
 from assistant.names import NameIndex
 from assistant.taxonomy import (
     country_name,
+    country_spans,
     find_elements,
     find_magnet_types,
     find_stages,
@@ -137,9 +138,7 @@ class Reader:
 
 def _asks_about_country(question: str) -> bool:
     """A yes/no question whose grammatical subject is a country: the auxiliary verb, then the country."""
-    from assistant.taxonomy import _country_spans
-
-    spans = _country_spans(question)
+    spans = country_spans(question)
     return bool(spans) and bool(re.fullmatch(r"\W*(can|could|does|do|did|is|are|has|have|will|would)\s+(the\s+)?",
                                              question[: spans[0][0]], re.I))
 

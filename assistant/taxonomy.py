@@ -142,7 +142,7 @@ def _country_matchers() -> tuple[re.Pattern[str], dict[str, str], re.Pattern[str
     return name_re, names, code_re, codes
 
 
-def _country_spans(text: str) -> list[tuple[int, int, str]]:
+def country_spans(text: str) -> list[tuple[int, int, str]]:
     name_re, names, code_re, codes = _country_matchers()
     spans = [(m.start(), m.end(), names[m.group(1).lower()]) for m in name_re.finditer(text)]
     for m in code_re.finditer(text):
@@ -154,7 +154,7 @@ def _country_spans(text: str) -> list[tuple[int, int, str]]:
 def find_countries(text: str) -> list[str]:
     """Country keys in order of first mention."""
     seen: list[str] = []
-    for _, _, key in _country_spans(text):
+    for _, _, key in country_spans(text):
         if key not in seen:
             seen.append(key)
     return seen
@@ -162,7 +162,7 @@ def find_countries(text: str) -> list[str]:
 
 def replace_country(text: str, old: str, new: str) -> str:
     """Swap every mention of country `old` (by any name, alias or code) for the name `new`."""
-    for start, end, key in reversed(_country_spans(text)):
+    for start, end, key in reversed(country_spans(text)):
         if key == old:
             text = text[:start] + new + text[end:]
     return text

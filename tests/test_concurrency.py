@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from conftest import make_settings
@@ -32,6 +33,20 @@ def _upload(folder: Path, i: int) -> Path:
 def _chroma_folders(assistant) -> list[str]:  # type: ignore[no-untyped-def]
     return sorted(p.name for p in assistant.settings.index_dir().iterdir() if p.name.startswith("chroma"))
 
+
+
+def _race(reader: Callable[[int], None], readers: int, writer: Callable[[], None], done: threading.Event,
+          reader_timeout: float) -> None:
+    """Run `readers` reader threads while the writer runs (bounded in time), then stop them."""
+    threads = [threading.Thread(target=reader, args=(n,)) for n in range(readers)]
+    for t in threads:
+        t.start()
+    w = threading.Thread(target=writer)
+    w.start()
+    w.join(300)
+    done.set()
+    for t in threads:
+        t.join(reader_timeout)
 
 def test_eight_readers_while_a_writer_ingests_and_rebuilds(mini_assistant, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     assistant = mini_assistant
@@ -64,15 +79,7 @@ def test_eight_readers_while_a_writer_ingests_and_rebuilds(mini_assistant, tmp_p
         finally:
             done.set()
 
-    threads = [threading.Thread(target=reader, args=(n,)) for n in range(8)]
-    for t in threads:
-        t.start()
-    w = threading.Thread(target=writer)
-    w.start()
-    w.join(300)
-    done.set()
-    for t in threads:
-        t.join(60)
+    _race(reader, 8, writer, done, reader_timeout=60)
     assert not errors, errors[:5]
     print(f"{answers[0]} answers during 3 ingests + 3 rebuilds; rebuilds took {rebuilds}")
     assert len(rebuilds) == 3 and answers[0] >= 8
@@ -160,15 +167,7 @@ def test_twenty_http_clients_while_uploads_and_rebuilds_run(mini_assistant, tmp_
             finally:
                 done.set()
 
-        threads = [threading.Thread(target=client, args=(n,)) for n in range(20)]
-        for t in threads:
-            t.start()
-        w = threading.Thread(target=writer)
-        w.start()
-        w.join(300)
-        done.set()
-        for t in threads:
-            t.join(120)
+        _race(client, 20, writer, done, reader_timeout=120)
     print(f"HTTP status counts with 20 clients: {codes}")
     assert not errors, errors[:5]
     assert codes.get(200, 0) >= 20

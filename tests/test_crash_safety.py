@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -81,19 +82,17 @@ def _check(env: dict[str, str], query: str) -> dict:
     return json.loads(line[7:])
 
 
-def _run_and_kill(env: dict[str, str], sqlite: Path, rng: random.Random) -> str:
-    """Start `ree index`; once it writes (the Chroma file appears or changes), wait a random moment and SIGKILL it."""
-    before = sqlite.stat().st_mtime_ns if sqlite.exists() else None
-    proc = subprocess.Popen(_index_cmd(), env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            start_new_session=True)
+def _kill_once_writing(args: list[str], env: dict[str, str], writing: Callable[[], bool], rng: random.Random,
+                       max_wait: float) -> str:
+    """Start `ree index ARGS`; once `writing()` says it writes, wait a random moment up to `max_wait` s and SIGKILL
+    its process group."""
+    proc = subprocess.Popen([*_index_cmd(), *args], env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, start_new_session=True)
     deadline = time.monotonic() + 150
     try:
-        while proc.poll() is None and time.monotonic() < deadline:
-            now = sqlite.stat().st_mtime_ns if sqlite.exists() else None
-            if now is not None and now != before:
-                break
+        while proc.poll() is None and time.monotonic() < deadline and not writing():
             time.sleep(0.05)
-        time.sleep(rng.uniform(0.0, 6.0 if before is None else 1.5))
+        time.sleep(rng.uniform(0.0, max_wait))
         if proc.poll() is not None:
             return f"finished before the kill (rc {proc.returncode})"
         os.killpg(proc.pid, signal.SIGKILL)
@@ -103,6 +102,16 @@ def _run_and_kill(env: dict[str, str], sqlite: Path, rng: random.Random) -> str:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=30)
+
+
+def _run_and_kill(env: dict[str, str], sqlite: Path, rng: random.Random) -> str:
+    """Start `ree index`; once it writes (the Chroma file appears or changes), wait a random moment and SIGKILL it."""
+    before = sqlite.stat().st_mtime_ns if sqlite.exists() else None
+
+    def writing() -> bool:
+        return sqlite.exists() and sqlite.stat().st_mtime_ns != before
+
+    return _kill_once_writing([], env, writing, rng, 6.0 if before is None else 1.5)
 
 
 def _complete(env: dict[str, str]) -> None:
@@ -174,24 +183,11 @@ def _run_rebuild_and_kill(env: dict[str, str], index_dir: Path, rng: random.Rand
     """Start `ree index --rebuild`; once it writes its new folder beside the live one, wait a random moment
     (up to past the switch) and SIGKILL it."""
     before = {p.name for p in index_dir.glob("chroma-*")}
-    proc = subprocess.Popen([*_index_cmd(), "--rebuild"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, start_new_session=True)
-    deadline = time.monotonic() + 150
-    try:
-        while proc.poll() is None and time.monotonic() < deadline:
-            if any((p / "chroma.sqlite3").exists() for p in index_dir.glob("chroma-*") if p.name not in before):
-                break
-            time.sleep(0.05)
-        time.sleep(rng.uniform(0.0, 4.0))
-        if proc.poll() is not None:
-            return f"finished before the kill (rc {proc.returncode})"
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=30)
-        return "killed"
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=30)
+
+    def writing() -> bool:
+        return any((p / "chroma.sqlite3").exists() for p in index_dir.glob("chroma-*") if p.name not in before)
+
+    return _kill_once_writing(["--rebuild"], env, writing, rng, 4.0)
 
 
 def test_sigkill_during_rebuild_leaves_a_usable_index(tmp_path: Path, model_cache: Path) -> None:
