@@ -40,6 +40,8 @@ class Assistant:
         self._bulk: Any = None  # the torch embedder for indexing, loaded once (~10 s) and kept
         self._vc: Any = None
         self._reader_obj: Any = None
+        self._retiring: set[str] = set()  # replaced indexes that requests of this process may still read
+        self._retire_lock = threading.Lock()
 
     # -- lifecycle -----------------------------------------------------------------------------------
     def _snapshot(self) -> Snapshot:
@@ -88,7 +90,7 @@ class Assistant:
         if old is ANY or old is None or old.location == new.location:
             return
         # Remove the replaced index once the last request holding its snapshot lets go: at once when none
-        # does, else from a thread that waits a minute at most (anything left is swept by the next rebuild).
+        # does, else from a thread that waits for it. Until then the next write's sweep leaves it alone.
         settings, location, client = self.settings, old.location, old.store.client
         gone = threading.Event()
         weakref.finalize(old, gone.set)
@@ -96,10 +98,14 @@ class Assistant:
         if gone.is_set():
             drop_location(settings, location, client)
             return
+        with self._retire_lock:
+            self._retiring.add(location)
 
         def drop() -> None:
-            if gone.wait(60.0):
-                drop_location(settings, location, client)
+            gone.wait()
+            drop_location(settings, location, client)
+            with self._retire_lock:
+                self._retiring.discard(location)
 
         threading.Thread(target=drop, name="ree-retire", daemon=True).start()
 
@@ -186,7 +192,9 @@ class Assistant:
         from assistant.store import VectorStore, drop_location, new_location, set_live_location, stale_locations
 
         # Hold no reference to the live snapshot past this point: it is dropped once no request holds it.
-        for name in stale_locations(self.settings, keep={self._snapshot().location}):
+        with self._retire_lock:
+            keep = {self._snapshot().location, *self._retiring}
+        for name in stale_locations(self.settings, keep=keep):
             drop_location(self.settings, name)  # left by a killed or earlier write
         location = new_location(self.settings)
         store = VectorStore(self.settings, create=True, location=location)

@@ -171,3 +171,22 @@ def test_twenty_http_clients_while_uploads_and_rebuilds_run(mini_assistant, tmp_
     print(f"HTTP status counts with 20 clients: {codes}")
     assert not errors, errors[:5]
     assert codes.get(200, 0) >= 20
+
+
+def test_a_snapshot_still_held_survives_the_next_writes_sweep(mini_assistant, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A request that still reads a replaced index keeps it: the next write's sweep of old folders passes it
+    by, and it is removed once the request lets go."""
+    assistant = mini_assistant
+    held = assistant._snapshot()  # a request still running on the index that is live now
+    for i in range(2):  # the first write replaces it; the second sweeps folders nothing should use
+        assistant.ingest([_upload(tmp_path / "held", 40 + i)])
+    assert held.location in _chroma_folders(assistant)
+    hits = held.retriever.search("mixer-settler stages Zorblax", k=3)
+    assert hits and "412" in " ".join(h.chunk.text for h in hits)
+    location = held.location
+    del held, hits
+    deadline = time.monotonic() + 30
+    while location in _chroma_folders(assistant) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert location not in _chroma_folders(assistant)
+
