@@ -4,6 +4,7 @@ its source verbatim; what the reader sees is plain text."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,9 +12,9 @@ from dataclasses import dataclass
 from assistant.citations import CitationBook, plain, sentences, strip_markers, table_cells, terms
 from assistant.entities import Entity
 from assistant.names import fold
-from assistant.query import VERB, Intent
+from assistant.query import VERB, Intent, stage_range
 from assistant.taxonomy import COUNTRIES, country_name, find_countries, has_domain_words
-from assistant.types import Checklist, Chunk, Passage
+from assistant.types import STAGES, Checklist, Chunk, Passage, StageRow
 
 _NUMBER = re.compile(r"\d|\b(dozens|hundreds|thousands|millions|billions)\b", re.I)
 _YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
@@ -118,10 +119,23 @@ def _cite_list(ns: list[int]) -> str:
 
 
 def _scope(cl: Checklist) -> list:  # type: ignore[type-arg]
-    """The rows from deposit up to the checklist's target (recycling: the whole chain)."""
-    names = [r.stage for r in cl.stages]
-    end = len(names) if cl.target == "recycling" or cl.target not in names else names.index(cl.target) + 1
-    return cl.stages[:end]
+    """The rows the verdict rests on (`stage_range`: deposit up to the target; recycling alone)."""
+    scope = set(stage_range(cl.target)) if cl.target in STAGES else {r.stage for r in cl.stages}
+    return [r for r in cl.stages if r.stage in scope]
+
+
+def _breaks(cl: Checklist, gap: StageRow) -> str:
+    """Where the chain to the target breaks: at the target stage itself, or first at a stage before it."""
+    if gap.stage == cl.target:
+        return f"the {gap.stage} stage itself {STAGE_STATE[gap.status]}"
+    return f"the chain first breaks at the {gap.stage} stage ({STATUS_WORDS[gap.status]})"
+
+
+def _tally(rows: list[StageRow], label: str) -> str:
+    at_scale = [r.stage for r in rows if r.status == "at_scale"]
+    missing = [r.stage for r in rows if r.status in ("none", "unknown")]
+    tally = f"{label}: {', '.join(at_scale) or 'no stage'}"
+    return tally + (f"; missing or unknown: {', '.join(missing)}." if missing else ".")
 
 
 def _reach(cl: Checklist) -> int:
@@ -136,27 +150,24 @@ def checklist_lead(cl: Checklist) -> list[str]:
                 "is unknown and the cited passages are what the documents say."]
     verdict = VERDICT_TEXT.get(cl.verdict or "", "Unknown")
     gap = next((r for r in cl.stages if r.stage == cl.binding_gap), None)
+    scope = _scope(cl)
     if cl.verdict == "yes" or gap is None:
-        cites = sorted({n for r in _scope(cl) for n in r.citations[:1]})[:2]
-        return [f"{verdict}: {name} can {goal}; every stage from deposit to {cl.target} runs at scale"
-                f"{_cite_list(cites)}."]
+        cites = sorted({n for r in scope for n in r.citations[:1]})[:2]
+        where = f"every stage from deposit to {cl.target}" if len(scope) > 1 else f"the {cl.target} stage"
+        return [f"{verdict}: {name} can {goal}; {where} runs at scale{_cite_list(cites)}."]
     can = {"partly": f"{name} can {goal} only in part", "not yet": f"{name} cannot {goal} yet; it is only planned",
            "no": f"{name} cannot {goal} today"}.get(cl.verdict or "", f"{name}'s ability to {goal} is unknown")
     # The stage details are the checklist's (with their own evidence); the lead names the stages, and the
     # sentences that prove them are quoted as points below.
-    out = [f"{verdict}: {can}; the chain first breaks at the {gap.stage} stage ({STATUS_WORDS[gap.status]})"
-           f"{_cite_list(gap.citations[:1])}."]
+    out = [f"{verdict}: {can}; {_breaks(cl, gap)}{_cite_list(gap.citations[:1])}."]
     target = next(r for r in cl.stages if r.stage == cl.target)
     if target.stage != gap.stage:
         out.append(f"The {target.stage} stage itself {STAGE_STATE[target.status]}"
                    f"{_cite_list(target.citations[:1])}.")
-    scope = _scope(cl)
-    at_scale = [r.stage for r in scope if r.status == "at_scale"]
-    missing = [r.stage for r in scope if r.status in ("none", "unknown")]
-    tally = f"At scale: {', '.join(at_scale) or 'no stage'}"
-    if missing:
-        tally += f"; missing or unknown: {', '.join(missing)}"
-    out.append(tally + ".")
+    if len(scope) > 1:
+        out.append(_tally(scope, "At scale"))
+    else:  # a stage that rests on itself alone: the rest of the chain is context
+        out.append(_tally([r for r in cl.stages if r not in scope], "Elsewhere in the chain, at scale"))
     return out
 
 
@@ -184,7 +195,13 @@ def comparison_lead(cls: list[Checklist]) -> list[str]:
     if len(structured) >= 2:
         ranked = sorted(structured, key=_reach, reverse=True)
         first, second = ranked[0], ranked[1]
-        if _reach(first) == _reach(second):
+        if len(_scope(first)) == 1:  # a verdict on one stage: its status, country by country
+            out.append(f"The {first.target} stage: " + "; ".join(
+                f"{cl.country} {STATUS_WORDS[_scope(cl)[0].status]}{_cite_list(_scope(cl)[0].citations[:1])}"
+                for cl in structured) + ".")
+            return out + [f"{cl.country}: no structured value-chain data, so no verdict." for cl in cls
+                          if not cl.structured]
+        elif _reach(first) == _reach(second):
             out.append(f"{' and '.join(cl.country for cl in ranked)} have as many stages at scale on the chain to "
                        f"{first.target} ({_reach(first)} of {len(_scope(first))}).")
         else:
@@ -202,8 +219,7 @@ def comparison_lead(cls: list[Checklist]) -> list[str]:
         if gap is None:
             out.append(f"{cl.country}: {verdict}, every stage runs at scale{_cite_list(_scope(cl)[-1].citations[:1])}.")
         else:
-            out.append(f"{cl.country}: {verdict}; the chain breaks at the {gap.stage} stage "
-                       f"({STATUS_WORDS[gap.status]}){_cite_list(gap.citations[:1])}.")
+            out.append(f"{cl.country}: {verdict}; {_breaks(cl, gap)}{_cite_list(gap.citations[:1])}.")
     return out
 
 
@@ -231,9 +247,21 @@ def _table_header(text: str, row_start: int) -> list[str] | None:
     return header
 
 
+def _cell(header: str, value: str) -> str:
+    """One cell read with its column: a unit in brackets (no digits) after the figure, a year column as 'in
+    <year>'."""
+    head, value = plain(header), plain(value)
+    m = re.fullmatch(r"(.*?)\s*\(([^)\d]+)\)", head)
+    label, unit = (m.group(1), m.group(2)) if m else (head, "")
+    figure = f"{value} {unit}" if unit and _amount(value) is not None else value
+    if _YEAR.fullmatch(label):
+        return f"{figure} in {label}"
+    return f"{label}: {figure}" if label else figure
+
+
 def row_sentence(row: str, chunk_text: str, years: list[int]) -> str | None:
-    """A table row as a sentence, labelled by its header: 'Thailand: 2024 (t REO) 13,000; 2023 (t REO) 3,600'.
-    Where the question names a year that heads a column, that column comes first."""
+    """A table row as a sentence, each cell read with its column: 'Thailand: 13,000 t REO in 2024; 3,600 t REO
+    in 2023'. Where the question names a year that heads a column, that column comes first."""
     cells = table_cells(row)
     if cells is None:
         return None
@@ -243,7 +271,15 @@ def row_sentence(row: str, chunk_text: str, years: list[int]) -> str | None:
     pairs = [(h, c) for h, c in zip(header[1:], cells[1:], strict=True) if plain(c) and plain(h)]
     wanted = [p for p in pairs if any(str(y) in p[0] for y in years)]
     pairs = wanted + [p for p in pairs if p not in wanted]
-    return f"{plain(cells[0])}: " + "; ".join(f"{plain(h)} {plain(c)}" for h, c in pairs)
+    return f"{plain(cells[0])}: " + "; ".join(_cell(h, c) for h, c in pairs)
+
+
+def _doc_countries(chunk: Chunk) -> list[str]:
+    """The countries the chunk's document lists, the one it is about first."""
+    try:
+        return list(json.loads(chunk.meta.get("doc_meta") or "{}").get("countries") or [])
+    except (TypeError, ValueError):
+        return []
 
 
 def _candidates(intent: Intent, passages: list[Passage], idf: Callable[[str], float] | None,
@@ -255,7 +291,12 @@ def _candidates(intent: Intent, passages: list[Passage], idf: Callable[[str], fl
         w.lower() for c in intent.countries for w in re.findall(r"[A-Za-z]+", country_name(c))}
     wants_figure = intent.type == "numeric" or intent.future
     wants_year = bool(re.search(r"\bwhen\b|\bwhat year\b|\bsince\b", intent.question, re.I))
+    # Asked what something is, about no country, a sentence whose subject (its opening words) is what is asked
+    # about is the one that says what it is.
+    defines = intent.type in ("lookup", "explanation") and not intent.countries
     out: list[Candidate] = []
+    subject = {rank: _doc_countries(p.chunk)[:1][0] if _doc_countries(p.chunk) else None
+               for rank, p in enumerate(passages)}
     for rank, p in enumerate(passages):
         sents = sentences(p.chunk)
         for i, sent in enumerate(sents):
@@ -277,11 +318,12 @@ def _candidates(intent: Intent, passages: list[Passage], idf: Callable[[str], fl
                 sent = p.chunk.text[p.chunk.text.find(prev): p.chunk.text.find(sent) + len(sent)]
                 shown = plain(sent)
             st = terms(shown)
-            # A sentence from a document about the country speaks of it; a table row speaks of what its first cell
-            # names.
+            # A table row whose first cell names countries speaks of them; any other sentence or row speaks of
+            # the country its document is about (the first the document lists) and of the countries it names.
             row_of = set(find_countries(cells[0])) if cells else set()
+            speaks_of = row_of or {subject.get(rank), *find_countries(shown)}
             for c in intent.countries:
-                if p.chunk.meta.get(f"c_{c}") and (not row_of or c in row_of):
+                if c in speaks_of:
                     st |= country_terms_for(c)
             if cells and (row_of & set(intent.countries) or any(
                     fold(n) in fold(cells[0]) for e in intent.entities for n in e.names)):
@@ -301,6 +343,8 @@ def _candidates(intent: Intent, passages: list[Passage], idf: Callable[[str], fl
                 score += 1.0
             names = {w.lower() for w in _PROPER.findall(shown)} - q_words
             score += 0.8 * bool(names) + 0.8 * bool(_NUMBER.search(shown))
+            if defines and cells is None and terms(" ".join(shown.split()[:2])) & q_terms:
+                score += 1.5
             if "disagree" in p.chunk.section.lower():
                 score += 0.5  # where sources disagree on what is asked, the reader should know
             score -= 0.003 * max(0, len(shown) - 280)
@@ -373,6 +417,67 @@ def entity_lead(entity: Entity, section_chunks: Callable[[str, str], list[Chunk]
     return f"{text}{_cite_list(sorted(set(marks)))}."
 
 
+def _amount(cell: str) -> float | None:
+    m = re.fullmatch(r"[~≈<>]?\s*([\d,]+(?:\.\d+)?)\s*%?", plain(cell))
+    return float(m.group(1).replace(",", "")) if m else None
+
+
+def table_comparison(intent: Intent, cands: list[Candidate], book: CitationBook) -> tuple[str | None, list[Candidate]]:
+    """Rows of one table about two or more of the countries asked about, read together in one sentence, largest
+    first, by the column of the year asked about (else the latest), each row cited."""
+    if len(intent.countries) < 2:
+        return None, []
+    groups: dict[tuple[str, tuple[str, ...]], dict[str, Candidate]] = {}
+    for c in cands:
+        cells = table_cells(c.sent)
+        header = _table_header(c.passage.chunk.text, c.passage.chunk.text.find(c.sent)) if cells else None
+        if not cells or not header or len(header) != len(cells) or header == cells:
+            continue
+        named = [k for k in find_countries(cells[0]) if k in intent.countries]
+        if named:
+            groups.setdefault((c.passage.chunk.id, tuple(header)), {}).setdefault(named[0], c)
+    if not groups:
+        return None, []
+    (_, header), rows = max(groups.items(), key=lambda g: len(g[1]))  # the table that covers the most of them
+    if len(rows) < 2:
+        return None, []
+    cells_of = {k: table_cells(c.sent) or [] for k, c in rows.items()}
+    figures = [i for i in range(1, len(header)) if all(_amount(cells[i]) is not None for cells in cells_of.values())]
+    asked = [i for i in figures if any(str(y) in header[i] for y in intent.years)]
+    if not figures:
+        return None, []
+    # The year asked about, else the latest year a column is headed by, else the first column of figures.
+    latest = sorted(figures, key=lambda i: -max((int(y) for y in _YEAR.findall(header[i])), default=0))
+    col = (asked or latest)[0]
+    order = sorted(rows, key=lambda k: -(_amount(cells_of[k][col]) or 0.0))
+    m = re.fullmatch(r"(.*?)\s*\(([^)\d]+)\)", plain(header[col]))
+    label, unit = (m.group(1), m.group(2)) if m else (plain(header[col]), "")
+    parts = []
+    for k in order:
+        if book.full() and not book.has(rows[k].passage.chunk, rows[k].sent):
+            return None, []
+        n = book.cite(rows[k].passage.chunk, rows[k].sent)
+        parts.append(f"{plain(cells_of[k][0])} {_cell('(' + unit + ')' if unit else '', cells_of[k][col])} [{n}]")
+    return f"{label}: " + "; ".join(parts) + ".", [rows[k] for k in order]
+
+
+def table_passages(passages: list[Passage], countries: list[str],
+                   doc_chunks: Callable[[str], list[Chunk]]) -> list[Passage]:
+    """Passages of the retrieved documents that hold a table row about one of the countries, not retrieved
+    themselves: a document found for a question of figures is read for its table as well as its prose."""
+    have = {p.chunk.id for p in passages}
+    out: list[Passage] = []
+    for doc in dict.fromkeys(p.chunk.doc_id for p in passages):
+        for chunk in doc_chunks(doc):
+            if chunk.id in have:
+                continue
+            rows = (table_cells(line) for line in chunk.text.splitlines())
+            if any(cells and set(find_countries(cells[0])) & set(countries) for cells in rows):
+                out.append(Passage(chunk=chunk, score=0.0))
+                have.add(chunk.id)
+    return out
+
+
 def compose(intent: Intent, passages: list[Passage], checklists: list[Checklist], book: CitationBook,
             max_sentences: int = 6, idf: Callable[[str], float] | None = None,
             section_chunks: Callable[[str, str], list[Chunk]] | None = None) -> str:
@@ -394,6 +499,12 @@ def compose(intent: Intent, passages: list[Passage], checklists: list[Checklist]
         # Points about a named entity name it (by any of its names).
         names = [re.compile(r"\b" + re.escape(n) + r"\b", re.I) for n in intent.entities[0].names]
         cands = [c for c in cands if any(p.search(c.shown) for p in names)]
+    if not checklists:
+        # Figures for several countries asked about side by side come first, from one table where one holds them.
+        line, used = table_comparison(intent, cands, book)
+        if line:
+            lead = lead + [line]
+            cands = [c for c in cands if c not in used]
     # The lead and at most MAX_POINTS supporting points; without a lead, the best sentence leads.
     room = max(0, min(MAX_POINTS + (0 if lead else 1), max_sentences - len(lead)))
     already = [frozenset(terms(x)) for x in lead]

@@ -122,14 +122,17 @@ class ChecklistBuilder:
             score, i, sent = max(reuse, key=lambda x: x[0])
         return book.cite(self.keywords.chunk(i), sent), sent
 
+    def doc_chunks(self, doc: str) -> list[Chunk]:
+        return [self.keywords.chunk(i) for i in self._by_doc.get(doc, [])]
+
     def section_chunks(self, doc: str, section: str) -> list[Chunk]:
         return [self.keywords.chunk(i) for i in self._section_chunks(doc, section)]
 
     def build(self, country: str, target: str, book: CitationBook) -> Checklist:
         """Every stage of the chain, so that the reader sees the whole of it; the verdict, the binding gap and
-        the next steps concern the stages from deposit up to the target."""
+        the next steps concern the stages the target rests on (`stage_range`)."""
         stages = list(STAGES)
-        scope = len(stage_range(target))
+        scope = set(stage_range(target))
         data = self.data.get(country)
         if data is None:
             return self._inferred(country, target, stages, book)
@@ -148,10 +151,10 @@ class ChecklistBuilder:
                     break  # one passage per stage keeps the evidence readable
             rows.append(StageRow(stage=stage, status=data.status(stage), detail=detail, as_of=facts.as_of,
                                  citations=cites))
-        verdict = verdict_for([r.status for r in rows[:scope]])
-        return Checklist(country=data.country, target=target, verdict=verdict,
-                         binding_gap=binding_gap(rows[:scope]), stages=rows,
-                         next_steps=self._next_steps(rows[:scope], book), structured=True)
+        upto = [r for r in rows if r.stage in scope]
+        return Checklist(country=data.country, target=target, verdict=verdict_for([r.status for r in upto]),
+                         binding_gap=binding_gap(upto), stages=rows, next_steps=self._next_steps(upto, book),
+                         structured=True)
 
     def _inferred(self, country: str, target: str, stages: list[str], book: CitationBook) -> Checklist:
         """No structured data: every status `unknown` and marked inferred; passages that mention the country

@@ -10,13 +10,21 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from assistant.answering import NOT_FACTS, OFF_SUBJECT, compose, not_covered, unknown_names, weak_evidence
+from assistant.answering import (
+    NOT_FACTS,
+    OFF_SUBJECT,
+    compose,
+    not_covered,
+    table_passages,
+    unknown_names,
+    weak_evidence,
+)
 from assistant.citations import CitationBook, terms
 from assistant.errors import InputError, UnknownCountryError
 from assistant.indexing import Indexer, Progress, _noop
 from assistant.names import fold
 from assistant.publishers import named_publisher, publisher_docs
-from assistant.query import Intent, check_stage, clean_question
+from assistant.query import Intent, boost_filters, check_stage, clean_question
 from assistant.settings import Settings
 from assistant.snapshot import ANY, Snapshot, SnapshotHolder, make_snapshot
 from assistant.taxonomy import COUNTRIES, country_name, country_names, find_countries, slug
@@ -287,7 +295,7 @@ class Assistant:
         canonical = [e.name for e in intent.entities[:3] if fold(e.name) not in fold(resolved)]
         if canonical:
             query = f"{query} {' '.join(canonical)}"
-        boost = [Filters(country=c) for c in intent.countries[:2]] or None
+        boost = boost_filters(intent)
         passages = snap.retriever.search(query, filters=filters, boost=boost)
         notices: list[str] = []
         if publisher:
@@ -302,6 +310,8 @@ class Assistant:
         if strangers or (not checklists and not entity_led and weak_evidence(
                 intent, passages, best, self.settings.answer.min_similarity, keywords.years, keywords.knows)):
             return refuse(not_covered(strangers))
+        if intent.countries and (intent.type == "numeric" or intent.years):
+            passages = passages + table_passages(passages, intent.countries, snap.builder.doc_chunks)
         text = compose(intent, passages, checklists, book, self.settings.answer.max_sentences,
                        idf=keywords.idf, section_chunks=snap.builder.section_chunks)
         if self.settings.answer.llm_url:

@@ -20,8 +20,9 @@ from assistant.chunking import split_sentences
 from assistant.citations import plain
 from assistant.core import Assistant
 from assistant.loading import load_file
+from assistant.query import boost_filters
 from assistant.taxonomy import country_names, find_countries
-from assistant.types import Answer, Checklist, Filters
+from assistant.types import Answer, Checklist
 
 
 def load_questions(path: Path) -> list[dict[str, Any]]:
@@ -171,7 +172,7 @@ def evaluate(assistant: Assistant, path: Path | None = None) -> dict[str, Any]:
         if item["docs"]:
             retr_n += 1
             query = answer.resolved_question or item["question"]
-            boost = [Filters(country=c) for c in assistant._reader().understand(query).countries[:2]] or None
+            boost = boost_filters(assistant._reader().understand(query))
             ranked = [p.chunk.doc_id for p in assistant.retriever.search(query, k=5, boost=boost)]
             rank = next((i for i, d in enumerate(ranked, 1) if d in item["docs"]), None)
             hits += rank is not None

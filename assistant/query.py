@@ -23,7 +23,7 @@ from assistant.taxonomy import (
     other_commodity,
     replace_country,
 )
-from assistant.types import STAGES
+from assistant.types import STAGES, Filters
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
@@ -35,6 +35,9 @@ _REFERS_BACK = re.compile(r"\b(it|its|they|them|their|there|that|this|those|thes
 _SECURITIES = re.compile(r"\b(share|stock)\s+prices?\b|\bstocks?\b|\bETFs?\b|\bdividends?\b|\bmarket cap\w*|"
                          r"\b(buy|sell|invest\w*)\b.{0,40}\bshares\b", re.I)
 _WHY = re.compile(r"^\W*(and\s+)?(why|how come)\b", re.I)
+# An interrogative that asks for an amount: the answer is a figure, not a verdict.
+_AMOUNT = re.compile(r"^\W*(how (much|many)|what (share|percentage|proportion|fraction|portion|amount|quantity|"
+                     r"volume))\b", re.I)
 CHECKLIST_TYPES = ("capability", "comparison")
 
 
@@ -92,6 +95,16 @@ def target_stage(stages: list[str]) -> str:
     return "recycling" if stages else "magnet"
 
 
+def boost_filters(intent: Intent) -> list[Filters] | None:
+    """What a search for this question ranks higher: passages about the countries it names; for a question of
+    explanation about stages that names no country or entity (what a stage is, how it works), the primers on them."""
+    if intent.countries:
+        return [Filters(country=c) for c in intent.countries[:2]]
+    if intent.stages and not intent.entities and intent.type in ("lookup", "explanation"):
+        return [Filters(stage=s, kind="primer") for s in intent.stages[:2]]
+    return None
+
+
 class Reader:
     """Question understanding: names (countries, entities, with typo tolerance), what is asked (nearest labelled
     examples), and follow-ups resolved against the previous turn of the conversation."""
@@ -115,6 +128,8 @@ class Reader:
         # chain asks about its capability.
         if qtype == "lookup" and len(countries) == 1 and stages and _asks_about_country(question):
             qtype = "capability"
+        if qtype in CHECKLIST_TYPES and _AMOUNT.match(question):
+            qtype = "numeric"
         years = sorted({int(y) for y in _YEAR.findall(question)})
         # Two scope rules that hold for any wording: securities are investment information, and another
         # commodity asked about with no rare-earth word is another subject.
@@ -153,7 +168,7 @@ def _label(scores: dict[str, float], question: str, countries: list[str], has_pr
     turn; a capability question needs a country and, naming two or more, is a comparison; a comparison needs two
     countries (one, with no earlier turn, is a capability question about it). Capability and comparison together
     outweighing the best other label make a question about a country's chain one of them, unless it is about a
-    named company, plant or project."""
+    named company, plant or project, or its nearest examples ask for a figure."""
     label = _best(scores) if scores else "lookup"
     if label == "followup" and not has_previous:
         label = _best(scores, ("followup",))
@@ -161,7 +176,9 @@ def _label(scores: dict[str, float], question: str, countries: list[str], has_pr
     # outweighs the best other label, the question belongs to it.
     family = sum(scores.get(k, 0.0) for k in CHECKLIST_TYPES)
     other = max((v for k, v in scores.items() if k not in (*CHECKLIST_TYPES, "followup")), default=0.0)
-    if countries and not entities and label not in CHECKLIST_TYPES and label != "followup" and family > other:
+    # A question whose nearest examples ask for a figure asks for that figure, not for a verdict.
+    if (countries and not entities and label not in (*CHECKLIST_TYPES, "followup", "numeric")
+            and family > other):
         label = "capability"
     if label in CHECKLIST_TYPES:
         if len(countries) >= 2:
@@ -280,7 +297,8 @@ class Conversations:
 
 
 def stage_range(target: str) -> list[str]:
-    """Stages from deposit up to the target (recycling stands alone after magnet)."""
+    """The stages a verdict on the target rests on: deposit up to the target. Recycling is a loop fed by scrap,
+    not by a deposit, so it rests on itself alone."""
     if target == "recycling":
-        return list(STAGES)
+        return ["recycling"]
     return list(STAGES[: STAGES.index(target) + 1])

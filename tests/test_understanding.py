@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-from assistant.answering import NOT_FACTS, row_sentence, select
+from assistant.answering import NOT_FACTS, _cell, row_sentence, select
 from assistant.citations import plain
 from assistant.names import NameIndex, fold, load_entities
 
@@ -156,7 +156,65 @@ def test_table_row_answers_as_a_sentence(corpus_assistant) -> None:  # type: ign
 def test_row_sentence_labels_cells_by_header_and_puts_the_asked_year_first() -> None:
     text = "| Country | 2023 (t REO) | 2024 (t REO) |\n|---|---|---|\n| Thailand | 3,600 | 13,000 |\n"
     assert row_sentence("| Thailand | 3,600 | 13,000 |", text, [2024]) == \
-        "Thailand: 2024 (t REO) 13,000; 2023 (t REO) 3,600"
+        "Thailand: 13,000 t REO in 2024; 3,600 t REO in 2023"
+
+
+def test_a_cell_reads_with_its_column_unit_and_year() -> None:
+    assert _cell("2024 (t REO)", "13,000") == "13,000 t REO in 2024"
+    assert _cell("2022 (MCS 2024)", "12,000") == "2022 (MCS 2024): 12,000"  # an edition, not a unit
+    assert _cell("Note", "estimated") == "Note: estimated"
+
+
+@pytest.mark.parametrize(("question", "first", "second"), [
+    ("Who mined more rare earths in 2024, Myanmar or Australia?", "31,000", "13,000"),
+    ("How much did Australia and Myanmar mine in 2024?", "31,000", "13,000"),
+    ("Nigeria, Thailand and Madagascar - which of them produced the most rare earths in 2024?", "13,000", "2,000"),
+])
+def test_figures_for_several_countries_come_side_by_side_from_one_table(corpus_assistant, question: str,
+                                                                       first: str, second: str) -> None:  # type: ignore[no-untyped-def]
+    answer = corpus_assistant.ask(question)
+    lead = answer.answer.split("\n\n")[0]
+    assert answer.checklist is None and first in lead and second in lead, answer.answer
+    assert lead.index(first) < lead.rindex(second) and lead.count("[") >= 2  # largest first, each row cited
+    cited = {c.n: c for c in answer.citations}
+    for n in re.findall(r"\[(\d+)\]", lead):
+        assert cited[int(n)].doc_id == "data/world-mine-production-2024.md"
+
+
+def test_without_a_year_the_latest_column_is_compared(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    lead = corpus_assistant.ask("How much rare earth do Vietnam and India hold in reserves?").answer.split("\n\n")[0]
+    # Vietnam's reserves were cut to 3.5 Mt in MCS 2025, below India's 6.9 Mt; older editions had 22 Mt.
+    assert "MCS 2025" in lead and lead.index("India") < lead.index("Vietnam") and "3,500,000" in lead, lead
+
+
+@pytest.mark.parametrize("question", ["What share of world separation does China hold?",
+                                      "How much separation capacity does Malaysia have?",
+                                      "What percentage of the world's magnets does Japan make?"])
+def test_a_question_for_an_amount_about_a_country_gets_figures_not_a_verdict(corpus_assistant, question: str) -> None:  # type: ignore[no-untyped-def]
+    assert corpus_assistant._reader().understand(question).type == "numeric"
+    answer = corpus_assistant.ask(question)
+    assert answer.answerable and answer.checklist is None and re.search(r"\d", answer.answer), answer.answer
+
+
+@pytest.mark.parametrize("question", ["Does Germany recycle magnets?", "Can Germany recycle rare-earth magnets?"])
+def test_a_recycling_verdict_rests_on_recycling_not_on_deposits(corpus_assistant, question: str) -> None:  # type: ignore[no-untyped-def]
+    answer = corpus_assistant.ask(question)
+    cl = answer.checklist
+    assert cl is not None and cl.target == "recycling"
+    recycling = next(r for r in cl.stages if r.stage == "recycling")
+    assert cl.binding_gap in (None, "recycling") and [s.stage for s in cl.next_steps] in ([], ["recycling"])
+    assert "deposit stage" not in answer.answer and "recycling stage itself" in answer.answer, answer.answer
+    assert (cl.verdict == "yes") == (recycling.status == "at_scale")
+
+
+@pytest.mark.parametrize(("question", "primer"), [
+    ('What does "cracking" mean in rare-earth processing?', "primers/cracking.md"),
+    ("What is solvent-extraction separation?", "primers/separation.md"),
+    ("Explain how rare-earth metal is made from oxide", "primers/metal.md"),
+])
+def test_what_a_stage_is_is_answered_from_its_primer(corpus_assistant, question: str, primer: str) -> None:  # type: ignore[no-untyped-def]
+    answer = corpus_assistant.ask(question)
+    assert answer.answerable and primer in [c.doc_id for c in answer.citations[:3]], answer.answer
 
 
 def test_plain_drops_markers_emphasis_bullets_and_pipes() -> None:
