@@ -401,16 +401,17 @@ def _print_stale(entries: list[Any], days: int, json_out: bool) -> None:
 
 @app.command(name="eval")
 def eval_cmd(json_out: JsonOpt = False,
-             file: Annotated[Path | None, typer.Option(help="One questions YAML (default: gold and paraphrases).")]
+             file: Annotated[Path | None, typer.Option(help="One questions YAML (default: gold, paraphrases, fresh).")]
              = None) -> None:
-    """Score the gold set and the paraphrase set, each on its own; exits non-zero under the thresholds."""
+    """Score the gold, paraphrase and held-out (fresh) sets, each on its own; exits non-zero under the thresholds."""
     try:
         from assistant.evaluation import evaluate, render
 
         assistant = _assistant()
         _ready(assistant)
         folder = assistant.settings.paths.corpus / "eval"
-        paths = {"file": file} if file else {name: folder / f"{name}.yaml" for name in ("questions", "paraphrases")
+        sets = ("questions", "paraphrases", "fresh")
+        paths = {"file": file} if file else {name: folder / f"{name}.yaml" for name in sets
                                              if (folder / f"{name}.yaml").exists()}
         results = {name: evaluate(assistant, path) for name, path in paths.items()}
     except Exception as exc:  # noqa: BLE001
