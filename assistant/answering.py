@@ -4,7 +4,6 @@ its source verbatim; what the reader sees is plain text."""
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,11 +12,11 @@ from assistant.citations import CitationBook, plain, sentences, strip_markers, t
 from assistant.entities import Entity
 from assistant.names import fold
 from assistant.query import VERB, Intent, stage_range
-from assistant.taxonomy import COUNTRIES, country_name, find_countries, has_domain_words
-from assistant.types import STAGES, Checklist, Chunk, Passage, StageRow
+from assistant.tables import parse_number
+from assistant.taxonomy import COUNTRIES, YEAR, country_name, find_countries, has_domain_words
+from assistant.types import STAGES, Checklist, Chunk, Passage, StageRow, doc_meta
 
 _NUMBER = re.compile(r"\d|\b(dozens|hundreds|thousands|millions|billions)\b", re.I)
-_YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
 STATUS_WORDS = {"at_scale": "at scale", "emerging": "emerging", "planned": "planned", "none": "none",
                 "unknown": "unknown"}
 STAGE_STATE = {"at_scale": "runs at scale", "emerging": "is only emerging", "planned": "is only planned",
@@ -63,7 +62,7 @@ def coverage(question: str, passages: list[Passage], known: Callable[[str], bool
     """The largest share of the question's subject words that any one retrieved passage holds: an answer rests
     on a passage about what was asked, not on words scattered over several. Years are checked on their own, and
     words no document uses at all are wording, not a subject the passages could hold."""
-    focus = {t for t in terms(question) - QUESTION_WORDS if not _YEAR.fullmatch(t) and (known is None or known(t))}
+    focus = {t for t in terms(question) - QUESTION_WORDS if not YEAR.fullmatch(t) and (known is None or known(t))}
     if not focus:
         return 1.0
     best = 0.0
@@ -247,14 +246,24 @@ def _table_header(text: str, row_start: int) -> list[str] | None:
     return header
 
 
-def _cell(header: str, value: str) -> str:
-    """One cell read with its column: a unit in brackets (no digits) after the figure, a year column as 'in
-    <year>'."""
-    head, value = plain(header), plain(value)
+def _unit(header: str) -> tuple[str, str]:
+    """A column header's label and its unit, the unit being a bracket without digits: '2024 (t REO)' →
+    ('2024', 't REO'); '2022 (MCS 2024)' is a label alone."""
+    head = plain(header)
     m = re.fullmatch(r"(.*?)\s*\(([^)\d]+)\)", head)
-    label, unit = (m.group(1), m.group(2)) if m else (head, "")
-    figure = f"{value} {unit}" if unit and _amount(value) is not None else value
-    if _YEAR.fullmatch(label):
+    return (m.group(1), m.group(2)) if m else (head, "")
+
+
+def _is_figure(cell: str) -> bool:
+    return parse_number(plain(cell))[0] is not None
+
+
+def _cell(header: str, value: str) -> str:
+    """One cell read with its column: the unit after the figure, a year column as 'in <year>'."""
+    label, unit = _unit(header)
+    value = plain(value)
+    figure = f"{value} {unit}" if unit and _is_figure(value) else value
+    if YEAR.fullmatch(label):
         return f"{figure} in {label}"
     return f"{label}: {figure}" if label else figure
 
@@ -274,14 +283,6 @@ def row_sentence(row: str, chunk_text: str, years: list[int]) -> str | None:
     return f"{plain(cells[0])}: " + "; ".join(_cell(h, c) for h, c in pairs)
 
 
-def _doc_countries(chunk: Chunk) -> list[str]:
-    """The countries the chunk's document lists, the one it is about first."""
-    try:
-        return list(json.loads(chunk.meta.get("doc_meta") or "{}").get("countries") or [])
-    except (TypeError, ValueError):
-        return []
-
-
 def _candidates(intent: Intent, passages: list[Passage], idf: Callable[[str], float] | None,
                 extra_terms: set[str]) -> list[Candidate]:
     country_terms = {t for c in intent.countries for t in country_terms_for(c)}
@@ -295,8 +296,8 @@ def _candidates(intent: Intent, passages: list[Passage], idf: Callable[[str], fl
     # about is the one that says what it is.
     defines = intent.type in ("lookup", "explanation") and not intent.countries
     out: list[Candidate] = []
-    subject = {rank: _doc_countries(p.chunk)[:1][0] if _doc_countries(p.chunk) else None
-               for rank, p in enumerate(passages)}
+    # The country each passage's document is about: the first it lists.
+    subject = {rank: (doc_meta(p.chunk.meta).get("countries") or [None])[0] for rank, p in enumerate(passages)}
     for rank, p in enumerate(passages):
         sents = sentences(p.chunk)
         for i, sent in enumerate(sents):
@@ -337,7 +338,7 @@ def _candidates(intent: Intent, passages: list[Passage], idf: Callable[[str], fl
             score += score_bonus  # the row of a table about exactly what is asked answers it directly
             if wants_figure and _NUMBER.search(shown):
                 score += 1.5
-            if wants_year and _YEAR.search(shown):
+            if wants_year and YEAR.search(shown):
                 score += 1.5
             if intent.years and any(str(y) in shown for y in intent.years):
                 score += 1.0
@@ -417,11 +418,6 @@ def entity_lead(entity: Entity, section_chunks: Callable[[str, str], list[Chunk]
     return f"{text}{_cite_list(sorted(set(marks)))}."
 
 
-def _amount(cell: str) -> float | None:
-    m = re.fullmatch(r"[~≈<>]?\s*([\d,]+(?:\.\d+)?)\s*%?", plain(cell))
-    return float(m.group(1).replace(",", "")) if m else None
-
-
 def table_comparison(intent: Intent, cands: list[Candidate], book: CitationBook) -> tuple[str | None, list[Candidate]]:
     """Rows of one table about two or more of the countries asked about, read together in one sentence, largest
     first, by the column of the year asked about (else the latest), each row cited."""
@@ -442,22 +438,22 @@ def table_comparison(intent: Intent, cands: list[Candidate], book: CitationBook)
     if len(rows) < 2:
         return None, []
     cells_of = {k: table_cells(c.sent) or [] for k, c in rows.items()}
-    figures = [i for i in range(1, len(header)) if all(_amount(cells[i]) is not None for cells in cells_of.values())]
+    figures = [i for i in range(1, len(header)) if all(_is_figure(cells[i]) for cells in cells_of.values())]
     asked = [i for i in figures if any(str(y) in header[i] for y in intent.years)]
     if not figures:
         return None, []
     # The year asked about, else the latest year a column is headed by, else the first column of figures.
-    latest = sorted(figures, key=lambda i: -max((int(y) for y in _YEAR.findall(header[i])), default=0))
+    latest = sorted(figures, key=lambda i: -max((int(y) for y in YEAR.findall(header[i])), default=0))
     col = (asked or latest)[0]
-    order = sorted(rows, key=lambda k: -(_amount(cells_of[k][col]) or 0.0))
-    m = re.fullmatch(r"(.*?)\s*\(([^)\d]+)\)", plain(header[col]))
-    label, unit = (m.group(1), m.group(2)) if m else (plain(header[col]), "")
+    order = sorted(rows, key=lambda k: -(parse_number(plain(cells_of[k][col]))[0] or 0.0))
+    label, unit = _unit(header[col])
     parts = []
     for k in order:
         if book.full() and not book.has(rows[k].passage.chunk, rows[k].sent):
             return None, []
         n = book.cite(rows[k].passage.chunk, rows[k].sent)
-        parts.append(f"{plain(cells_of[k][0])} {_cell('(' + unit + ')' if unit else '', cells_of[k][col])} [{n}]")
+        value = plain(cells_of[k][col])
+        parts.append(f"{plain(cells_of[k][0])} {value}{' ' + unit if unit else ''} [{n}]")
     return f"{label}: " + "; ".join(parts) + ".", [rows[k] for k in order]
 
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import re
 from functools import lru_cache
 
 from assistant.chunking import units
-from assistant.types import Chunk, Citation
+from assistant.types import Chunk, Citation, doc_meta
 
 _MARK = re.compile(r"\[S(\d+)\]")
 _TOKEN = re.compile(r"[a-z0-9][a-z0-9.,']*[a-z0-9]|[a-z0-9]", re.I)
@@ -116,17 +115,17 @@ class CitationBook:
         if key in self._index:
             return self._index[key]
         meta = chunk.meta
-        doc_meta = json.loads(meta.get("doc_meta") or "{}") if isinstance(meta.get("doc_meta"), str) else {}
-        sources = doc_meta.get("sources") or []
+        dm = doc_meta(meta)
+        sources = dm.get("sources") or []
         marks = [int(m) for m in _MARK.findall(quote)] or [int(m) for m in _MARK.findall(chunk.text)]
         src = next((sources[m - 1] for m in marks if 0 < m <= len(sources)), None) or (sources[0] if sources
                                                                                        else {})
         n = len(self.items) + 1
         self.items.append(Citation(
             n=n, doc_id=chunk.doc_id, chunk_id=chunk.id, title=str(meta.get("title", "")),
-            publisher=src.get("publisher") or doc_meta.get("publisher") or "",
-            url=src.get("url") or doc_meta.get("url") or "",
-            date=src.get("date") or doc_meta.get("date") or doc_meta.get("as_of") or "",
+            publisher=src.get("publisher") or dm.get("publisher") or "",
+            url=src.get("url") or dm.get("url") or "",
+            date=src.get("date") or dm.get("date") or dm.get("as_of") or "",
             section=chunk.section, page=chunk.page, quote=plain(quote), context=chunk.text, verbatim=quote,
             span=(chunk.start + chunk.text.index(quote), chunk.start + chunk.text.index(quote) + len(quote)),
             via=src.get("via") or "",

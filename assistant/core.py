@@ -28,7 +28,7 @@ from assistant.query import Intent, boost_filters, check_stage, clean_question
 from assistant.settings import Settings
 from assistant.snapshot import ANY, Snapshot, SnapshotHolder, make_snapshot
 from assistant.taxonomy import COUNTRIES, country_name, country_names, find_countries, slug
-from assistant.types import Answer, Checklist, Filters, IngestReport, Passage, SourceInfo
+from assistant.types import Answer, Checklist, Filters, IngestReport, Passage, SourceInfo, doc_meta
 
 
 class Assistant:
@@ -462,13 +462,12 @@ class Assistant:
         raise UnknownCountryError(f"Unknown country '{shown}'. Profiled countries: {known}.", field="country")
 
     def sources(self) -> list[SourceInfo]:
-        import json
 
         out: dict[str, SourceInfo] = {}
         for meta in self._snapshot().keywords.metas:
             doc = meta["doc_id"]
             if doc not in out:
-                dm = json.loads(meta.get("doc_meta") or "{}")
+                dm = doc_meta(meta)
                 src = (dm.get("sources") or [{}])[0]
                 out[doc] = SourceInfo(doc_id=doc, title=meta.get("title", ""), kind=meta.get("kind", ""),
                                       publisher=src.get("publisher") or dm.get("publisher") or "",
@@ -480,14 +479,13 @@ class Assistant:
     def stale(self, days: int | None = None) -> list[Any]:
         """Indexed documents and value-chain stages whose newest evidence is older than `days` (default: the
         `stale_days` setting), oldest first."""
-        import json
 
         from assistant.valuechain import stale_entries
 
         docs: dict[str, list[str]] = {}
         for meta in self._snapshot().keywords.metas:
             if meta["doc_id"] not in docs:
-                dm = json.loads(meta.get("doc_meta") or "{}")
+                dm = doc_meta(meta)
                 docs[meta["doc_id"]] = [s.get("date") or "" for s in dm.get("sources") or []] or [dm.get("date") or ""]
         return stale_entries(docs, self.settings.paths.corpus / "value_chain",
                              self.settings.stale_days if days is None else days)

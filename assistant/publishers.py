@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
 from assistant.names import fold
+from assistant.types import doc_meta
 
 # "according to X", "X says/reports/estimates": the grammar of attributing a claim to a source.
 _ACCORDING = re.compile(r"\b(?i:according to|per|as reported by|in the view of)\s+(?i:the\s+)?"
@@ -49,7 +49,7 @@ def publisher_docs(names: list[str], metas: list[dict[str, Any]]) -> dict[str, i
         doc = str(meta.get("doc_id"))
         if doc in out:
             continue
-        dm = json.loads(meta.get("doc_meta") or "{}") if isinstance(meta.get("doc_meta"), str) else {}
+        dm = doc_meta(meta)
         sources = dm.get("sources") or []
         if meta.get("kind") == "upload":
             if named(str(dm.get("publisher") or "")) or named(str(meta.get("title") or "")) or any(

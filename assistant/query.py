@@ -14,6 +14,7 @@ from assistant.errors import InputError
 from assistant.intent import IntentClassifier
 from assistant.names import NameIndex
 from assistant.taxonomy import (
+    YEAR,
     country_name,
     country_spans,
     find_elements,
@@ -26,7 +27,6 @@ from assistant.taxonomy import (
 from assistant.types import STAGES, Filters
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
 # Grammar, not vocabulary: a future verb form, and a pronoun or demonstrative that points back to an earlier turn.
 _FUTURE = re.compile(r"\b(will|won't|going to|next (year|decade|month|quarter)|forecast\w*|predict\w*|"
                      r"expected to|projected|outlook)\b", re.I)
@@ -130,7 +130,7 @@ class Reader:
             qtype = "capability"
         if qtype in CHECKLIST_TYPES and _AMOUNT.match(question):
             qtype = "numeric"
-        years = sorted({int(y) for y in _YEAR.findall(question)})
+        years = sorted({int(y) for y in YEAR.findall(question)})
         # Two scope rules that hold for any wording: securities are investment information, and another
         # commodity asked about with no rare-earth word is another subject.
         off_subject = None
@@ -258,9 +258,9 @@ def rewrite(intent: Intent, previous: Intent, turn: Intent | None = None) -> str
         if intent.countries and old != intent.countries[0]:
             question = replace_country(question, old, who)
     if turn is not None and turn.years:
-        old_years = _YEAR.findall(question)
+        old_years = YEAR.findall(question)
         if old_years:
-            question = _YEAR.sub(str(turn.years[0]), question, count=1)
+            question = YEAR.sub(str(turn.years[0]), question, count=1)
         else:
             question = question.rstrip(" ?.") + f" in {turn.years[0]}?"
     if turn is not None and turn.countries and not previous.countries:

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from assistant.types import Answer, Checklist, Passage, SourceInfo
+from assistant.types import Answer, Checklist, Passage, SourceInfo, doc_meta
 
 STATUS_WORDS = {"at_scale": "at scale", "emerging": "emerging", "planned": "planned", "none": "none",
                 "unknown": "unknown"}
@@ -40,16 +40,13 @@ def search_hits(passages: list[Passage]) -> list[SearchHit]:
     out = []
     for n, p in enumerate(passages, 1):
         c = p.chunk
-        try:
-            doc_meta = json.loads(c.meta.get("doc_meta") or "{}")
-        except (TypeError, ValueError):
-            doc_meta = {}
-        src = (doc_meta.get("sources") or [{}])[0] or {}
+        dm = doc_meta(c.meta)
+        src = (dm.get("sources") or [{}])[0] or {}
         out.append(SearchHit(n=n, doc_id=c.doc_id, chunk_id=c.id, title=str(c.meta.get("title", "")),
                              section=c.section, page=c.page, kind=str(c.meta.get("kind", "")),
-                             publisher=str(src.get("publisher") or doc_meta.get("publisher") or ""),
-                             url=str(src.get("url") or doc_meta.get("url") or ""),
-                             date=str(src.get("date") or doc_meta.get("date") or ""),
+                             publisher=str(src.get("publisher") or dm.get("publisher") or ""),
+                             url=str(src.get("url") or dm.get("url") or ""),
+                             date=str(src.get("date") or dm.get("date") or ""),
                              score=round(float(p.score), 6), text=c.text))
     return out
 

@@ -7,6 +7,9 @@ from functools import lru_cache
 
 from assistant.types import STAGES
 
+# A year as written in questions and documents.
+YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
+
 # Profiled countries: key -> (display name, aliases incl. demonyms and codes).
 COUNTRIES: dict[str, tuple[str, tuple[str, ...]]] = {
     "china": ("China", ("chinese", "prc", "people's republic of china", "cn")),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -26,6 +27,17 @@ KINDS: tuple[str, ...] = ("primer", "profile", "policy", "analysis", "data", "up
 
 Status = Literal["at_scale", "emerging", "planned", "none", "unknown"]
 Verdict = Literal["yes", "partly", "not yet", "no"]
+
+
+def doc_meta(meta: dict[str, Any]) -> dict[str, Any]:
+    """A chunk's document metadata (sources, dates, countries, stages), stored as JSON in its `doc_meta` field;
+    empty when it is missing or unreadable."""
+    raw = meta.get("doc_meta")
+    try:
+        value = json.loads(raw) if isinstance(raw, str) and raw else {}
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 @dataclass(frozen=True)
