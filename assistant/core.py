@@ -79,16 +79,18 @@ class Assistant:
         from assistant.store import VectorStore, live_location
 
         quiet_environment()
+        revision = None
         if previous is not None and live_location(self.settings, previous.store.client) == previous.location:
             store = previous.store
-            if store.revision() == previous.revision:
+            revision = store.revision()
+            if revision == previous.revision:
                 return previous
         else:
             store = VectorStore(self.settings, create=create)
-        return self._make(store)
+        return self._make(store, revision)
 
-    def _make(self, store: Any) -> Snapshot:
-        return make_snapshot(self.settings, store, self._query_embedder(), self._value_chain())
+    def _make(self, store: Any, revision: str | None = None) -> Snapshot:
+        return make_snapshot(self.settings, store, self._query_embedder(), self._value_chain(), revision)
 
     def _install(self, new: Snapshot, expected: object = ANY) -> None:
         """Swap `new` in; an index it replaced at another location is removed once no request uses it."""
@@ -361,7 +363,8 @@ class Assistant:
         return self._reader_obj
 
     def _knows_word(self, word: str) -> bool:
-        keywords = self._snapshot().keywords
+        # Called for each candidate name while a question is read: the live snapshot, never a refresh mid-request.
+        keywords = (self._snaps.current or self._snapshot()).keywords
         return any(keywords.knows(t) for t in terms(word))
 
     def stream(self, question: str, conversation_id: str | None = None,

@@ -24,7 +24,6 @@ class Snapshot:
     store: VectorStore
     keywords: KeywordIndex
     retriever: Retriever
-    value_chain: ValueChainData
     builder: ChecklistBuilder
     revision: str
 
@@ -34,15 +33,16 @@ class Snapshot:
         return self.store.location
 
 
-def make_snapshot(settings: Any, store: VectorStore, embedder: Any, value_chain: ValueChainData) -> Snapshot:
-    """Read the keyword side for the store's current revision (from its cache, or rebuilt from Chroma)."""
+def make_snapshot(settings: Any, store: VectorStore, embedder: Any, value_chain: ValueChainData,
+                  revision: str | None = None) -> Snapshot:
+    """Read the keyword side for the store's revision (read now when not given), from its cache or rebuilt."""
     from assistant.checklist import ChecklistBuilder
     from assistant.retrieval import Retriever
     from assistant.store import keyword_index
 
-    revision = store.revision()
-    keywords = keyword_index(settings, store)
-    return Snapshot(store=store, keywords=keywords, value_chain=value_chain, revision=revision,
+    revision = revision or store.revision()
+    keywords = keyword_index(settings, store, revision)
+    return Snapshot(store=store, keywords=keywords, revision=revision,
                     retriever=Retriever(store, keywords, embedder, settings.retrieval),
                     builder=ChecklistBuilder(value_chain, keywords))
 

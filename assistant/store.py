@@ -334,6 +334,11 @@ class VectorStore:
     # -- reading -------------------------------------------------------------------------------------
     @_guarded
     def revision(self) -> str:
+        """The collection's revision mark and size. A server collection's handle keeps the metadata it was opened
+        with, so it is fetched afresh: another host may have written since."""
+        if self.settings.chroma_url:
+            with contextlib.suppress(Exception):  # keep the handle we have; the next call retries
+                self.collection = self.client.get_collection(self.collection.name, embedding_function=None)
         meta = self.collection.metadata or {}
         return f"{meta.get('revision', 'none')}-{self.collection.count()}"
 
@@ -514,9 +519,9 @@ def _keyword_text(text: str, meta: dict[str, Any]) -> str:
     return f"{meta.get('title', '')} {meta.get('section', '')}\n{text}"
 
 
-def keyword_index(settings: Settings, store: VectorStore) -> KeywordIndex:
-    """Load the cached BM25 side for the store's current revision, or rebuild it from Chroma."""
-    rev = store.revision()
+def keyword_index(settings: Settings, store: VectorStore, rev: str | None = None) -> KeywordIndex:
+    """Load the cached BM25 side for the store's revision `rev` (read now when not given), or rebuild it."""
+    rev = rev or store.revision()
     folder = settings.index_dir() / "bm25" / _safe(rev)
     if (folder / "chunks.json").exists():
         try:

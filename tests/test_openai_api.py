@@ -12,6 +12,7 @@ import httpx
 import openai
 import pytest
 from conftest import ROOT, make_settings, serving
+from pydantic import SecretStr
 
 QUESTION = "Can Kazakhstan make magnets?"
 
@@ -99,10 +100,12 @@ def test_a_follow_up_uses_the_earlier_messages(client: openai.OpenAI) -> None:
     assert answer["checklist"]["country"] == "Japan" and answer["citations"]
 
 
-def test_a_follow_up_survives_a_restart(client: openai.OpenAI, corpus_indexes: Path) -> None:
-    """A server that never saw the first turn rebuilds the context from the transcript."""
+def test_a_follow_up_survives_a_restart(client: openai.OpenAI, corpus_indexes: Path, tmp_path: Path) -> None:
+    """A server that never saw the first turn (its own, empty conversation store) rebuilds the context from the
+    transcript."""
     first = client.chat.completions.create(model="ree-assistant", messages=[{"role": "user", "content": QUESTION}])
-    with serving(_app(corpus_indexes)) as url:
+    empty = SecretStr(f"sqlite:///{tmp_path / 'restarted.sqlite3'}")
+    with serving(_app(corpus_indexes, database_url=empty)) as url:
         fresh = openai.OpenAI(base_url=f"{url}/v1", api_key="unused", max_retries=0, timeout=60)
         done = fresh.chat.completions.create(model="ree-assistant", messages=[
             {"role": "user", "content": QUESTION},
@@ -110,6 +113,7 @@ def test_a_follow_up_survives_a_restart(client: openai.OpenAI, corpus_indexes: P
             {"role": "user", "content": "And Japan?"},
         ])
     assert done.model_extra["ree_answer"]["checklist"]["country"] == "Japan"
+    assert "japan" in (done.model_extra["ree_answer"]["resolved_question"] or "").lower()
 
 
 def test_bad_requests_get_openai_error_bodies(client: openai.OpenAI, base_url: str) -> None:

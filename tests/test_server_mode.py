@@ -160,6 +160,21 @@ def test_two_assistants_share_one_server(server_settings, tmp_path: Path,  # typ
     dense = reader.search("plant that accumulates dysprosium in its leaves", k=3, mode="dense")
     assert dense[0].chunk.doc_id.endswith("snorkel.md")
 
+    # An edit in place on the writer's host keeps the chunk count; the reader sees it by the revision mark alone.
+    notes = server_settings.paths.corpus / "notes.txt"
+    notes.write_text(notes.read_text().replace("Grommet Mining Company", "Quibbleton Mining Company"))
+    before = reader.search("Plimber", k=1, mode="bm25")  # the reader holds its current snapshot
+    count = writer._snapshot().store.count()
+    writer.index()
+    assert writer._snapshot().store.count() == count and before
+    deadline = time.monotonic() + 15
+    hits = []
+    while time.monotonic() < deadline and not hits:
+        hits = reader.search("Quibbleton", k=3, mode="bm25")
+        if not hits:
+            time.sleep(0.5)
+    assert hits and hits[0].chunk.doc_id == "notes.txt"
+
 
 def test_nothing_listening_is_a_clear_error_naming_the_url(tmp_path: Path) -> None:
     from assistant.core import Assistant
