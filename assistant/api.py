@@ -26,8 +26,8 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager, contextmanager
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -37,7 +37,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from assistant.auth import challenge, require_read_token, require_token
+from assistant.auth import require_read_token, require_token
 from assistant.errors import InputError, ReeError
 from assistant.service import (
     IndexStatus,
@@ -121,10 +121,6 @@ def problem(status: int, detail: str, field: str | None = None, kind: str | None
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
 
 
-def _kebab(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "-", name.removesuffix("Error") or name).lower()
-
-
 def passage_json(p: Any) -> dict[str, Any]:
     c = p.chunk
     return {"chunk_id": c.id, "doc_id": c.doc_id, "title": c.meta.get("title", ""), "section": c.section,
@@ -154,10 +150,18 @@ def create_app(assistant: Assistant | None = None, *, ui: bool = True, build_mis
                               "Errors are RFC 7807 problems: {type, title, status, detail, field}; the "
                               "OpenAI-compatible /v1 routes answer errors in OpenAI's shape.")
     app.state.assistant = assistant
-    app.state.index_status = status
     cfg = assistant.settings.api
     gate = Gate(cfg.workers, cfg.queue, cfg.retry_after_s)
     app.state.gate = gate
+
+    @contextmanager
+    def admit() -> Iterator[None]:
+        """A request that reads the index from /v1 or /mcp: refused while it is built, bounded by the gate."""
+        status.require_ready()
+        with gate:
+            yield
+
+    app.state.admit = admit
     limiter = _limiter(app)
     _install_handlers(app, assistant)
     if cfg.cors_origins:
@@ -289,7 +293,7 @@ def create_app(assistant: Assistant | None = None, *, ui: bool = True, build_mis
     from assistant.openai_api import make_router
 
     app.include_router(make_router())  # /v1: OpenAI-compatible chat
-    lifespans.append(mount_mcp(app, assistant, ready=status.require_ready))  # /mcp: MCP over streamable HTTP
+    lifespans.append(mount_mcp(app, assistant, admit=admit))  # /mcp: MCP over streamable HTTP
 
     try:
         from assistant.slack import mount_slack
@@ -311,6 +315,7 @@ def create_app(assistant: Assistant | None = None, *, ui: bool = True, build_mis
 
 class _TooLarge(ReeError):
     status_code = 413
+    kind = "payload-too-large"
 
 
 class _Busy(ReeError):
@@ -334,15 +339,9 @@ def _limiter(app: FastAPI) -> Any:
 def _install_handlers(app: FastAPI, assistant: Assistant) -> None:
     @app.exception_handler(ReeError)
     async def ree_error(request: Request, exc: ReeError) -> JSONResponse:
-        request.state.problem = _kebab(type(exc).__name__)
-        if isinstance(exc, _Busy):
-            resp = problem(503, exc.message, kind="busy")
-            resp.headers["Retry-After"] = str(exc.retry_after)
-            return resp
-        kind = "payload-too-large" if isinstance(exc, _TooLarge) else _kebab(type(exc).__name__)
-        resp = problem(exc.status_code, exc.message, exc.field, kind=kind)
-        for name, value in challenge(exc).items():
-            resp.headers[name] = value
+        request.state.problem = exc.problem_type
+        resp = problem(exc.status_code, exc.message, exc.field, kind=exc.problem_type)
+        resp.headers.update(exc.headers())
         return resp
 
     from slowapi.errors import RateLimitExceeded

@@ -10,7 +10,6 @@ ASGI app (the MCP endpoint). `check_exposure` refuses to listen beyond loopback 
 from __future__ import annotations
 
 import ipaddress
-import json
 import secrets
 from typing import TYPE_CHECKING, Any
 
@@ -107,24 +106,18 @@ class TokenGate:
             try:
                 check_access(self.settings, headers.get("authorization"), client[0] if client else None)
             except ReeError as exc:
-                await _refuse(send, exc)
+                await _refuse(scope, receive, send, exc)
                 return
         await self.app(scope, receive, send)
 
 
-def challenge(exc: ReeError) -> dict[str, str]:
-    """Response headers for a refusal (RFC 6750: a 401 names the scheme)."""
-    return {"WWW-Authenticate": 'Bearer realm="ree"'} if exc.status_code == 401 else {}
+async def _refuse(scope: dict[str, Any], receive: Any, send: Any, exc: ReeError) -> None:
+    """The /api problem body for a refusal in front of a mounted app, with its headers."""
+    from assistant.api import problem
 
-
-async def _refuse(send: Any, exc: ReeError) -> None:
-    title = "Unauthorized" if exc.status_code == 401 else "Forbidden"
-    body = json.dumps({"type": f"/problems/{title.lower()}", "title": title, "status": exc.status_code,
-                       "detail": exc.message, "field": None}).encode()
-    headers = [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode())]
-    headers += [(k.lower().encode(), v.encode()) for k, v in challenge(exc).items()]
-    await send({"type": "http.response.start", "status": exc.status_code, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    resp = problem(exc.status_code, exc.message, exc.field, kind=exc.problem_type)
+    resp.headers.update(exc.headers())
+    await resp(scope, receive, send)
 
 
 __all__ = ["AuthError", "NotLoopbackError", "TokenGate", "check_access", "check_exposure", "is_loopback",

@@ -12,10 +12,10 @@ same one-line message as the CLI, never a traceback.
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
 import logging
 from collections.abc import Callable, Iterator
-from contextlib import AbstractAsyncContextManager, contextmanager
+from contextlib import AbstractAsyncContextManager, AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -27,6 +27,7 @@ from pydantic import Field, ValidationError
 
 from assistant.capmap import CapabilityMap
 from assistant.errors import InputError, ReeError
+from assistant.loading import doc_id_for
 from assistant.rendering import (
     SearchResult,
     answer_text,
@@ -43,6 +44,8 @@ if TYPE_CHECKING:
     from assistant.core import Assistant
 
 log = logging.getLogger("ree.mcp")
+# What a tool or resource runs inside: a context that refuses or bounds the call (a no-op over stdio).
+Admit = Callable[[], AbstractContextManager[Any]]
 
 INSTRUCTIONS = (
     "REE Assistant answers questions about rare-earth-element supply chains from a sourced corpus, with "
@@ -69,11 +72,11 @@ def _one_line(exc: BaseException) -> str:
     return f"unexpected error: {type(exc).__name__}: {exc}".splitlines()[0]
 
 
-def _call(name: str, work: Callable[[], CallToolResult], ready: Callable[[], None]) -> CallToolResult:
-    """Run one tool body; a failure becomes a tool error whose text is the CLI's one-line message."""
+def _call(name: str, work: Callable[[], CallToolResult], admit: Admit) -> CallToolResult:
+    """Run one tool body once admitted; a failure becomes a tool error whose text is the CLI's one-line message."""
     try:
-        ready()
-        return work()
+        with admit():
+            return work()
     except ReeError as exc:
         message = _one_line(exc)
     except Exception as exc:  # noqa: BLE001 - logged here, one line to the client
@@ -116,8 +119,7 @@ def document_path(assistant: Assistant, doc_id: str) -> Path | None:
     if len(parts) == 3 and parts[0] == "ext":
         uploads = settings.paths.uploads_path.resolve()
         upload = (uploads / parts[2]).resolve()
-        digest = hashlib.sha1(str(uploads).encode()).hexdigest()[:8]
-        if parts[1] == digest and upload.parent == uploads and upload.is_file():
+        if upload.parent == uploads and upload.is_file() and doc_id_for(upload, None) == doc_id:
             return upload
     return None
 
@@ -144,11 +146,12 @@ def document_text(assistant: Assistant, doc_id: str) -> str:
     return "\n".join(head) + "\n\n" + body.strip() + "\n"
 
 
-def build_server(assistant: Assistant, ready: Callable[[], None] | None = None) -> MCPServer:
+def build_server(assistant: Assistant, admit: Admit = contextlib.nullcontext) -> MCPServer:
     """The MCP server for one Assistant: tools, resources and prompts. Nothing heavy happens until a call.
 
-    `ready` is called before each tool or resource and raises while the index is still being built."""
-    check = ready or (lambda: None)
+    Each tool or resource runs inside `admit()`, which the web app uses to refuse calls while the index is being
+    built and to bound them by the same worker gate as its other endpoints."""
+    check = admit
     server: MCPServer = _Server("ree-assistant", title="REE Assistant", version="0.1.0",
                                   instructions=INSTRUCTIONS, log_level="WARNING")
     read_only = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True,
@@ -216,7 +219,7 @@ def build_server(assistant: Assistant, ready: Callable[[], None] | None = None) 
 
         return _call("list_sources", work, check)
 
-    @server.tool(annotations=read_only)
+    @tool
     def capability_map(
             target: Target = "magnet",
             stage: Annotated[str | None, Field(description="Filter on this stage's status (with `status`).")] = None,
@@ -240,15 +243,13 @@ def build_server(assistant: Assistant, ready: Callable[[], None] | None = None) 
     @server.resource("ree://sources", name="sources", title="Indexed documents", mime_type="application/json",
                      description="Every indexed document with its ree://doc/ URI.")
     def sources_resource() -> str:
-        with _resource_errors():
-            check()
+        with _resource_errors(), check():
             return dumps([s.model_dump(mode="json") | {"uri": f"ree://doc/{s.doc_id}"} for s in assistant.sources()])
 
     @server.resource("ree://doc/{+doc_id}", name="document", title="A corpus document", mime_type="text/markdown",
                      description="One indexed document in full: title, source, as-of date and text.")
     def document(doc_id: str) -> str:
-        with _resource_errors():
-            check()
+        with _resource_errors(), check():
             return document_text(assistant, doc_id)
 
     @server.resource("ree://value-chain/{country}", name="value-chain", title="A country's value chain",
@@ -256,8 +257,7 @@ def build_server(assistant: Assistant, ready: Callable[[], None] | None = None) 
                      description="A country's value-chain data: status of every stage deposit → magnet with "
                                  "verdict, binding gap, next steps and the cited evidence (the gap checklist).")
     def value_chain(country: str) -> str:
-        with _resource_errors():
-            check()
+        with _resource_errors(), check():
             return dumps(assistant.gaps(country).to_json())
 
     @server.prompt(name="country_brief", title="Country brief")
@@ -277,7 +277,7 @@ def build_server(assistant: Assistant, ready: Callable[[], None] | None = None) 
                 "naming each country's binding gap. Keep every [n] citation marker and end with the numbered "
                 "Sources exactly as the tool gave them.")
 
-    _ = (ask, search, gap_checklist, compare, list_sources, sources_resource, document, value_chain,
+    _ = (ask, search, gap_checklist, compare, list_sources, capability_map, sources_resource, document, value_chain,
          country_brief, compare_countries)
     return server
 
@@ -315,13 +315,13 @@ def run_stdio(assistant: Assistant) -> None:
 
 
 def mount_mcp(app: FastAPI, assistant: Assistant, path: str = "/mcp",
-              ready: Callable[[], None] | None = None) -> Callable[[], AbstractAsyncContextManager[None]]:
+              admit: Admit = contextlib.nullcontext) -> Callable[[], AbstractAsyncContextManager[None]]:
     """Serve MCP over streamable HTTP at `path` on `app`, behind the token / loopback gate.
 
     Returns the session manager's `run`, which the app's lifespan must enter (the transport's task group)."""
     from assistant.auth import TokenGate
 
-    server = build_server(assistant, ready)
+    server = build_server(assistant, admit)
     # Without a token only loopback clients get in, so only loopback Host/Origin headers are valid too (DNS
     # rebinding); with a token the server may sit behind any host name.
     security = None if assistant.settings.api_token is None else TransportSecuritySettings(

@@ -19,6 +19,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Coroutine, Iterator
+from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -27,7 +28,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 
-from assistant.auth import challenge, require_token
+from assistant.auth import require_token
 from assistant.errors import InputError, ReeError
 from assistant.rendering import answer_body, answer_text
 from assistant.types import Answer
@@ -62,7 +63,7 @@ def _from_ree(exc: ReeError) -> tuple[OpenAIError, dict[str, str]]:
     if kind is None:
         kind = "invalid_request_error" if status < 500 else "server_error"
     code = {401: "invalid_api_key", 404: "not_found", 503: "service_unavailable"}.get(status)
-    return OpenAIError(status, exc.message, kind, exc.field, code), challenge(exc)
+    return OpenAIError(status, exc.message, kind, exc.field, code), exc.headers()
 
 
 class _OpenAIRoute(APIRoute):
@@ -259,22 +260,31 @@ def make_router() -> APIRouter:
                  response_model=None)
     def chat(body: ChatRequest, request: Request) -> Any:
         assistant: Assistant = request.app.state.assistant
-        status = getattr(request.app.state, "index_status", None)
-        if status is not None:
-            status.require_ready()
         refuse_unsupported(body)
         earlier, question = split_turns(body.messages)
-        cid = body.conversation_id or prepare_conversation(assistant, earlier, question)
         created = int(time.time())
-        if not body.stream:
-            return completion_json(assistant.ask(question, conversation_id=cid), _completion_id(), created)
-        pieces = assistant.stream(question, conversation_id=cid)
+        # Admitted like every other reading request (index ready, worker gate), for the whole stream.
+        held = ExitStack()
+        held.enter_context(request.app.state.admit())
         try:
+            cid = body.conversation_id or prepare_conversation(assistant, earlier, question)
+            if not body.stream:
+                with held:
+                    return completion_json(assistant.ask(question, conversation_id=cid), _completion_id(), created)
+            pieces = assistant.stream(question, conversation_id=cid)
             first = next(pieces)  # errors before the first piece still get a status code
         except StopIteration:
+            held.close()
             raise InputError("No answer was produced.") from None
-        return StreamingResponse(sse_events(first, pieces, _completion_id(), created),
-                                 media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+        except BaseException:
+            held.close()
+            raise
+
+        def events() -> Iterator[str]:
+            with held:
+                yield from sse_events(first, pieces, _completion_id(), created)
+
+        return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
 
     @router.api_route("/{rest:path}", methods=["GET", "POST", "PUT", "DELETE", "PATCH"], include_in_schema=False)
     def not_found(rest: str) -> Any:

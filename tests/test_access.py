@@ -139,3 +139,32 @@ def test_busy_workers_answer_503_with_retry_after(mini_assistant: Any) -> None:
             body = _problem(r, 503)
             assert body["type"] == "/problems/busy" and r.headers["Retry-After"] == "7"
         assert client.post("/api/ask", json={"question": QUESTION}).status_code == 200
+
+
+def test_v1_and_mcp_share_the_worker_gate(mini_assistant: Any) -> None:
+    """The OpenAI-compatible and MCP front ends are bounded by the same gate as /api: none runs past it."""
+    chat = {"model": "ree-assistant", "messages": [{"role": "user", "content": QUESTION}]}
+    call = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "search",
+                                                                          "arguments": {"query": "Zorblax"}}}
+    mcp = {"Accept": "application/json, text/event-stream"}
+    with served(mini_assistant, workers=1, queue=0, retry_after_s=7) as client:
+        init = {"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+            "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}}}
+        session = client.post("/mcp", json=init, headers=mcp).headers.get("mcp-session-id")
+        headers = {**mcp, **({"mcp-session-id": session} if session else {})}
+        with client.app.state.gate:  # type: ignore[attr-defined] # the one worker is taken
+            r = client.post("/v1/chat/completions", json=chat)
+            assert r.status_code == 503 and r.headers["Retry-After"] == "7", r.text
+            assert r.json()["error"]["message"].startswith("All workers are busy")
+            busy = client.post("/mcp", json=call, headers=headers)
+            assert "All workers are busy" in busy.text and '"isError":true' in busy.text.replace(" ", ""), busy.text
+        assert client.post("/v1/chat/completions", json=chat).status_code == 200
+        done = client.post("/mcp", json=call, headers=headers)
+        assert done.status_code == 200 and "Zorblax" in done.text and "All workers are busy" not in done.text
+
+
+def test_a_refusal_reads_the_same_on_every_front_end(mini_assistant: Any) -> None:
+    with served(mini_assistant, token=TOKEN) as client:
+        api = _problem(client.post("/api/feedback", json={"question": "q", "rating": 1}), 401)
+        mcp = _problem(client.post("/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "ping"}), 401)
+        assert api["type"] == mcp["type"] == "/problems/auth" and api["title"] == mcp["title"]
