@@ -14,11 +14,9 @@ from assistant.names import fold
 from assistant.query import VERB, Intent, stage_range
 from assistant.tables import parse_number
 from assistant.taxonomy import COUNTRIES, YEAR, country_name, find_countries, has_domain_words
-from assistant.types import STAGES, Checklist, Chunk, Passage, StageRow, doc_meta
+from assistant.types import STAGES, STATUS_LABEL, Checklist, Chunk, Passage, StageRow, doc_meta
 
 _NUMBER = re.compile(r"\d|\b(dozens|hundreds|thousands|millions|billions)\b", re.I)
-STATUS_WORDS = {"at_scale": "at scale", "emerging": "emerging", "planned": "planned", "none": "none",
-                "unknown": "unknown"}
 STAGE_STATE = {"at_scale": "runs at scale", "emerging": "is only emerging", "planned": "is only planned",
                "none": "does not exist there", "unknown": "is not documented"}
 VERDICT_TEXT = {"yes": "Yes", "partly": "Partly", "not yet": "Not yet", "no": "No"}
@@ -127,7 +125,7 @@ def _breaks(cl: Checklist, gap: StageRow) -> str:
     """Where the chain to the target breaks: at the target stage itself, or first at a stage before it."""
     if gap.stage == cl.target:
         return f"the {gap.stage} stage itself {STAGE_STATE[gap.status]}"
-    return f"the chain first breaks at the {gap.stage} stage ({STATUS_WORDS[gap.status]})"
+    return f"the chain first breaks at the {gap.stage} stage ({STATUS_LABEL[gap.status]})"
 
 
 def _tally(rows: list[StageRow], label: str) -> str:
@@ -180,8 +178,8 @@ def why_lead(cl: Checklist) -> list[str]:
     if not cl.structured or gap is None:
         return checklist_lead(cl)
     out = [f"{name} cannot fully {goal} because the chain breaks at the {gap.stage} stage "
-           f"({STATUS_WORDS[gap.status]}){_cite_list(gap.citations[:1])}.", f"That stage: {_detail(gap.detail)}."]
-    later = [f"{r.stage} ({STATUS_WORDS[r.status]})" for r in _scope(cl)
+           f"({STATUS_LABEL[gap.status]}){_cite_list(gap.citations[:1])}.", f"That stage: {_detail(gap.detail)}."]
+    later = [f"{r.stage} ({STATUS_LABEL[r.status]})" for r in _scope(cl)
              if r.status != "at_scale" and r.stage != gap.stage]
     if later:
         out.append(f"Further down the chain: {', '.join(later)}.")
@@ -196,7 +194,7 @@ def comparison_lead(cls: list[Checklist]) -> list[str]:
         first, second = ranked[0], ranked[1]
         if len(_scope(first)) == 1:  # a verdict on one stage: its status, country by country
             out.append(f"The {first.target} stage: " + "; ".join(
-                f"{cl.country} {STATUS_WORDS[_scope(cl)[0].status]}{_cite_list(_scope(cl)[0].citations[:1])}"
+                f"{cl.country} {STATUS_LABEL[_scope(cl)[0].status]}{_cite_list(_scope(cl)[0].citations[:1])}"
                 for cl in structured) + ".")
             return out + [f"{cl.country}: no structured value-chain data, so no verdict." for cl in cls
                           if not cl.structured]

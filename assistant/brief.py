@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.errors import InputError
+from assistant.rendering import cites
 from assistant.types import STATUS_LABEL, Checklist, Citation
 
 if TYPE_CHECKING:
@@ -119,7 +120,7 @@ def _facilities(corpus: Path, key: str) -> list[tuple[str, str]]:
 
 def collect(key: str, checklist: Checklist, stages: Checklist, citations: list[Citation], corpus: Path,
             region: str) -> Brief:
-    from assistant.charts import has_chart
+    from assistant.charts import chart_data
     from assistant.tables import mine_production, reserves
 
     book = _Book(citations)
@@ -146,13 +147,12 @@ def collect(key: str, checklist: Checklist, stages: Checklist, citations: list[C
         return _MARK.sub(sub, text)
 
     sections = [(h, renumber(sections_raw[h])) for h in PROFILE_SECTIONS if sections_raw.get(h)]
-    charts = [name for name in ("mine_production", "reserves") if has_chart(corpus, name, key)]
+    datas = {name: chart_data(corpus, name, key) for name in ("mine_production", "reserves")}
     if key == "china":
-        charts.append("china_share")
-    from assistant.charts import chart_data
-
+        datas["china_share"] = chart_data(corpus, "china_share", None)
+    charts = [name for name, d in datas.items() if d.data or name == "china_share"]
     for name in charts:
-        for title, url in chart_data(corpus, name, None if name == "china_share" else key).sources:
+        for title, url in datas[name].sources:
             book.add(title, "", "", url)
     return Brief(key=key, country=checklist.country, region=region, target=checklist.target, checklist=checklist,
                  stages=stages, figures=figures, facilities=_facilities(corpus, key), sections=sections,
@@ -160,10 +160,6 @@ def collect(key: str, checklist: Checklist, stages: Checklist, citations: list[C
 
 
 # -- renderers ----------------------------------------------------------------------------------------------------
-def _cites(ns: list[int]) -> str:
-    return "".join(f"[{n}]" for n in ns)
-
-
 def _verdict_line(b: Brief) -> str:
     v = b.checklist.verdict or "unknown (no structured data)"
     gap = f"; binding gap: {b.checklist.binding_gap}" if b.checklist.binding_gap else ""
@@ -182,13 +178,13 @@ def to_markdown(b: Brief) -> str:
         out += [f"*{b.checklist.note}*", ""]
     out += ["## Checklist", "", "| Stage | Status | Detail | As of | Sources |", "|---|---|---|---|---|"]
     out += [f"| {r.stage} | {STATUS_LABEL[r.status]}{' (inferred)' if r.inferred else ''} | {_md_cell(r.detail)} | "
-            f"{r.as_of} | {_cites(r.citations)} |" for r in b.stages.stages]
+            f"{r.as_of} | {cites(r.citations)} |" for r in b.stages.stages]
     if b.checklist.next_steps:
         out += ["", "## Next steps", ""]
-        out += [f"{i}. **{s.stage}**: {s.text} {_cites(s.citations)}".rstrip()
+        out += [f"{i}. **{s.stage}**: {s.text} {cites(s.citations)}".rstrip()
                 for i, s in enumerate(b.checklist.next_steps, 1)]
     out += ["", "## Key figures", ""]
-    out += [f"- {label}: {value} {_cites(ns)}".rstrip() for label, value, ns in b.figures]
+    out += [f"- {label}: {value} {cites(ns)}".rstrip() for label, value, ns in b.figures]
     if b.facilities:
         out += ["", "Facilities:", ""] + [f"- {stage}: {text}" for stage, text in b.facilities]
     for head, text in b.sections:
@@ -334,17 +330,17 @@ def to_pdf(b: Brief, corpus: Path) -> bytes:
              ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#f3f4f6"))]
     for i, r in enumerate(b.stages.stages, 1):
         data.append([p(r.stage, small), p(STATUS_LABEL[r.status] + (" (inferred)" if r.inferred else ""), small),
-                     p(r.detail, small), p(r.as_of, small), p(_cites(r.citations), small)])
+                     p(r.detail, small), p(r.as_of, small), p(cites(r.citations), small)])
         style.append(("BACKGROUND", (1, i), (1, i), colors.HexColor(STATUS_COLOR[r.status])))
     table = Table(data, colWidths=[22 * mm, 20 * mm, 90 * mm, 20 * mm, 20 * mm], repeatRows=1)
     table.setStyle(TableStyle(style))
     story.append(table)
     if b.checklist.next_steps:
         story.append(p("Next steps", h2))
-        story.append(ListFlowable([p(f"{s.stage}: {s.text} {_cites(s.citations)}") for s in b.checklist.next_steps],
+        story.append(ListFlowable([p(f"{s.stage}: {s.text} {cites(s.citations)}") for s in b.checklist.next_steps],
                                   bulletType="1", bulletFontName=font, bulletFontSize=9))
     story.append(p("Key figures", h2))
-    story.append(ListFlowable([p(f"{label}: {value} {_cites(ns)}") for label, value, ns in b.figures],
+    story.append(ListFlowable([p(f"{label}: {value} {cites(ns)}") for label, value, ns in b.figures],
                               bulletType="bullet", bulletFontName=font))
     if b.facilities:
         story.append(p("Facilities:"))

@@ -88,10 +88,6 @@ def chart_data(corpus: Path, name: str, country: str | None = None) -> Chart:
     return Chart(name=name, title=CHARTS[name], data=data, sources=sorted(srcs))
 
 
-def has_chart(corpus: Path, name: str, country: str) -> bool:
-    return bool(chart_data(corpus, name, country).data)
-
-
 def _figure(chart: Chart, country: str | None) -> Any:
     import matplotlib
 
@@ -179,5 +175,5 @@ def chart(corpus: Path, name: str, fmt: str = "svg", country: str | None = None)
     return render(chart_data(corpus, name, country), fmt, country)
 
 
-__all__ = ["CHARTS", "FORMATS", "Chart", "chart", "chart_data", "chart_for_question", "check_chart", "has_chart",
+__all__ = ["CHARTS", "FORMATS", "Chart", "chart", "chart_data", "chart_for_question", "check_chart",
            "render"]

@@ -52,16 +52,17 @@ class Assistant:
         self._retire_lock = threading.Lock()
 
     # -- lifecycle -----------------------------------------------------------------------------------
-    def _snapshot(self) -> Snapshot:
+    def _snapshot(self, create: bool = False) -> Snapshot:
         """The snapshot a request uses from start to end. Changes made by other processes are picked up at
-        most every 2 s, by one thread, while the others go on with the snapshot they have."""
+        most every 2 s, by one thread, while the others go on with the snapshot they have. With `create`, an
+        empty index is made when there is none (a writer's first write)."""
         snap = self._snaps.current
         if snap is not None and time.monotonic() - self._snaps.checked <= 2.0:
             return snap
         if snap is None:
             with self._refresh_lock:
                 if self._snaps.current is None:
-                    self._install(self._load(None), expected=None)
+                    self._install(self._load(None, create=create), expected=None)
                 return self._snaps.current  # type: ignore[return-value]
         if self._refresh_lock.acquire(blocking=False):
             try:
@@ -161,13 +162,14 @@ class Assistant:
         moment leaves the previous index live."""
         from assistant.embedding import ensure_onnx
 
+        def sync(store: Any) -> IngestReport:
+            return Indexer(self.settings, store, lambda: self._bulk_embedder(device)).sync_corpus(progress)
+
         with self._write_lock:
             if rebuild and self._has_live_index():
-                report = self._rebuild(progress, device)
+                report = self._beside(sync, copy_live=False)
             else:
-                snap = self._current_or_new()
-                report = Indexer(self.settings, snap.store, lambda: self._bulk_embedder(device)).sync_corpus(progress)
-                self._install(self._make(snap.store))
+                report = self._in_place(sync)
             if self._bulk is not None:
                 ensure_onnx(self.settings, self._bulk)
             return report
@@ -180,20 +182,12 @@ class Assistant:
         except IndexMissingError:
             return False
 
-    def _current_or_new(self) -> Snapshot:
-        from assistant.errors import IndexMissingError
-
-        try:
-            return self._snapshot()
-        except IndexMissingError:
-            with self._refresh_lock:
-                if self._snaps.current is None:
-                    self._install(self._load(None, create=True), expected=None)
-            return self._snaps.current  # type: ignore[return-value]
-
-    def _rebuild(self, progress: Progress, device: str | None) -> IngestReport:
-        return self._beside(lambda store: Indexer(self.settings, store, lambda: self._bulk_embedder(device))
-                            .sync_corpus(progress), copy_live=False)
+    def _in_place(self, write: Any) -> IngestReport:
+        """Write into the live index (made empty when there is none), then take a new snapshot of it."""
+        snap = self._snapshot(create=True)
+        report = write(snap.store)
+        self._install(self._make(snap.store))
+        return report
 
     def _beside(self, write: Any, copy_live: bool) -> IngestReport:
         """Write a new index beside the live one (from empty, or from a copy of the live one), check that its
@@ -241,14 +235,13 @@ class Assistant:
     def ingest(self, paths: list[Path], progress: Progress = _noop) -> IngestReport:
         """Add the files to a copy of the live index written beside it, check the copy, and make it live in one
         step: readers never wait for the embedding, and a crash at any moment leaves the previous index live."""
+        def add(store: Any) -> IngestReport:
+            return Indexer(self.settings, store, self._bulk_embedder).ingest(paths, progress)
+
         with self._write_lock:
-            if not self._has_live_index():
-                snap = self._current_or_new()
-                report = Indexer(self.settings, snap.store, self._bulk_embedder).ingest(paths, progress)
-                self._install(self._make(snap.store))
-                return report
-            return self._beside(lambda store: Indexer(self.settings, store, self._bulk_embedder).ingest(
-                paths, progress), copy_live=True)
+            if self._has_live_index():
+                return self._beside(add, copy_live=True)
+            return self._in_place(add)
 
     # -- questions -----------------------------------------------------------------------------------
     def search(self, query: str, k: int | None = None, filters: Filters | None = None,

@@ -22,7 +22,7 @@ from assistant.core import Assistant
 from assistant.loading import load_file
 from assistant.query import boost_filters
 from assistant.taxonomy import country_names, find_countries
-from assistant.types import Answer, Checklist
+from assistant.types import Answer
 
 
 def load_questions(path: Path) -> list[dict[str, Any]]:
@@ -39,12 +39,6 @@ def _visible_text(answer: Answer) -> str:
     for cl in cls:
         parts += [f"{r.stage} {r.status} {r.detail}" for r in cl.stages]
     return "\n".join(parts)
-
-
-def _checklists(answer: Answer) -> list[Checklist]:
-    if isinstance(answer.checklist, list):
-        return answer.checklist
-    return [answer.checklist] if answer.checklist else []
 
 
 class _DocTexts:
@@ -78,7 +72,7 @@ def _claims(answer: Answer) -> list[tuple[str, list[int]]]:
 
 def _checklist_uses(answer: Answer) -> set[int]:
     used: set[int] = set()
-    for cl in _checklists(answer):
+    for cl in answer.checklists():
         for row in cl.stages:
             used.update(row.citations)
         for step in cl.next_steps:
@@ -192,7 +186,7 @@ def evaluate(assistant: Assistant, path: Path | None = None) -> dict[str, Any]:
         row["problems"] += probs
         for country, expected in (item.get("statuses") or {}).items():
             got = {}
-            for cl in _checklists(answer):
+            for cl in answer.checklists():
                 if cl.country.lower().replace(" ", "_") == country:
                     got = {r.stage: r.status for r in cl.stages}
             for stage, status in expected.items():

@@ -279,23 +279,17 @@ class Generator:
         kept: list[str] = []
         try:
             messages = build_messages(question, passages, checklists, self.max_sentences)
-            if streaming:
-                if head:
-                    yield head + "\n\n"
-                for seen, sentence in enumerate(self._sentences(messages), 1):
-                    checked = validator.check(sentence)
-                    if checked:
-                        kept.append(checked)
+            if streaming and head:
+                yield head + "\n\n"
+            source = self._sentences(messages) if streaming else split_sentences(self._invoke(messages))
+            for seen, sentence in enumerate(source, 1):
+                checked = validator.check(sentence)
+                if checked:
+                    kept.append(checked)
+                    if streaming:
                         yield checked + " "
-                    if self._complete(kept, seen):
-                        break  # closing the stream stops the model generating
-            else:
-                for seen, sentence in enumerate(split_sentences(self._invoke(messages)), 1):
-                    checked = validator.check(sentence)
-                    if checked:
-                        kept.append(checked)
-                    if self._complete(kept, seen):
-                        break
+                if self._enough(kept, seen):
+                    break  # closing the stream stops the model generating
         except LLMFailed as failed:
             _restore(book, saved_items, saved_index)
             return fallback, [failed.notice]
@@ -310,7 +304,7 @@ class Generator:
         body = " ".join(kept)
         return (f"{head}\n\n{body}" if head else body), notices
 
-    def _complete(self, kept: list[str], seen: int) -> bool:
+    def _enough(self, kept: list[str], seen: int) -> bool:
         """The answer is complete with max_sentences checked sentences; a model that keeps producing sentences
         that fail the checks is stopped after twice that many."""
         return len(kept) >= self.max_sentences or seen >= 2 * self.max_sentences

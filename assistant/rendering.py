@@ -8,10 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from assistant.types import Answer, Checklist, Passage, SourceInfo, doc_meta
-
-STATUS_WORDS = {"at_scale": "at scale", "emerging": "emerging", "planned": "planned", "none": "none",
-                "unknown": "unknown"}
+from assistant.types import STATUS_LABEL, Answer, Checklist, Passage, SourceInfo, doc_meta
 
 
 class SearchHit(BaseModel):
@@ -63,10 +60,6 @@ def search_text(result: SearchResult) -> str:
     return "\n\n".join(parts)
 
 
-def checklists(answer: Answer) -> list[Checklist]:
-    return answer.checklists()
-
-
 def cites(ns: list[int]) -> str:
     return "".join(f"[{n}]" for n in ns)
 
@@ -77,7 +70,7 @@ def checklist_text(cl: Checklist) -> str:
         head += f", binding gap: **{cl.binding_gap}**"
     lines = [head, ""]
     for row in cl.stages:
-        status = STATUS_WORDS.get(row.status, row.status) + (" (inferred)" if row.inferred else "")
+        status = STATUS_LABEL.get(row.status, row.status) + (" (inferred)" if row.inferred else "")
         detail = " ".join(row.detail.split())
         lines.append(f"- {row.stage}: {status}" + (f" — {detail}" if detail else "")
                      + (f" (as of {row.as_of})" if row.as_of else "") + (f" {cites(row.citations)}"
@@ -104,7 +97,7 @@ def sources_text(answer: Answer) -> str:
 def answer_body(answer: Answer) -> str:
     """Everything after the answer text: notices, checklists, sources (streamed as one last piece)."""
     parts = [f"Note: {n}" for n in answer.notices]
-    parts += [checklist_text(cl) for cl in checklists(answer)]
+    parts += [checklist_text(cl) for cl in answer.checklists()]
     src = sources_text(answer)
     if src:
         parts.append(src)

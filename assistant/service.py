@@ -66,7 +66,6 @@ def build_index_in_background(assistant: Assistant, status: IndexStatus) -> thre
         log.info("no index at %s; building it from %s (first start only)", assistant.settings.index_dir(),
                  assistant.settings.paths.corpus)
         try:
-            status.building = True
             report = assistant.ensure_index(progress=status.progress)
         except Exception as exc:  # noqa: BLE001 - reported to the UI and the log, the server stays up
             log.exception("building the index failed")
@@ -79,6 +78,7 @@ def build_index_in_background(assistant: Assistant, status: IndexStatus) -> thre
         status.message = f"Index ready ({chunks} passages embedded in {time.monotonic() - started:.0f} s)."
         log.info(status.message)
 
+    status.building = True  # before the thread starts, so that no poll ever sees "starting" after this
     thread = threading.Thread(target=run, name="ree-index-build", daemon=True)
     thread.start()
     return thread

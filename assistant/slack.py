@@ -21,14 +21,12 @@ from collections import OrderedDict
 from typing import Any
 
 from assistant.errors import InputError, ReeError
-from assistant.types import Answer, Checklist, Citation
+from assistant.types import STATUS_LABEL, Answer, Checklist, Citation
 
 log = logging.getLogger(__name__)
 
 DISABLED = "Slack bot disabled: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to enable it"
 STATUS_EMOJI = {"at_scale": "🟢", "emerging": "🟡", "planned": "🔵", "none": "🔴", "unknown": "⚪"}
-STATUS_LABEL = {"at_scale": "at scale", "emerging": "emerging", "planned": "planned", "none": "none",
-                "unknown": "unknown"}
 VERDICT_EMOJI = {"yes": "✅", "partly": "🌗", "not yet": "⏳", "no": "❌"}
 LEGEND = "  ".join(f"{STATUS_EMOJI[s]} {STATUS_LABEL[s]}" for s in STATUS_EMOJI)
 
@@ -102,10 +100,6 @@ def answer_key(answer: Answer) -> str:
     """A stable key for an answer (button values carry it so clicks find the answer again)."""
     raw = json.dumps(answer.to_json(), sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(raw.encode()).hexdigest()[:16]
-
-
-def checklists_of(answer: Answer) -> list[Checklist]:
-    return answer.checklists()
 
 
 def _section(text: str) -> dict[str, Any]:
@@ -216,7 +210,7 @@ def answer_blocks(answer: Answer, *, share: bool = False, shared_by: str | None 
     """Block Kit for an Answer: verdict, answer text, checklist(s), citations, buttons. At most 50 blocks."""
     head: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": clip(answer.question, MAX_HEADER), "emoji": True}}]
-    checklists = checklists_of(answer)
+    checklists = answer.checklists()
     if checklists:
         head.append(_section("\n".join(_verdict_line(cl) for cl in checklists)))
     pieces = split_text(mrkdwn(answer.answer)) or ["_(no answer text)_"]
@@ -281,7 +275,7 @@ def source_blocks(answer: Answer) -> list[list[dict[str, Any]]]:
 
 def fallback_text(answer: Answer) -> str:
     """The plain `text` that notifications and screen readers show."""
-    verdicts = "; ".join(f"{cl.country}: {cl.verdict or 'not assessed'}" for cl in checklists_of(answer))
+    verdicts = "; ".join(f"{cl.country}: {cl.verdict or 'not assessed'}" for cl in answer.checklists())
     head = f"{answer.question} ({verdicts})" if verdicts else answer.question
     return clip(f"{head}\n{answer.answer}", 2900)
 

@@ -127,11 +127,12 @@ class ConversationStore:
         if not conversation_id:
             return
         self._init()
-        self.db.insert("insert into conversations (conversation, created, intent) values (?, ?, ?)",
-                       (conversation_id, time.time(), json.dumps(dataclasses.asdict(intent), default=_plain)))
-        self.db.execute("delete from conversations where conversation = ? and id not in (select id from "
-                        "conversations where conversation = ? order by id desc limit ?)",
-                        (conversation_id, conversation_id, self.max_turns))
+        with self.db.connect() as conn:  # the turn and the trim of old turns: one connection, one transaction
+            conn.execute(self.db.sql("insert into conversations (conversation, created, intent) values (?, ?, ?)"),
+                         (conversation_id, time.time(), json.dumps(dataclasses.asdict(intent), default=_plain)))
+            conn.execute(self.db.sql("delete from conversations where conversation = ? and id not in (select id "
+                                     "from conversations where conversation = ? order by id desc limit ?)"),
+                         (conversation_id, conversation_id, self.max_turns))
         self._adds += 1
         if self._adds % 200 == 0:
             self._purge()

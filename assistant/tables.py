@@ -146,11 +146,17 @@ def read_tables(path: Path, doc_id: str = "") -> list[MdTable]:
     return tables
 
 
+@lru_cache(maxsize=16)
+def _tables(path: Path, doc_id: str, _mtime: float) -> tuple[MdTable, ...]:
+    """A document's tables, read once per version of the file."""
+    return tuple(read_tables(path, doc_id))
+
+
 def _table(corpus: Path, doc_id: str, section: str) -> MdTable:
     path = corpus / doc_id
     if not path.exists():
         raise FileNotFoundError(f"corpus table missing: {doc_id}")
-    for t in read_tables(path, doc_id):
+    for t in _tables(path, doc_id, path.stat().st_mtime):
         if re.search(section, t.section, re.I):
             return t
     raise LookupError(f"{doc_id}: no table under a heading matching {section!r}")

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.citations import plain
 from assistant.errors import ReeError
-from assistant.types import KINDS, STAGES, STATUS_LABEL, Answer, Checklist, Citation, Filters, SourceInfo
+from assistant.types import KINDS, STAGES, STATUS_LABEL, Answer, Citation, Filters, SourceInfo
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -106,7 +106,7 @@ def answer_html(answer: Answer) -> str:
     """The chat bubble: verdict badge(s), paragraphs with citation links, notices. One line of HTML, so the
     chat's Markdown renderer leaves it alone."""
     parts: list[str] = ['<div class="answer">']
-    cls = _checklists(answer)
+    cls = answer.checklists()
     if cls:
         badges = " ".join(f"{esc(c.country)} {verdict_badge(c.verdict)}" for c in cls)
         parts.append(f'<p class="verdicts">{badges}</p>')
@@ -124,10 +124,6 @@ def answer_html(answer: Answer) -> str:
     return "".join(parts)
 
 
-def _checklists(answer: Answer) -> list[Checklist]:
-    return answer.checklists()
-
-
 def _refs(ns: list[int]) -> str:
     return " ".join(f'<a class="cite" href="#src-{int(n)}">[{int(n)}]</a>' for n in ns)
 
@@ -135,7 +131,7 @@ def _refs(ns: list[int]) -> str:
 def checklist_html(answer: Answer | None) -> str:
     if answer is None:
         return ""
-    cls = _checklists(answer)
+    cls = answer.checklists()
     if not cls:
         return '<p class="muted">No gap checklist for this question.</p>'
     cards = []
@@ -215,7 +211,7 @@ def answer_markdown(answer: Answer) -> str:
     if answer.resolved_question:
         out += [f"*Understood as: {answer.resolved_question}*", ""]
     out += [answer.answer.strip(), ""]
-    for cl in _checklists(answer):
+    for cl in answer.checklists():
         out += [f"### {cl.country}: deposit → {cl.target} — verdict: **{cl.verdict or 'none'}**"
                 + (f", binding gap: **{cl.binding_gap}**" if cl.binding_gap else ""), "",
                 "| Stage | Status | Detail | As of | Evidence |", "|---|---|---|---|---|"]
@@ -394,7 +390,7 @@ def build_ui(assistant: Assistant, status: IndexStatus | None = None) -> gr.Bloc
             if answer is None:  # the generator always ends with an Answer; be safe anyway
                 return
             history[-1]["content"] = answer_html(answer)
-            badges = " ".join(f"{esc(c.country)} {verdict_badge(c.verdict)}" for c in _checklists(answer))
+            badges = " ".join(f"{esc(c.country)} {verdict_badge(c.verdict)}" for c in answer.checklists())
             yield (history, cid, answer.to_json() | {"_markdown": answer_markdown(answer)}, badges,
                    checklist_html(answer), sources_html(answer), answer_markdown(answer), "", "")
 

@@ -6,9 +6,11 @@ Everything shown is HTML-escaped; charts and exports come from this server's own
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import tempfile
-import uuid
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -122,10 +124,15 @@ def answer_chart_html(answer: dict[str, Any] | None) -> str:
 
 
 def _export(data: str | bytes, suffix: str) -> str:
+    """A download file named by its content: the same export is written once, not once per render."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
     folder = Path(tempfile.gettempdir()) / "ree-exports"
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"ree-{uuid.uuid4().hex[:8]}-{suffix}"
-    path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+    path = folder / f"ree-{hashlib.sha1(raw).hexdigest()[:12]}-{suffix}"
+    if not path.exists():
+        tmp = path.with_suffix(path.suffix + f".{os.getpid()}.{threading.get_ident()}.tmp")
+        tmp.write_bytes(raw)
+        os.replace(tmp, path)
     return str(path)
 
 
@@ -133,6 +140,7 @@ def build_map_tab(demo: Any, assistant: Assistant, status: IndexStatus) -> None:
     """The "Map" tab; call inside the app's gr.Blocks (`demo`)."""
     import gradio as gr
 
+    from assistant.brief import to_html, to_pdf
     from assistant.capmap import parse_filter, region_of, value_chain_keys
     from assistant.web import checklist_html, sources_html
 
@@ -183,8 +191,9 @@ def build_map_tab(demo: Any, assistant: Assistant, status: IndexStatus) -> None:
                 return gr.skip(), gr.skip(), gr.skip(), gr.skip()
             try:
                 answer = assistant.gaps(key, t or "magnet")
-                pdf, _ = assistant.brief(key, "pdf")
-                page, _ = assistant.brief(key, "html")
+                brief = assistant.brief_data(key)  # gathered once, rendered twice
+                corpus = assistant.settings.paths.corpus
+                pdf, page = to_pdf(brief, corpus), to_html(brief, corpus).encode("utf-8")
             except ReeError as exc:
                 raise gr.Error(str(exc)) from None
             # the Ask tab uses src-N ids too: give this tab's sources their own

@@ -76,7 +76,8 @@ def corpus_indexes(tmp_path_factory: pytest.TempPathFactory, model_cache: Path) 
 
 @pytest.fixture
 def corpus_assistant(corpus_indexes: Path):  # type: ignore[no-untyped-def]
-    """A fresh Assistant (own conversations) over the session's shipped-corpus index."""
+    """A fresh Assistant over the session's shipped-corpus index (conversations persist in that index's database,
+    so tests give their conversations ids of their own)."""
     from assistant.core import Assistant
 
     return Assistant(make_settings(ROOT / "corpus", corpus_indexes))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import json
 import re
 import time
 from pathlib import Path
@@ -258,6 +259,31 @@ def _pdf_text(data: bytes) -> str:
     import pypdf
 
     return "\n".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(data)).pages)
+
+
+def test_cli_map_chart_and_brief_formats_as_the_readme_shows(corpus_indexes: Path, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """`ree map`, `ree chart` and `ree brief --format html --out` with the README's options."""
+    from typer.testing import CliRunner
+
+    from assistant.cli import app
+
+    monkeypatch.setenv("REE_PATHS__CORPUS", str(CORPUS))
+    monkeypatch.setenv("REE_PATHS__INDEXES", str(corpus_indexes))
+    run = CliRunner().invoke
+    csv = run(app, ["map", "--stage", "separation", "--status", "at_scale", "--region", "outside China", "--csv"])
+    assert csv.exit_code == 0, csv.output
+    rows = csv.stdout.strip().splitlines()
+    assert rows[0].startswith("country,key,region,target,verdict") and len(rows) > 1
+    assert not any(",china," in r for r in rows[1:])
+    listed = json.loads(run(app, ["map", "--json"]).stdout)
+    assert len(listed["rows"]) == listed["countries_total"] >= 20
+    svg = tmp_path / "chart.svg"
+    drawn = run(app, ["chart", "mine_production", "--format", "svg", "--country", "Myanmar", "--out", str(svg)])
+    assert drawn.exit_code == 0 and svg.read_bytes().lstrip().startswith((b"<?xml", b"<svg")), drawn.output
+    html = tmp_path / "brief.html"
+    made = run(app, ["brief", "Kazakhstan", "--format", "html", "--out", str(html)])
+    assert made.exit_code == 0 and "Kazakhstan" in html.read_text() and "<script" not in html.read_text()
 
 
 def test_cli_brief_kazakhstan_pdf(corpus_indexes: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -47,6 +47,8 @@ def _race(reader: Callable[[int], None], readers: int, writer: Callable[[], None
     done.set()
     for t in threads:
         t.join(reader_timeout)
+    assert not w.is_alive(), "the writer hung"
+    assert not any(t.is_alive() for t in threads), "a reader hung"
 
 def test_eight_readers_while_a_writer_ingests_and_rebuilds(mini_assistant, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     assistant = mini_assistant
@@ -138,6 +140,7 @@ def test_twenty_http_clients_while_uploads_and_rebuilds_run(mini_assistant, tmp_
     done = threading.Event()
     errors: list[str] = []
     codes: dict[int, int] = {}
+    writes: list[int] = []
     lock = threading.Lock()
     with serving(create_app(assistant, ui=False)) as url:
 
@@ -162,6 +165,7 @@ def test_twenty_http_clients_while_uploads_and_rebuilds_run(mini_assistant, tmp_
                         r = http.post("/api/ingest", files={"files": (path.name, path.read_bytes())})
                         assert r.status_code == 200 and r.json()["added"], r.text
                         assistant.index(rebuild=True)
+                        writes.append(i)
             except Exception as exc:  # noqa: BLE001
                 errors.append(f"writer {type(exc).__name__}: {exc}")
             finally:
@@ -170,7 +174,7 @@ def test_twenty_http_clients_while_uploads_and_rebuilds_run(mini_assistant, tmp_
         _race(client, 20, writer, done, reader_timeout=120)
     print(f"HTTP status counts with 20 clients: {codes}")
     assert not errors, errors[:5]
-    assert codes.get(200, 0) >= 20
+    assert codes.get(200, 0) >= 20 and writes == [0, 1]
 
 
 def test_a_snapshot_still_held_survives_the_next_writes_sweep(mini_assistant, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
