@@ -200,6 +200,8 @@ def _alias_collection(settings: Settings) -> str:
     return f"{base_collection(settings)}-alias"
 
 
+_FOLDER = re.compile(r"chroma(-[0-9a-f]{8,32})?")  # an embedded index folder: the first, or a rebuild's
+
 def live_location(settings: Settings, client: Any = None) -> str:
     """The live index: a folder name under index_dir() (embedded) or a collection name (server). In server
     mode the alias is the metadata of a small `<collection>-alias` collection; without one, the base name."""
@@ -208,7 +210,7 @@ def live_location(settings: Settings, client: Any = None) -> str:
             name = (settings.index_dir() / LIVE_FILE).read_text(encoding="utf-8").strip()
         except OSError:
             return DEFAULT_FOLDER
-        return name if re.fullmatch(r"chroma(-[0-9a-f]{8,32})?", name) else DEFAULT_FOLDER
+        return name if _FOLDER.fullmatch(name) else DEFAULT_FOLDER
     if client is None:
         client = _client(settings, create=False)
     try:
@@ -269,7 +271,7 @@ def stale_locations(settings: Settings, keep: set[str]) -> list[str]:
     if settings.chroma_url or not folder.exists():
         return []
     keep = keep | {live_location(settings)}
-    return [p.name for p in folder.iterdir() if p.is_dir() and re.fullmatch(r"chroma(-[0-9a-f]{8,32})?", p.name)
+    return [p.name for p in folder.iterdir() if p.is_dir() and _FOLDER.fullmatch(p.name)
             and p.name not in keep]
 
 

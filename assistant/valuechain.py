@@ -19,7 +19,6 @@ from assistant.types import STAGES
 Phase = Literal["exploration", "feasibility", "construction", "commissioning", "operating", "suspended", "closed"]
 Unit = Literal["t", "t/yr"]
 Basis = Literal["REO", "ore", "concentrate", "carbonate", "oxide", "metal", "alloy", "magnet", "scrap"]
-Status = Literal["at_scale", "emerging", "planned", "none", "unknown"]
 
 # An output figure known only from other countries' trade statistics, and below this many tonnes a year, is a
 # trace: it shows that something left the country, not that an industry runs there.
