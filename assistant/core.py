@@ -100,11 +100,12 @@ class Assistant:
         old: Any = self._snaps.swap(new, expected)
         if old is ANY or old is None or old.location == new.location:
             return
-        # Remove the replaced index once the last request holding its snapshot lets go: at once when none
-        # does, else from a thread that waits for it. Until then the next write's sweep leaves it alone.
+        # Remove the replaced index once nothing uses its store any more (a request may hold only a part of
+        # the snapshot, such as its retriever): at once when nothing does, else from a thread that waits for
+        # it. Until then the next write's sweep leaves it alone.
         settings, location, client = self.settings, old.location, old.store.client
         gone = threading.Event()
-        weakref.finalize(old, gone.set)
+        weakref.finalize(old.store, gone.set)
         del old
         if gone.is_set():
             drop_location(settings, location, client)

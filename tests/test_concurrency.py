@@ -194,3 +194,21 @@ def test_a_snapshot_still_held_survives_the_next_writes_sweep(mini_assistant, tm
         time.sleep(0.1)
     assert location not in _chroma_folders(assistant)
 
+
+def test_a_request_holding_only_the_retriever_keeps_its_index(mini_assistant, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """`assistant._snapshot().retriever.search(...)` holds the retriever, not the snapshot: the replaced index
+    it reads must stay open until the retriever is let go."""
+    assistant = mini_assistant
+    retriever = assistant._snapshot().retriever
+    location = assistant._snapshot().location
+    assistant.ingest([_upload(tmp_path / "part", 50)])
+    assert assistant._snapshot().location != location
+    hits = retriever.search("mixer-settler stages Zorblax", k=3)
+    assert hits and "412" in " ".join(h.chunk.text for h in hits)
+    assert location in _chroma_folders(assistant)
+    del retriever, hits
+    deadline = time.monotonic() + 30
+    while location in _chroma_folders(assistant) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert location not in _chroma_folders(assistant)
+
