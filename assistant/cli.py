@@ -401,16 +401,16 @@ def _print_stale(entries: list[Any], days: int, json_out: bool) -> None:
 
 @app.command(name="eval")
 def eval_cmd(json_out: JsonOpt = False,
-             file: Annotated[Path | None, typer.Option(help="One questions YAML (default: gold, paraphrases, fresh).")]
+             file: Annotated[Path | None, typer.Option(help="One questions YAML (default: gold, paraphrases, fresh, fresh2).")]
              = None) -> None:
-    """Score the gold, paraphrase and held-out (fresh) sets, each on its own; exits non-zero under the thresholds."""
+    """Score the gold, paraphrase and held-out (fresh, fresh2) sets, each on its own; exits non-zero under the thresholds."""
     try:
         from assistant.evaluation import evaluate, render
 
         assistant = _assistant()
         _ready(assistant)
         folder = assistant.settings.paths.corpus / "eval"
-        sets = ("questions", "paraphrases", "fresh")
+        sets = ("questions", "paraphrases", "fresh", "fresh2")
         paths = {"file": file} if file else {name: folder / f"{name}.yaml" for name in sets
                                              if (folder / f"{name}.yaml").exists()}
         results = {name: evaluate(assistant, path) for name, path in paths.items()}

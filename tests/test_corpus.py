@@ -145,7 +145,7 @@ def test_kazakhstan_figures_show_both_readings() -> None:
     assert "JORC" in text and "NI 43-101" in text
 
 
-@pytest.mark.parametrize(("name", "least"), [("questions", 80), ("paraphrases", 200), ("fresh", 80)])
+@pytest.mark.parametrize(("name", "least"), [("questions", 80), ("paraphrases", 200), ("fresh", 80), ("fresh2", 60)])
 def test_question_sets_measure(name: str, least: int) -> None:
     items = yaml.safe_load((CORPUS / "eval" / f"{name}.yaml").read_text())
     assert len(items) >= least and len({i["id"] for i in items}) == len(items)
