@@ -90,7 +90,7 @@ def unsupported(claim: str, quote: str) -> list[str]:
         before = text[: m.start()].rstrip()
         if not before or before[-1] in ".:;!?(\"'—-":
             continue
-        name = re.sub(r"['’]s\b", "", m.group(0))
+        name = re.sub(r"['’]s\b|(?<=s)['’](?!\w)", "", m.group(0))  # possessives: "Lynas's", "Materials'"
         if name.lower() not in q and not all(w.lower() in q for w in name.split() if len(w) > 3):
             missing.append(name)
     return missing
