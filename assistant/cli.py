@@ -401,9 +401,10 @@ def _print_stale(entries: list[Any], days: int, json_out: bool) -> None:
 
 @app.command(name="eval")
 def eval_cmd(json_out: JsonOpt = False,
-             file: Annotated[Path | None, typer.Option(help="One questions YAML (default: gold, paraphrases, fresh, fresh2).")]
+             file: Annotated[Path | None, typer.Option(help="One questions YAML (default: every set in corpus/eval).")]
              = None) -> None:
-    """Score the gold, paraphrase and held-out (fresh, fresh2) sets, each on its own; exits non-zero under the thresholds."""
+    """Score the gold, paraphrase and held-out (fresh, fresh2) sets, each on its own; exits non-zero under the
+    thresholds."""
     try:
         from assistant.evaluation import evaluate, render
 
