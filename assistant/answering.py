@@ -11,12 +11,14 @@ from dataclasses import dataclass
 from assistant.citations import CitationBook, plain, sentences, strip_markers, table_cells, terms
 from assistant.entities import Entity
 from assistant.names import fold
-from assistant.query import VERB, Intent, stage_range
+from assistant.query import VERB, Intent, members_asked, stage_range
 from assistant.tables import parse_number
-from assistant.taxonomy import COUNTRIES, YEAR, country_name, find_countries, has_domain_words
+from assistant.taxonomy import COUNTRIES, YEAR, country_name, find_countries, find_elements, has_domain_words
 from assistant.types import STAGES, STATUS_LABEL, Checklist, Chunk, Passage, StageRow, doc_meta
 
-_NUMBER = re.compile(r"\d|\b(dozens|hundreds|thousands|millions|billions)\b", re.I)
+_LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+# A figure: a number standing on its own, not a digit inside a name or formula ("Nd2Fe14B", "F-35" counts).
+_NUMBER = re.compile(r"(?<![A-Za-z])\d|\b(dozens|hundreds|thousands|millions|billions)\b", re.I)
 STAGE_STATE = {"at_scale": "runs at scale", "emerging": "is only emerging", "planned": "is only planned",
                "none": "does not exist there", "unknown": "is not documented"}
 VERDICT_TEXT = {"yes": "Yes", "partly": "Partly", "not yet": "Not yet", "no": "No"}
@@ -102,7 +104,7 @@ def weak_evidence(intent: Intent, passages: list[Passage], best_similarity: floa
     years = set(intent.years)
     if years and not years & corpus_years and not (intent.future and max(years) > max(corpus_years, default=0)):
         return True
-    if intent.countries or intent.entities:
+    if intent.countries or intent.entities or intent.elements:
         return False  # a question naming what the corpus knows is answered from the best passages about it
     if not has_domain_words(intent.question) and best_similarity < min_similarity:
         return True
@@ -281,15 +283,51 @@ def row_sentence(row: str, chunk_text: str, years: list[int]) -> str | None:
     return f"{plain(cells[0])}: " + "; ".join(_cell(h, c) for h, c in pairs)
 
 
-def _candidates(intent: Intent, passages: list[Passage], idf: Callable[[str], float] | None,
-                extra_terms: set[str]) -> list[Candidate]:
+def _introduced(text: str, sent: str) -> tuple[str, str] | None:
+    """A sentence ending in a colon together with the list or table it introduces: the verbatim span, and how it
+    reads ('…by 2030: Extracted in the EU, at least 10%; Processed in the EU, at least 40%.'). None when no list
+    or table follows it."""
+    start = text.find(sent)
+    pos = start + len(sent)
+    items: list[str] = []
+    end = pos
+    lines = text[pos:].split("\n")
+    offset = pos
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if not stripped:
+            if items:
+                break
+        else:
+            cells = table_cells(stripped)
+            nxt = lines[i + 1].strip() if i + 1 < len(lines) else ""
+            if re.fullmatch(r"[|\-:\s]+", stripped) or cells is not None and re.fullmatch(r"\|[\s|:-]+\|", nxt):
+                pass  # a table's header and the line under it
+            elif cells is not None:
+                items.append(", ".join(plain(c) for c in cells if plain(c)))
+            elif _LIST_ITEM.match(line):
+                items.append(plain(stripped))
+            else:
+                break
+            end = offset + len(line.rstrip())
+        offset += len(line) + 1
+    if not items or start < 0:
+        return None
+    return text[start:end], plain(sent).rstrip(":") + ": " + "; ".join(items) + "."
+
+
+def _candidates(intent: Intent, passages: list[Passage], idf: Callable[[str], float] | None) -> list[Candidate]:
     country_terms = {t for c in intent.countries for t in country_terms_for(c)}
-    q_terms = (terms(intent.question) - PHRASING) | country_terms | extra_terms
+    q_terms = (terms(intent.question) - PHRASING) | country_terms
     weight = idf or (lambda t: 1.0)
+    # An entity's names are one thing said several ways: a sentence earns credit for the entity once, by the
+    # name of it that it uses best, however many of its aliases it holds.
+    entity_names = [[terms(n) for n in e.names] for e in intent.entities]
     q_words = {w.lower() for w in re.findall(r"[A-Za-z]+", intent.question)} | {
         w.lower() for c in intent.countries for w in re.findall(r"[A-Za-z]+", country_name(c))}
     wants_figure = intent.type == "numeric" or intent.future
     wants_year = bool(re.search(r"\bwhen\b|\bwhat year\b|\bsince\b", intent.question, re.I))
+    wants_members = members_asked(intent.question) is not None
     # Asked what something is, about no country, a sentence whose subject (its opening words) is what is asked
     # about is the one that says what it is.
     defines = intent.type in ("lookup", "explanation") and not intent.countries
@@ -307,6 +345,8 @@ def _candidates(intent: Intent, passages: list[Passage], idf: Callable[[str], fl
                 if _table_header(p.chunk.text, p.chunk.text.find(sent)) in (None, cells):
                     continue  # a header row says nothing by itself
                 shown = row_sentence(sent, p.chunk.text, intent.years) or shown
+            elif shown.endswith(":") and (intro := _introduced(p.chunk.text, sent)) is not None:
+                sent, shown = intro  # a sentence that introduces a list or table is shown with it
             elif _REFERS_BACK.match(shown):
                 # Show a sentence that points back only together with the sentence it points to.
                 if i == 0:
@@ -329,13 +369,22 @@ def _candidates(intent: Intent, passages: list[Passage], idf: Callable[[str], fl
                 score_bonus = 2.0 + (1.0 if intent.years and any(str(y) in shown for y in intent.years) else 0.0)
             else:
                 score_bonus = 0.0
-            common = q_terms & st
-            if not common:
+            named = max(len(set(find_elements(shown))), len(find_countries(shown)))
+            lists = wants_members and named >= 3
+            context = st
+            if lists and i > 0 and cells is None and table_cells(sents[i - 1]) is None:
+                context = st | terms(plain(sents[i - 1]))  # a list is about what the sentence before it says it lists
+            common = q_terms & context
+            by_name = sum(max((sum(min(weight(t), 4.0) for t in (name & context) - common) for name in names),
+                              default=0.0) for names in entity_names)
+            if not common and not by_name:
                 continue
-            score = sum(min(weight(t), 4.0) for t in common) + 0.8 * len(country_terms & st) - 0.1 * rank
+            score = sum(min(weight(t), 4.0) for t in common) + by_name + 0.8 * len(country_terms & st) - 0.1 * rank
             score += score_bonus  # the row of a table about exactly what is asked answers it directly
             if wants_figure and _NUMBER.search(shown):
                 score += 1.5
+                if intent.future and YEAR.search(shown):
+                    score += 3.0  # asked about the future, the latest dated figure is the answer there is
             if wants_year and YEAR.search(shown):
                 score += 1.5
             if intent.years and any(str(y) in shown for y in intent.years):
@@ -344,6 +393,8 @@ def _candidates(intent: Intent, passages: list[Passage], idf: Callable[[str], fl
             score += 0.8 * bool(names) + 0.8 * bool(_NUMBER.search(shown))
             if defines and cells is None and terms(" ".join(shown.split()[:2])) & q_terms:
                 score += 1.5
+            if lists:
+                score += 0.6 * min(named, 7)  # asked which things, a sentence that names several of them answers
             if "disagree" in p.chunk.section.lower():
                 score += 0.5  # where sources disagree on what is asked, the reader should know
             score -= 0.003 * max(0, len(shown) - 280)
@@ -485,8 +536,7 @@ def compose(intent: Intent, passages: list[Passage], checklists: list[Checklist]
         lead = checklist_lead(checklists[0])
     elif intent.type == "entity" and intent.entities and section_chunks is not None:
         lead = [entity_lead(intent.entities[0], section_chunks, book)]
-    extra = {t for e in intent.entities for n in e.names for t in terms(n)}
-    cands = _candidates(intent, passages, idf, extra)
+    cands = _candidates(intent, passages, idf)
     cited = {(c.chunk_id, c.verbatim) for c in book.items}
     cands = [c for c in cands if (c.passage.chunk.id, c.sent.strip()) not in cited or checklists]
     if intent.type == "entity" and intent.entities:

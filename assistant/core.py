@@ -287,8 +287,11 @@ class Assistant:
         query = resolved
         if checklists:
             query = f"{resolved} {' '.join(country_name(c) for c in intent.countries[:2])} {intent.target}"
-        # An entity asked about by another of its names (an acronym, a former name) adds its canonical name.
-        canonical = [e.name for e in intent.entities[:3] if fold(e.name) not in fold(resolved)]
+        # An entity asked about by another of its names (an acronym, a former name) adds its canonical name;
+        # one discussed wherever the subject is and more widely only places it ("the EU's CRMA"), and adds nothing.
+        subject = set(intent.entities[0].docs) if intent.entities else set()
+        canonical = [e.name for e in intent.entities[:3] if fold(e.name) not in fold(resolved)
+                     and (e is intent.entities[0] or not set(e.docs) > subject)]
         if canonical:
             query = f"{query} {' '.join(canonical)}"
         boost = boost_filters(intent)

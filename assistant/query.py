@@ -39,6 +39,8 @@ _WHY = re.compile(r"^\W*(and\s+)?(why|how come)\b", re.I)
 _AMOUNT = re.compile(r"^\W*(how (much|many)|what (share|percentage|proportion|fraction|portion|amount|quantity|"
                      r"volume))\b", re.I)
 CHECKLIST_TYPES = ("capability", "comparison")
+_COUNTRY_SET = ("countries", "nations")
+_AUXILIARY = frozenset("is are was were do does did has have had can could will would should may might".split())
 
 
 @dataclass
@@ -62,6 +64,16 @@ class Intent:
     @property
     def wants_checklist(self) -> bool:
         return (self.type in CHECKLIST_TYPES or self.why) and bool(self.countries)
+
+
+def members_asked(question: str) -> str | None:
+    """'Which seven rare earths…', 'What countries…', 'Name the elements…': an interrogative followed within three
+    words by a plural noun asks for the members of a set, not for one thing; the noun, or None."""
+    words = re.findall(r"[A-Za-z]+", question.lower())
+    if len(words) < 2 or words[0] not in ("which", "what", "name") or words[1] in _AUXILIARY:
+        return None
+    return next((w for w in words[1:4] if w.endswith("s") and not w.endswith(("ss", "us", "is"))
+                 and w not in _AUXILIARY), None)
 
 
 def clean_question(text: str, max_chars: int) -> str:
@@ -117,6 +129,9 @@ class Reader:
 
     def understand(self, question: str, has_previous: bool = False) -> Intent:
         found = self.names.find(question, known_word=self.known_word)
+        # Of several names, the most specific (discussed in the fewest documents) is what is asked about; the
+        # broader ones ("MOFCOM's Announcement No. 70", "Lynas's Kalgoorlie plant") place it.
+        found.entities = sorted(found.entities, key=lambda e: len(e.docs))
         countries = found.countries
         stages = find_stages(question)
         shown = question
@@ -130,6 +145,11 @@ class Reader:
             qtype = "capability"
         if qtype in CHECKLIST_TYPES and _AMOUNT.match(question):
             qtype = "numeric"
+        # A question that names a company, plant, policy or source and no stage of the chain is about what it
+        # names, not about a country's chain ("Will China lift the April 2025 controls?"); one that asks which
+        # countries asks for a set of them, and the countries it names are context ("outside China").
+        if qtype in CHECKLIST_TYPES and (found.entities and not stages or members_asked(question) in _COUNTRY_SET):
+            qtype = _best(scores, ("followup", "out_of_scope", *CHECKLIST_TYPES))
         years = sorted({int(y) for y in YEAR.findall(question)})
         # Two scope rules that hold for any wording: securities are investment information, and another
         # commodity asked about with no rare-earth word is another subject.

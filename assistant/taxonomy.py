@@ -57,18 +57,17 @@ COUNTRIES: dict[str, tuple[str, tuple[str, ...]]] = {
 # Two-letter codes are only recognised in upper case ("KZ", "US"), never as ordinary words ("in", "my").
 _CODE = re.compile(r"^[a-z]{2}$")
 
+# Base forms only: a stage is named by any inflection of them ("separated", "refiners", "mines").
 STAGE_WORDS: dict[str, tuple[str, ...]] = {
-    "deposit": ("deposit", "deposits", "reserve", "reserves", "resource", "resources", "exploration", "discovery",
-                "geology", "ore body", "orebody"),
-    "mining": ("mine", "mines", "mining", "mined", "dig", "extract ore"),
-    "concentrate": ("concentrate", "concentrates", "beneficiation", "beneficiate", "flotation"),
-    "cracking": ("crack", "cracking", "leach", "leaching", "leached", "digestion"),
-    "separation": ("separate", "separates", "separation", "separating", "refine", "refines", "refining",
-                   "refinery", "refineries", "solvent extraction", "oxides", "oxide", "process", "processing"),
-    "metal": ("metal", "metals", "metallisation", "metallization", "electrolysis", "reduction", "metal making"),
-    "alloy": ("alloy", "alloys", "strip cast", "strip casting", "strip-cast"),
-    "magnet": ("magnet", "magnets", "ndfeb", "smco", "permanent magnet", "permanent magnets"),
-    "recycling": ("recycle", "recycles", "recycling", "recycled", "recyclers"),
+    "deposit": ("deposit", "reserve", "resource", "exploration", "discovery", "geology", "ore body", "orebody"),
+    "mining": ("mine", "mining", "dig", "extract ore"),
+    "concentrate": ("concentrate", "beneficiation", "beneficiate", "flotation"),
+    "cracking": ("crack", "leach", "digestion"),
+    "separation": ("separate", "separation", "refine", "refinery", "solvent extraction", "oxide", "process"),
+    "metal": ("metal", "metallisation", "metallization", "electrolysis", "reduction", "metal making"),
+    "alloy": ("alloy", "strip cast", "strip-cast"),
+    "magnet": ("magnet", "ndfeb", "smco", "permanent magnet"),
+    "recycling": ("recycle", "recycling", "recycler"),
 }
 
 ELEMENTS: dict[str, tuple[str, ...]] = {
@@ -175,9 +174,23 @@ def _word_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(r"\b(" + "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) + r")\b", re.I)
 
 
+def _inflected(word: str) -> str:
+    """A regex for a word or phrase with any regular English inflection of its last word (-s, -es, -ed, -ing,
+    -er, -ers; a final e or y replaced)."""
+    head, _, last = word.rpartition(" ")
+    if last.endswith("e"):
+        tail = re.escape(last[:-1]) + "(?:e|es|ed|ing|er|ers)"
+    elif last.endswith("y"):
+        tail = re.escape(last[:-1]) + "(?:y|ies|ied|ying)"
+    else:
+        tail = re.escape(last) + "(?:s|es|ed|ing|er|ers)?"
+    return (re.escape(head) + r"\s+" if head else "") + tail
+
+
 @lru_cache(maxsize=1)
 def _stage_patterns() -> dict[str, re.Pattern[str]]:
-    return {s: _word_pattern(w) for s, w in STAGE_WORDS.items()}
+    return {s: re.compile(r"\b(?:" + "|".join(_inflected(w) for w in words) + r")\b", re.I)
+            for s, words in STAGE_WORDS.items()}
 
 
 def find_stages(text: str) -> list[str]:
