@@ -262,15 +262,17 @@ def _cell(header: str, value: str) -> str:
     """One cell read with its column: the unit after the figure, a year column as 'in <year>'."""
     label, unit = _unit(header)
     value = plain(value)
+    value = STATUS_LABEL.get(value, value)  # a status key reads as every front end writes it ("at scale")
     figure = f"{value} {unit}" if unit and _is_figure(value) else value
     if YEAR.fullmatch(label):
         return f"{figure} in {label}"
     return f"{label}: {figure}" if label else figure
 
 
-def row_sentence(row: str, chunk_text: str, years: list[int]) -> str | None:
+def row_sentence(row: str, chunk_text: str, years: list[int], about: str | None = None) -> str | None:
     """A table row as a sentence, each cell read with its column: 'Thailand: 13,000 t REO in 2024; 3,600 t REO
-    in 2023'. Where the question names a year that heads a column, that column comes first."""
+    in 2023'. Where the question names a year that heads a column, that column comes first. A row of a document
+    about one country (`about`) whose first cell names no country is read with it: 'Greenland, mining: …'."""
     cells = table_cells(row)
     if cells is None:
         return None
@@ -280,7 +282,10 @@ def row_sentence(row: str, chunk_text: str, years: list[int]) -> str | None:
     pairs = [(h, c) for h, c in zip(header[1:], cells[1:], strict=True) if plain(c) and plain(h)]
     wanted = [p for p in pairs if any(str(y) in p[0] for y in years)]
     pairs = wanted + [p for p in pairs if p not in wanted]
-    return f"{plain(cells[0])}: " + "; ".join(_cell(h, c) for h, c in pairs)
+    first = plain(cells[0])
+    if about and not find_countries(first):
+        first = f"{about}, {first}"
+    return f"{first[:1].upper()}{first[1:]}: " + "; ".join(_cell(h, c) for h, c in pairs)
 
 
 def _introduced(text: str, sent: str) -> tuple[str, str] | None:
@@ -334,6 +339,8 @@ def _candidates(intent: Intent, passages: list[Passage], idf: Callable[[str], fl
     out: list[Candidate] = []
     # The country each passage's document is about: the first it lists.
     subject = {rank: (doc_meta(p.chunk.meta).get("countries") or [None])[0] for rank, p in enumerate(passages)}
+    about = {rank: country_name(cs[0]) for rank, p in enumerate(passages)
+             if len(cs := doc_meta(p.chunk.meta).get("countries") or []) == 1}
     for rank, p in enumerate(passages):
         sents = sentences(p.chunk)
         for i, sent in enumerate(sents):
@@ -344,7 +351,7 @@ def _candidates(intent: Intent, passages: list[Passage], idf: Callable[[str], fl
             if cells is not None:
                 if _table_header(p.chunk.text, p.chunk.text.find(sent)) in (None, cells):
                     continue  # a header row says nothing by itself
-                shown = row_sentence(sent, p.chunk.text, intent.years) or shown
+                shown = row_sentence(sent, p.chunk.text, intent.years, about.get(rank)) or shown
             elif shown.endswith(":") and (intro := _introduced(p.chunk.text, sent)) is not None:
                 sent, shown = intro  # a sentence that introduces a list or table is shown with it
             elif _REFERS_BACK.match(shown):

@@ -345,3 +345,11 @@ def test_a_future_value_leads_with_a_dated_figure_not_a_definition(corpus_assist
     answer = corpus_assistant.ask("What will NdPr oxide be trading at in 2030?")
     lead = answer.answer.split(". ")[0]
     assert re.search(r"\d", lead) and re.search(r"20\d\d", lead) and "do not forecast" in answer.answer, answer.answer
+
+
+def test_a_status_row_reads_with_its_country_and_the_status_as_written_everywhere() -> None:
+    text = "| Stage | Status | Detail |\n|---|---|---|\n| mining | at_scale | Mine A [S1] |"
+    assert row_sentence("| mining | at_scale | Mine A [S1] |", text, [], about="Greenland") == \
+        "Greenland, mining: Status: at scale; Detail: Mine A"
+    rows = "| Country | 2024 |\n|---|---|\n| Thailand | 13,000 |"
+    assert row_sentence("| Thailand | 13,000 |", rows, [], about="Greenland").startswith("Thailand:")  # type: ignore[union-attr]
