@@ -449,28 +449,38 @@ def _point(c: Candidate, book: CitationBook) -> str | None:
     return f"{shown[:-1]} [{n}]{shown[-1]}" if shown[-1] in ".!?" else f"{shown} [{n}]"
 
 
-def entity_lead(entity: Entity, section_chunks: Callable[[str, str], list[Chunk]], book: CitationBook) -> str:
-    """An entity's registered one-sentence summary, cited to the sentences of its source section that hold its
-    figures and names (at most three)."""
+def entity_lead(entity: Entity, section_chunks: Callable[[str, str], list[Chunk]], book: CitationBook,
+                doc_chunks: Callable[[str], list[Chunk]] | None = None) -> str:
+    """An entity's registered one-sentence summary, cited to the sentences that hold its names and figures (at
+    most four): from its source section first, then from the other documents that discuss it, since a summary
+    may draw on several sections."""
+    text = entity.summary.strip().rstrip(".")
     want = terms(entity.summary) | terms(" ".join(entity.names))
-    scored: list[tuple[float, Chunk, str]] = []
-    for chunk in section_chunks(entity.source.doc, entity.source.section):
+    key = terms(" ".join(_PROPER.findall(entity.summary) + re.findall(r"\d[\w,.]*", entity.summary))) - terms(
+        " ".join(entity.names))  # what the summary claims beyond naming the entity
+    pool: list[tuple[int, Chunk, str, set[str]]] = []
+    seen: set[str] = set()
+    tiers = [(0, c) for c in section_chunks(entity.source.doc, entity.source.section)]
+    if doc_chunks is not None:
+        tiers += [(1, c) for d in dict.fromkeys((entity.source.doc, *entity.docs)) for c in doc_chunks(d)]
+    for tier, chunk in tiers:
+        if chunk.id in seen:
+            continue
+        seen.add(chunk.id)
         for sent in sentences(chunk):
             shown = plain(sent)
-            if len(shown.split()) >= 4:
-                scored.append((len(want & terms(shown)), chunk, sent))
-    scored.sort(key=lambda x: -x[0])
-    text = entity.summary.strip().rstrip(".")
-    if not scored:
-        return text + "."
-    marks = [book.cite(scored[0][1], scored[0][2])]
-    rest = want - terms(plain(scored[0][2]))
-    for _ in range(2):  # at most three sentences in all, each adding what the others lack
-        best = max(scored[1:], key=lambda x: len(rest & terms(plain(x[2]))), default=None)
-        if best is None or not rest & terms(plain(best[2])):
+            if len(shown.split()) >= 4 and not sent.lstrip().startswith("#"):
+                pool.append((tier, chunk, sent, terms(shown)))
+    marks: list[int] = []
+    rest, rest_key = set(want), set(key)
+    while pool and len(marks) < 4:  # each sentence adds names, figures or words the others lack
+        tier, chunk, sent, st = max(pool, key=lambda x: (3 * len(rest_key & x[3]) + len(rest & x[3]), -x[0]))
+        if not rest_key & st and (marks or not rest & st):
             break
-        marks.append(book.cite(best[1], best[2]))
-        rest -= terms(plain(best[2]))
+        marks.append(book.cite(chunk, sent))
+        rest -= st
+        rest_key -= st
+        pool = [x for x in pool if x[2] != sent]
     return f"{text}{_cite_list(sorted(set(marks)))}."
 
 
@@ -532,7 +542,8 @@ def table_passages(passages: list[Passage], countries: list[str],
 
 def compose(intent: Intent, passages: list[Passage], checklists: list[Checklist], book: CitationBook,
             max_sentences: int = 6, idf: Callable[[str], float] | None = None,
-            section_chunks: Callable[[str, str], list[Chunk]] | None = None) -> str:
+            section_chunks: Callable[[str, str], list[Chunk]] | None = None,
+            doc_chunks: Callable[[str], list[Chunk]] | None = None) -> str:
     """Lead sentence(s), then supporting points, within `max_sentences` sentences in all."""
     lead: list[str] = []
     if intent.why and checklists:
@@ -542,7 +553,7 @@ def compose(intent: Intent, passages: list[Passage], checklists: list[Checklist]
     elif checklists:
         lead = checklist_lead(checklists[0])
     elif intent.type == "entity" and intent.entities and section_chunks is not None:
-        lead = [entity_lead(intent.entities[0], section_chunks, book)]
+        lead = [entity_lead(intent.entities[0], section_chunks, book, doc_chunks)]
     cands = _candidates(intent, passages, idf)
     cited = {(c.chunk_id, c.verbatim) for c in book.items}
     cands = [c for c in cands if (c.passage.chunk.id, c.sent.strip()) not in cited or checklists]

@@ -312,7 +312,8 @@ class Assistant:
         if intent.countries and (intent.type == "numeric" or intent.years):
             passages = passages + table_passages(passages, intent.countries, snap.builder.doc_chunks)
         text = compose(intent, passages, checklists, book, self.settings.answer.max_sentences,
-                       idf=keywords.idf, section_chunks=snap.builder.section_chunks)
+                       idf=keywords.idf, section_chunks=snap.builder.section_chunks,
+                       doc_chunks=snap.builder.doc_chunks)
         if self.settings.answer.llm_url:
             text, more = self._generate(resolved, passages, checklists, book, text)
             notices += more

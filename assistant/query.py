@@ -34,6 +34,7 @@ _REFERS_BACK = re.compile(r"\b(it|its|they|them|their|there|that|this|those|thes
 # Securities (shares, stocks, funds) are investment information; the corpus holds no market quotes.
 _SECURITIES = re.compile(r"\b(share|stock)\s+prices?\b|\bstocks?\b|\bETFs?\b|\bdividends?\b|\bmarket cap\w*|"
                          r"\b(buy|sell|invest\w*)\b.{0,40}\bshares\b", re.I)
+_WHO = re.compile(r"^\W*who(se|'s|\s+is|\s+are)?\b", re.I)
 _WHY = re.compile(r"^\W*(and\s+)?(why|how come)\b", re.I)
 # An interrogative that asks for an amount: the answer is a figure, not a verdict.
 _AMOUNT = re.compile(r"^\W*(how (much|many)|what (share|percentage|proportion|fraction|portion|amount|quantity|"
@@ -143,6 +144,10 @@ class Reader:
         # chain asks about its capability.
         if qtype == "lookup" and len(countries) == 1 and stages and _asks_about_country(question):
             qtype = "capability"
+        # "Who…" about a named plant, mine or deposit asks who is behind it, wherever it is ("…in Namibia").
+        if (found.entities and found.entities[0].kind in ("plant", "mine", "deposit") and _WHO.match(question)
+                and qtype not in ("out_of_scope", "followup")):
+            qtype = "entity"
         if qtype in CHECKLIST_TYPES and _AMOUNT.match(question):
             qtype = "numeric"
         # A question that names a company, plant, policy or source and no stage of the chain is about what it

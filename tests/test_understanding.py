@@ -353,3 +353,24 @@ def test_a_status_row_reads_with_its_country_and_the_status_as_written_everywher
         "Greenland, mining: Status: at scale; Detail: Mine A"
     rows = "| Country | 2024 |\n|---|---|\n| Thailand | 13,000 |"
     assert row_sentence("| Thailand | 13,000 |", rows, [], about="Greenland").startswith("Thailand:")  # type: ignore[union-attr]
+
+
+def test_an_entity_summary_drawn_from_several_sections_is_cited_to_all_of_them(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    from assistant.evaluation import unsupported
+
+    answer = corpus_assistant.ask("What is Lofdal?")
+    lead = answer.answer.split("\n\n")[0]
+    assert "JOGMEC" in lead and "Kunene" in lead, lead
+    cited = {int(n) for n in re.findall(r"\[(\d+)\]", lead)}
+    quotes = " ".join(c.quote for i, c in enumerate(answer.citations, 1) if i in cited)
+    assert not unsupported(lead, quotes), (lead, quotes)
+
+
+@pytest.mark.parametrize(("question", "developer"), [
+    ("Who is developing Lofdal in Namibia?", "Namibia Critical Metals"),
+    ("Who runs the Kalgoorlie plant in Australia?", "Lynas"),
+])
+def test_who_about_a_named_deposit_or_plant_is_answered_by_who_is_behind_it(corpus_assistant, question: str,  # type: ignore[no-untyped-def]
+                                                                             developer: str) -> None:
+    answer = corpus_assistant.ask(question)
+    assert answer.checklist is None and developer in answer.answer.split("\n\n")[0], answer.answer
