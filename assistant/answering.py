@@ -540,6 +540,25 @@ def table_passages(passages: list[Passage], countries: list[str],
     return out
 
 
+FACILITY_KINDS = ("company", "plant", "mine", "deposit")  # what makes or holds rare earths, and has figures of its own
+
+
+def entity_passages(passages: list[Passage], entity: Entity,
+                    doc_chunks: Callable[[str], list[Chunk]]) -> list[Passage]:
+    """Passages that name an entity and hold a figure, from the retrieved documents that discuss it, not
+    retrieved themselves: a document found for a figure about a named plant, mine or company is read for every
+    passage about it."""
+    have = {p.chunk.id for p in passages}
+    names = [re.compile(r"\b" + re.escape(n) + r"\b", re.I) for n in entity.names]
+    out: list[Passage] = []
+    for doc in dict.fromkeys(p.chunk.doc_id for p in passages if p.chunk.doc_id in entity.docs):
+        for chunk in doc_chunks(doc):
+            if chunk.id not in have and _NUMBER.search(chunk.text) and any(n.search(chunk.text) for n in names):
+                out.append(Passage(chunk=chunk, score=0.0))
+                have.add(chunk.id)
+    return out
+
+
 def compose(intent: Intent, passages: list[Passage], checklists: list[Checklist], book: CitationBook,
             max_sentences: int = 6, idf: Callable[[str], float] | None = None,
             section_chunks: Callable[[str, str], list[Chunk]] | None = None,

@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from assistant.answering import (
+    FACILITY_KINDS,
     NOT_FACTS,
     OFF_SUBJECT,
     compose,
+    entity_passages,
     not_covered,
     table_passages,
     unknown_names,
@@ -311,6 +313,9 @@ class Assistant:
             return refuse(not_covered(strangers))
         if intent.countries and (intent.type == "numeric" or intent.years):
             passages = passages + table_passages(passages, intent.countries, snap.builder.doc_chunks)
+        facility = next((e for e in intent.entities if e.kind in FACILITY_KINDS), None)
+        if facility is not None and intent.type == "numeric":
+            passages = passages + entity_passages(passages, facility, snap.builder.doc_chunks)
         text = compose(intent, passages, checklists, book, self.settings.answer.max_sentences,
                        idf=keywords.idf, section_chunks=snap.builder.section_chunks,
                        doc_chunks=snap.builder.doc_chunks)

@@ -374,3 +374,12 @@ def test_who_about_a_named_deposit_or_plant_is_answered_by_who_is_behind_it(corp
                                                                              developer: str) -> None:
     answer = corpus_assistant.ask(question)
     assert answer.checklist is None and developer in answer.answer.split("\n\n")[0], answer.answer
+
+
+@pytest.mark.parametrize(("question", "figure"), [("How big is the REEtec separation plant in Norway?", "720"),
+                                                  ("What annual capacity was Kazakhstan's SARECO plant meant to have?",
+                                                   "1,500")])
+def test_a_figure_about_a_named_plant_is_read_from_every_passage_of_its_document(corpus_assistant, question: str,  # type: ignore[no-untyped-def]
+                                                                                 figure: str) -> None:
+    answer = corpus_assistant.ask(question)
+    assert figure in answer.answer, answer.answer
