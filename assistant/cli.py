@@ -403,7 +403,7 @@ def _print_stale(entries: list[Any], days: int, json_out: bool) -> None:
 def eval_cmd(json_out: JsonOpt = False,
              file: Annotated[Path | None, typer.Option(help="One questions YAML (default: every set in corpus/eval).")]
              = None) -> None:
-    """Score the gold, paraphrase and held-out (fresh, fresh2) sets, each on its own; exits non-zero under the
+    """Score the gold, paraphrase and held-out (fresh, fresh2, fresh3) sets, each on its own; exits non-zero under the
     thresholds."""
     try:
         from assistant.evaluation import evaluate, render
@@ -411,7 +411,7 @@ def eval_cmd(json_out: JsonOpt = False,
         assistant = _assistant()
         _ready(assistant)
         folder = assistant.settings.paths.corpus / "eval"
-        sets = ("questions", "paraphrases", "fresh", "fresh2")
+        sets = ("questions", "paraphrases", "fresh", "fresh2", "fresh3")
         paths = {"file": file} if file else {name: folder / f"{name}.yaml" for name in sets
                                              if (folder / f"{name}.yaml").exists()}
         results = {name: evaluate(assistant, path) for name, path in paths.items()}
