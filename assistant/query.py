@@ -133,7 +133,10 @@ class Reader:
         # Of several names, the most specific (discussed in the fewest documents) is what is asked about; the
         # broader ones ("MOFCOM's Announcement No. 70", "Lynas's Kalgoorlie plant") place it.
         found.entities = sorted(found.entities, key=lambda e: len(e.docs))
-        countries = found.countries
+        # A country after "to", "from", "without", "outside"… places the question ("does it all go to China?");
+        # it is not what the question is about.
+        context = _context_countries(question)
+        countries = [c for c in found.countries if c not in context] or found.countries
         stages = find_stages(question)
         shown = question
         for typed, canonical in found.corrected.items():
@@ -174,6 +177,22 @@ class Reader:
         if previous is None or not _is_followup(intent, question):
             return intent, question
         return _merge(intent, previous)
+
+
+_PLACING = re.compile(r"\b(to|from|into|onto|outside|without|except|beyond|besides|on|away from|other than)\s+"
+                      r"(the\s+)?$", re.I)
+_COMPARING = re.compile(r"\b(compar\w*|versus|vs\.?|than|against|both)\b", re.I)
+
+
+def _context_countries(question: str) -> set[str]:
+    """Countries every mention of which follows a preposition that places the question rather than naming what
+    it is about ("…or does it all go to China", "…without China"); none when the question compares."""
+    if _COMPARING.search(question):
+        return set()
+    placed: dict[str, bool] = {}
+    for start, _, key in country_spans(question):
+        placed[key] = placed.get(key, True) and bool(_PLACING.search(question[:start]))
+    return {k for k, v in placed.items() if v}
 
 
 def _asks_about_country(question: str) -> bool:

@@ -138,7 +138,9 @@ def _country_matchers() -> tuple[re.Pattern[str], dict[str, str], re.Pattern[str
                 codes[alias.upper()] = key
             else:
                 names[alias] = key
-    alternation = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    # A people's name (an alias ending in -an or -i: "Brazilian", "Kazakhstani") is also used in the plural.
+    alternation = "|".join(re.escape(n) + ("s?" if n.endswith(("an", "i")) and " " not in n else "")
+                           for n in sorted(names, key=len, reverse=True))
     name_re = re.compile(r"(?<![\w.])(" + alternation + r")(?!\w)", re.I)
     code_re = re.compile(r"\b(" + "|".join(sorted(codes)) + r")\b")
     return name_re, names, code_re, codes
@@ -146,7 +148,8 @@ def _country_matchers() -> tuple[re.Pattern[str], dict[str, str], re.Pattern[str
 
 def country_spans(text: str) -> list[tuple[int, int, str]]:
     name_re, names, code_re, codes = _country_matchers()
-    spans = [(m.start(), m.end(), names[m.group(1).lower()]) for m in name_re.finditer(text)]
+    spans = [(m.start(), m.end(), names.get(m.group(1).lower()) or names[m.group(1).lower()[:-1]])
+             for m in name_re.finditer(text)]
     for m in code_re.finditer(text):
         if not any(s < m.end() and m.start() < e for s, e, _ in spans):
             spans.append((m.start(), m.end(), codes[m.group(1)]))

@@ -383,3 +383,31 @@ def test_a_figure_about_a_named_plant_is_read_from_every_passage_of_its_document
                                                                                  figure: str) -> None:
     answer = corpus_assistant.ask(question)
     assert figure in answer.answer, answer.answer
+
+
+@pytest.mark.parametrize(("text", "country"), [("can the brazilians separate?", "brazil"),
+                                               ("what are the south koreans missing", "south_korea"),
+                                               ("do Kazakhstanis mine rare earths", "kazakhstan")])
+def test_a_people_is_named_in_the_plural_too(text: str, country: str) -> None:
+    from assistant.taxonomy import find_countries
+
+    assert find_countries(text) == [country]
+
+
+@pytest.mark.parametrize(("question", "countries", "kind"), [
+    ("Can Japan make magnets without China?", ["japan"], "capability"),
+    ("can the brazilians separate their own rare earths or does it all go to china", ["brazil"], "capability"),
+    ("Can Japan and Korea make magnets without China?", ["japan", "south_korea"], "comparison"),
+    ("How does Japan compare to China?", ["japan", "china"], "comparison"),
+])
+def test_a_country_that_only_places_the_question_is_not_asked_about(corpus_assistant, question: str,  # type: ignore[no-untyped-def]
+                                                                    countries: list[str], kind: str) -> None:
+    intent = corpus_assistant._reader().understand(question)
+    assert intent.countries == countries and intent.type == kind, (intent.countries, intent.type)
+
+
+@pytest.mark.parametrize("question", ["Which chip fabs in Taiwan use EUV lithography?",
+                                      "What do tourists usually visit in Uruguay?"])
+def test_a_question_about_a_country_no_document_mentions_is_refused(corpus_assistant, question: str) -> None:  # type: ignore[no-untyped-def]
+    answer = corpus_assistant.ask(question)
+    assert not answer.answerable and not answer.citations, answer.answer
