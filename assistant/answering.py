@@ -95,20 +95,20 @@ def not_covered(unknown: list[str] | None = None) -> str:
 
 def weak_evidence(intent: Intent, passages: list[Passage], best_similarity: float, min_similarity: float,
                   corpus_years: set[int], known: Callable[[str], bool] | None = None,
-                  profiled: set[str] | None = None) -> bool:
+                  known_countries: set[str] | None = None) -> bool:
     """The passages do not answer the question: nothing retrieved or nothing similar at all; a year no document
     mentions (unless the question asks about the future, which is answered with the latest figure); no domain
-    word and no close passage; or, for a question that names no profiled country, entity or element, no one
+    word and no close passage; or, for a question that names no known country, entity or element, no one
     passage holding more than half of its subject and none close in meaning."""
     if not passages or best_similarity < min_similarity * 0.6:
         return True
     years = set(intent.years)
     if years and not years & corpus_years and not (intent.future and max(years) > max(corpus_years, default=0)):
         return True
-    # A question naming what the corpus knows (a profiled country, an entity, an element) is answered from the
+    # A question naming what the corpus knows (a country it covers, an entity, an element) is answered from the
     # best passages about it.
-    if (set(intent.countries) if profiled is None else set(intent.countries) & profiled) or intent.entities \
-            or intent.elements:
+    countries = set(intent.countries) if known_countries is None else set(intent.countries) & known_countries
+    if countries or intent.entities or intent.elements:
         return False
     if not has_domain_words(intent.question) and best_similarity < min_similarity:
         return True

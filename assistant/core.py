@@ -304,15 +304,17 @@ class Assistant:
             if note:
                 notices.append(note)
         best = snap.retriever.best_similarity(passages)
-        # A country counts as known when it has a profile; any other (a name no document uses) is a stranger.
-        profiled = set(snap.builder.data.keys())
+        # A country is known when it has a profile or a document names it by any of its names; the name of any
+        # other is a word no document uses.
+        known = {c for c in intent.countries if c in snap.builder.data.keys()
+                 or any(all(keywords.knows(t) for t in terms(n)) for n in country_names(c))}
         named = set(intent.corrected) | {w for e in intent.entities for n in e.names for w in n.split()} | {
-            w for c in intent.countries if c in profiled for n in country_names(c) for w in n.split()}
+            w for c in known for n in country_names(c) for w in n.split()}
         strangers = [] if checklists or intent.entities else unknown_names(question, keywords.knows, named)
         entity_led = intent.type == "entity" and bool(intent.entities)
         if strangers or (not checklists and not entity_led and weak_evidence(
                 intent, passages, best, self.settings.answer.min_similarity, keywords.years, keywords.knows,
-                profiled)):
+                known)):
             return refuse(not_covered(strangers))
         if intent.countries and (intent.type == "numeric" or intent.years):
             passages = passages + table_passages(passages, intent.countries, snap.builder.doc_chunks)
