@@ -36,9 +36,9 @@ _SECURITIES = re.compile(r"\b(share|stock)\s+prices?\b|\bstocks?\b|\bETFs?\b|\bd
                          r"\b(buy|sell|invest\w*)\b.{0,40}\bshares\b", re.I)
 _WHO = re.compile(r"^\W*who(se|'s|\s+is|\s+are)?\b", re.I)
 _WHY = re.compile(r"^\W*(and\s+)?(why|how come)\b", re.I)
-# An interrogative that asks for an amount: the answer is a figure, not a verdict.
-_AMOUNT = re.compile(r"^\W*(how (much|many)|what (share|percentage|proportion|fraction|portion|amount|quantity|"
-                     r"volume))\b", re.I)
+# An interrogative that asks for an amount or a time: the answer is a figure or a date, not a verdict.
+_AMOUNT = re.compile(r"^\W*(how (much|many|long)|what (share|percentage|proportion|fraction|portion|amount|quantity|"
+                     r"volume|year)|when|since when)\b", re.I)
 CHECKLIST_TYPES = ("capability", "comparison")
 _COUNTRY_SET = ("countries", "nations")
 _AUXILIARY = frozenset("is are was were do does did has have had can could will would should may might".split())
@@ -224,6 +224,10 @@ def _label(scores: dict[str, float], question: str, countries: list[str], has_pr
     if (countries and not entities and label not in (*CHECKLIST_TYPES, "followup", "numeric")
             and family > other):
         label = "capability"
+    # Two named things compared that are not two countries (sources, companies, magnet types) are compared from
+    # the passages about them, not with a country's checklist.
+    if label == "comparison" and len(countries) < 2 and len(entities or []) >= 2:
+        label = _best(scores, ("followup", "out_of_scope", *CHECKLIST_TYPES))
     if label in CHECKLIST_TYPES:
         if len(countries) >= 2:
             label = "comparison"

@@ -411,3 +411,19 @@ def test_a_country_that_only_places_the_question_is_not_asked_about(corpus_assis
 def test_a_question_about_a_country_no_document_mentions_is_refused(corpus_assistant, question: str) -> None:  # type: ignore[no-untyped-def]
     answer = corpus_assistant.ask(question)
     assert not answer.answerable and not answer.citations, answer.answer
+
+
+@pytest.mark.parametrize("question", ["How long did China's 2010 embargo on Japan last?",
+                                      "When did Estonia start making magnets?",
+                                      "since when has china dominated separation"])
+def test_a_question_for_a_time_gets_no_verdict(corpus_assistant, question: str) -> None:  # type: ignore[no-untyped-def]
+    answer = corpus_assistant.ask(question)
+    assert answer.answerable and answer.checklist is None, answer.answer
+    assert re.search(r"\b(19|20)\d\d\b", answer.answer), answer.answer
+
+
+@pytest.mark.parametrize("question", ["USGS versus IEA: why do their figures for China's mining share differ?",
+                                      "NdFeB vs SmCo magnets for high temperatures"])
+def test_two_named_things_compared_are_not_a_country_verdict(corpus_assistant, question: str) -> None:  # type: ignore[no-untyped-def]
+    answer = corpus_assistant.ask(question)
+    assert answer.answerable and answer.checklist is None, answer.answer
