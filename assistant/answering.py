@@ -43,6 +43,7 @@ QUESTION_WORDS = terms(
 )
 PHRASING = terms("what which how much many does do did is are was were tell about give me the a an rare earth "
                  "earths element elements according usually need needs why explain")
+_DIFFERENCE = re.compile(r"\bdifferences?\s+between\b", re.I)
 _PROPER = re.compile(r"(?<!^)(?<![.?!]\s)\b([A-Z][a-z][\w'-]+)\b")
 _BRACKETED = re.compile(r"\[(\d+)\]")
 MAX_POINTS = 5
@@ -327,7 +328,8 @@ def _introduced(text: str, sent: str) -> tuple[str, str] | None:
 
 def _candidates(intent: Intent, passages: list[Passage], idf: Callable[[str], float] | None) -> list[Candidate]:
     country_terms = {t for c in intent.countries for t in country_terms_for(c)}
-    q_terms = (terms(intent.question) - PHRASING) | country_terms
+    # "The difference between A and B" asks about A and B: the frame is not what a sentence should share.
+    q_terms = (terms(_DIFFERENCE.sub(" ", intent.question)) - PHRASING) | country_terms
     weight = idf or (lambda t: 1.0)
     # An entity's names are one thing said several ways: a sentence earns credit for the entity once, by the
     # name of it that it uses best, however many of its aliases it holds.
@@ -402,7 +404,7 @@ def _candidates(intent: Intent, passages: list[Passage], idf: Callable[[str], fl
                 score += 1.0
             names = {w.lower() for w in _PROPER.findall(shown)} - q_words
             score += 0.8 * bool(names) + 0.8 * bool(_NUMBER.search(shown))
-            if defines and cells is None and terms(" ".join(shown.split()[:2])) & q_terms:
+            if defines and cells is None and terms(" ".join(shown.split()[:3])) & q_terms:  # "An ore reserve is…"
                 score += 1.5
             if lists:
                 score += 0.6 * min(named, 7)  # asked which things, a sentence that names several of them answers
