@@ -432,5 +432,5 @@ def test_two_named_things_compared_are_not_a_country_verdict(corpus_assistant, q
 @pytest.mark.parametrize("question", ["difference between a resource and a reserve",
                                       "What's the difference between a mineral resource and an ore reserve?"])
 def test_the_difference_between_two_terms_leads_with_a_definition(corpus_assistant, question: str) -> None:  # type: ignore[no-untyped-def]
-    lead = corpus_assistant.ask(question).answer.split(". ")[0]
+    lead = re.sub(r"\s*\[\d+\]", "", corpus_assistant.ask(question).answer.split(". ")[0])
     assert re.search(r"\b(reserve|resource)s?\b.*\b(is|are)\b", lead, re.I) and not re.search(r"\d", lead), lead
