@@ -14,6 +14,7 @@ from assistant.errors import InputError
 from assistant.intent import IntentClassifier
 from assistant.names import NameIndex
 from assistant.taxonomy import (
+    COUNTRIES,
     YEAR,
     country_name,
     country_spans,
@@ -181,17 +182,23 @@ class Reader:
 
 _PLACING = re.compile(r"\b(to|from|into|onto|outside|without|except|beyond|besides|on|away from|other than)\s+"
                       r"(the\s+)?$", re.I)
+_NATIONALITY = ("ese", "ian", "an", "ish", "ch", "i")  # endings of adjectives of nationality
 _COMPARING = re.compile(r"\b(compar\w*|versus|vs\.?|than|against|both)\b", re.I)
 
 
 def _context_countries(question: str) -> set[str]:
-    """Countries every mention of which follows a preposition that places the question rather than naming what
-    it is about ("…or does it all go to China", "…without China"); none when the question compares."""
+    """Countries every mention of which places or qualifies the question rather than naming what it is about:
+    after a preposition ("…or does it all go to China", "…without China"), or, once another country has been
+    named, as an adjective of nationality before a noun ("Has the US banned Chinese magnets?"). None when the
+    question compares."""
     if _COMPARING.search(question):
         return set()
     placed: dict[str, bool] = {}
-    for start, _, key in country_spans(question):
-        placed[key] = placed.get(key, True) and bool(_PLACING.search(question[:start]))
+    for i, (start, end, key) in enumerate(country_spans(question)):
+        word = question[start:end].lower()
+        qualifies = (i > 0 and word in COUNTRIES.get(key, ("", ()))[1] and word.endswith(_NATIONALITY)
+                     and bool(re.match(r"\s+[a-z]", question[end:])))
+        placed[key] = placed.get(key, True) and (bool(_PLACING.search(question[:start])) or qualifies)
     return {k for k, v in placed.items() if v}
 
 

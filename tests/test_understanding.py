@@ -399,6 +399,9 @@ def test_a_people_is_named_in_the_plural_too(text: str, country: str) -> None:
     ("can the brazilians separate their own rare earths or does it all go to china", ["brazil"], "capability"),
     ("Can Japan and Korea make magnets without China?", ["japan", "south_korea"], "comparison"),
     ("How does Japan compare to China?", ["japan", "china"], "comparison"),
+    ("Does Vietnam depend on Chinese processing?", ["vietnam"], "capability"),
+    ("Can Korea and Japan make magnets?", ["south_korea", "japan"], "comparison"),
+    ("Is Chinese separation capacity bigger than Japan's?", ["china", "japan"], "comparison"),
 ])
 def test_a_country_that_only_places_the_question_is_not_asked_about(corpus_assistant, question: str,  # type: ignore[no-untyped-def]
                                                                     countries: list[str], kind: str) -> None:
