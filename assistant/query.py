@@ -137,7 +137,7 @@ class Reader:
         # A country after "to", "from", "without", "outside"… places the question ("does it all go to China?");
         # it is not what the question is about.
         context = _context_countries(question)
-        countries = [c for c in found.countries if c not in context] or found.countries
+        countries = [c for c in found.countries if c not in context]
         stages = find_stages(question)
         shown = question
         for typed, canonical in found.corrected.items():

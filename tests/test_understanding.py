@@ -95,6 +95,8 @@ def test_intent_from_meaning(corpus_assistant, question: str, kind: str) -> None
     (["Can Kazakhstan make magnets?", "How does Japan compare?"], "Compare Kazakhstan and Japan"),
     (["Can Kazakhstan make magnets?", "And Japan and Vietnam?"], "Compare Japan and Vietnam"),
     (["Can Kazakhstan make magnets?", "What about Japan?"], "Can Japan make rare-earth magnets?"),
+    (["Can Japan make magnets?", "And without China?"], "Can Japan make rare-earth magnets?"),
+    (["Can Japan make magnets?", "what about the koreans?"], "Can South Korea make rare-earth magnets?"),
 ])
 def test_follow_ups_resolve_against_the_conversation(corpus_assistant, turns: list[str], expect: str) -> None:  # type: ignore[no-untyped-def]
     conv = "conv-" + re.sub(r"\W+", "-", " ".join(turns))[:60]
