@@ -343,10 +343,11 @@ def _candidates(intent: Intent, passages: list[Passage], idf: Callable[[str], fl
     # about is the one that says what it is.
     defines = intent.type in ("lookup", "explanation") and not intent.countries
     out: list[Candidate] = []
-    # The country each passage's document is about: the first it lists.
-    subject = {rank: (doc_meta(p.chunk.meta).get("countries") or [None])[0] for rank, p in enumerate(passages)}
-    about = {rank: country_name(cs[0]) for rank, p in enumerate(passages)
-             if len(cs := doc_meta(p.chunk.meta).get("countries") or []) == 1}
+    # The countries each passage's document lists: it is about the first; a table row of a document about one
+    # country is read with that country.
+    listed = [doc_meta(p.chunk.meta).get("countries") or [] for p in passages]
+    subject = {rank: cs[0] if cs else None for rank, cs in enumerate(listed)}
+    about = {rank: country_name(cs[0]) for rank, cs in enumerate(listed) if len(cs) == 1}
     for rank, p in enumerate(passages):
         sents = sentences(p.chunk)
         for i, sent in enumerate(sents):
