@@ -439,3 +439,10 @@ def test_two_named_things_compared_are_not_a_country_verdict(corpus_assistant, q
 def test_the_difference_between_two_terms_leads_with_a_definition(corpus_assistant, question: str) -> None:  # type: ignore[no-untyped-def]
     lead = re.sub(r"\s*\[\d+\]", "", corpus_assistant.ask(question).answer.split(". ")[0])
     assert re.search(r"\b(reserve|resource)s?\b.*\b(is|are)\b", lead, re.I) and not re.search(r"\d", lead), lead
+
+
+@pytest.mark.parametrize("question", ["Does India export rare earths?",
+                                      "Did Japan restrict rare-earth imports from China?"])
+def test_a_yes_no_question_about_trade_or_policy_gets_no_verdict(corpus_assistant, question: str) -> None:  # type: ignore[no-untyped-def]
+    intent = corpus_assistant._reader().understand(question)
+    assert intent.type not in ("capability", "comparison"), intent.scores
