@@ -95,8 +95,7 @@ def not_covered(unknown: list[str] | None = None) -> str:
 
 
 def weak_evidence(intent: Intent, passages: list[Passage], best_similarity: float, min_similarity: float,
-                  corpus_years: set[int], known: Callable[[str], bool] | None = None,
-                  known_countries: set[str] | None = None) -> bool:
+                  corpus_years: set[int], known: Callable[[str], bool], known_countries: set[str]) -> bool:
     """The passages do not answer the question: nothing retrieved or nothing similar at all; a year no document
     mentions (unless the question asks about the future, which is answered with the latest figure); no domain
     word and no close passage; or, for a question that names no known country, entity or element, no one
@@ -108,8 +107,7 @@ def weak_evidence(intent: Intent, passages: list[Passage], best_similarity: floa
         return True
     # A question naming what the corpus knows (a country it covers, an entity, an element) is answered from the
     # best passages about it.
-    countries = set(intent.countries) if known_countries is None else set(intent.countries) & known_countries
-    if countries or intent.entities or intent.elements:
+    if set(intent.countries) & known_countries or intent.entities or intent.elements:
         return False
     if not has_domain_words(intent.question) and best_similarity < min_similarity:
         return True
@@ -457,7 +455,7 @@ def _point(c: Candidate, book: CitationBook) -> str | None:
 
 
 def entity_lead(entity: Entity, section_chunks: Callable[[str, str], list[Chunk]], book: CitationBook,
-                doc_chunks: Callable[[str], list[Chunk]] | None = None) -> str:
+                doc_chunks: Callable[[str], list[Chunk]]) -> str:
     """An entity's registered one-sentence summary, cited to the sentences that hold its names and figures (at
     most four): from its source section first, then from the other documents that discuss it, since a summary
     may draw on several sections."""
@@ -468,8 +466,7 @@ def entity_lead(entity: Entity, section_chunks: Callable[[str, str], list[Chunk]
     pool: list[tuple[int, Chunk, str, set[str]]] = []
     seen: set[str] = set()
     tiers = [(0, c) for c in section_chunks(entity.source.doc, entity.source.section)]
-    if doc_chunks is not None:
-        tiers += [(1, c) for d in dict.fromkeys((entity.source.doc, *entity.docs)) for c in doc_chunks(d)]
+    tiers += [(1, c) for d in dict.fromkeys((entity.source.doc, *entity.docs)) for c in doc_chunks(d)]
     for tier, chunk in tiers:
         if chunk.id in seen:
             continue
@@ -530,40 +527,38 @@ def table_comparison(intent: Intent, cands: list[Candidate], book: CitationBook)
     return f"{label}: " + "; ".join(parts) + ".", [rows[k] for k in order]
 
 
-def table_passages(passages: list[Passage], countries: list[str],
-                   doc_chunks: Callable[[str], list[Chunk]]) -> list[Passage]:
-    """Passages of the retrieved documents that hold a table row about one of the countries, not retrieved
-    themselves: a document found for a question of figures is read for its table as well as its prose."""
+def _more_of_retrieved(passages: list[Passage], doc_chunks: Callable[[str], list[Chunk]],
+                       wanted: Callable[[Chunk], bool], docs: set[str] | None = None) -> list[Passage]:
+    """Chunks of the retrieved documents (those in `docs`, when given) that are `wanted` and were not retrieved
+    themselves, as passages ranked after the retrieved ones."""
     have = {p.chunk.id for p in passages}
     out: list[Passage] = []
-    for doc in dict.fromkeys(p.chunk.doc_id for p in passages):
+    for doc in dict.fromkeys(p.chunk.doc_id for p in passages if docs is None or p.chunk.doc_id in docs):
         for chunk in doc_chunks(doc):
-            if chunk.id in have:
-                continue
-            rows = (table_cells(line) for line in chunk.text.splitlines())
-            if any(cells and set(find_countries(cells[0])) & set(countries) for cells in rows):
+            if chunk.id not in have and wanted(chunk):
                 out.append(Passage(chunk=chunk, score=0.0))
                 have.add(chunk.id)
     return out
 
 
-FACILITY_KINDS = ("company", "plant", "mine", "deposit")  # what makes or holds rare earths, and has figures of its own
+def table_passages(passages: list[Passage], countries: list[str],
+                   doc_chunks: Callable[[str], list[Chunk]]) -> list[Passage]:
+    """Passages of the retrieved documents that hold a table row about one of the countries: a document found for
+    a question of figures is read for its table as well as its prose."""
+    def has_row(chunk: Chunk) -> bool:
+        rows = (table_cells(line) for line in chunk.text.splitlines())
+        return any(cells and set(find_countries(cells[0])) & set(countries) for cells in rows)
+
+    return _more_of_retrieved(passages, doc_chunks, has_row)
 
 
 def entity_passages(passages: list[Passage], entity: Entity,
                     doc_chunks: Callable[[str], list[Chunk]]) -> list[Passage]:
-    """Passages that name an entity and hold a figure, from the retrieved documents that discuss it, not
-    retrieved themselves: a document found for a figure about a named plant, mine or company is read for every
-    passage about it."""
-    have = {p.chunk.id for p in passages}
+    """Passages that name an entity and hold a figure, from the retrieved documents that discuss it: a document
+    found for a figure about a named plant, mine or company is read for every passage about it."""
     names = [re.compile(r"\b" + re.escape(n) + r"\b", re.I) for n in entity.names]
-    out: list[Passage] = []
-    for doc in dict.fromkeys(p.chunk.doc_id for p in passages if p.chunk.doc_id in entity.docs):
-        for chunk in doc_chunks(doc):
-            if chunk.id not in have and _NUMBER.search(chunk.text) and any(n.search(chunk.text) for n in names):
-                out.append(Passage(chunk=chunk, score=0.0))
-                have.add(chunk.id)
-    return out
+    return _more_of_retrieved(passages, doc_chunks, lambda c: bool(_NUMBER.search(c.text)) and any(
+        n.search(c.text) for n in names), set(entity.docs))
 
 
 def compose(intent: Intent, passages: list[Passage], checklists: list[Checklist], book: CitationBook,
@@ -578,7 +573,7 @@ def compose(intent: Intent, passages: list[Passage], checklists: list[Checklist]
         lead = comparison_lead(checklists)
     elif checklists:
         lead = checklist_lead(checklists[0])
-    elif intent.type == "entity" and intent.entities and section_chunks is not None:
+    elif intent.type == "entity" and intent.entities and section_chunks and doc_chunks:
         lead = [entity_lead(intent.entities[0], section_chunks, book, doc_chunks)]
     cands = _candidates(intent, passages, idf)
     cited = {(c.chunk_id, c.verbatim) for c in book.items}

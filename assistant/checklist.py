@@ -63,7 +63,12 @@ class ValueChainData:
         self._cache: dict[str, CountryFacts | None] = {}
 
     def keys(self) -> list[str]:
-        return sorted(p.stem for p in self.folder.glob("*.yaml")) if self.folder.exists() else []
+        return sorted(self.profiled)
+
+    @cached_property
+    def profiled(self) -> frozenset[str]:
+        """The countries with a value-chain file, listed once (the files are read once too, by `get`)."""
+        return frozenset(p.stem for p in self.folder.glob("*.yaml")) if self.folder.exists() else frozenset()
 
     def get(self, key: str) -> CountryFacts | None:
         if key not in self._cache:

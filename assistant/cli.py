@@ -403,17 +403,18 @@ def _print_stale(entries: list[Any], days: int, json_out: bool) -> None:
 def eval_cmd(json_out: JsonOpt = False,
              file: Annotated[Path | None, typer.Option(help="One questions YAML (default: every set in corpus/eval).")]
              = None) -> None:
-    """Score the gold, paraphrase and held-out (fresh, fresh2, fresh3) sets, each on its own; exits non-zero under the
-    thresholds."""
+    """Score every question set in corpus/eval (gold, paraphrases, held-out), each on its own; exits non-zero under
+    the thresholds."""
     try:
         from assistant.evaluation import evaluate, render
 
         assistant = _assistant()
         _ready(assistant)
         folder = assistant.settings.paths.corpus / "eval"
-        sets = ("questions", "paraphrases", "fresh", "fresh2", "fresh3")
-        paths = {"file": file} if file else {name: folder / f"{name}.yaml" for name in sets
-                                             if (folder / f"{name}.yaml").exists()}
+        # Every question set in corpus/eval (the labelled intent examples are not one), the gold set first.
+        names = sorted((p.stem for p in folder.glob("*.yaml") if p.stem != "intents"),
+                       key=lambda n: (n != "questions", n != "paraphrases", n))
+        paths = {"file": file} if file else {name: folder / f"{name}.yaml" for name in names}
         results = {name: evaluate(assistant, path) for name, path in paths.items()}
     except Exception as exc:  # noqa: BLE001
         _fail(exc)

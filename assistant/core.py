@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from assistant.answering import (
-    FACILITY_KINDS,
     NOT_FACTS,
     OFF_SUBJECT,
     compose,
@@ -22,6 +21,7 @@ from assistant.answering import (
     weak_evidence,
 )
 from assistant.citations import CitationBook, terms
+from assistant.entities import PRODUCER_KINDS
 from assistant.errors import InputError, UnknownCountryError
 from assistant.indexing import Indexer, Progress, _noop
 from assistant.names import fold
@@ -306,7 +306,7 @@ class Assistant:
         best = snap.retriever.best_similarity(passages)
         # A country is known when it has a profile or a document names it by any of its names; the name of any
         # other is a word no document uses.
-        known = {c for c in intent.countries if c in snap.builder.data.keys()
+        known = {c for c in intent.countries if c in snap.builder.data.profiled
                  or any(all(keywords.knows(t) for t in terms(n)) for n in country_names(c))}
         named = set(intent.corrected) | {w for e in intent.entities for n in e.names for w in n.split()} | {
             w for c in known for n in country_names(c) for w in n.split()}
@@ -318,7 +318,7 @@ class Assistant:
             return refuse(not_covered(strangers))
         if intent.countries and (intent.type == "numeric" or intent.years):
             passages = passages + table_passages(passages, intent.countries, snap.builder.doc_chunks)
-        facility = next((e for e in intent.entities if e.kind in FACILITY_KINDS), None)
+        facility = next((e for e in intent.entities if e.kind in PRODUCER_KINDS), None)
         if facility is not None and intent.type == "numeric":
             passages = passages + entity_passages(passages, facility, snap.builder.doc_chunks)
         text = compose(intent, passages, checklists, book, self.settings.answer.max_sentences,

@@ -17,6 +17,8 @@ from assistant.errors import LoadError
 
 Kind = Literal["company", "plant", "mine", "deposit", "agency", "programme", "place", "product", "policy",
                "organisation"]
+SITE_KINDS = ("plant", "mine", "deposit")  # places that someone owns and runs
+PRODUCER_KINDS = ("company", *SITE_KINDS)  # what makes or holds rare earths, with figures of its own
 
 
 class _Strict(BaseModel):

@@ -9,7 +9,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from assistant.entities import Entity
+from assistant.entities import SITE_KINDS, Entity
 from assistant.errors import InputError
 from assistant.intent import IntentClassifier
 from assistant.names import NameIndex
@@ -35,7 +35,7 @@ _REFERS_BACK = re.compile(r"\b(it|its|they|them|their|there|that|this|those|thes
 # Securities (shares, stocks, funds) are investment information; the corpus holds no market quotes.
 _SECURITIES = re.compile(r"\b(share|stock)\s+prices?\b|\bstocks?\b|\bETFs?\b|\bdividends?\b|\bmarket cap\w*|"
                          r"\b(buy|sell|invest\w*)\b.{0,40}\bshares\b", re.I)
-_WHO = re.compile(r"^\W*who(se|'s|\s+is|\s+are)?\b", re.I)
+_WHO = re.compile(r"^\W*who(se)?\b", re.I)
 _WHY = re.compile(r"^\W*(and\s+)?(why|how come)\b", re.I)
 # An interrogative that asks for an amount or a time: the answer is a figure or a date, not a verdict.
 _AMOUNT = re.compile(r"^\W*(how (much|many|long)|what (share|percentage|proportion|fraction|portion|amount|quantity|"
@@ -149,7 +149,7 @@ class Reader:
         if qtype == "lookup" and len(countries) == 1 and stages and _asks_about_country(question):
             qtype = "capability"
         # "Who…" about a named plant, mine or deposit asks who is behind it, wherever it is ("…in Namibia").
-        if (found.entities and found.entities[0].kind in ("plant", "mine", "deposit") and _WHO.match(question)
+        if (found.entities and found.entities[0].kind in SITE_KINDS and _WHO.match(question)
                 and qtype not in ("out_of_scope", "followup")):
             qtype = "entity"
         if qtype in CHECKLIST_TYPES and _AMOUNT.match(question):

@@ -146,3 +146,20 @@ def test_use_it_from_other_tools(corpus_indexes: Path) -> None:
         with contextlib.redirect_stdout(printed):
             exec(compile(example.replace("http://127.0.0.1:7860", base), "integrations.md", "exec"), {})  # noqa: S102
         assert "Sources:" in printed.getvalue() and printed.getvalue().rstrip().endswith("no")
+
+
+def test_the_corpus_counts_the_readme_gives() -> None:
+    import yaml
+
+    readme = (ROOT / "README.md").read_text()
+    corpus = ROOT / "corpus"
+    eval_dir = corpus / "eval"
+    docs = [p for p in corpus.rglob("*.md")]
+    sets = {p.stem: len(yaml.safe_load(p.read_text())) for p in eval_dir.glob("*.yaml") if p.stem != "intents"}
+    held_out = [sets[k] for k in sorted(sets) if k.startswith("fresh")]
+    assert f"{len(docs)} documents" in readme
+    assert f"{len(list((corpus / 'value_chain').glob('*.yaml')))} country\n  profiles" in readme
+    assert f"{len(yaml.safe_load((corpus / 'entities.yaml').read_text()))} companies" in readme
+    assert f"a {sets['questions']}-question gold set, a {sets['paraphrases']}-question paraphrase set" in readme
+    assert f"held-out sets ({', '.join(map(str, held_out[:-1]))} and {held_out[-1]} questions)" in readme
+    assert f"{len(yaml.safe_load((eval_dir / 'intents.yaml').read_text()))} labelled examples" in readme

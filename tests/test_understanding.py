@@ -116,7 +116,10 @@ def test_why_not_explains_the_last_verdict(corpus_assistant) -> None:  # type: i
 
 
 @pytest.mark.parametrize("question", ["Write a limerick about samarium", "Give me a recipe for neodymium soup",
-                                      "Should I invest in Lynas shares?", "What is the price of gold today?"])
+                                      "Should I invest in Lynas shares?", "What is the price of gold today?",
+                                      # about a country no document mentions
+                                      "Which chip fabs in Taiwan use EUV lithography?",
+                                      "What do tourists usually visit in Uruguay?"])
 def test_requests_that_are_not_for_facts_or_off_topic_are_refused(corpus_assistant, question: str) -> None:  # type: ignore[no-untyped-def]
     answer = corpus_assistant.ask(question)
     assert not answer.answerable and not answer.citations, answer.answer
@@ -409,13 +412,6 @@ def test_a_country_that_only_places_the_question_is_not_asked_about(corpus_assis
                                                                     countries: list[str], kind: str) -> None:
     intent = corpus_assistant._reader().understand(question)
     assert intent.countries == countries and intent.type == kind, (intent.countries, intent.type)
-
-
-@pytest.mark.parametrize("question", ["Which chip fabs in Taiwan use EUV lithography?",
-                                      "What do tourists usually visit in Uruguay?"])
-def test_a_question_about_a_country_no_document_mentions_is_refused(corpus_assistant, question: str) -> None:  # type: ignore[no-untyped-def]
-    answer = corpus_assistant.ask(question)
-    assert not answer.answerable and not answer.citations, answer.answer
 
 
 @pytest.mark.parametrize("question", ["How long did China's 2010 embargo on Japan last?",
