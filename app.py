@@ -12,7 +12,7 @@ def main() -> None:
     # REE_HOST/REE_PORT are read here and removed: Settings rejects unknown REE_ keys.
     host = os.environ.pop("REE_HOST", "127.0.0.1")
     port = int(os.environ.pop("REE_PORT", "7860"))
-    from assistant.server import serve
+    from assistant.frontends.server import serve
 
     serve(host=host, port=port)
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from assistant.answering import (
+from assistant.answer.answering import (
     NOT_FACTS,
     OFF_SUBJECT,
     compose,
@@ -20,17 +20,18 @@ from assistant.answering import (
     unknown_names,
     weak_evidence,
 )
-from assistant.citations import CitationBook, terms
-from assistant.entities import PRODUCER_KINDS
+from assistant.answer.citations import CitationBook, plain, terms
 from assistant.errors import InputError, UnknownCountryError
-from assistant.indexing import Indexer, Progress, _noop
-from assistant.names import fold
-from assistant.publishers import named_publisher, publisher_docs
-from assistant.query import Intent, boost_filters, check_stage, clean_question
+from assistant.index.indexing import Indexer, Progress, _noop
+from assistant.knowledge.entities import PRODUCER_KINDS
+from assistant.knowledge.loading import doc_id_for, load_file
+from assistant.knowledge.taxonomy import COUNTRIES, country_name, country_names, find_countries, slug
 from assistant.settings import Settings
 from assistant.snapshot import ANY, Snapshot, SnapshotHolder, make_snapshot
-from assistant.taxonomy import COUNTRIES, country_name, country_names, find_countries, slug
-from assistant.types import Answer, Checklist, Filters, IngestReport, Passage, SourceInfo, doc_meta
+from assistant.types import Answer, Checklist, Filters, IngestReport, Passage, SourceInfo, check_stage, doc_meta
+from assistant.understand.names import fold
+from assistant.understand.publishers import named_publisher, publisher_docs
+from assistant.understand.query import Intent, boost_filters, clean_question
 
 
 class Assistant:
@@ -78,8 +79,8 @@ class Assistant:
 
     def _load(self, previous: Snapshot | None, create: bool = False) -> Snapshot:
         """A snapshot of what is live on disk (or on the server) now; `previous` when nothing changed."""
-        from assistant.embedding import quiet_environment
-        from assistant.store import VectorStore, live_location
+        from assistant.index.embedding import quiet_environment
+        from assistant.index.store import VectorStore, live_location
 
         quiet_environment()
         revision = None
@@ -97,7 +98,7 @@ class Assistant:
 
     def _install(self, new: Snapshot, expected: object = ANY) -> None:
         """Swap `new` in; an index it replaced at another location is removed once no request uses it."""
-        from assistant.store import drop_location
+        from assistant.index.store import drop_location
 
         old: Any = self._snaps.swap(new, expected)
         if old is ANY or old is None or old.location == new.location:
@@ -127,7 +128,7 @@ class Assistant:
         if self._embedder is None:
             with self._init_lock:
                 if self._embedder is None:
-                    from assistant.embedding import query_embedder
+                    from assistant.index.embedding import query_embedder
 
                     self._embedder = query_embedder(self.settings)
         return self._embedder
@@ -138,7 +139,7 @@ class Assistant:
         if self._conversations is None:
             with self._init_lock:
                 if self._conversations is None:
-                    from assistant.storage import ConversationStore, database
+                    from assistant.state.storage import ConversationStore, database
 
                     self._conversations = ConversationStore(database(self.settings),
                                                             retention_days=self.settings.conversation_days)
@@ -153,7 +154,7 @@ class Assistant:
         return self._snapshot().keywords
 
     def index_exists(self) -> bool:
-        from assistant.store import live_location
+        from assistant.index.store import live_location
 
         if self.settings.chroma_url:
             return True
@@ -163,7 +164,7 @@ class Assistant:
         """Bring the index in line with the corpus folder (incremental unless `rebuild`). A rebuild is written
         beside the live index, checked, and made live in one step: answers go on meanwhile, and a crash at any
         moment leaves the previous index live."""
-        from assistant.embedding import ensure_onnx
+        from assistant.index.embedding import ensure_onnx
 
         def sync(store: Any) -> IngestReport:
             return Indexer(self.settings, store, lambda: self._bulk_embedder(device)).sync_corpus(progress)
@@ -196,7 +197,7 @@ class Assistant:
         """Write a new index beside the live one (from empty, or from a copy of the live one), check that its
         vectors and keyword rows agree, then switch to it; on any failure the new one is dropped."""
         from assistant.errors import ReeError
-        from assistant.store import VectorStore, drop_location, new_location, set_live_location, stale_locations
+        from assistant.index.store import VectorStore, drop_location, new_location, set_live_location, stale_locations
 
         # Hold no reference to the live snapshot past this point: it is dropped once no request holds it.
         with self._retire_lock:
@@ -222,7 +223,7 @@ class Assistant:
 
     def _bulk_embedder(self, device: str | None = None) -> Any:
         """The torch embedder for indexing and uploads: loaded on first need, then reused."""
-        from assistant.embedding import TorchEmbedder
+        from assistant.index.embedding import TorchEmbedder
 
         device = device or self.settings.embedding.device
         if self._bulk is None or self._bulk.device != device:
@@ -358,9 +359,9 @@ class Assistant:
         with self._init_lock:
             if self._reader_obj is not None:
                 return self._reader_obj
-            from assistant.intent import IntentClassifier, load_examples
-            from assistant.names import NameIndex, load_entities
-            from assistant.query import Reader
+            from assistant.understand.intent import IntentClassifier, load_examples
+            from assistant.understand.names import NameIndex, load_entities
+            from assistant.understand.query import Reader
 
             corpus = self.settings.paths.corpus
             names = NameIndex(load_entities(corpus / "entities.yaml"))
@@ -382,7 +383,7 @@ class Assistant:
             yield from self._stream_llm(question, conversation_id, filters)
             return
         answer = self.ask(question, conversation_id, filters)
-        from assistant.chunking import split_sentences
+        from assistant.knowledge.chunking import split_sentences
 
         for piece in split_sentences(answer.answer):
             yield piece + " "
@@ -434,22 +435,22 @@ class Assistant:
     def capability_map(self, target: str = "magnet", stage: str | None = None, status: str | None = None,
                        region: str | None = None, sort: str = "verdict") -> Any:
         """Countries × stages coloured by status, every cell from the checklist builder (see capmap.py)."""
-        from assistant.capmap import build_map
+        from assistant.views.capmap import build_map
 
         return build_map(self._snapshot().builder, self.settings.paths.corpus / "value_chain", target=target,
                          stage=stage, status=status, region=region, sort=sort)
 
     def brief(self, country: str, fmt: str = "md") -> tuple[bytes, str]:
         """One country's brief as (document bytes, media type); fmt is md | html | pdf (see brief.py)."""
-        from assistant.brief import check_format, render_brief
+        from assistant.views.brief import check_format, render_brief
 
         fmt = check_format(fmt)
         return render_brief(self, self.country_key(country), fmt)
 
     def brief_data(self, country: str) -> Any:
         """What a brief shows: checklists deposit → magnet and → recycling on one citation numbering."""
-        from assistant.brief import collect
-        from assistant.capmap import region_of
+        from assistant.views.brief import collect
+        from assistant.views.capmap import region_of
 
         key = self.country_key(country)
         builder = self._snapshot().builder
@@ -491,7 +492,7 @@ class Assistant:
         """Indexed documents and value-chain stages whose newest evidence is older than `days` (default: the
         `stale_days` setting), oldest first."""
 
-        from assistant.valuechain import stale_entries
+        from assistant.knowledge.valuechain import stale_entries
 
         docs: dict[str, list[str]] = {}
         for meta in self._snapshot().keywords.metas:
@@ -509,12 +510,12 @@ class Assistant:
                 "llm": bool(self.settings.answer.llm_url)}
 
     def feedback(self, **record: Any) -> int:
-        from assistant.feedback import FeedbackStore
+        from assistant.state.feedback import FeedbackStore
 
         if self._feedback is None:
             with self._init_lock:
                 if self._feedback is None:
-                    from assistant.storage import database
+                    from assistant.state.storage import database
 
                     self._feedback = FeedbackStore(database(self.settings))
         return self._feedback.add(**record)
@@ -525,7 +526,7 @@ class Assistant:
 
     # -- internals -----------------------------------------------------------------------------------
     def _value_chain(self) -> Any:
-        from assistant.checklist import ValueChainData
+        from assistant.answer.checklist import ValueChainData
 
         if self._vc is None:
             with self._init_lock:
@@ -547,7 +548,7 @@ class Assistant:
 
     def _generate(self, question: str, passages: list[Passage], checklists: list[Checklist], book: CitationBook,
                   fallback: str) -> tuple[str, list[str]]:
-        from assistant.llm import Generator
+        from assistant.answer.llm import Generator
 
         if self._generator is None:
             self._generator = Generator(self.settings.answer)
@@ -562,4 +563,7 @@ class Assistant:
                 return done.value
 
 
-__all__ = ["Assistant"]
+# The public surface front ends use: the Assistant, plus the few pure helpers they render with (a quote as plain
+# text, the known countries, a file's document id and its text, a question's clean form). A front end imports
+# nothing else of ours but types, errors, settings, service and views (tests/test_architecture.py).
+__all__ = ["COUNTRIES", "Assistant", "clean_question", "doc_id_for", "load_file", "plain"]

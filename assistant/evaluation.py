@@ -16,13 +16,13 @@ from typing import Any
 
 import yaml
 
-from assistant.chunking import split_sentences
-from assistant.citations import plain
+from assistant.answer.citations import plain
 from assistant.core import Assistant
-from assistant.loading import load_file
-from assistant.query import boost_filters
-from assistant.taxonomy import country_names, find_countries
+from assistant.knowledge.chunking import split_sentences
+from assistant.knowledge.loading import load_file
+from assistant.knowledge.taxonomy import country_names, find_countries
 from assistant.types import Answer
+from assistant.understand.query import boost_filters
 
 
 def load_questions(path: Path) -> list[dict[str, Any]]:

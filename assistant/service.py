@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.errors import IndexMissingError, InputError, ReeError
-from assistant.loading import SUFFIXES
+from assistant.knowledge.loading import SUFFIXES
 from assistant.types import IngestReport
 
 if TYPE_CHECKING:

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from assistant.checklist import ChecklistBuilder, ValueChainData
-    from assistant.retrieval import Retriever
-    from assistant.store import KeywordIndex, VectorStore
+    from assistant.answer.checklist import ChecklistBuilder, ValueChainData
+    from assistant.index.retrieval import Retriever
+    from assistant.index.store import KeywordIndex, VectorStore
 
 
 @dataclass(frozen=True, eq=False)
@@ -36,9 +36,9 @@ class Snapshot:
 def make_snapshot(settings: Any, store: VectorStore, embedder: Any, value_chain: ValueChainData,
                   revision: str | None = None) -> Snapshot:
     """Read the keyword side for the store's revision (read now when not given), from its cache or rebuilt."""
-    from assistant.checklist import ChecklistBuilder
-    from assistant.retrieval import Retriever
-    from assistant.store import keyword_index
+    from assistant.answer.checklist import ChecklistBuilder
+    from assistant.index.retrieval import Retriever
+    from assistant.index.store import keyword_index
 
     revision = revision or store.revision()
     keywords = keyword_index(settings, store, revision)

@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from assistant.errors import InputError
+
 STAGES: tuple[str, ...] = (
     "deposit",
     "mining",
@@ -19,6 +21,14 @@ STAGES: tuple[str, ...] = (
     "magnet",
     "recycling",
 )
+
+
+def check_stage(stage: str, field: str = "target") -> str:
+    """The stage key, or an InputError naming the choices."""
+    if stage not in STAGES:
+        raise InputError(f"Unknown stage '{stage[:40]}'. Use one of: {', '.join(STAGES)}.", field=field)
+    return stage
+
 STATUSES: tuple[str, ...] = ("at_scale", "emerging", "planned", "none", "unknown")
 STATUS_LABEL: dict[str, str] = {"at_scale": "at scale", "emerging": "emerging", "planned": "planned", "none": "none",
                                 "unknown": "unknown"}  # how every front end writes a status

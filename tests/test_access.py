@@ -23,8 +23,8 @@ TOKEN = "s3cret-token-for-tests"
 def served(assistant: Any, **api: Any) -> Iterator[httpx.Client]:
     from conftest import serving
 
-    from assistant.api import create_app
     from assistant.core import Assistant
+    from assistant.frontends.api import create_app
     from assistant.settings import ApiSettings
 
     token = api.pop("token", None)
@@ -82,8 +82,8 @@ def test_no_token_configured_leaves_writes_open_on_loopback(mini_assistant: Any)
 
 
 def test_refuses_a_non_loopback_host_without_a_token(mini_assistant: Any) -> None:
-    from assistant.auth import check_exposure
     from assistant.errors import InputError
+    from assistant.frontends.auth import check_exposure
     from assistant.settings import ApiSettings
 
     s = mini_assistant.settings
@@ -96,7 +96,7 @@ def test_refuses_a_non_loopback_host_without_a_token(mini_assistant: Any) -> Non
     # The real command says so in one line and exits before binding anything.
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "REE_PATHS__CORPUS": str(s.paths.corpus),
            "REE_PATHS__INDEXES": str(s.paths.indexes), "HF_HUB_OFFLINE": "1"}
-    res = subprocess.run([sys.executable, "-m", "assistant.cli", "serve", "--host", "0.0.0.0", "--port", "1"],
+    res = subprocess.run([sys.executable, "-m", "assistant.frontends.cli", "serve", "--host", "0.0.0.0", "--port", "1"],
                          env=env, capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert res.returncode != 0
     assert "Refusing to listen on 0.0.0.0" in res.stdout + res.stderr

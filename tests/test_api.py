@@ -15,8 +15,8 @@ from conftest import ROOT, make_settings, serving
 
 @pytest.fixture(scope="module")
 def live(corpus_indexes: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]:
-    from assistant.api import create_app
     from assistant.core import Assistant
+    from assistant.frontends.api import create_app
 
     indexes = tmp_path_factory.mktemp("api-indexes")
     shutil.copytree(corpus_indexes, indexes, symlinks=True, dirs_exist_ok=True)
@@ -97,7 +97,7 @@ def test_bad_input_gets_a_problem_naming_the_field(client: httpx.Client) -> None
 
 
 def test_feedback_is_stored(client: httpx.Client, live: tuple[str, Any]) -> None:
-    from assistant.feedback import FeedbackStore
+    from assistant.state.feedback import FeedbackStore
 
     r = client.post("/api/feedback", json={"question": "Can Kazakhstan make magnets?", "answer": "No.",
                                            "rating": -1, "comment": "missing SARECO", "conversation_id": "c1"})
@@ -144,7 +144,7 @@ def test_oversized_upload_is_refused_with_413(client: httpx.Client, live: tuple[
 
 
 def test_unexpected_errors_leave_as_a_500_problem_without_internals(tmp_path: Path, mini_assistant: Any) -> None:
-    from assistant.api import create_app
+    from assistant.frontends.api import create_app
 
     (tmp_path / "db-is-a-folder").mkdir()
     mini_assistant.settings.paths.feedback_db = tmp_path / "db-is-a-folder"  # sqlite cannot open a folder
@@ -168,8 +168,8 @@ def test_gradio_client_round_trip(live: tuple[str, Any]) -> None:
 
 
 def test_rendering_escapes_document_markup() -> None:
+    from assistant.frontends.web_html import answer_html, answer_markdown, checklist_html, sources_html
     from assistant.types import Answer, Checklist, Citation, StageRow
-    from assistant.web import answer_html, answer_markdown, checklist_html, sources_html
 
     evil = '<script>alert(1)</script><img src=x onerror="alert(2)">'
     cite = Citation(n=1, doc_id="ext/evil.md", chunk_id="c", title=evil, publisher=evil, url='javascript:alert(3)',

@@ -41,7 +41,7 @@ def _num(text: str) -> float | None:
 @pytest.mark.parametrize(("csv_name", "edition"), [("mcs2023-raree_world.csv", "MCS 2023"),
                                                    ("mcs2024-raree_world.csv", "MCS 2024")])
 def test_reserves_table_equals_usgs_csv(csv_name: str, edition: str) -> None:
-    from assistant.tables import reserves
+    from assistant.knowledge.tables import reserves
 
     ours = {r.country: r.tonnes for r in reserves(CORPUS) if r.edition == edition}
     checked = 0
@@ -59,7 +59,7 @@ def test_reserves_table_equals_usgs_csv(csv_name: str, edition: str) -> None:
     ("mcs2024-raree_world.csv", "Prod_t_est_2022", 2022, "MCS 2024"),
 ])
 def test_mine_production_table_equals_usgs_csv(csv_name: str, column: str, year: int, edition: str) -> None:
-    from assistant.tables import mine_production
+    from assistant.knowledge.tables import mine_production
 
     ours = {r.country: r for r in mine_production(CORPUS) if r.year == year}
     assert ours and all(r.edition == edition for r in ours.values())
@@ -81,7 +81,7 @@ def _mcs2025_text() -> str:
 def test_mcs2025_tables_equal_the_usgs_pdf() -> None:
     """2023-2024 mine output and MCS 2025 reserves: each figure is on its country's line of the PDF's table
     (footnote numbers are glued to some figures there, so a figure is matched as it is printed)."""
-    from assistant.tables import mine_production, reserves
+    from assistant.knowledge.tables import mine_production, reserves
 
     text = _mcs2025_text()
     lines = {}
@@ -107,7 +107,7 @@ def test_mcs2025_tables_equal_the_usgs_pdf() -> None:
 
 
 def test_us_salient_table_equals_the_usgs_pdf() -> None:
-    from assistant.tables import us_salient
+    from assistant.knowledge.tables import us_salient
 
     text = _mcs2025_text()
     concentrate = re.search(r"Mineral concentrates2 ([\d, —]+)", text)
@@ -118,7 +118,7 @@ def test_us_salient_table_equals_the_usgs_pdf() -> None:
 
 
 def test_parse_number_cells() -> None:
-    from assistant.tables import parse_number
+    from assistant.knowledge.tables import parse_number
 
     assert parse_number("255,000") == (255000.0, False)
     assert parse_number("—") == (0.0, False)
@@ -130,7 +130,7 @@ def test_parse_number_cells() -> None:
 # -- charts ---------------------------------------------------------------------------------------------------------
 def test_chart_data_equals_usgs_figures() -> None:
     """What the charts draw is what USGS published, edition by edition."""
-    from assistant.charts import chart_data
+    from assistant.views.charts import chart_data
 
     mine = chart_data(CORPUS, "mine_production")
     by = {(d["country"], d["year"]): d["tonnes"] for d in mine.data}
@@ -155,7 +155,7 @@ def test_chart_data_equals_usgs_figures() -> None:
 
 
 def test_charts_render_offline_svg_and_png() -> None:
-    from assistant.charts import chart
+    from assistant.views.charts import chart
 
     for name in ("mine_production", "reserves", "china_share"):
         svg = chart(CORPUS, name, "svg")
@@ -171,7 +171,7 @@ def test_charts_render_offline_svg_and_png() -> None:
 
 
 def test_chart_for_question() -> None:
-    from assistant.charts import chart_for_question
+    from assistant.views.charts import chart_for_question
 
     assert chart_for_question("How much did Myanmar mine in 2024?") == "mine_production"
     assert chart_for_question("What are Brazil's rare-earth reserves?") == "reserves"
@@ -181,7 +181,7 @@ def test_chart_for_question() -> None:
 
 # -- the map --------------------------------------------------------------------------------------------------------
 def test_every_map_cell_equals_the_checklist(corpus_assistant: Any) -> None:
-    from assistant.capmap import value_chain_keys
+    from assistant.views.capmap import value_chain_keys
 
     cmap = corpus_assistant.capability_map(target="magnet")
     keys = value_chain_keys(CORPUS / "value_chain")
@@ -237,7 +237,7 @@ def test_map_exports_one_row_per_country_and_stage(corpus_assistant: Any) -> Non
 
 
 def test_map_region_from_the_yaml_or_the_table(tmp_path: Path) -> None:
-    from assistant.capmap import region_of
+    from assistant.views.capmap import region_of
 
     (tmp_path / "a.yaml").write_text("country: A\nregion: Arctic\nstages: {}\n")
     (tmp_path / "kazakhstan.yaml").write_text("country: Kazakhstan\nstages: {}\n")
@@ -245,7 +245,7 @@ def test_map_region_from_the_yaml_or_the_table(tmp_path: Path) -> None:
 
 
 def test_parse_filter() -> None:
-    from assistant.capmap import parse_filter
+    from assistant.views.capmap import parse_filter
 
     assert parse_filter("separation at_scale") == {"stage": "separation", "status": "at_scale"}
     assert parse_filter("separation at_scale outside China") == {"stage": "separation", "status": "at_scale",
@@ -266,7 +266,7 @@ def test_cli_map_chart_and_brief_formats_as_the_readme_shows(corpus_indexes: Pat
     """`ree map`, `ree chart` and `ree brief --format html --out` with the README's options."""
     from typer.testing import CliRunner
 
-    from assistant.cli import app
+    from assistant.frontends.cli import app
 
     monkeypatch.setenv("REE_PATHS__CORPUS", str(CORPUS))
     monkeypatch.setenv("REE_PATHS__INDEXES", str(corpus_indexes))
@@ -289,7 +289,7 @@ def test_cli_map_chart_and_brief_formats_as_the_readme_shows(corpus_indexes: Pat
 def test_cli_brief_kazakhstan_pdf(corpus_indexes: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from typer.testing import CliRunner
 
-    from assistant.cli import app
+    from assistant.frontends.cli import app
 
     monkeypatch.setenv("REE_PATHS__CORPUS", str(CORPUS))
     monkeypatch.setenv("REE_PATHS__INDEXES", str(corpus_indexes))
@@ -311,7 +311,7 @@ def test_cli_brief_kazakhstan_pdf(corpus_indexes: Path, tmp_path: Path, monkeypa
 
 
 def test_html_brief_is_self_contained(corpus_assistant: Any) -> None:
-    from assistant.brief import collect  # noqa: F401 - the module the brief comes from
+    from assistant.views.brief import collect  # noqa: F401 - the module the brief comes from
 
     for country in ("China", "Kazakhstan", "United States"):
         data, media = corpus_assistant.brief(country, "html")
@@ -346,8 +346,8 @@ def test_markdown_brief_and_errors(corpus_assistant: Any) -> None:
 def test_api_map_brief_chart(corpus_indexes: Path) -> None:
     import httpx
 
-    from assistant.api import create_app
     from assistant.core import Assistant
+    from assistant.frontends.api import create_app
 
     assistant = Assistant(make_settings(CORPUS, corpus_indexes))
     with serving(create_app(assistant, ui=False)) as url, httpx.Client(base_url=url, timeout=60) as http:
@@ -390,7 +390,7 @@ def test_api_map_brief_chart(corpus_indexes: Path) -> None:
 def test_mcp_capability_map_tool(corpus_assistant: Any) -> None:
     import asyncio
 
-    from assistant.mcp_server import build_server
+    from assistant.frontends.mcp_server import build_server
 
     server = build_server(corpus_assistant)
     tools = {t.name: t for t in asyncio.run(server.list_tools())}
@@ -406,7 +406,7 @@ def test_mcp_capability_map_tool(corpus_assistant: Any) -> None:
 
 
 def test_numeric_answer_attaches_its_chart() -> None:
-    from assistant.web_map import answer_chart_html
+    from assistant.frontends.web_map import answer_chart_html
 
     shown = answer_chart_html({"question": "How much did Myanmar mine in 2024?", "answerable": True})
     assert 'src="/api/chart/mine_production?format=svg"' in shown

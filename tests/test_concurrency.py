@@ -130,8 +130,8 @@ def test_twenty_http_clients_while_uploads_and_rebuilds_run(mini_assistant, tmp_
     import httpx
     from conftest import serving
 
-    from assistant.api import create_app
     from assistant.core import Assistant
+    from assistant.frontends.api import create_app
     from assistant.settings import ApiSettings
 
     settings = mini_assistant.settings.model_copy(

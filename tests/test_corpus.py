@@ -12,11 +12,19 @@ import pytest
 import yaml
 from conftest import ROOT, SHARED
 
-from assistant.chunking import sections
-from assistant.loading import iter_files, load_file
-from assistant.taxonomy import COUNTRIES
+from assistant.knowledge.chunking import sections
+from assistant.knowledge.loading import iter_files, load_file
+from assistant.knowledge.taxonomy import COUNTRIES
+from assistant.knowledge.valuechain import (
+    CountryFacts,
+    Evidence,
+    Facility,
+    Figure,
+    StageFacts,
+    derive_status,
+    load_country,
+)
 from assistant.types import STAGES, STATUSES
-from assistant.valuechain import CountryFacts, Evidence, Facility, Figure, StageFacts, derive_status, load_country
 
 CORPUS = ROOT / "corpus"
 KINDS = {"primer", "profile", "policy", "analysis", "data"}
@@ -287,7 +295,7 @@ def test_every_usgs_producer_and_reserve_holder_has_value_chain_data() -> None:
 
 def test_ore_tonnes_are_labelled_ore() -> None:
     """An ore figure (e.g. Kazakhstan's 20 Mt) is never shown where it could be read as rare-earth oxide."""
-    from assistant.valuechain import detail_line
+    from assistant.knowledge.valuechain import detail_line
 
     for key, facts in FACTS.items():
         for stage, row in facts.stages.items():
@@ -300,7 +308,7 @@ def test_ore_tonnes_are_labelled_ore() -> None:
 
 
 def test_stale_entries_lists_old_and_undated_evidence() -> None:
-    from assistant.valuechain import stale_entries
+    from assistant.knowledge.valuechain import stale_entries
 
     today = dt.date(2026, 11, 26)
     docs = {"a.md": ["2026-06-01", "2019"], "b.md": ["2020-01-31"], "c.md": ["", ""]}

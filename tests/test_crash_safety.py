@@ -32,7 +32,7 @@ from assistant.settings import Settings
 out = {}
 try:
     a = Assistant(Settings())
-    from assistant.store import VectorStore
+    from assistant.index.store import VectorStore
     store = VectorStore(a.settings)
     ids, texts, metas = store.all_chunks()
     out["chunks"] = len(ids)
@@ -71,7 +71,7 @@ def _env(corpus: Path, indexes: Path) -> dict[str, str]:
 
 def _index_cmd() -> list[str]:
     ree = ROOT / ".venv" / "bin" / "ree"
-    return [str(ree), "index"] if ree.exists() else [sys.executable, "-m", "assistant.cli", "index"]
+    return [str(ree), "index"] if ree.exists() else [sys.executable, "-m", "assistant.frontends.cli", "index"]
 
 
 def _check(env: dict[str, str], query: str) -> dict:

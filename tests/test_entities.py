@@ -12,11 +12,11 @@ import pycountry
 import pytest
 from conftest import ROOT
 
-from assistant.chunking import sections
-from assistant.entities import Entity, load_entities
 from assistant.errors import LoadError
-from assistant.loading import iter_files, load_file
-from assistant.taxonomy import COUNTRIES, slug
+from assistant.knowledge.chunking import sections
+from assistant.knowledge.entities import Entity, load_entities
+from assistant.knowledge.loading import iter_files, load_file
+from assistant.knowledge.taxonomy import COUNTRIES, slug
 
 CORPUS = ROOT / "corpus"
 DOCS = {d.id: d for d in (load_file(p, CORPUS) for p in iter_files([CORPUS]))}

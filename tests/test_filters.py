@@ -11,7 +11,7 @@ import numpy as np
 
 
 def test_where_clause_predicate_and_mask_agree(mini_assistant: Any) -> None:
-    from assistant.store import ChunkTable, matches, where_clause
+    from assistant.index.store import ChunkTable, matches, where_clause
     from assistant.types import Filters
 
     rng = random.Random(3)

@@ -7,7 +7,7 @@ import math
 import pytest
 from pydantic import ValidationError
 
-from assistant.retrieval import Retriever, depth, fuse, weights
+from assistant.index.retrieval import Retriever, depth, fuse, weights
 from assistant.settings import RetrievalSettings
 from assistant.types import Filters
 

@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from assistant.chunking import chunk_document
 from assistant.errors import LoadError
-from assistant.loading import MAX_FILE_BYTES, Document, load_bytes
+from assistant.knowledge.chunking import chunk_document
+from assistant.knowledge.loading import MAX_FILE_BYTES, Document, load_bytes
 from assistant.settings import ChunkingSettings
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "mini"

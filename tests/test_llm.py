@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 from conftest import FIXTURES, ROOT, _share_models, make_settings
 
-from assistant.citations import CitationBook, plain
-from assistant.llm import Generator, Validator, build_messages, split_sentences
+from assistant.answer.citations import CitationBook, plain
+from assistant.answer.llm import Generator, Validator, build_messages, split_sentences
 from assistant.settings import AnswerSettings, RetrievalSettings
 from assistant.types import Answer, Chunk, Passage
 

@@ -24,7 +24,7 @@ BOUND_S = 30.0  # no request may wait longer than this, even while an upload is 
 def server(mini_assistant) -> Iterator[tuple[str, object]]:  # type: ignore[no-untyped-def]
     import uvicorn
 
-    from assistant.api import create_app
+    from assistant.frontends.api import create_app
     from assistant.settings import ApiSettings
 
     # Every client is 127.0.0.1 here, so per-client rate limits would throttle them all as one; the workers

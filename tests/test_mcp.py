@@ -23,8 +23,8 @@ QUESTION = "Can Kazakhstan make magnets?"
 
 
 def _app(indexes: Path, **extra: Any) -> Any:
-    from assistant.api import create_app
     from assistant.core import Assistant
+    from assistant.frontends.api import create_app
 
     return create_app(Assistant(make_settings(ROOT / "corpus", indexes, **extra)), ui=False)
 
@@ -87,7 +87,8 @@ async def _exercise(client: Client) -> None:
 def test_stdio_spawning_ree_mcp(corpus_indexes: Path) -> None:
     env = {"PYTHONPATH": str(ROOT), "REE_PATHS__INDEXES": str(corpus_indexes), "HF_HUB_OFFLINE": "1",
            "TRANSFORMERS_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False", "PATH": os.environ.get("PATH", "")}
-    params = StdioServerParameters(command=sys.executable, args=["-m", "assistant.cli", "mcp"], env=env, cwd=ROOT)
+    params = StdioServerParameters(command=sys.executable, args=["-m", "assistant.frontends.cli", "mcp"], env=env,
+                                    cwd=ROOT)
 
     async def main() -> None:
         async with Client(params) as client:

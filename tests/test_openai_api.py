@@ -18,8 +18,8 @@ QUESTION = "Can Kazakhstan make magnets?"
 
 
 def _app(indexes: Path, **extra: Any) -> Any:
-    from assistant.api import create_app
     from assistant.core import Assistant
+    from assistant.frontends.api import create_app
 
     return create_app(Assistant(make_settings(ROOT / "corpus", indexes, **extra)), ui=False)
 
@@ -161,7 +161,7 @@ def test_the_api_token_is_enforced(corpus_indexes: Path) -> None:
 def test_without_a_token_only_loopback_clients_get_in() -> None:
     from pydantic import SecretStr
 
-    from assistant.auth import AuthError, NotLoopbackError, check_access, is_loopback
+    from assistant.frontends.auth import AuthError, NotLoopbackError, check_access, is_loopback
     from assistant.settings import Settings
 
     assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("::ffff:127.0.0.1")

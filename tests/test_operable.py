@@ -26,7 +26,7 @@ def _sample(text: str, name: str, **labels: str) -> float:
 
 
 def test_metrics_count_requests_latency_errors_and_index(mini_assistant: Any) -> None:
-    from assistant.api import create_app
+    from assistant.frontends.api import create_app
 
     with serving(create_app(mini_assistant, ui=False)) as url:
         for _ in range(3):
@@ -48,8 +48,8 @@ def test_metrics_count_requests_latency_errors_and_index(mini_assistant: Any) ->
 
 
 def test_health_says_building_then_ready(mini_corpus: Path, tmp_path: Path, model_cache: Path) -> None:
-    from assistant.api import create_app
     from assistant.core import Assistant
+    from assistant.frontends.api import create_app
 
     indexes = tmp_path / "fresh"
     _share_models(indexes, model_cache)
@@ -73,7 +73,7 @@ def test_health_says_building_then_ready(mini_corpus: Path, tmp_path: Path, mode
 
 
 def test_json_log_lines(capsys: pytest.CaptureFixture[str], mini_assistant: Any) -> None:
-    from assistant.observability import setup_logging
+    from assistant.frontends.observability import setup_logging
     from assistant.settings import LogSettings
 
     root = logging.getLogger()

@@ -13,10 +13,10 @@ import pytest
 from conftest import FIXTURES, ROOT, SHARED, make_settings
 from typer.testing import CliRunner
 
-from assistant.chunking import chunk_document
-from assistant.citations import plain
+from assistant.answer.citations import plain
 from assistant.errors import IndexMissingError, InputError, LoadError
-from assistant.loading import load_bytes, load_file
+from assistant.knowledge.chunking import chunk_document
+from assistant.knowledge.loading import load_bytes, load_file
 from assistant.settings import ChunkingSettings, Settings
 from assistant.types import STAGES, Filters
 
@@ -219,7 +219,7 @@ def test_kazakhstan_magnets_end_to_end(corpus_assistant) -> None:  # type: ignor
 
 # -- CLI ----------------------------------------------------------------------------------------------------
 def test_cli_json_contract_batch_and_errors(corpus_indexes: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from assistant.cli import app
+    from assistant.frontends.cli import app
 
     monkeypatch.setenv("REE_PATHS__INDEXES", str(corpus_indexes))
     runner = CliRunner()
@@ -255,7 +255,7 @@ def test_cli_error_is_one_line_without_traceback(tmp_path: Path) -> None:
     env = {**os.environ, "REE_PATHS__INDEXES": str(tmp_path), "REE_PATHS__CORPUS": str(tmp_path / "nope")}
     env.pop("REE_DEBUG", None)
     for args in (["gaps", "Kazakhstan", "--target", "smelting"], ["ask", "  "]):
-        out = subprocess.run([sys.executable, "-m", "assistant.cli", *args], capture_output=True, text=True,
+        out = subprocess.run([sys.executable, "-m", "assistant.frontends.cli", *args], capture_output=True, text=True,
                              env=env, timeout=120)
         assert out.returncode == 2
         assert out.stderr.strip().count("\n") == 0 and out.stderr.startswith("ree: error:"), out.stderr

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from assistant.citations import plain
+from assistant.answer.citations import plain
 
 POISON = """---
 title: Krennic refinery field notes

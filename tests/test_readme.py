@@ -113,8 +113,8 @@ def test_use_it_from_other_tools(corpus_indexes: Path) -> None:
     import anyio
     from mcp import Client, StdioServerParameters
 
-    from assistant.api import create_app
     from assistant.core import Assistant
+    from assistant.frontends.api import create_app
 
     readme = (ROOT / "README.md").read_text()
     commands = _commands(_blocks(readme, "## Use it from other tools", "bash")[0])
@@ -124,7 +124,7 @@ def test_use_it_from_other_tools(corpus_indexes: Path) -> None:
 
     env = {"PYTHONPATH": str(ROOT), "REE_PATHS__INDEXES": str(corpus_indexes), "HF_HUB_OFFLINE": "1",
            "PATH": os.environ.get("PATH", "")}
-    args = ["-m", "assistant.cli", *commands[0].split()[1:]]  # `ree` is `python -m assistant.cli`
+    args = ["-m", "assistant.frontends.cli", *commands[0].split()[1:]]  # `ree` is `python -m assistant.frontends.cli`
 
     async def mcp_tools() -> set[str]:
         async with Client(StdioServerParameters(command=sys.executable, args=args, env=env, cwd=ROOT)) as client:
@@ -156,10 +156,12 @@ def test_the_corpus_counts_the_readme_gives() -> None:
     eval_dir = corpus / "eval"
     docs = [p for p in corpus.rglob("*.md")]
     sets = {p.stem: len(yaml.safe_load(p.read_text())) for p in eval_dir.glob("*.yaml") if p.stem != "intents"}
-    held_out = [sets[k] for k in sorted(sets) if k.startswith("fresh")]
+    dev = [sets[k] for k in sorted(sets) if k.startswith("fresh")]
     assert f"{len(docs)} documents" in readme
     assert f"{len(list((corpus / 'value_chain').glob('*.yaml')))} country\n  profiles" in readme
     assert f"{len(yaml.safe_load((corpus / 'entities.yaml').read_text()))} companies" in readme
     assert f"a {sets['questions']}-question gold set, a {sets['paraphrases']}-question paraphrase set" in readme
-    assert f"held-out sets ({', '.join(map(str, held_out[:-1]))} and {held_out[-1]} questions)" in readme
+    assert f"development sets ({', '.join(map(str, dev[:-1]))} and {dev[-1]} questions)" in readme
+    assert f"a {sets['crossdoc']}-question\n  cross-document set" in readme
+    assert f"a {sets['sealed']}-question sealed set" in readme
     assert f"{len(yaml.safe_load((eval_dir / 'intents.yaml').read_text()))} labelled examples" in readme

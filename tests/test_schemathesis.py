@@ -19,8 +19,8 @@ OPENAI_ERROR_KEYS = {"message", "type", "param", "code"}
 
 @pytest.fixture(scope="module")
 def api_schema(corpus_indexes: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from assistant.api import create_app
     from assistant.core import Assistant
+    from assistant.frontends.api import create_app
 
     indexes = tmp_path_factory.mktemp("fuzz-indexes")
     shutil.copytree(corpus_indexes, indexes, symlinks=True, dirs_exist_ok=True)  # uploads stay private

@@ -230,7 +230,7 @@ def test_a_silent_server_is_an_error_not_a_hang(tmp_path: Path) -> None:
 def test_a_server_that_dies_mid_session_is_a_clear_error(tmp_path: Path, model_cache: Path) -> None:
     from assistant.core import Assistant
     from assistant.errors import StoreUnavailableError
-    from assistant.store import VectorStore
+    from assistant.index.store import VectorStore
 
     folder = tmp_path / "dying"
     folder.mkdir()
@@ -267,7 +267,7 @@ def test_rebuild_on_the_server_switches_the_alias(server_settings, tmp_path: Pat
     import chromadb
 
     from assistant.core import Assistant
-    from assistant.store import base_collection, live_location
+    from assistant.index.store import base_collection, live_location
 
     writer = Assistant(server_settings)
     writer.index()

@@ -161,8 +161,8 @@ def served(corpus_indexes: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     from fastapi import FastAPI
 
     from assistant.core import Assistant
+    from assistant.frontends.slack import mount_slack
     from assistant.settings import PathSettings, Settings
-    from assistant.slack import mount_slack
 
     fake = FakeSlack()
     feedback = tmp_path_factory.mktemp("slack-feedback") / "feedback.sqlite3"
@@ -220,7 +220,7 @@ def check_limits(blocks: list[dict[str, Any]]) -> None:
 
 # -- rendering ----------------------------------------------------------------------------------------------
 def test_kazakhstan_blocks_match_snapshot(corpus_assistant: Any) -> None:
-    from assistant.slack import answer_blocks
+    from assistant.frontends.slack import answer_blocks
 
     blocks = answer_blocks(corpus_assistant.ask("Can Kazakhstan make magnets?"))
     check_limits(blocks)
@@ -245,7 +245,7 @@ def _checklist(country: str, status: str) -> Checklist:
 
 
 def test_long_comparison_respects_block_kit_limits() -> None:
-    from assistant.slack import answer_blocks, source_blocks
+    from assistant.frontends.slack import answer_blocks, source_blocks
 
     cites = [Citation(n=i, doc_id=f"d{i}", chunk_id=f"c{i}", title=f"Doc | {i} <b>", publisher="P & Co",
                       url=f"https://example.org/{i}", date="2025-01-01", section="S", quote="q <x> " * 300)
@@ -271,7 +271,7 @@ def test_long_comparison_respects_block_kit_limits() -> None:
 
 
 def test_unanswerable_answer_has_no_sources_button() -> None:
-    from assistant.slack import answer_blocks
+    from assistant.frontends.slack import answer_blocks
 
     blocks = answer_blocks(Answer(question="Best pizza in Rome?", answer="Not covered.", answerable=False))
     check_limits(blocks)
@@ -451,7 +451,7 @@ def test_show_sources_posts_quotes_in_the_thread(served: Served) -> None:
 
 
 def test_feedback_buttons_land_in_the_sqlite_store(served: Served) -> None:
-    from assistant.feedback import FeedbackStore
+    from assistant.state.feedback import FeedbackStore
 
     fake = served.fake
     served.event({"type": "app_mention", "user": "U7", "channel": "CFB", "ts": "1700000600.000100",
@@ -478,16 +478,16 @@ def test_without_tokens_the_server_starts_without_the_bot(monkeypatch: pytest.Mo
     from fastapi import FastAPI
 
     from assistant.core import Assistant
+    from assistant.frontends.slack import DISABLED, mount_slack, run_socket_mode
     from assistant.settings import PathSettings, Settings
-    from assistant.slack import DISABLED, mount_slack, run_socket_mode
 
     for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"):
         monkeypatch.delenv(name, raising=False)
     assistant = Assistant(Settings(paths=PathSettings(corpus=tmp_path, indexes=tmp_path / "idx")))
     app = FastAPI()
-    with caplog.at_level(logging.INFO, logger="assistant.slack"):
+    with caplog.at_level(logging.INFO, logger="assistant.frontends.slack"):
         assert mount_slack(app, assistant) is False
-    assert [r.getMessage() for r in caplog.records if r.name == "assistant.slack"] == [DISABLED]
+    assert [r.getMessage() for r in caplog.records if r.name == "assistant.frontends.slack"] == [DISABLED]
     assert "/slack/events" not in {getattr(r, "path", "") for r in app.routes}
 
     from assistant.errors import InputError

@@ -65,8 +65,8 @@ def settings(request: pytest.FixtureRequest, corpus_indexes: Path, tmp_path: Pat
 
 
 def test_a_restarted_server_continues_the_conversation(settings: Any) -> None:
-    from assistant.api import create_app
     from assistant.core import Assistant
+    from assistant.frontends.api import create_app
 
     with serving(create_app(Assistant(settings), ui=False)) as url:
         r = httpx.post(f"{url}/api/ask", json={"question": "Can Kazakhstan make magnets?", "conversation_id": "t1"},
@@ -82,8 +82,8 @@ def test_a_restarted_server_continues_the_conversation(settings: Any) -> None:
 
 
 def test_turns_are_bounded_and_expire(settings: Any) -> None:
-    from assistant.query import Intent
-    from assistant.storage import ConversationStore, database
+    from assistant.state.storage import ConversationStore, database
+    from assistant.understand.query import Intent
 
     store = ConversationStore(database(settings), max_turns=3, retention_days=1)
     for country in ("kazakhstan", "japan", "vietnam", "estonia"):
@@ -100,8 +100,8 @@ def test_turns_are_bounded_and_expire(settings: Any) -> None:
 def test_feedback_goes_through_the_same_seam(settings: Any) -> None:
     from assistant.core import Assistant
     from assistant.errors import InputError
-    from assistant.feedback import FeedbackStore
-    from assistant.storage import database
+    from assistant.state.feedback import FeedbackStore
+    from assistant.state.storage import database
 
     a = Assistant(settings)
     fid = a.feedback(question="Can Japan make magnets?", answer="Yes.", rating=1, comment="good", source="api",
@@ -128,9 +128,9 @@ def test_a_stored_turn_comes_back_whole() -> None:
     import dataclasses
     import json
 
-    from assistant.entities import Entity, EntitySource
-    from assistant.query import Intent
-    from assistant.storage import _intent, _plain
+    from assistant.knowledge.entities import Entity, EntitySource
+    from assistant.state.storage import _intent, _plain
+    from assistant.understand.query import Intent
 
     lynas = Entity(name="Lynas", kind="company", aliases=("Lynas Rare Earths",), country="australia",
                    docs=("a.md",), summary="A separator.", source=EntitySource(doc="a.md", section="Overview"))

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-from assistant.answering import NOT_FACTS, _cell, row_sentence, select
-from assistant.citations import plain
-from assistant.names import NameIndex, fold, load_entities
+from assistant.answer.answering import NOT_FACTS, _cell, row_sentence, select
+from assistant.answer.citations import plain
+from assistant.understand.names import NameIndex, fold, load_entities
 
 CAPABILITY = [
     "Can Kazakhstan make magnets?",
@@ -228,10 +228,10 @@ def test_plain_drops_markers_emphasis_bullets_and_pipes() -> None:
 
 
 def test_near_duplicates_are_dropped() -> None:
-    from assistant.answering import Candidate
+    from assistant.answer.answering import Candidate
 
     def cand(text: str, score: float) -> Candidate:
-        from assistant.citations import terms
+        from assistant.answer.citations import terms
 
         return Candidate(score, 0, text, text, None, frozenset(terms(text)))  # type: ignore[arg-type]
 
@@ -283,7 +283,7 @@ def test_a_question_about_a_named_policy_or_source_without_a_stage_gets_no_verdi
 @pytest.mark.parametrize("question", ["Which countries have separation plants outside China?",
                                       "What nations apart from China can make magnets?"])
 def test_which_countries_asks_for_a_set_not_a_verdict_on_the_one_named(corpus_assistant, question: str) -> None:  # type: ignore[no-untyped-def]
-    from assistant.taxonomy import find_countries
+    from assistant.knowledge.taxonomy import find_countries
 
     answer = corpus_assistant.ask(question)
     assert answer.answerable and answer.checklist is None, answer.answer
@@ -298,7 +298,7 @@ def test_a_sentence_that_introduces_a_table_is_shown_with_it(corpus_assistant, q
 
 
 def test_introduced_reads_a_list_or_table_after_a_colon() -> None:
-    from assistant.answering import _introduced
+    from assistant.answer.answering import _introduced
 
     table = ("Intro text.\nThe plan has three parts [S1]:\n\n| Part | Size |\n|---|---|\n| A | 1 t |\n| B | 2 t |\n"
              "\nAfter.")
@@ -317,7 +317,7 @@ def test_asked_which_elements_the_sentence_naming_them_is_given(corpus_assistant
 
 
 def test_members_asked_needs_an_interrogative_and_a_plural_noun() -> None:
-    from assistant.query import members_asked
+    from assistant.understand.query import members_asked
 
     assert members_asked("Which seven rare earths are controlled?") == "earths"
     assert members_asked("What countries mine rare earths?") == "countries"
@@ -326,7 +326,7 @@ def test_members_asked_needs_an_interrogative_and_a_plural_noun() -> None:
 
 
 def test_a_stage_is_named_by_any_inflection_of_its_words() -> None:
-    from assistant.taxonomy import find_stages
+    from assistant.knowledge.taxonomy import find_stages
 
     assert find_stages("Does it produce separated heavy rare earths?") == ["separation"]
     assert find_stages("Who refined it, and where was it mined?") == ["mining", "separation"]
@@ -394,7 +394,7 @@ def test_a_figure_about_a_named_plant_is_read_from_every_passage_of_its_document
                                                ("what are the south koreans missing", "south_korea"),
                                                ("do Kazakhstanis mine rare earths", "kazakhstan")])
 def test_a_people_is_named_in_the_plural_too(text: str, country: str) -> None:
-    from assistant.taxonomy import find_countries
+    from assistant.knowledge.taxonomy import find_countries
 
     assert find_countries(text) == [country]
 

@@ -21,8 +21,8 @@ LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
 @pytest.fixture(scope="module")
 def server(corpus_indexes: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, object]]:
-    from assistant.api import create_app
     from assistant.core import Assistant
+    from assistant.frontends.api import create_app
 
     indexes = tmp_path_factory.mktemp("web-indexes")
     shutil.copytree(corpus_indexes, indexes, symlinks=True, dirs_exist_ok=True)  # uploads must not leak

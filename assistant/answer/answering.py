@@ -8,13 +8,13 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from assistant.citations import CitationBook, plain, sentences, strip_markers, table_cells, terms
-from assistant.entities import Entity
-from assistant.names import fold
-from assistant.query import VERB, Intent, members_asked, stage_range
-from assistant.tables import parse_number
-from assistant.taxonomy import COUNTRIES, YEAR, country_name, find_countries, find_elements, has_domain_words
+from assistant.answer.citations import CitationBook, plain, sentences, strip_markers, table_cells, terms
+from assistant.knowledge.entities import Entity
+from assistant.knowledge.tables import parse_number
+from assistant.knowledge.taxonomy import COUNTRIES, YEAR, country_name, find_countries, find_elements, has_domain_words
 from assistant.types import STAGES, STATUS_LABEL, Checklist, Chunk, Passage, StageRow, doc_meta
+from assistant.understand.names import fold
+from assistant.understand.query import VERB, Intent, members_asked, stage_range
 
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 # A figure: a number standing on its own, not a digit inside a name or formula ("Nd2Fe14B", "F-35" counts).

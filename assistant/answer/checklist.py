@@ -7,12 +7,12 @@ import re
 from functools import cached_property
 from pathlib import Path
 
-from assistant.citations import CitationBook, best_sentence, sentences, strip_markers, terms
-from assistant.query import stage_range
-from assistant.store import KeywordIndex
-from assistant.taxonomy import STAGE_WORDS, country_name
+from assistant.answer.citations import CitationBook, best_sentence, sentences, strip_markers, terms
+from assistant.index.store import KeywordIndex
+from assistant.knowledge.taxonomy import STAGE_WORDS, country_name
+from assistant.knowledge.valuechain import CountryFacts, detail_line, load_country
 from assistant.types import STAGES, Checklist, Chunk, NextStep, StageRow
-from assistant.valuechain import CountryFacts, detail_line, load_country
+from assistant.understand.query import stage_range
 
 # What closing a missing stage takes, in one line (the figures come from the cited primers).
 STAGE_ACTIONS = {
@@ -55,7 +55,7 @@ def binding_gap(rows: list[StageRow]) -> str | None:
 
 
 class ValueChainData:
-    """`value_chain/<key>.yaml` files, each read (and validated by `assistant.valuechain`) the first time it is
+    """`value_chain/<key>.yaml` files, each read (and validated by `knowledge.valuechain`) the first time it is
     needed. Statuses come from `derive_status`, never from the file."""
 
     def __init__(self, folder: Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from assistant.chunking import units
+from assistant.knowledge.chunking import units
 from assistant.types import Chunk, Citation, doc_meta
 
 _MARK = re.compile(r"\[S(\d+)\]")

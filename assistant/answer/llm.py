@@ -24,10 +24,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from assistant.chunking import ANSWER_SENTENCE_END, split_sentences
-from assistant.citations import CitationBook, best_sentence, sentences, strip_markers, terms
+from assistant.answer.citations import CitationBook, best_sentence, sentences, strip_markers, terms
+from assistant.knowledge.chunking import ANSWER_SENTENCE_END, split_sentences
+from assistant.knowledge.taxonomy import find_countries
 from assistant.settings import AnswerSettings
-from assistant.taxonomy import find_countries
 from assistant.types import Checklist, Passage
 
 SYSTEM = """You answer questions about rare-earth supply chains using ONLY the numbered passages in the user \

@@ -99,7 +99,7 @@ def evaluate(runs: dict[str, list[str]], qrels: dict[str, dict[str, int]]) -> di
 
 def embed_cached(settings: Settings, texts: list[str], key: str, device: str | None) -> tuple[np.ndarray, float]:
     """(vectors, seconds spent embedding now; 0.0 when read from the cache)."""
-    from assistant.embedding import TorchEmbedder, model_path
+    from assistant.index.embedding import TorchEmbedder, model_path
 
     cache = bench_dir(settings) / f"emb-{key}-{model_path(settings).name}.npy"
     if cache.exists():
@@ -120,7 +120,7 @@ Ranking = list[tuple[str, float]]
 def fused_ranking(dense: Ranking, sparse: Ranking, cfg: RetrievalSettings, k: int = NDCG_K) -> list[str]:
     """One variant over (id, score) rankings, as the live retriever fuses them for a top-k search: the same
     depth, weights and `fuse` (no country boost: BEIR has none)."""
-    from assistant.retrieval import depth, fuse, weights
+    from assistant.index.retrieval import depth, fuse, weights
 
     n = depth(cfg, k)
     w_dense, w_bm25 = weights(cfg)
@@ -129,7 +129,7 @@ def fused_ranking(dense: Ranking, sparse: Ranking, cfg: RetrievalSettings, k: in
 
 
 def describe(cfg: RetrievalSettings) -> str:
-    from assistant.retrieval import depth
+    from assistant.index.retrieval import depth
 
     if cfg.fusion == "rrf":
         return f"rrf k={cfg.rrf_k} w={cfg.dense_weight}:{cfg.bm25_weight} depth={depth(cfg, NDCG_K)}"
@@ -157,8 +157,8 @@ def variants(live: RetrievalSettings, tune: bool) -> list[tuple[str, RetrievalSe
 def beir_rankings(data_dir: Path, split: str, device: str | None) -> tuple[BeirData, dict[str, Ranking],
                                                                           dict[str, Ranking], dict[str, float]]:
     """The data, and dense and BM25 rankings (depth 200) for every query."""
-    from assistant.embedding import quiet_environment
-    from assistant.store import KeywordIndex, VectorStore
+    from assistant.index.embedding import quiet_environment
+    from assistant.index.store import KeywordIndex, VectorStore
 
     quiet_environment()
     data = load_beir(data_dir, split)
@@ -243,7 +243,7 @@ class Paraphrases:
             self.items.append((query, boost, set(item["docs"])))
 
     def score(self, cfg: RetrievalSettings) -> dict[str, float]:
-        from assistant.retrieval import Retriever
+        from assistant.index.retrieval import Retriever
 
         retriever = Retriever(self.store, self.keywords, self.embedder, cfg)
         hits = mrr = 0.0
@@ -275,7 +275,7 @@ def run(data_dir: Path, split: str, device: str | None = None, tune: bool = True
     rows: list[dict[str, Any]] = []
 
     def single(name: str, runs: dict[str, Ranking], mode: str) -> None:
-        from assistant.retrieval import Retriever
+        from assistant.index.retrieval import Retriever
 
         beir = evaluate({q: [c for c, _ in r] for q, r in runs.items()}, data.qrels)
         retriever = Retriever(para.store, para.keywords, para.embedder, live.retrieval)

@@ -18,11 +18,11 @@ from assistant.settings import PathSettings, Settings
 def throughput(base: Settings, device: str | None, limit: int) -> dict[str, Any]:
     import shutil
 
-    from assistant.chunking import chunk_document, embedding_text
-    from assistant.embedding import TorchEmbedder
-    from assistant.indexing import Indexer
-    from assistant.loading import iter_files, load_file
-    from assistant.store import VectorStore
+    from assistant.index.embedding import TorchEmbedder
+    from assistant.index.indexing import Indexer
+    from assistant.index.store import VectorStore
+    from assistant.knowledge.chunking import chunk_document, embedding_text
+    from assistant.knowledge.loading import iter_files, load_file
 
     files = list(iter_files([base.paths.corpus]))
     if limit:
@@ -66,7 +66,7 @@ def server_rss(base: Settings, n: int) -> dict[str, Any]:
     import numpy as np
 
     from assistant.bench.latency import synthetic_settings
-    from assistant.store import VectorStore
+    from assistant.index.store import VectorStore
 
     synth = synthetic_settings(n, base)
     folder = synth.index_dir() / "chroma"
@@ -106,7 +106,7 @@ def server_rss(base: Settings, n: int) -> dict[str, Any]:
 
 
 def main(args: Any) -> None:
-    from assistant.embedding import quiet_environment
+    from assistant.index.embedding import quiet_environment
 
     quiet_environment()
     base = Settings()

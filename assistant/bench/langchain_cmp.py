@@ -14,8 +14,8 @@ from assistant.settings import Settings
 
 def main(args: Any) -> None:
     from assistant.core import Assistant
-    from assistant.embedding import model_path, quiet_environment
-    from assistant.loading import iter_files, load_file
+    from assistant.index.embedding import model_path, quiet_environment
+    from assistant.knowledge.loading import iter_files, load_file
 
     quiet_environment()
     base = Settings()

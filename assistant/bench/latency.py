@@ -36,7 +36,7 @@ def synthetic_settings(n: int, base: Settings) -> Settings:
 
 def build_synthetic(n: int, base: Settings, vocab: list[str], log: Any = print) -> tuple[Settings, float]:
     """(settings, seconds spent building now; 0 when reused)."""
-    from assistant.store import VectorStore, keyword_index
+    from assistant.index.store import VectorStore, keyword_index
 
     settings = synthetic_settings(n, base)
     try:
@@ -69,7 +69,7 @@ def build_synthetic(n: int, base: Settings, vocab: list[str], log: Any = print) 
 
 
 def corpus_vocab(settings: Settings) -> list[str]:
-    from assistant.loading import iter_files, load_file
+    from assistant.knowledge.loading import iter_files, load_file
 
     words: set[str] = set()
     for path in iter_files([settings.paths.corpus]):
@@ -114,7 +114,7 @@ def cold(runs: int, question: str) -> dict[str, Any]:
 
 def main(args: Any) -> None:
     from assistant.core import Assistant
-    from assistant.embedding import quiet_environment
+    from assistant.index.embedding import quiet_environment
 
     quiet_environment()
     base = Settings()

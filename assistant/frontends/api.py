@@ -11,8 +11,8 @@
     POST /api/feedback         {question, answer?, rating: 1|-1, comment?, conversation_id?} -> {id}
     GET  /api/health           state ready + index name, counts, store; 503 with state starting|building|failed
     GET  /metrics              Prometheus metrics: requests, latency, errors by type, queue, index size/revision
-    GET  /v1/models, POST /v1/chat/completions   OpenAI-compatible chat (assistant/openai_api.py)
-    /mcp                       MCP over streamable HTTP (assistant/mcp_server.py)
+    GET  /v1/models, POST /v1/chat/completions   OpenAI-compatible chat (assistant/frontends/openai_api.py)
+    /mcp                       MCP over streamable HTTP (assistant/frontends/mcp_server.py)
 
 Every error leaves as an RFC 7807 style problem: {type, title, status, detail, field}. Endpoints are plain
 `def`, so FastAPI runs them in its threadpool; at most REE_API__WORKERS answer at once, REE_API__QUEUE more
@@ -24,11 +24,9 @@ limits (slowapi) apply to ask and ingest. CORS is closed unless REE_API__CORS_OR
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager, contextmanager
-from http import HTTPStatus
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, FastAPI, File, Query, Request, UploadFile
@@ -37,8 +35,9 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from assistant.auth import require_read_token, require_token
 from assistant.errors import InputError, ReeError
+from assistant.frontends.auth import require_read_token, require_token
+from assistant.frontends.problems import problem
 from assistant.service import (
     IndexStatus,
     build_index_in_background,
@@ -52,7 +51,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("ree.web")
 
-PROBLEM_JSON = "application/problem+json"
 
 
 # -- bounded concurrency -----------------------------------------------------------------------------------------
@@ -114,11 +112,6 @@ class Problem(BaseModel):
 
 
 # -- helpers --------------------------------------------------------------------------------------------------
-def problem(status: int, detail: str, field: str | None = None, kind: str | None = None) -> JSONResponse:
-    title = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
-    slug = kind or re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
-    body = {"type": f"/problems/{slug}", "title": title, "status": status, "detail": detail, "field": field}
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
 
 
 def passage_json(p: Any) -> dict[str, Any]:
@@ -237,7 +230,7 @@ def create_app(assistant: Assistant | None = None, *, ui: bool = True, build_mis
     def chart(name: str, format: str = Query("svg", description="svg | png"),
               country: str | None = Query(None, description="Only this country (mine_production, reserves)")
               ) -> Response:
-        from assistant.charts import chart as draw
+        from assistant.views.charts import chart as draw
 
         key = assistant.country_key(country) if country else None
         data = draw(assistant.settings.paths.corpus, name, format, key)
@@ -281,7 +274,7 @@ def create_app(assistant: Assistant | None = None, *, ui: bool = True, build_mis
                                 status_code=503)
         return {**assistant.health(), "state": "ready"}
 
-    from assistant.observability import install_metrics
+    from assistant.frontends.observability import install_metrics
 
     install_metrics(app, assistant, gate)  # GET /metrics (Prometheus)
 
@@ -289,14 +282,14 @@ def create_app(assistant: Assistant | None = None, *, ui: bool = True, build_mis
     def not_found(rest: str) -> JSONResponse:
         return problem(404, f"No API endpoint /api/{rest}; see /docs for the list.", kind="not-found")
 
-    from assistant.mcp_server import mount_mcp
-    from assistant.openai_api import make_router
+    from assistant.frontends.mcp_server import mount_mcp
+    from assistant.frontends.openai_api import make_router
 
     app.include_router(make_router())  # /v1: OpenAI-compatible chat
     lifespans.append(mount_mcp(app, assistant, admit=admit))  # /mcp: MCP over streamable HTTP
 
     try:
-        from assistant.slack import mount_slack
+        from assistant.frontends.slack import mount_slack
     except ImportError:
         mount_slack = None
     if mount_slack is not None:
@@ -305,7 +298,7 @@ def create_app(assistant: Assistant | None = None, *, ui: bool = True, build_mis
     if ui and assistant.settings.api.protect_reads:
         log.info("REE_API__PROTECT_READS is set: the web UI is not served (it has no token login); use the API")
     elif ui:
-        from assistant.web import mount_ui
+        from assistant.frontends.web import mount_ui
 
         mount_ui(app, assistant, status)
     if build_missing_index and not status.ready:

@@ -113,7 +113,7 @@ class TokenGate:
 
 async def _refuse(scope: dict[str, Any], receive: Any, send: Any, exc: ReeError) -> None:
     """The /api problem body for a refusal in front of a mounted app, with its headers."""
-    from assistant.api import problem
+    from assistant.frontends.problems import problem
 
     resp = problem(exc.status_code, exc.message, exc.field, kind=exc.problem_type)
     resp.headers.update(exc.headers())

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from assistant.errors import ReeError
-from assistant.query import check_stage
+from assistant.types import check_stage
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="REE Assistant: cited answers and gap checklists for rare-earth supply chains.")
@@ -130,7 +130,7 @@ def ask(question: Annotated[str, typer.Argument(help="The question, or '-' to re
     try:
         assistant = _assistant()
         if question != "-":
-            from assistant.query import clean_question
+            from assistant.core import clean_question
 
             question = clean_question(question, assistant.settings.answer.max_question_chars)
         _ready(assistant)
@@ -274,7 +274,7 @@ def brief(country: str,
           ) -> None:
     """One country's brief: verdict, checklist, figures, charts and numbered sources."""
     try:
-        from assistant.brief import check_format
+        from assistant.views.brief import check_format
 
         fmt = check_format(fmt)
         assistant = _assistant()
@@ -304,8 +304,8 @@ def chart(name: Annotated[str, typer.Argument(help="mine_production | reserves |
           ) -> None:
     """Draw a chart of the corpus's own figures as SVG or PNG (offline)."""
     try:
-        from assistant.charts import chart as draw
-        from assistant.charts import check_chart
+        from assistant.views.charts import chart as draw
+        from assistant.views.charts import check_chart
 
         check_chart(name, fmt)
         assistant = _assistant()
@@ -411,8 +411,9 @@ def eval_cmd(json_out: JsonOpt = False,
         assistant = _assistant()
         _ready(assistant)
         folder = assistant.settings.paths.corpus / "eval"
-        # Every question set in corpus/eval (the labelled intent examples are not one), the gold set first.
-        names = sorted((p.stem for p in folder.glob("*.yaml") if p.stem != "intents"),
+        # Every development set in corpus/eval, the gold set first; not the labelled intent examples, and not the
+        # sealed set, which is scored only at the start and the end of a round (`--file corpus/eval/sealed.yaml`).
+        names = sorted((p.stem for p in folder.glob("*.yaml") if p.stem not in ("intents", "sealed")),
                        key=lambda n: (n != "questions", n != "paraphrases", n))
         paths = {"file": file} if file else {name: folder / f"{name}.yaml" for name in names}
         results = {name: evaluate(assistant, path) for name, path in paths.items()}
@@ -433,7 +434,7 @@ def eval_cmd(json_out: JsonOpt = False,
 def slack() -> None:
     """Run the Slack bot in Socket Mode (needs SLACK_APP_TOKEN and SLACK_BOT_TOKEN)."""
     try:
-        from assistant.slack import run_socket_mode
+        from assistant.frontends.slack import run_socket_mode
 
         run_socket_mode(_assistant())
     except Exception as exc:  # noqa: BLE001
@@ -446,7 +447,7 @@ def mcp() -> None:
     try:
         assistant = _assistant()
         _ready(assistant)
-        from assistant.mcp_server import run_stdio
+        from assistant.frontends.mcp_server import run_stdio
 
         run_stdio(assistant)
     except Exception as exc:  # noqa: BLE001
@@ -457,7 +458,7 @@ def mcp() -> None:
 def serve(host: str = "127.0.0.1", port: int = 7860) -> None:
     """Serve the web chat UI and HTTP API."""
     try:
-        from assistant.server import serve as run
+        from assistant.frontends.server import serve as run
 
         run(host=host, port=port)
     except Exception as exc:  # noqa: BLE001

@@ -6,7 +6,7 @@
     prompts    country_brief, compare_countries
 
 Transports: stdio (`ree mcp`, for desktop clients) and streamable HTTP, mounted at /mcp on the app server by
-`mount_mcp` behind the API token and the loopback rule (assistant/auth.py). Errors are tool errors carrying the
+`mount_mcp` behind the API token and the loopback rule (frontends/auth.py). Errors are tool errors carrying the
 same one-line message as the CLI, never a traceback.
 """
 
@@ -25,10 +25,11 @@ from mcp.server.transport_security import TransportSecuritySettings
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field, ValidationError
 
-from assistant.capmap import CapabilityMap
+from assistant.core import doc_id_for
 from assistant.errors import InputError, ReeError
-from assistant.loading import doc_id_for
-from assistant.rendering import (
+from assistant.types import KINDS, STAGES, Answer, Filters, SourceInfo
+from assistant.views.capmap import CapabilityMap
+from assistant.views.rendering import (
     SearchResult,
     answer_text,
     dumps,
@@ -36,7 +37,6 @@ from assistant.rendering import (
     search_text,
     sources_list_text,
 )
-from assistant.types import KINDS, STAGES, Answer, Filters, SourceInfo
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -126,7 +126,7 @@ def document_path(assistant: Assistant, doc_id: str) -> Path | None:
 
 def document_text(assistant: Assistant, doc_id: str) -> str:
     """A document's header (title, source, as-of) and its text; only indexed documents can be read."""
-    from assistant.loading import load_file
+    from assistant.core import load_file
 
     info = next((s for s in assistant.sources() if s.doc_id == doc_id), None)
     if info is None:
@@ -319,7 +319,7 @@ def mount_mcp(app: FastAPI, assistant: Assistant, path: str = "/mcp",
     """Serve MCP over streamable HTTP at `path` on `app`, behind the token / loopback gate.
 
     Returns the session manager's `run`, which the app's lifespan must enter (the transport's task group)."""
-    from assistant.auth import TokenGate
+    from assistant.frontends.auth import TokenGate
 
     server = build_server(assistant, admit)
     # Without a token only loopback clients get in, so only loopback Host/Origin headers are valid too (DNS

@@ -101,7 +101,7 @@ def install_metrics(app: FastAPI, assistant: Any, gate: Any, route: str = "/metr
 
     from fastapi import Depends
 
-    from assistant.auth import require_read_token
+    from assistant.frontends.auth import require_read_token
 
     app.add_api_route(route, metrics, methods=["GET"], include_in_schema=False,
                       dependencies=[Depends(require_read_token)])

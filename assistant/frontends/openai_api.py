@@ -1,5 +1,5 @@
 """An OpenAI-compatible chat endpoint over `Assistant`, so any OpenAI client (Open WebUI, SDKs, IDE agents) can
-use REE Assistant as a model. An APIRouter that `assistant.api.create_app` includes.
+use REE Assistant as a model. An APIRouter that `assistant.frontends.api.create_app` includes.
 
     GET  /v1/models                 lists `ree-assistant`
     POST /v1/chat/completions       {model, messages, stream?}; the last user message is the question, the
@@ -28,10 +28,10 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 
-from assistant.auth import require_token
 from assistant.errors import InputError, ReeError
-from assistant.rendering import answer_body, answer_text
+from assistant.frontends.auth import require_token
 from assistant.types import Answer
+from assistant.views.rendering import answer_body, answer_text
 
 if TYPE_CHECKING:
     from assistant.core import Assistant

@@ -15,16 +15,16 @@ def serve(host: str = "127.0.0.1", port: int = 7860) -> None:
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
-    from assistant.auth import check_exposure
     from assistant.core import Assistant
-    from assistant.observability import setup_logging
+    from assistant.frontends.auth import check_exposure
+    from assistant.frontends.observability import setup_logging
 
     assistant = Assistant()
     check_exposure(assistant.settings, host)
     setup_logging(assistant.settings)
     import uvicorn
 
-    from assistant.api import create_app
+    from assistant.frontends.api import create_app
 
     app = create_app(assistant, build_missing_index=True)
     log.info("REE Assistant on http://%s:%s (API docs at /docs)", host, port)

@@ -154,7 +154,7 @@ def checklist_blocks(cl: Checklist) -> list[dict[str, Any]]:
 
 def map_args(text: str) -> dict[str, str]:
     """`/ree map [target=magnet] [STAGE STATUS] [region]` → capability_map() arguments."""
-    from assistant.capmap import parse_filter
+    from assistant.views.capmap import parse_filter
 
     return parse_filter(" ".join(text.split()[1:]))
 

@@ -18,9 +18,9 @@ from assistant.errors import ReeError
 from assistant.types import STAGES
 
 if TYPE_CHECKING:
-    from assistant.capmap import CapabilityMap
     from assistant.core import Assistant
     from assistant.service import IndexStatus
+    from assistant.views.capmap import CapabilityMap
 
 SHORT = {"at_scale": "at scale", "emerging": "emerging", "planned": "planned", "none": "none", "unknown": "?"}
 MAP_CSS = """
@@ -99,7 +99,7 @@ def map_html(cmap: CapabilityMap) -> str:
 
 
 def charts_html() -> str:
-    from assistant.charts import CHARTS
+    from assistant.views.charts import CHARTS
 
     parts = []
     for name, title in CHARTS.items():
@@ -111,7 +111,7 @@ def charts_html() -> str:
 
 def answer_chart_html(answer: dict[str, Any] | None) -> str:
     """A chart for a numeric answer about one of the charted series (mine output, reserves, China's share)."""
-    from assistant.charts import CHARTS, chart_for_question
+    from assistant.views.charts import CHARTS, chart_for_question
 
     if not answer or not answer.get("answerable"):
         return ""
@@ -140,9 +140,9 @@ def build_map_tab(demo: Any, assistant: Assistant, status: IndexStatus) -> None:
     """The "Map" tab; call inside the app's gr.Blocks (`demo`)."""
     import gradio as gr
 
-    from assistant.brief import to_html, to_pdf
-    from assistant.capmap import parse_filter, region_of, value_chain_keys
-    from assistant.web import checklist_html, sources_html
+    from assistant.frontends.web_html import checklist_html, sources_html
+    from assistant.views.brief import to_html, to_pdf
+    from assistant.views.capmap import parse_filter, region_of, value_chain_keys
 
     folder = assistant.settings.paths.corpus / "value_chain"
     regions = sorted({region_of(folder, k) for k in value_chain_keys(folder)})

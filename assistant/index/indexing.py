@@ -11,12 +11,12 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from assistant.chunking import chunk_document, embedding_text
-from assistant.embedding import Embedder
 from assistant.errors import LoadError
-from assistant.loading import Document, iter_files, load_file
+from assistant.index.embedding import Embedder
+from assistant.index.store import VectorStore, chunk_metadata
+from assistant.knowledge.chunking import chunk_document, embedding_text
+from assistant.knowledge.loading import Document, iter_files, load_file
 from assistant.settings import Settings
-from assistant.store import VectorStore, chunk_metadata
 from assistant.types import IngestReport
 
 Progress = Callable[[int, int, str], None]

@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from assistant.embedding import Embedder
+from assistant.index.embedding import Embedder
+from assistant.index.store import KeywordIndex, VectorStore, matches
 from assistant.settings import RetrievalSettings
-from assistant.store import KeywordIndex, VectorStore, matches
 from assistant.types import Filters, Passage
 
 Ranking = list[tuple[str, float]]

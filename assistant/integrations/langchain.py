@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, Field
 
 from assistant.errors import ReeError
-from assistant.rendering import SearchResult, answer_text, search_hits, search_text
 from assistant.types import Filters
+from assistant.views.rendering import SearchResult, answer_text, search_hits, search_text
 
 if TYPE_CHECKING:
     from assistant.core import Assistant

@@ -7,7 +7,7 @@ import hashlib
 import re
 from collections.abc import Iterator
 
-from assistant.loading import Document
+from assistant.knowledge.loading import Document
 from assistant.settings import ChunkingSettings
 from assistant.types import Chunk
 

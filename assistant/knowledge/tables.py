@@ -20,7 +20,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel
 
-from assistant.taxonomy import find_countries
+from assistant.knowledge.taxonomy import find_countries
 
 MINE_DOCS = ("data/world-mine-production-2021-2022.md", "data/world-mine-production-2024.md")
 RESERVES_DOC = "data/world-reserves-2024.md"

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import InputError
-from assistant.storage import Database
+from assistant.state.storage import Database
 
 COLUMNS = ("id", "created", "source", "question", "answer", "rating", "comment", "conversation_id", "user")
 

@@ -148,7 +148,7 @@ def _plain(value: Any) -> Any:
 
 
 def _intent(raw: str) -> Any:
-    from assistant.query import Intent
+    from assistant.understand.query import Intent
 
     return _decode(Intent, json.loads(raw))
 

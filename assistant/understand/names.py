@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant.entities import Entity
-from assistant.taxonomy import COUNTRIES, country_spans, find_countries
+from assistant.knowledge.entities import Entity
+from assistant.knowledge.taxonomy import COUNTRIES, country_spans, find_countries
 
 # A typo is recognised only in a word of at least this many letters, and at this similarity (0-100):
 # shorter words are too easily another real word.
@@ -38,7 +38,7 @@ class Found:
 
 def load_entities(path: Path) -> list[Entity]:
     """The registry at `path`; an empty list where a corpus has none."""
-    from assistant.entities import load_entities as load
+    from assistant.knowledge.entities import load_entities as load
 
     return load(path) if path.exists() else []
 

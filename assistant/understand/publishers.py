@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from assistant.names import fold
 from assistant.types import doc_meta
+from assistant.understand.names import fold
 
 # "according to X", "X says/reports/estimates": the grammar of attributing a claim to a source.
 _ACCORDING = re.compile(r"\b(?i:according to|per|as reported by|in the view of)\s+(?i:the\s+)?"

@@ -9,11 +9,9 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from assistant.entities import SITE_KINDS, Entity
 from assistant.errors import InputError
-from assistant.intent import IntentClassifier
-from assistant.names import NameIndex
-from assistant.taxonomy import (
+from assistant.knowledge.entities import SITE_KINDS, Entity
+from assistant.knowledge.taxonomy import (
     COUNTRIES,
     YEAR,
     country_name,
@@ -26,6 +24,8 @@ from assistant.taxonomy import (
     replace_country,
 )
 from assistant.types import STAGES, Filters
+from assistant.understand.intent import IntentClassifier
+from assistant.understand.names import NameIndex
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Grammar, not vocabulary: a future verb form, and a pronoun or demonstrative that points back to an earlier turn.
@@ -90,13 +90,6 @@ def clean_question(text: str, max_chars: int) -> str:
         raise InputError(f"The question is {len(text):,} characters long; the limit is {max_chars:,}. "
                          "Ask one focused question.", field="question")
     return text
-
-
-def check_stage(stage: str, field: str = "target") -> str:
-    """The stage key, or an InputError naming the choices."""
-    if stage not in STAGES:
-        raise InputError(f"Unknown stage '{stage}'. Use one of: {', '.join(STAGES)}.", field=field)
-    return stage
 
 
 def target_stage(stages: list[str]) -> str:

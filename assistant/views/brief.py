@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.errors import InputError
-from assistant.rendering import cites
 from assistant.types import STATUS_LABEL, Checklist, Citation
+from assistant.views.rendering import cites
 
 if TYPE_CHECKING:
     from assistant.core import Assistant
@@ -88,7 +88,7 @@ class _Book:
 
 
 def _profile(corpus: Path, key: str) -> tuple[dict[str, str], list[dict[str, Any]]]:
-    from assistant.tables import _front_matter
+    from assistant.knowledge.tables import _front_matter
 
     path = corpus / "profiles" / f"{key}.md"
     if not path.exists():
@@ -120,8 +120,8 @@ def _facilities(corpus: Path, key: str) -> list[tuple[str, str]]:
 
 def collect(key: str, checklist: Checklist, stages: Checklist, citations: list[Citation], corpus: Path,
             region: str) -> Brief:
-    from assistant.charts import chart_data
-    from assistant.tables import mine_production, reserves
+    from assistant.knowledge.tables import mine_production, reserves
+    from assistant.views.charts import chart_data
 
     book = _Book(citations)
     figures: list[tuple[str, str, list[int]]] = []
@@ -232,7 +232,7 @@ ol.sources li { margin: .3rem 0; overflow-wrap: anywhere; } .quote { font-style:
 
 
 def to_html(b: Brief, corpus: Path) -> str:
-    from assistant.charts import chart
+    from assistant.views.charts import chart
 
     def refs(ns: list[int]) -> str:
         return "".join(f'<a href="#s{n}">[{n}]</a>' for n in ns)
@@ -305,7 +305,7 @@ def to_pdf(b: Brief, corpus: Path) -> bytes:
     from reportlab.lib.units import mm
     from reportlab.platypus import Image, ListFlowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-    from assistant.charts import chart
+    from assistant.views.charts import chart
 
     font = _pdf_font()
     base = getSampleStyleSheet()

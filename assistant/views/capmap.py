@@ -16,11 +16,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from assistant.citations import CitationBook
+from assistant.answer.citations import CitationBook
 from assistant.errors import InputError
-from assistant.query import check_stage
-from assistant.taxonomy import country_name
-from assistant.types import STAGES, STATUSES, Checklist, Status, Verdict
+from assistant.knowledge.taxonomy import country_name
+from assistant.types import STAGES, STATUSES, Checklist, Status, Verdict, check_stage
 
 # Used when a value-chain file has no top-level `region:`.
 REGIONS: dict[str, str] = {

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import InputError
-from assistant.tables import china_share, mine_production, reserves
+from assistant.knowledge.tables import china_share, mine_production, reserves
 
 CHARTS: dict[str, str] = {
     "mine_production": "Rare-earth mine production by country (t REO, USGS)",

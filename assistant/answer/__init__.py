@@ -1,0 +1,1 @@
+"""Composing an answer: citations, lead and points, the gap checklist, the optional LLM."""

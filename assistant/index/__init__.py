@@ -1,0 +1,1 @@
+"""The search index: embeddings, the vector and keyword stores, incremental indexing, retrieval."""

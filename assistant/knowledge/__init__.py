@@ -1,0 +1,1 @@
+"""What the corpus says: documents, passages, tables, value-chain facts, entities, taxonomy."""

@@ -1,0 +1,1 @@
+"""What the assistant remembers: conversations and feedback (SQLite or PostgreSQL)."""

@@ -1,0 +1,1 @@
+"""Views of typed results: capability map, charts, country briefs, plain-text rendering."""
