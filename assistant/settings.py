@@ -105,6 +105,10 @@ class AnswerSettings(_Section):
     llm_api_key: SecretStr = Field(SecretStr("not-needed"), description="API key for the LLM endpoint.")
     llm_timeout_s: float = Field(30.0, gt=0, description="Give up on the LLM after this many seconds.")
     llm_max_tokens: int = Field(400, ge=16, le=8192, description="Most tokens the LLM may generate for one answer.")
+    llm_cap_param: Literal["auto", "max_tokens", "max_completion_tokens", "both"] = Field(
+        "auto", description="Request field carrying llm_max_tokens: auto = max_completion_tokens for the OpenAI API "
+                            "(api.openai.com, *.openai.azure.com), max_tokens for any other server (llama.cpp, "
+                            "Ollama, vLLM); both = send both names.")
 
 
 class ApiSettings(_Section):
@@ -118,6 +122,16 @@ class ApiSettings(_Section):
     retry_after_s: int = Field(5, ge=1, description="Retry-After seconds sent with a 503 when all workers are busy.")
     rate_ask: str = Field("120/minute", description="Per-client limit on /api/ask (slowapi syntax); empty = none.")
     rate_ingest: str = Field("10/minute", description="Per-client limit on /api/ingest (slowapi syntax); empty = none.")
+    hosts: list[str] = Field(
+        default_factory=list, description="Host names this server answers to besides loopback ones (localhost, "
+                                          "127.0.0.1, ::1), as JSON ('[\"ree.example.org\", \"*.example.org\"]'); "
+                                          "any other Host gets 421 (DNS rebinding). '*' = any host (only behind a "
+                                          "proxy that checks Host itself).")
+    max_files: int = Field(10, ge=1, le=1000, description="Files one upload request may carry.")
+    max_request_bytes: int | None = Field(
+        None, ge=1024, description="Largest upload request body (/api/ingest, the web UI's uploads), enforced while "
+                                   "it streams in; unset = REE_MAX_UPLOAD_BYTES + 1 MiB.")
+    max_body_bytes: int = Field(1024 * 1024, ge=1024, description="Largest body of any other request.")
 
 
 class LogSettings(_Section):

@@ -21,20 +21,33 @@ import pytest
 from conftest import FIXTURES, ROOT, _share_models, make_settings
 
 from assistant.answer.citations import CitationBook, plain
-from assistant.answer.llm import Generator, Validator, build_messages, split_sentences
+from assistant.answer.llm import Generator, Validator, build_messages, cap_names, split_sentences
 from assistant.settings import AnswerSettings, RetrievalSettings
 from assistant.types import Answer, Chunk, Passage
 
 Reply = Callable[[str], Any]  # prompt text -> reply content (str), or an int HTTP status, or bytes sent raw
 
 
+def tokens(text: str) -> list[str]:
+    """The stand-in's tokens: a word and the space after it."""
+    return re.findall(r"\S+\s*|\s+", text)
+
+
 class FakeLLM:
-    """POST /v1/chat/completions, non-streaming JSON or SSE chunks, scripted per test."""
+    """POST /v1/chat/completions, non-streaming JSON or SSE chunks, scripted per test.
+
+    Like llama-cpp-python's server it honours only `max_tokens` (a `max_completion_tokens` is ignored) and without
+    it generates until its context is full; it counts the tokens it sends and notices a client that closes the
+    connection before the reply is complete."""
 
     def __init__(self) -> None:
         self.reply: Reply = lambda prompt: "The documents do not say."
         self.delay = 0.0
+        self.token_delay = 0.0  # seconds between streamed tokens
+        self.context = 4096  # tokens generated when no max_tokens is sent
         self.requests: list[dict[str, Any]] = []
+        self.sent: list[int] = []  # tokens sent, one entry per finished request
+        self.closed_early: list[bool] = []  # the client closed the connection before the reply was complete
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -47,21 +60,31 @@ class FakeLLM:
                 prompt = "\n\n".join(str(m["content"]) for m in body["messages"])
                 time.sleep(fake.delay)
                 out = fake.reply(prompt)
+                sent, closed = 0, False
                 try:
                     if isinstance(out, int):
                         self._send(out, "application/json", b'{"error": {"message": "boom"}}')
                     elif isinstance(out, bytes):
                         self._send(200, "application/json", out)
-                    elif body.get("stream"):
-                        self._stream(out)
                     else:
-                        self._send(200, "application/json", json.dumps({
-                            "id": "c1", "object": "chat.completion", "created": 0, "model": body["model"],
-                            "choices": [{"index": 0, "finish_reason": "stop",
-                                         "message": {"role": "assistant", "content": out}}],
-                            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}).encode())
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up (timeout tests)
+                        limit = body.get("max_tokens") or fake.context
+                        pieces = tokens(out)
+                        finish = "length" if len(pieces) > limit else "stop"
+                        pieces = pieces[:limit]
+                        if body.get("stream"):
+                            sent = self._stream(pieces, finish)
+                        else:
+                            sent = len(pieces)
+                            self._send(200, "application/json", json.dumps({
+                                "id": "c1", "object": "chat.completion", "created": 0, "model": body["model"],
+                                "choices": [{"index": 0, "finish_reason": finish,
+                                             "message": {"role": "assistant", "content": "".join(pieces)}}],
+                                "usage": {"prompt_tokens": 1, "completion_tokens": sent,
+                                          "total_tokens": sent + 1}}).encode())
+                except (BrokenPipeError, ConnectionResetError) as exc:
+                    sent, closed = getattr(exc, "sent", sent), True  # the client gave up
+                fake.sent.append(sent)
+                fake.closed_early.append(closed)
 
             def _send(self, status: int, ctype: str, data: bytes) -> None:
                 self.send_response(status)
@@ -70,25 +93,40 @@ class FakeLLM:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def _stream(self, text: str) -> None:
+            def _stream(self, pieces: list[str], finish: str) -> int:
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.end_headers()
-                pieces = re.findall(r"\S+\s*|\s+", text)  # word by word, like tokens
-                for piece in [*pieces, None]:
-                    delta = {"role": "assistant", "content": piece} if piece is not None else {}
-                    chunk = {"id": "c1", "object": "chat.completion.chunk", "created": 0, "model": "m",
-                             "choices": [{"index": 0, "delta": delta,
-                                          "finish_reason": None if piece is not None else "stop"}]}
-                    self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                sent = 0
+                try:
+                    for piece in [*pieces, None]:
+                        delta = {"role": "assistant", "content": piece} if piece is not None else {}
+                        chunk = {"id": "c1", "object": "chat.completion.chunk", "created": 0, "model": "m",
+                                 "choices": [{"index": 0, "delta": delta,
+                                              "finish_reason": None if piece is not None else finish}]}
+                        self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                        self.wfile.flush()
+                        if piece is not None:
+                            sent += 1
+                            time.sleep(fake.token_delay)
+                    self.wfile.write(b"data: [DONE]\n\n")
                     self.wfile.flush()
-                self.wfile.write(b"data: [DONE]\n\n")
-                self.wfile.flush()
+                except (BrokenPipeError, ConnectionResetError) as exc:
+                    exc.sent = sent  # type: ignore[attr-defined]
+                    raise
+                return sent
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def finished(self, n: int = 1, timeout: float = 10.0) -> None:
+        """Wait until the stand-in has finished n requests (sending or noticing the close)."""
+        end = time.monotonic() + timeout
+        while len(self.sent) < n and time.monotonic() < end:
+            time.sleep(0.01)
+        assert len(self.sent) >= n, "the stand-in is still sending"
 
     def close(self) -> None:
         self.server.shutdown()
@@ -140,10 +178,13 @@ def chain_assistant(tmp_path_factory: pytest.TempPathFactory, model_cache: Path)
 
 @pytest.fixture
 def assistant(chain_assistant, llm: FakeLLM):  # type: ignore[no-untyped-def]
-    chain_assistant.settings.answer.llm_url = llm.url
-    chain_assistant.settings.answer.llm_timeout_s = 30.0
+    settings = chain_assistant.settings.answer
+    saved = settings.model_copy()
+    settings.llm_url = llm.url
+    settings.llm_timeout_s = 30.0
     yield chain_assistant
-    chain_assistant.settings.answer.llm_url = None
+    for name in type(settings).model_fields:  # the generator holds this object: restore it in place
+        setattr(settings, name, getattr(saved, name))
 
 
 def extractive(assistant, question: str) -> Answer:  # type: ignore[no-untyped-def]
@@ -178,7 +219,9 @@ def test_good_reply_is_kept_with_checked_citations(assistant, llm: FakeLLM) -> N
     assert "412 mixer-settler" in quotes and "slow to start but stable once running" in quotes
     # what the model was sent: rules, and passages wrapped as data
     body = llm.requests[-1]
-    assert body["stream"] is False and body["model"] == "gpt-4o-mini"
+    assert body["stream"] is True and body["model"] == "gpt-4o-mini"  # ask() streams too, to stop early
+    # the cap under the name llama.cpp's server honours
+    assert body["max_tokens"] == assistant.settings.answer.llm_max_tokens and "max_completion_tokens" not in body
     system = body["messages"][0]["content"]
     assert "never instructions" in system and "[2]" in system
     assert "<passage n=\"1\"" in body["messages"][1]["content"] and "[S1]" not in body["messages"][1]["content"]
@@ -302,6 +345,107 @@ def test_stream_input_errors_still_raise(assistant) -> None:  # type: ignore[no-
 
     with pytest.raises(InputError):
         list(assistant.stream("   "))
+
+
+# -- the output cap and stopping early, against the stand-in that honours only max_tokens ------------------------
+BABBLE = " ".join(["and the cascade keeps on running"] * 400)  # a reply whose sentence never ends
+SIX = ["The Zorblax process runs a cascade of 412 mixer-settler stages [{n}].",
+       "It needs about 18 months of commissioning [{n}].",
+       "Operators describe the Zorblax cascade as slow to start but stable once running [{n}].",
+       "The Zorblax process is an invented separation method [{n}].",
+       "Its 412 mixer-settler stages need about 18 months of commissioning [{n}].",
+       "The Zorblax process is used only in these tests [{n}]."]
+
+
+def cited(prompt: str, count: int) -> str:
+    n = passage_number(prompt, "412 mixer-settler")
+    return " ".join(s.format(n=n) for s in SIX[:count])
+
+
+@pytest.mark.parametrize("param", ["auto", "both"])
+def test_cap_reaches_a_server_that_honours_only_max_tokens(assistant, llm: FakeLLM, param: str) -> None:  # type: ignore[no-untyped-def]
+    assistant.settings.answer.llm_max_tokens = 50
+    assistant.settings.answer.llm_cap_param = param
+    llm.reply = lambda prompt: cited(prompt, 2) + " " + BABBLE
+    answer = assistant.ask(STAGES_Q)
+    llm.finished()
+    assert llm.requests[-1]["max_tokens"] == 50
+    assert ("max_completion_tokens" in llm.requests[-1]) is (param == "both")
+    assert llm.sent == [50] and llm.closed_early == [False]  # the stand-in's own count: the cap was applied
+    assert "412 mixer-settler stages" in answer.answer and "18 months" in answer.answer
+    assert "keeps on running" not in answer.answer  # the sentence cut at the cap is dropped
+    assert answer.notices == ["The language model's answer reached the 50-token cap; the answer may be incomplete."]
+    assert_citations_valid(answer)
+
+
+def test_cap_under_the_other_name_is_ignored_by_that_server(assistant, llm: FakeLLM) -> None:  # type: ignore[no-untyped-def]
+    """What the issue saw: max_completion_tokens alone does not stop a llama.cpp-like server."""
+    assistant.settings.answer.llm_max_tokens = 50
+    assistant.settings.answer.llm_cap_param = "max_completion_tokens"
+    llm.context = 300
+    llm.reply = lambda prompt: BABBLE
+    answer = assistant.ask(STAGES_Q)
+    llm.finished()
+    assert llm.requests[-1]["max_completion_tokens"] == 50 and "max_tokens" not in llm.requests[-1]
+    assert llm.sent == [300]  # ran until its context was full
+    assert answer.answer == extractive(assistant, STAGES_Q).answer
+
+
+def test_cap_with_nothing_supported_falls_back(assistant, llm: FakeLLM) -> None:  # type: ignore[no-untyped-def]
+    assistant.settings.answer.llm_max_tokens = 40
+    llm.reply = lambda prompt: BABBLE
+    answer = assistant.ask(STAGES_Q)
+    llm.finished()
+    assert llm.sent == [40]
+    assert answer.answer == extractive(assistant, STAGES_Q).answer
+    assert answer.notices == ["The language model's answer reached its 40-token cap with no sentence supported by "
+                              "the passages; showing the extractive answer."]
+
+
+@pytest.mark.parametrize("how", ["ask", "stream"])
+def test_reading_stops_and_the_connection_closes_once_the_answer_is_complete(  # type: ignore[no-untyped-def]
+        assistant, llm: FakeLLM, how: str) -> None:
+    full: list[int] = []
+
+    def reply(prompt: str) -> str:
+        text = cited(prompt, 6) + " " + " ".join([cited(prompt, 1)] * 60)  # six checked sentences, then more
+        full.append(len(tokens(text)))
+        return text
+
+    llm.reply = reply
+    llm.token_delay = 0.002
+    answer = assistant.ask(STAGES_Q) if how == "ask" else list(assistant.stream(STAGES_Q))[-1]
+    llm.finished()
+    assert llm.requests[-1]["stream"] is True
+    assert llm.closed_early == [True]  # the stand-in saw the connection closed ...
+    assert llm.sent[0] < min(full[0], assistant.settings.answer.llm_max_tokens)  # ... before the reply was complete
+    assert answer.notices == []
+    assert answer.answer.count("412 mixer-settler") == 2 and "used only in these tests" in answer.answer
+    assert_citations_valid(answer)
+
+
+def test_time_limit_mid_reply_keeps_the_checked_sentences(assistant, llm: FakeLLM) -> None:  # type: ignore[no-untyped-def]
+    assistant.settings.answer.llm_timeout_s = 1.5
+    llm.reply = lambda prompt: cited(prompt, 2) + " " + BABBLE
+    llm.token_delay = 0.02  # 400 tokens would take 8 s
+    started = time.monotonic()
+    answer = assistant.ask(STAGES_Q)
+    assert time.monotonic() - started < 1.5 + 2
+    llm.finished()
+    assert llm.closed_early == [True] and llm.sent[0] < 400
+    assert "412 mixer-settler stages" in answer.answer and "18 months" in answer.answer
+    assert answer.notices == ["The language model was stopped at the 1.5 s limit after 2 checked sentences; the "
+                              "answer may be incomplete."]
+    assert_citations_valid(answer)
+
+
+def test_cap_names() -> None:
+    assert cap_names(AnswerSettings(llm_url="https://api.openai.com/v1")) == ("max_completion_tokens",)
+    assert cap_names(AnswerSettings(llm_url="https://me.openai.azure.com/openai/v1")) == ("max_completion_tokens",)
+    assert cap_names(AnswerSettings(llm_url="http://127.0.0.1:8080/v1")) == ("max_tokens",)
+    assert cap_names(AnswerSettings(llm_url="http://notopenai.com/v1")) == ("max_tokens",)
+    assert cap_names(AnswerSettings(llm_url="http://x/v1", llm_cap_param="both")) == (
+        "max_tokens", "max_completion_tokens")
 
 
 def test_poisoned_passage_cannot_steer_the_answer(mini_corpus: Path, tmp_path: Path, model_cache: Path,

@@ -12,17 +12,24 @@ Ollama's /v1). The model writes prose with [n] markers; the validator keeps a se
 The checklist verdict is never the model's: the computed checklist summary (the head of the extractive answer) is
 always stated first. Any error, timeout or an answer with nothing supported left falls back to the extractive answer
 with a notice; nothing here raises to the caller.
+
+Every request streams, also when the caller wants the whole answer at once: reading stops, and the connection is
+closed so the server stops generating, once enough checked sentences are kept, the token cap is reached or the
+time limit passes. The cap is sent as `max_tokens` (what OpenAI-compatible servers such as llama.cpp's honour) or as
+`max_completion_tokens` (what the OpenAI API requires), chosen by `answer.llm_cap_param`. Each generation is logged
+on `ree.llm` with its measurements (a `Run`), which `python -m assistant.bench llm` reads.
 """
 
 from __future__ import annotations
 
 import html
+import logging
 import re
 import time
 from collections.abc import Generator as Gen
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+from urllib.parse import urlparse
 
 from assistant.answer.citations import CitationBook, best_sentence, sentences, strip_markers, terms
 from assistant.knowledge.chunking import ANSWER_SENTENCE_END, split_sentences
@@ -50,6 +57,8 @@ _NOT_SAY = re.compile(r"\b(documents?|passages?|sources?)\b[^.]*\b(do(es)?\s*n[o
                       re.I)
 _VERDICT = re.compile(r"(yes|no|partly|not yet)\b\s*[,:;.!-]", re.I)
 _NAME = re.compile(r"(?<=\s)[A-Z][A-Za-z0-9'-]+")
+
+log = logging.getLogger("ree.llm")
 
 
 def _norm(text: str) -> str:
@@ -221,10 +230,22 @@ def build_messages(question: str, passages: list[Passage], checklists: list[Chec
     return [("system", SYSTEM.format(max_sentences=max_sentences)), ("human", "\n\n".join(parts))]
 
 
-class LLMFailed(Exception):
-    def __init__(self, notice: str) -> None:
-        super().__init__(notice)
-        self.notice = notice
+Stop = Literal["done", "enough", "cap", "deadline", "error"]
+
+
+@dataclass
+class Run:
+    """One generation, measured; logged on `ree.llm` (the `llm` attribute of the record)."""
+
+    url: str | None = None
+    first_token_s: float | None = None  # from sending the request to the first piece of text
+    seconds: float = 0.0  # from sending the request to closing the stream
+    chunks: int = 0  # streamed pieces with text (a llama.cpp server sends one per token)
+    completion_tokens: int | None = None  # the server's own count, when it reports usage
+    sentences: int = 0  # sentences read from the reply
+    kept: int = 0  # of which the validator kept
+    stop: Stop = "done"  # done: the model finished; enough: checked sentences kept; cap; deadline; error
+    fell_back: bool = False
 
 
 class Generator:
@@ -235,24 +256,31 @@ class Generator:
         self.max_sentences = max_sentences or max(settings.max_sentences, 5)
         self._models: dict[tuple[Any, ...], Any] = {}
 
-    def model(self, streaming: bool = False) -> Any:
+    def model(self) -> Any:
+        """The streaming chat model for the current settings, with the output cap under the name the server
+        honours."""
         s = self.settings
         # Settings may change at run time.
-        key = (streaming, s.llm_url, s.llm_model, s.llm_api_key, s.llm_timeout_s, s.llm_max_tokens)
+        key = (s.llm_url, s.llm_model, s.llm_api_key, s.llm_timeout_s, s.llm_max_tokens, s.llm_cap_param)
         if key not in self._models:
             from langchain_openai import ChatOpenAI
 
+            names = cap_names(s)
+            # ChatOpenAI sends its max_tokens as "max_completion_tokens"; a plain "max_tokens" goes in the body.
             self._models[key] = ChatOpenAI(
                 base_url=s.llm_url, model=s.llm_model, api_key=s.llm_api_key.get_secret_value(),
-                timeout=s.llm_timeout_s, max_retries=0, streaming=streaming, temperature=0.0,
-                max_tokens=s.llm_max_tokens,
+                timeout=s.llm_timeout_s, max_retries=0, streaming=True, temperature=0.0,
+                max_tokens=s.llm_max_tokens if "max_completion_tokens" in names else None,
+                extra_body={"max_tokens": s.llm_max_tokens} if "max_tokens" in names else None,
             )
         return self._models[key]
 
     def answer(self, question: str, passages: list[Passage], checklists: list[Checklist], book: CitationBook,
                fallback: str) -> tuple[str, list[str]]:
-        """(answer text, notices): the validated LLM answer, or the extractive `fallback` with a notice."""
-        run = self._run(question, passages, checklists, book, fallback, streaming=False)
+        """(answer text, notices): the validated LLM answer, or the extractive `fallback` with a notice.
+
+        Streams internally, so the model is stopped as soon as the answer is complete."""
+        run = self._run(question, passages, checklists, book, fallback, emit=False)
         while True:
             try:
                 next(run)
@@ -265,11 +293,11 @@ class Generator:
 
         Only checked sentences are streamed. When the model fails part-way, the returned text is the extractive
         answer, which is what the caller's final Answer must carry."""
-        return (yield from self._run(question, passages, checklists, book, fallback, streaming=True))
+        return (yield from self._run(question, passages, checklists, book, fallback, emit=True))
 
     # -- internals -----------------------------------------------------------------------------------
     def _run(self, question: str, passages: list[Passage], checklists: list[Checklist], book: CitationBook,
-             fallback: str, streaming: bool) -> Gen[str, None, tuple[str, list[str]]]:
+             fallback: str, emit: bool) -> Gen[str, None, tuple[str, list[str]]]:
         head = _head(fallback, checklists)
         if not passages:
             return fallback, []
@@ -277,30 +305,53 @@ class Generator:
         _keep_only(book, _needed(head, checklists))
         validator = Validator(passages, book, checklists)
         kept: list[str] = []
+        run = Run(url=self.settings.llm_url)
+        messages = build_messages(question, passages, checklists, self.max_sentences)
+        if emit and head:
+            yield head + "\n\n"
+        source = self._sentences(messages, run)
+        failure: str | None = None
         try:
-            messages = build_messages(question, passages, checklists, self.max_sentences)
-            if streaming and head:
-                yield head + "\n\n"
-            source = self._sentences(messages) if streaming else split_sentences(self._invoke(messages))
-            for seen, sentence in enumerate(source, 1):
+            for sentence in source:
+                run.sentences += 1
                 checked = validator.check(sentence)
                 if checked:
                     kept.append(checked)
-                    if streaming:
+                    if emit:
                         yield checked + " "
-                if self._enough(kept, seen):
-                    break  # closing the stream stops the model generating
-        except LLMFailed as failed:
-            _restore(book, saved_items, saved_index)
-            return fallback, [failed.notice]
+                if self._enough(kept, run.sentences):
+                    run.stop = "enough"
+                    break
         except Exception as exc:  # noqa: BLE001 - a broken endpoint must never break an answer
-            _restore(book, saved_items, saved_index)
-            return fallback, [self._notice(exc)]
+            if _is_timeout(exc):
+                run.stop = "deadline"
+            else:
+                run.stop, failure = "error", self._notice(exc)
+        finally:
+            source.close()  # closes the HTTP stream: the server stops generating
+        run.kept = len(kept)
         notices = validator.report.notices()
-        if validator.report.kept == 0:
+        if failure is None and validator.report.kept == 0:  # no cited sentence survived
+            if run.stop == "deadline":
+                failure = self._timeout_notice()
+            else:
+                why = (f"reached its {self.settings.llm_max_tokens}-token cap with" if run.stop == "cap"
+                       else "had")
+                failure = (f"The language model's answer {why} no sentence supported by the passages; showing "
+                           "the extractive answer.")
+        run.fell_back = failure is not None
+        log.info("llm %s after %.1f s: %d of %d sentences kept%s", run.stop, run.seconds, run.kept, run.sentences,
+                 "; fell back" if run.fell_back else "", extra={"llm": asdict(run)})
+        if failure is not None:
             _restore(book, saved_items, saved_index)
-            return fallback, [*notices, "The language model's answer had no sentence supported by the passages; "
-                              "showing the extractive answer."]
+            # what the validator removed explains a reply with nothing kept; not a timeout or a broken endpoint
+            return fallback, ([failure] if run.stop in ("error", "deadline") else [*notices, failure])
+        if run.stop == "deadline":
+            notices.append(f"The language model was stopped at the {self.settings.llm_timeout_s:g} s limit after "
+                           f"{_count(len(kept), 'checked sentence')}; the answer may be incomplete.")
+        elif run.stop == "cap":
+            notices.append(f"The language model's answer reached the {self.settings.llm_max_tokens}-token cap; "
+                           "the answer may be incomplete.")
         body = " ".join(kept)
         return (f"{head}\n\n{body}" if head else body), notices
 
@@ -309,20 +360,38 @@ class Generator:
         that fail the checks is stopped after twice that many."""
         return len(kept) >= self.max_sentences or seen >= 2 * self.max_sentences
 
-    def _invoke(self, messages: list[tuple[str, str]]) -> str:
-        reply = self.model(False).invoke(messages)
-        return _text(reply.content)
-
-    def _sentences(self, messages: list[tuple[str, str]]) -> Iterator[str]:
-        deadline = time.monotonic() + self.settings.llm_timeout_s
+    def _sentences(self, messages: list[tuple[str, str]], run: Run) -> Gen[str, None, None]:
+        """Complete sentences of the streamed reply as they arrive. Ends at the time limit (run.stop = deadline)
+        or the cap (run.stop = cap; the cut sentence is dropped); closing it closes the HTTP stream."""
+        started = time.monotonic()
+        deadline = started + self.settings.llm_timeout_s
         buffer = ""
-        for chunk in self.model(True).stream(messages):
-            if time.monotonic() > deadline:
-                raise LLMFailed(self._timeout_notice())
-            buffer += _text(chunk.content)
-            done, buffer = _complete(buffer)
-            yield from done
-        yield from split_sentences(buffer)
+        chunks = self.model().stream(messages)
+        try:
+            for chunk in chunks:
+                now = time.monotonic()
+                run.seconds = now - started
+                text = _text(chunk.content)
+                if text:
+                    run.chunks += 1
+                    if run.first_token_s is None:
+                        run.first_token_s = round(now - started, 3)
+                if (chunk.response_metadata or {}).get("finish_reason") == "length":
+                    run.stop = "cap"
+                usage = getattr(chunk, "usage_metadata", None)
+                if usage:
+                    run.completion_tokens = usage.get("output_tokens")
+                if now > deadline:
+                    run.stop = "deadline"
+                    return
+                buffer += text
+                done, buffer = _complete(buffer)
+                yield from done
+            if run.stop != "cap":  # a reply cut at the cap ends mid-sentence
+                yield from split_sentences(buffer)
+        finally:
+            chunks.close()
+            run.seconds = round(time.monotonic() - started, 3)
 
     def _timeout_notice(self) -> str:
         return (f"The language model at {self.settings.llm_url} did not answer in {self.settings.llm_timeout_s:g} s; "
@@ -330,8 +399,6 @@ class Generator:
 
     def _notice(self, exc: Exception) -> str:
         name = type(exc).__name__
-        if "Timeout" in name or isinstance(exc, TimeoutError):
-            return self._timeout_notice()
         status = getattr(exc, "status_code", None)
         if status:
             why = f"answered HTTP {status}"
@@ -340,6 +407,24 @@ class Generator:
         else:
             why = f"gave an unusable reply ({name})"
         return f"The language model at {self.settings.llm_url} {why}; showing the extractive answer."
+
+
+def cap_names(settings: AnswerSettings) -> tuple[str, ...]:
+    """The request field(s) that carry the output cap: max_completion_tokens for the OpenAI API itself (it requires
+    that name for newer models), max_tokens for every other OpenAI-compatible server (llama.cpp's and Ollama's
+    honour only that one), or what `llm_cap_param` names."""
+    choice = settings.llm_cap_param
+    if choice == "both":
+        return ("max_tokens", "max_completion_tokens")
+    if choice == "auto":
+        host = urlparse(settings.llm_url or "").hostname or ""
+        openai = host == "openai.com" or host.endswith((".openai.com", ".openai.azure.com"))
+        return ("max_completion_tokens",) if openai else ("max_tokens",)
+    return (choice,)
+
+
+def _is_timeout(exc: BaseException) -> bool:
+    return "Timeout" in type(exc).__name__ or isinstance(exc, TimeoutError)
 
 
 def _text(content: Any) -> str:
@@ -381,4 +466,4 @@ def _restore(book: CitationBook, items: list[Any], index: dict[tuple[str, str], 
     book._index = index
 
 
-__all__ = ["Generator", "Validator", "build_messages", "split_sentences"]
+__all__ = ["Generator", "Run", "Validator", "build_messages", "cap_names", "split_sentences"]
