@@ -51,6 +51,8 @@ class Assistant:
         self._bulk: Any = None  # the torch embedder for indexing, loaded once (~10 s) and kept
         self._vc: Any = None
         self._reader_obj: Any = None
+        self._records_obj: Any = None
+        self._registry: tuple[Any, list[Any]] | None = None  # (the value-chain data it was built from, records)
         self._retiring: set[str] = set()  # replaced indexes that requests of this process may still read
         self._retire_lock = threading.Lock()
 
@@ -236,16 +238,45 @@ class Assistant:
             return None
         return self.index(progress=progress)
 
-    def ingest(self, paths: list[Path], progress: Progress = _noop) -> IngestReport:
+    def ingest(self, paths: list[Path], progress: Progress = _noop, via: str = "cli") -> IngestReport:
         """Add the files to a copy of the live index written beside it, check the copy, and make it live in one
-        step: readers never wait for the embedding, and a crash at any moment leaves the previous index live."""
+        step: readers never wait for the embedding, and a crash at any moment leaves the previous index live.
+        Each passage records how it came (`via`: cli, api, web) and when, so a citation says it was uploaded."""
+        stamp = {"uploaded_via": via, "uploaded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+
         def add(store: Any) -> IngestReport:
-            return Indexer(self.settings, store, self._bulk_embedder).ingest(paths, progress)
+            return Indexer(self.settings, store, self._bulk_embedder, extra_meta=stamp).ingest(paths, progress)
 
         with self._write_lock:
             if self._has_live_index():
                 return self._beside(add, copy_live=True)
             return self._in_place(add)
+
+    def remove(self, doc_id: str) -> IngestReport:
+        """Take an ingested document (an upload, `ree ingest`) out of the index the way ingest puts one in: a copy
+        of the live index without its passages is written beside it, checked and made live in one step; the
+        replaced index is dropped once no request reads it, and an uploaded file is deleted. A corpus document
+        leaves when its file is deleted and `ree index` runs."""
+        from assistant.errors import UnknownDocumentError
+
+        def drop(store: Any) -> IngestReport:  # the live index copied without it: its text is never written
+            store.copy_from(self._snapshot().store, skip_docs=frozenset({doc_id}))
+            store.bump_revision()
+            return IngestReport(removed=[doc_id])
+
+        with self._write_lock:
+            origins = {m.get("origin") for m in self._snapshot().keywords.metas if m["doc_id"] == doc_id}
+            if not origins:
+                raise UnknownDocumentError(f"No indexed document '{doc_id[:120]}'; see `ree sources`.", field="doc_id")
+            if origins != {"ingest"}:
+                raise InputError(f"'{doc_id[:120]}' is a corpus document: delete its file from the corpus folder "
+                                 "and run `ree index`.", field="doc_id")
+            report = self._beside(drop, copy_live=False)
+            uploads = self.settings.paths.uploads_path.resolve()
+            upload = (uploads / doc_id.rsplit("/", 1)[-1]).resolve()
+            if upload.parent == uploads and upload.is_file() and doc_id_for(upload, None) == doc_id:
+                upload.unlink()
+            return report
 
     # -- questions -----------------------------------------------------------------------------------
     def search(self, query: str, k: int | None = None, filters: Filters | None = None,
@@ -269,6 +300,9 @@ class Assistant:
 
         if intent.type == "out_of_scope":
             return refuse(OFF_SUBJECT.format(subject=intent.off_subject) if intent.off_subject else NOT_FACTS)
+        if not intent.followup and (records := self._answer_records(resolved, intent, conversation_id,
+                                                                     shown_resolved)) is not None:
+            return records
         book = CitationBook(limit=self.settings.answer.max_citations)
         checklists: list[Checklist] = []
         if intent.wants_checklist:
@@ -369,7 +403,55 @@ class Assistant:
             classifier = IntentClassifier(load_examples(corpus / "eval" / "intents.yaml"),
                                           self._query_embedder().embed, names.mask, cache=cache)
             self._reader_obj = Reader(names, classifier, known_word=self._knows_word)
+            from assistant.understand.records import KINDS, RecordReader
+
+            # Every intent example is an example of a question answered from passages.
+            kinds = load_examples(corpus / "query_kinds.yaml", key="kind")
+            kinds += [(q, "none") for q, _ in load_examples(corpus / "eval" / "intents.yaml")]
+            self._records_obj = RecordReader(IntentClassifier(kinds, self._query_embedder().embed, names.mask,
+                                                              cache=cache, labels=(*KINDS, "none")))
+            self._entities = names.entities
         return self._reader_obj
+
+    def registry(self) -> list[Any]:
+        """The registry of projects and facilities, from the live value-chain facts and the entity registry."""
+        from assistant.knowledge.registry import build_registry
+
+        data = self._snapshot().builder.data
+        self._reader()
+        cached = self._registry
+        if cached is None or cached[0] is not data:
+            cached = (data, build_registry([f for k in data.keys() if (f := data.get(k))], self._entities))
+            self._registry = cached
+        return cached[1]
+
+    def _answer_records(self, question: str, intent: Intent, conversation_id: str | None,
+                        resolved: str | None) -> Answer | None:
+        """The answer from records when the question is a query over them, else None."""
+        from assistant.answer.records import RecordAnswerer
+        from assistant.knowledge.entities import SITE_KINDS
+
+        snap = self._snapshot()
+        data = snap.builder.data
+        regions = {f.region for k in data.keys() if (f := data.get(k)) and f.region}
+        named = [e.name for e in intent.entities if e.kind in SITE_KINDS]
+        registry = self.registry()
+        programmes = [s.programme for p in registry for s in p.support]
+        rq = self._records_obj.read(question, intent, regions, named, programmes)
+        if rq is None:
+            return None
+        answerer = RecordAnswerer(snap.builder, registry, self.settings.paths.corpus,
+                                  region_of=lambda k: (f.region if (f := data.get(k)) else ""), name_of=country_name)
+        book = CitationBook(limit=None)
+        result = answerer.answer(rq, book)
+        if not result.complete:
+            return None
+        text = result.text if rq.matched else (
+            f"{result.text} Nothing in the records matches this query (shown as `query` in the answer); the "
+            f"passages were not searched instead.")
+        self.conversations.add(conversation_id, intent)
+        return Answer(question=question, answer=text, answerable=True, citations=book.items, checklist=None,
+                      conversation_id=conversation_id, resolved_question=resolved, query=rq, table=result.rows)
 
     def _knows_word(self, word: str) -> bool:
         # Called for each candidate name while a question is read: the live snapshot, never a refresh mid-request.

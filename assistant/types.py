@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from assistant.errors import InputError
 
@@ -119,6 +121,27 @@ class Checklist(BaseModel):
     note: str = ""
 
 
+class RecordQuery(BaseModel):
+    """A question read as a query over records (the registry, the value-chain facts, the tables of figures): what
+    it counts or ranks, how it filters, and how it sorts. Shown in the answer JSON as `query`."""
+
+    kind: Literal["set", "count", "ranking", "extreme", "compare", "change"]
+    subject: Literal["country", "project"]
+    stage: str | None = None
+    statuses: list[str] = Field(default_factory=list)
+    countries: list[str] = Field(default_factory=list)  # only these
+    exclude: list[str] = Field(default_factory=list)  # all but these
+    region: str | None = None
+    phases: list[str] = Field(default_factory=list)
+    supported: bool = False  # only projects with public support (a strategic-project listing, a state lender)
+    programmes: list[str] = Field(default_factory=list)  # ... from these programmes, where the question names them
+    years: list[int] = Field(default_factory=list)
+    measure: str | None = None  # reserves | mine_production | capacity
+    limit: int | None = None
+    names: list[str] = Field(default_factory=list)  # the projects compared
+    matched: int = 0  # how many records answered
+
+
 class Answer(BaseModel):
     question: str
     answer: str
@@ -128,6 +151,8 @@ class Answer(BaseModel):
     conversation_id: str | None = None
     resolved_question: str | None = None
     notices: list[str] = Field(default_factory=list)
+    query: RecordQuery | None = None  # the query over records that answered, when one did
+    table: list[dict[str, Any]] = Field(default_factory=list)  # every record it matched, for the full table
 
     def to_json(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
@@ -166,5 +191,21 @@ class Filters(BaseModel):
     country: str | None = None
     stage: str | None = None
     kind: str | None = None
-    date_from: str | None = Field(None, description="as_of on or after, YYYY-MM-DD")
-    date_to: str | None = Field(None, description="as_of on or before, YYYY-MM-DD")
+    date_from: str | None = Field(None, max_length=10, description="as_of on or after, YYYY-MM-DD (or YYYY, YYYY-MM)")
+    date_to: str | None = Field(None, max_length=10, description="as_of on or before, YYYY-MM-DD (or YYYY, YYYY-MM)")
+
+    @field_validator("date_from", "date_to")
+    @classmethod
+    def _real_date(cls, value: str | None) -> str | None:
+        """A calendar date (2024-13-45 is refused), or a year or a month."""
+        if not value:
+            return value
+        parts = value.split("-")
+        full = "-".join(parts + ["01"] * (3 - len(parts))) if 1 <= len(parts) <= 3 else ""
+        try:
+            if not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", value):
+                raise ValueError
+            dt.date.fromisoformat(full)
+        except ValueError:
+            raise ValueError("must be a real date like 2025-04-01 (or 2025, 2025-04)") from None
+        return value

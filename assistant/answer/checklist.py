@@ -127,6 +127,31 @@ class ChecklistBuilder:
             score, i, sent = max(reuse, key=lambda x: x[0])
         return book.cite(self.keywords.chunk(i), sent), sent
 
+    def cite_in(self, doc: str, section: str, want: set[str], book: CitationBook) -> int | None:
+        """The best sentence of one section for these terms, cited."""
+        return self._cite_best(self._section_chunks(doc, section), want, book)
+
+    def cite_stage(self, country: str, stage: str, book: CitationBook) -> int | None:
+        """The sentence the checklist cites for a country's stage: the same choice as `build` makes."""
+        data = self.data.get(country)
+        if data is None:
+            return None
+        facts = data.stages[stage]
+        want = terms(" ".join(STAGE_WORDS[stage])) | terms(facts.detail) | terms(data.country)
+        for ev in facts.evidence:
+            n = self._cite_best(self._section_chunks(ev.doc, ev.section), want, book)
+            if n is not None:
+                return n
+        return None
+
+    def cite_line(self, doc: str, section: str, needles: list[str], book: CitationBook) -> int | None:
+        """A line of a section (a table row) that holds every needle, cited verbatim."""
+        for chunk in self.section_chunks(doc, section) or self.doc_chunks(doc):
+            for line in chunk.text.splitlines():
+                if line.strip() and all(n.lower() in line.lower() for n in needles):
+                    return book.cite(chunk, line.strip())
+        return None
+
     def doc_chunks(self, doc: str) -> list[Chunk]:
         return [self.keywords.chunk(i) for i in self._by_doc.get(doc, [])]
 

@@ -70,6 +70,43 @@ STAGE_WORDS: dict[str, tuple[str, ...]] = {
     "recycling": ("recycle", "recycling", "recycler"),
 }
 
+# Domain vocabulary for questions over records (each entry matches a word or phrase in any inflection).
+# What a table measures: reserves, mine output, or a plant's capacity.
+MEASURE_WORDS: dict[str, tuple[str, ...]] = {
+    "reserves": ("reserve",),
+    "capacity": ("capacit", "throughput", "nameplate"),
+    "mine_production": ("mine production", "mine output", "produc", "output", "miner", "mined"),
+}
+# The map's statuses as a question says them.
+STATUS_WORDS: dict[str, tuple[str, ...]] = {
+    "at_scale": ("at scale", "commercial", "industrial scale", "in production"),
+    "emerging": ("pilot", "emerging", "small scale", "demonstration"),
+    "planned": ("planned", "planning", "proposed"),
+}
+# A project's phase as a question says it.
+PHASE_WORDS: dict[str, tuple[str, ...]] = {
+    "operating": ("operating", "in operation", "operational", "running"),
+    "commissioning": ("commissioning",),
+    "construction": ("under construction", "being built", "construction"),
+    "feasibility": ("feasibility",),
+    "exploration": ("exploration",),
+    "suspended": ("suspended", "idle", "mothballed"),
+    "closed": ("closed", "shut down"),
+}
+# Public backing of a project: strategic-project listings, state lenders and agencies.
+SUPPORT_WORDS: tuple[str, ...] = ("strategic project", "backed", "backing", "support", "loan", "financ", "funding",
+                                  "funded", "grant", "crma", "dfc", "exim", "jogmec", "dod", "pentagon")
+# The nouns for sites someone runs (singular and plural), and for countries: the subject of a set or a ranking.
+SITE_WORDS: tuple[str, ...] = ("project", "projects", "plant", "plants", "mine", "mines", "facility", "facilities",
+                               "refinery", "refineries", "factory", "factories", "site", "sites", "operation",
+                               "operations", "smelter", "smelters")
+# Groups of elements, which a stage's status does not distinguish.
+ELEMENT_GROUPS: dict[str, tuple[str, ...]] = {
+    "heavy": ("heavy rare earth", "heavy rare-earth", "heavies", "hree", "hrees"),
+    "light": ("light rare earth", "light rare-earth", "lree", "lrees"),
+}
+COUNTRY_WORDS: tuple[str, ...] = ("country", "countries", "nation", "nations")
+
 ELEMENTS: dict[str, tuple[str, ...]] = {
     "La": ("lanthanum",), "Ce": ("cerium",), "Pr": ("praseodymium",), "Nd": ("neodymium",),
     "Pm": ("promethium",), "Sm": ("samarium",), "Eu": ("europium",), "Gd": ("gadolinium",),

@@ -19,8 +19,8 @@ NEIGHBOURS = 7
 
 class IntentClassifier:
     def __init__(self, examples: list[tuple[str, str]], embed: Callable[[list[str]], np.ndarray],
-                 mask: Callable[[str], str], cache: Path | None = None) -> None:
-        self.examples = [(q, lab) for q, lab in examples if lab in LABELS]
+                 mask: Callable[[str], str], cache: Path | None = None, labels: tuple[str, ...] = LABELS) -> None:
+        self.examples = [(q, lab) for q, lab in examples if lab in labels]
         self.embed = embed
         self.mask = mask
         self.labels = np.array([lab for _, lab in self.examples])
@@ -60,9 +60,9 @@ class IntentClassifier:
         return {k: v / total for k, v in sorted(out.items(), key=lambda kv: -kv[1])}
 
 
-def load_examples(path: Path) -> list[tuple[str, str]]:
+def load_examples(path: Path, key: str = "intent") -> list[tuple[str, str]]:
     if not path.exists():
         return []
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     raw = yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or []  # noqa: S506 - a safe loader
-    return [(str(item["q"]), str(item["intent"])) for item in raw if item.get("q") and item.get("intent")]
+    return [(str(item["q"]), str(item[key])) for item in raw if item.get("q") and item.get(key)]

@@ -1,0 +1,281 @@
+"""Answers from records: a query over the registry, the value-chain facts and the tables of figures, written as a
+direct answer first, then one cited sentence per item; a long list is cut with "and N more", the full table
+travelling with the answer (`Answer.table`).
+
+The statuses are the map's (the one rule in `knowledge.valuechain`), so a set answer can never contradict the Map
+tab; every figure is a table row or a value-chain fact, cited to the line or sentence that holds it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from assistant.answer.checklist import ChecklistBuilder
+from assistant.answer.citations import CitationBook, terms
+from assistant.knowledge.registry import Project
+from assistant.knowledge.tables import MineOutput, Reserve, mine_production, reserves
+from assistant.types import STATUS_LABEL, RecordQuery
+
+SHOWN = 10  # items written out in the answer text; the rest are counted ("and N more") and kept in the table
+RANKED = 5  # items in a ranking that names no number
+_NUMBERS = "zero one two three four five six seven eight nine ten eleven twelve".split()
+
+
+@dataclass
+class RecordAnswer:
+    text: str
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    complete: bool = True  # False when a named item has no record: the question is then answered from passages
+
+
+def _count(n: int) -> str:
+    return _NUMBERS[n] if n < len(_NUMBERS) else f"{n:,}"
+
+
+def _tonnes(v: float | None) -> str:
+    return "n/a" if v is None else f"{v:,.0f} t"
+
+
+def _scope(q: RecordQuery, name: Any) -> str:
+    parts = []
+    if q.region:
+        parts.append(f"in {q.region.title()}")
+    if q.countries and q.subject == "project":
+        parts.append("in " + ", ".join(name(c) for c in q.countries))
+    if q.exclude:
+        parts.append("outside " + ", ".join(name(c) for c in q.exclude))
+    return (" " + " ".join(parts)) if parts else ""
+
+
+def _names(names: list[str]) -> str:
+    """'A, B and C', or 'A, B, … and 7 more' past SHOWN."""
+    shown = names[:SHOWN]
+    more = len(names) - len(shown)
+    if more:
+        return f"{', '.join(shown)} and {more} more (the full table is in the answer)"
+    return shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} and {shown[-1]}"
+
+
+def _cited(sentences: list[tuple[str, int | None]]) -> str:
+    """One sentence per item, each with its citation, for the items written out."""
+    return " ".join(f"{s} [{n}]." if n else f"{s}." for s, n in sentences[:SHOWN])
+
+
+class RecordAnswerer:
+    def __init__(self, builder: ChecklistBuilder, registry: list[Project], corpus: Path,
+                 region_of: Any, name_of: Any) -> None:
+        self.builder = builder
+        self.registry = registry
+        self.corpus = corpus
+        self.region_of = region_of  # country key -> region
+        self.name_of = name_of  # country key -> display name
+
+    # -- filters shared by every kind -------------------------------------------------------------------------
+    def _country_ok(self, q: RecordQuery, key: str | None) -> bool:
+        if key is None or key in q.exclude:
+            return False
+        if q.countries and key not in q.countries:
+            return False
+        return not q.region or q.region in self.region_of(key).lower()
+
+    def projects(self, q: RecordQuery) -> list[Project]:
+        out = []
+        for p in self.registry:
+            if not self._country_ok(q, p.country) or (q.stage and q.stage not in p.stages):
+                continue
+            if (q.phases and p.phase not in q.phases) or (q.supported and not p.support):
+                continue
+            if q.programmes and not any(s.programme in q.programmes for s in p.support):
+                continue
+            if q.years and q.kind in ("set", "count") and p.first_output not in q.years:
+                continue
+            out.append(p)
+        return out
+
+    def answer(self, q: RecordQuery, book: CitationBook) -> RecordAnswer:
+        if q.kind == "compare":
+            return self._compare(q, book)
+        if q.kind == "change":
+            return self._change(q, book)
+        if q.kind in ("ranking", "extreme"):
+            return self._rank_projects(q, book) if q.subject == "project" else self._rank_countries(q, book)
+        return self._set_projects(q, book) if q.subject == "project" else self._set_countries(q, book)
+
+    # -- countries by the map's status ------------------------------------------------------------------------
+    def _set_countries(self, q: RecordQuery, book: CitationBook) -> RecordAnswer:
+        stage = q.stage or "magnet"
+        wanted = q.statuses or ["at_scale", "emerging"]
+        keys = [k for k in self.builder.data.keys() if self._country_ok(q, k)]
+        if q.countries and q.subject == "country":
+            keys = [k for k in keys if k in q.countries] or keys
+        rows = []
+        for k in keys:
+            facts = self.builder.data.get(k)
+            if facts is None:
+                continue
+            status = facts.status(stage)
+            rows.append({"country": facts.country, "key": k, "region": self.region_of(k), "stage": stage,
+                         "status": status, "detail": facts.stages[stage].detail})
+        q.matched = sum(r["status"] in wanted for r in rows)
+        scope = _scope(q, self.name_of)
+        parts: list[str] = []
+        items: list[tuple[str, int | None]] = []
+        for i, status in enumerate(wanted):
+            group = [r for r in rows if r["status"] == status]
+            label = STATUS_LABEL[status]
+            if i == 0:
+                lead = (f"{_count(len(group)).capitalize()} of the {len(rows)} profiled countries{scope} have the "
+                        f"{stage} stage {label} (the map's status)")
+            elif group:
+                lead = f"{_count(len(group)).capitalize()} more {'have' if len(group) != 1 else 'has'} it {label}"
+            else:
+                continue
+            parts.append(f"{lead}: {_names([r['country'] for r in group])}." if group else f"{lead}.")
+            items += [(f"{r['country']}, {stage} {label}: {r['detail']}",
+                       self.builder.cite_stage(r["key"], stage, book)) for r in group]
+        matched = [r for r in rows if r["status"] in wanted]
+        return RecordAnswer(" ".join(parts) + (" " + _cited(items) if items else ""), matched)
+
+    # -- projects from the registry ---------------------------------------------------------------------------
+    def _cite_project(self, p: Project, book: CitationBook) -> int | None:
+        want = terms(" ".join(p.names())) | terms(p.operator)
+        if p.capacity:
+            want |= {f"{p.capacity.value:,.0f}"}
+        for ev in p.evidence:
+            n = self.builder.cite_in(ev.doc, ev.section, want, book)
+            if n is not None:
+                return n
+        return None
+
+    def _describe(self, p: Project) -> str:
+        bits = [self.name_of(p.country)]
+        if p.operator:
+            bits.append(p.operator)
+        bits.append(p.phase + (", pilot" if p.pilot else ""))
+        if p.capacity:
+            bits.append(f"{p.capacity.value:,.0f} {p.capacity.unit} {p.capacity.basis}")
+        if p.first_output:
+            bits.append(f"first output {p.first_output}")
+        return f"{p.name} ({', '.join(bits)})"
+
+    def _row(self, p: Project) -> dict[str, Any]:
+        return {"name": p.name, "country": self.name_of(p.country), "region": p.region, "stages": list(p.stages),
+                "operator": p.operator, "phase": p.phase, "pilot": p.pilot,
+                "capacity": p.capacity.model_dump() if p.capacity else None, "first_output": p.first_output,
+                "support": [s.programme for s in p.support]}
+
+    def _set_projects(self, q: RecordQuery, book: CitationBook) -> RecordAnswer:
+        found = self.projects(q)
+        q.matched = len(found)
+        what = f"{q.stage} " if q.stage else ""
+        phase = f" {' or '.join(q.phases)}" if q.phases else ""
+        year = f" with first output in {', '.join(map(str, q.years))}" if q.years else ""
+        backed = (f" supported as {' or '.join(q.programmes)}" if q.programmes else
+                  " with public support" if q.supported else "")
+        lead = (f"The registry holds {_count(len(found))} {what}project{'s' if len(found) != 1 else ''}"
+                f"{_scope(q, self.name_of)}{phase}{year}{backed}")
+        items = [(self._describe(p), self._cite_project(p, book)) for p in found[:SHOWN]]
+        text = f"{lead}: {_names([p.name for p in found])}. {_cited(items)}" if found else f"{lead}."
+        return RecordAnswer(text, [self._row(p) for p in found])
+
+    def _rank_projects(self, q: RecordQuery, book: CitationBook) -> RecordAnswer:
+        found = [p for p in self.projects(q) if p.capacity]
+        found.sort(key=lambda p: -(p.capacity.value if p.capacity else 0))
+        q.matched = len(found)
+        top = found[:q.limit or RANKED]
+        items = [(f"{i}. {self._describe(p)}", self._cite_project(p, book)) for i, p in enumerate(top, 1)]
+        what = f"{q.stage} " if q.stage else ""
+        lead = (f"By recorded capacity, the largest {what}project{'s' if len(top) != 1 else ''}"
+                f"{_scope(q, self.name_of)} of the {len(found)} with a capacity on record "
+                f"{'are' if len(top) != 1 else 'is'} {_names([p.name for p in top])}")
+        note = " Capacities are on the basis each source gives (ore, oxide, metal, magnet): compare like with like."
+        text = (f"{lead}. {_cited(items)}{note}" if items else
+                f"No {what}project{_scope(q, self.name_of)} has a capacity on record.")
+        return RecordAnswer(text, [self._row(p) for p in found])
+
+    # -- countries from the tables of figures -----------------------------------------------------------------
+    def _table(self, q: RecordQuery) -> tuple[list[Reserve] | list[MineOutput], str, str]:
+        if q.measure == "reserves":
+            rows = reserves(self.corpus)
+            editions = sorted({r.edition for r in rows})
+            want = next((e for e in editions for y in q.years[-1:] if e.endswith(str(y + 1))), editions[-1])
+            return [r for r in rows if r.edition == want], f"reserves (USGS {want})", want
+        rows = mine_production(self.corpus)
+        years = sorted({r.year for r in rows})
+        year = q.years[-1] if q.years and q.years[-1] in years else years[-1]
+        return [r for r in rows if r.year == year], f"mine production in {year} (USGS)", str(year)
+
+    def _cite_row(self, r: Reserve | MineOutput, book: CitationBook) -> int | None:
+        return self.builder.cite_line(r.doc_id, r.section, [r.country], book)
+
+    def _rank_countries(self, q: RecordQuery, book: CitationBook) -> RecordAnswer:
+        rows, label, _ = self._table(q)
+        rows = [r for r in rows if self._country_ok(q, r.key) and r.tonnes is not None]
+        rows.sort(key=lambda r: -(r.tonnes or 0))
+        q.matched = len(rows)
+        top = rows[:q.limit or RANKED]
+        missing = [c for c in q.countries if not any(r.key == c for r in rows)]
+        items = [(f"{i}. {r.country}: {'>' if getattr(r, 'lower_bound', False) else ''}{_tonnes(r.tonnes)} REO",
+                  self._cite_row(r, book)) for i, r in enumerate(top, 1)]
+        scope = _scope(q, self.name_of)
+        names = _names([r.country for r in top])
+        lead = (f"The top {_count(len(top))} countries{scope} by {label} are {names}" if len(top) > 1 else
+                f"The largest{scope} by {label} is {names}" if top else f"No country{scope} has {label}")
+        text = f"{lead}. {_cited(items)}" if top else f"{lead}."
+        out = [{"country": r.country, "key": r.key, "tonnes": r.tonnes, "measure": q.measure,
+                "source": r.source_title, "doc_id": r.doc_id} for r in rows]
+        return RecordAnswer(text, out, complete=not missing)
+
+    def _change(self, q: RecordQuery, book: CitationBook) -> RecordAnswer:
+        a, b = q.years[0], q.years[-1]
+        lines = []
+        out = []
+        for key in q.countries:
+            values = []
+            for year in (a, b):
+                sub = q.model_copy(update={"years": [year]})
+                rows, label, _ = self._table(sub)
+                row = next((r for r in rows if r.key == key), None)
+                values.append((year, row, label))
+            (ya, ra, la), (yb, rb, lb) = values
+            name = self.name_of(key)
+            if ra is None or rb is None or ra.tonnes is None or rb.tonnes is None:
+                missing = ya if ra is None or ra.tonnes is None else yb
+                lines.append(f"The tables hold no {q.measure.replace('_', ' ') if q.measure else 'figure'} for "
+                             f"{name} in {missing}.")
+                continue
+            na, nb = self._cite_row(ra, book), self._cite_row(rb, book)
+            delta = rb.tonnes - ra.tonnes
+            pct = f" ({delta / ra.tonnes:+.0%})" if ra.tonnes else ""
+            verb = "rose" if delta > 0 else "fell" if delta < 0 else "stayed"
+            lines.append(f"{name}'s {la.split(' (')[0] if q.measure == 'reserves' else 'mine production'} {verb} "
+                         f"from {_tonnes(ra.tonnes)} ({la}){f' [{na}]' if na else ''} to {_tonnes(rb.tonnes)} "
+                         f"({lb}){f' [{nb}]' if nb else ''}{pct if delta else ''}.")
+            out.append({"country": name, "from": {"year": ya, "tonnes": ra.tonnes, "source": la},
+                        "to": {"year": yb, "tonnes": rb.tonnes, "source": lb}})
+        q.matched = len(out)
+        return RecordAnswer(" ".join(lines), out)
+
+    # -- named projects side by side --------------------------------------------------------------------------
+    def _compare(self, q: RecordQuery, book: CitationBook) -> RecordAnswer:
+        found = []
+        for name in q.names:
+            p = next((p for p in self.registry if name in p.names()), None)
+            if p is not None and p not in found:
+                found.append(p)
+        q.matched = len(found)
+        lines = []
+        for p in found:
+            n = self._cite_project(p, book)
+            support = f"; support: {', '.join(s.programme for s in p.support)}" if p.support else ""
+            stages = ", ".join(p.stages)
+            lines.append(f"{self._describe(p)}: stages {stages}{support}.{f' [{n}]' if n else ''}")
+        missing = [n for n in q.names if not any(n in p.names() for p in found)]
+        if missing:
+            lines.append(f"The registry holds no record for {', '.join(missing)}.")
+        return RecordAnswer(" ".join(lines), [self._row(p) for p in found])
+
+
+__all__ = ["RecordAnswer", "RecordAnswerer"]

@@ -1,0 +1,128 @@
+"""The registry of projects and facilities: every mine, deposit project and plant, one record each.
+
+One source of truth for each field: where a facility is, which stages it serves, who runs it, its phase, support,
+capacity and evidence come from the value-chain facts (`corpus/value_chain/*.yaml`, the same records the checklist
+and the map read); its other names, kind and summary come from the entity registry (`corpus/entities.yaml`), joined
+by name. Nothing here is typed twice, and no status is stored: statuses stay derived by the one rule.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from assistant.knowledge.entities import SITE_KINDS, Entity
+from assistant.knowledge.valuechain import CountryFacts, Evidence, Facility, Figure, Support
+from assistant.types import STAGES
+
+# The phases of the value-chain facts, in the order a project moves through them.
+PHASES: tuple[str, ...] = ("exploration", "feasibility", "construction", "commissioning", "operating", "suspended",
+                           "closed")
+
+
+class Project(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    aliases: tuple[str, ...] = ()
+    kind: str = ""  # plant | mine | deposit, from the entity registry where it is there
+    country: str  # taxonomy key
+    country_name: str
+    region: str = ""
+    stages: tuple[str, ...]
+    operator: str = ""
+    phase: str
+    pilot: bool = False
+    note: str = ""
+    support: tuple[Support, ...] = ()
+    capacity: Figure | None = None  # the stage's capacity, where this is the stage's only facility
+    output: Figure | None = None  # the stage's latest output, likewise
+    first_output: int | None = None
+    summary: str = ""
+    evidence: tuple[Evidence, ...] = Field(default_factory=tuple)
+
+    def names(self) -> tuple[str, ...]:
+        return (self.name, *self.aliases)
+
+
+def fold(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text)
+    return re.sub(r"[^a-z0-9]+", " ", "".join(c for c in text if not unicodedata.combining(c)).lower()).strip()
+
+
+def _core_name(name: str) -> str:
+    """'Vacuumschmelze (VAC), Hanau' -> 'vacuumschmelze': the name before any bracket or comma."""
+    return fold(re.split(r"[(,]", name)[0])
+
+
+def _entity_for(name: str, entities: dict[str, Entity]) -> Entity | None:
+    """The site entity named like the facility: by its whole name, then by its name before brackets and commas."""
+    for key in (fold(name), _core_name(name)):
+        if key in entities:
+            return entities[key]
+    return None
+
+
+def _site_index(entities: Iterable[Entity]) -> dict[str, Entity]:
+    out: dict[str, Entity] = {}
+    for e in entities:
+        if e.kind in SITE_KINDS:
+            for n in (e.name, *e.aliases):
+                out.setdefault(fold(n), e)
+    return out
+
+
+def build_registry(countries: Iterable[CountryFacts], entities: Iterable[Entity]) -> list[Project]:
+    """One record per facility, its stages gathered across the country's chain (a mine listed at the deposit and
+    the mining stage is one project)."""
+    sites = _site_index(entities)
+    records: list[Project] = []
+    for cf in countries:
+        by_name: dict[str, dict] = {}
+        for stage in STAGES:
+            facts = cf.stages[stage]
+            for fac in facts.facilities:
+                ent = _entity_for(fac.name, sites)
+                key = f"entity:{ent.name}" if ent else (_core_name(fac.name) or fold(fac.name))
+                rec = by_name.setdefault(key, {"facility": fac, "stages": [], "evidence": [], "capacity": None,
+                                               "output": None, "first_output": None})
+                rec["stages"].append(stage)
+                rec["evidence"] += [e for e in facts.evidence if e not in rec["evidence"]]
+                if len(facts.facilities) == 1:
+                    rec["capacity"] = rec["capacity"] or facts.capacity
+                    rec["output"] = rec["output"] or facts.output
+                    rec["first_output"] = rec["first_output"] or facts.first_output
+                if _later(fac, rec["facility"]):
+                    rec["facility"] = fac
+        for rec in by_name.values():
+            fac: Facility = rec["facility"]
+            ent = _entity_for(fac.name, sites)
+            records.append(Project(
+                name=ent.name if ent else fac.name,
+                aliases=tuple(dict.fromkeys(n for n in ((ent.name, *ent.aliases, fac.name) if ent else ())
+                                            if n != (ent.name if ent else fac.name))),
+                kind=ent.kind if ent else "", country=cf.key, country_name=cf.country, region=cf.region,
+                stages=tuple(rec["stages"]), operator=fac.operator, phase=fac.phase, pilot=fac.pilot, note=fac.note,
+                support=tuple(fac.support), capacity=rec["capacity"], output=rec["output"],
+                first_output=rec["first_output"], summary=ent.summary if ent else "",
+                evidence=tuple(sorted(rec["evidence"], key=lambda e: e.date, reverse=True))))
+    return records
+
+
+def _later(new: Facility, old: Facility) -> bool:
+    """Of one facility listed at several stages, the record furthest along (a mine operating, its deposit too)."""
+    return PHASES.index(new.phase) > PHASES.index(old.phase) and new.phase not in ("suspended", "closed")
+
+
+def load_registry(folder: Path, entities: Iterable[Entity]) -> list[Project]:
+    from assistant.knowledge.valuechain import load_country
+
+    countries = [load_country(p) for p in sorted(folder.glob("*.yaml"))] if folder.exists() else []
+    return build_registry(countries, entities)
+
+
+__all__ = ["PHASES", "Project", "build_registry", "load_registry"]

@@ -1,0 +1,185 @@
+"""A question read as a query over records: a set, a count, a ranking, an extreme, a comparison of named projects
+or a change between two years, with the slots the reader already finds (countries, stages, statuses, years,
+regions, registered names) as its filters.
+
+What kind of query a question is comes from its meaning: the nearest labelled examples
+(`corpus/query_kinds.yaml`, names masked) on the query embedding, as the intent does. The filters come from the
+taxonomy's domain vocabulary and the registry, never from phrasings of particular questions.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from assistant.knowledge.taxonomy import (
+    COUNTRY_WORDS,
+    ELEMENT_GROUPS,
+    ELEMENTS,
+    MEASURE_WORDS,
+    PHASE_WORDS,
+    SITE_WORDS,
+    STATUS_WORDS,
+    SUPPORT_WORDS,
+)
+from assistant.types import RecordQuery
+from assistant.understand.query import Intent
+
+# A query kind is taken when its labelled neighbours hold at least this share of the similarity among the
+# nearest examples (a majority), so a question that is as much a lookup as a set is answered from passages.
+MIN_SHARE = 0.5
+KINDS = ("set", "count", "ranking", "extreme", "compare", "change")
+
+# Grammar: a country after one of these prepositions is left out of the answer ("outside China").
+_EXCLUDING = re.compile(r"\b(outside( of)?|except( for)?|excluding|other than|besides|apart from|beyond|without|"
+                        r"not counting|ex)\s+(the\s+)?$", re.I)
+_NUMBER_WORDS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve "
+                                            "thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty"
+                                            .split())}
+# A count before a plural noun or after "top"/"first" asks for that many ("the top five", "three largest").
+_LIMIT = re.compile(r"\b(?:top|first|leading|biggest|largest)\s+(\d{1,2}|[a-z]+)\b|\b(\d{1,2}|[a-z]+)\s+"
+                    r"(?:largest|biggest|leading|top|main|major)\b", re.I)
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+(?:[-/][a-z0-9]+)*", text.lower())
+
+
+def _has(text: str, vocabulary: Iterable[str]) -> bool:
+    """A vocabulary entry appears as a word or phrase, in any inflection (a prefix of a word)."""
+    low = " " + " ".join(_words(text)) + " "
+    return any(f" {w}" in low for w in vocabulary)
+
+
+def _limit(question: str) -> int | None:
+    for m in _LIMIT.finditer(question):
+        token = (m.group(1) or m.group(2) or "").lower()
+        n = int(token) if token.isdigit() else _NUMBER_WORDS.get(token)
+        if n:
+            return n
+    return None
+
+
+_OPENS_SET = re.compile(r"^\W*(which|what|name|list|how many)\b", re.I)
+
+
+def _members(question: str) -> str | None:
+    """"set" or "count" when the question opens by asking for members of a set of countries or sites: an
+    interrogative, then within four words a plural noun for countries or sites ("Which African countries…")."""
+    opening = _OPENS_SET.match(question)
+    if opening is None:
+        return None
+    head = _words(question[opening.end():])[:4]
+    if not any(w in COUNTRY_WORDS + SITE_WORDS and w.endswith("s") for w in head):
+        return None
+    return "count" if opening.group(1).lower() == "how many" else "set"
+
+
+def excluded_countries(question: str, spans: list[tuple[str, int]]) -> list[str]:
+    """The countries named right after an excluding preposition ("outside China", "other than Japan")."""
+    return [key for key, start in spans if _EXCLUDING.search(question[:start])]
+
+
+def region_in(question: str, regions: Iterable[str]) -> str | None:
+    """The region the question names, by its name or its adjective ("Europe", "European", "African"): a word that
+    begins with the region word less its final vowel. A region word names every region that contains it."""
+    words = set(_words(question))
+    for region in sorted(set(regions), key=len):
+        for part in _words(region):
+            stem = part[:-1] if part[-1] in "aeiou" else part
+            if len(stem) >= 4 and any(w.startswith(stem) for w in words):
+                return part
+    return None
+
+
+def programmes_named(question: str, programmes: Iterable[str]) -> list[str]:
+    """The support programmes the question names most closely: those sharing the most words with it."""
+    words = set(_words(question))
+    scored = [(len(words & set(_words(p))), p) for p in set(programmes)]
+    best = max((s for s, _ in scored), default=0)
+    return sorted(p for s, p in scored if s == best and best > 0)
+
+
+def read_query(question: str, intent: Intent, scores: dict[str, float], spans: list[tuple[str, int]],
+               regions: Iterable[str], projects: list[str], programmes: Iterable[str] = ()) -> RecordQuery | None:
+    """The query over records this question asks, or None when it is answered from passages."""
+    if intent.type in ("out_of_scope", "followup"):
+        return None
+    # A question that names a policy, programme, agency or company is about what it names: passages answer it.
+    if any(e.kind not in ("plant", "mine", "deposit", "place", "product") for e in intent.entities):
+        return None
+    kind = max(KINDS, key=lambda k: scores.get(k, 0.0))
+    if sum(scores.get(k, 0.0) for k in KINDS) < MIN_SHARE:
+        # Grammar, where the examples are split: an interrogative followed by a plural noun for countries or
+        # sites asks for the members of a set ("Which countries…", "How many plants…").
+        asked = _members(question)
+        if asked is None:
+            return None
+        kind = asked
+    exclude = excluded_countries(question, spans)
+    countries = [c for c in dict.fromkeys(k for k, _ in spans) if c not in exclude]
+    stage = intent.stages[-1] if intent.stages else None
+    words = set(_words(question))
+    subject = "project" if (words & set(SITE_WORDS) and not words & set(COUNTRY_WORDS)) or kind == "compare" \
+        else "country"
+    statuses = [s for s, words in STATUS_WORDS.items() if _has(question, words)]
+    phases = [p for p, words in PHASE_WORDS.items() if _has(question, words)]
+    measure = next((m for m, words in MEASURE_WORDS.items() if _has(question, words)), None)
+    q = RecordQuery(kind=kind, subject=subject, stage=stage, statuses=statuses, countries=countries,
+                    exclude=exclude, region=region_in(question, regions), phases=phases,
+                    supported=_has(question, SUPPORT_WORDS), measure=measure,
+                    # a year filters projects by their first output only where the question speaks of output
+                    years=intent.years if subject == "country" or _has(question, MEASURE_WORDS["mine_production"])
+                    else [],
+                    programmes=programmes_named(question, programmes) if _has(question, SUPPORT_WORDS) else [],
+                    limit=_limit(question), names=projects)
+    if kind == "compare":
+        return q if len(projects) >= 2 else None
+    # One country named and not left out: the question is about that country, not a set or a ranking of them.
+    if subject == "country" and len(countries) == 1:
+        return None
+    if kind in ("ranking", "extreme"):
+        if subject == "country":
+            # The country tables rank reserves and mine output; other stages have no table of figures by country.
+            if measure is None:
+                measure = "reserves" if stage == "deposit" else "mine_production" if stage == "mining" else None
+            if measure == "mine_production" and stage not in (None, "mining", "concentrate", "deposit"):
+                measure = None
+            q.measure = measure if measure in ("reserves", "mine_production") else None
+        if q.measure is None and subject == "project":
+            q.measure = "capacity"
+        if q.kind == "extreme":
+            q.limit = q.limit or 1
+        return q if q.measure else None
+    if kind == "change":
+        return q if len(intent.years) >= 2 and countries and measure in ("reserves", "mine_production") else None
+    # set / count: a filter that the records can answer
+    if subject == "country" and stage is None:
+        return None
+    if subject == "project" and not (stage or phases or q.region or q.supported or countries or q.years):
+        return None
+    if subject == "country" and any(_has(question, w) for w in (*ELEMENTS.values(), *ELEMENT_GROUPS.values())):
+        return None  # the map's statuses are for a stage as a whole, not for particular elements
+    return q
+
+
+
+
+class RecordReader:
+    """Reads a question into a query over records: the kind from the nearest labelled examples, the rest from the
+    slots. Built once per Assistant, like the intent reader."""
+
+    def __init__(self, classifier: Any) -> None:
+        self.classifier = classifier
+
+    def read(self, question: str, intent: Intent, regions: Iterable[str], projects: list[str],
+             programmes: Iterable[str] = ()) -> RecordQuery | None:
+        from assistant.knowledge.taxonomy import country_spans
+
+        scores = self.classifier.scores(question) if self.classifier else {}
+        spans = [(key, start) for start, _end, key in country_spans(question)]
+        return read_query(question, intent, scores, spans, regions, projects, programmes)
+
+
+__all__ = ["KINDS", "MIN_SHARE", "RecordQuery", "RecordReader", "excluded_countries", "read_query", "region_in"]
