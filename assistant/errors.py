@@ -2,7 +2,8 @@
 
     ReeError                      base: a message meant for the user
     ├── InputError                the request itself is wrong (empty question, unknown stage ...)
-    │   └── UnknownCountryError   a country we cannot recognise
+    │   ├── UnknownCountryError   a country we cannot recognise
+    │   └── UnknownDocumentError  no indexed document by that id
     ├── LoadError                 one file could not be read (binary, empty, broken PDF, bad front matter)
     ├── IndexMissingError         no index yet: run `ree index`
     ├── StoreUnavailableError     the Chroma server cannot be reached
@@ -46,6 +47,10 @@ class InputError(ReeError):
 
 
 class UnknownCountryError(InputError):
+    status_code = 404
+
+
+class UnknownDocumentError(InputError):
     status_code = 404
 
 

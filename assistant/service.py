@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.errors import IndexMissingError, InputError, ReeError
-from assistant.knowledge.loading import SUFFIXES
+from assistant.knowledge.loading import SUFFIXES, doc_id_for
 from assistant.types import IngestReport
 
 if TYPE_CHECKING:
@@ -98,16 +98,18 @@ def save_upload(uploads: Path, name: str, data: bytes) -> Path:
     uploads.mkdir(parents=True, exist_ok=True)
     target = (uploads / safe_filename(name)).resolve()
     if target.parent != uploads.resolve():  # belt and braces: never write outside the uploads folder
-        raise InputError(f"refused file name '{name}'", field="files")
+        raise InputError(f"refused file name '{name[:80]}'", field="files")
     target.write_bytes(data)
     return target
 
 
-def ingest_files(assistant: Assistant, files: list[tuple[str, bytes]], progress: Any = None) -> IngestReport:
-    """Save uploads under the uploads folder and ingest them; a bad file is reported, the rest still go in."""
+def ingest_files(assistant: Assistant, files: list[tuple[str, bytes]], progress: Any = None,
+                 channel: str = "api") -> IngestReport:
+    """Save uploads under the uploads folder and ingest them, recording the channel (api, web) and the time; a
+    bad file is reported and not kept (a previous version of it is put back), the rest still go in."""
     uploads = assistant.settings.paths.uploads_path
     errors: list[str] = []
-    paths: list[Path] = []
+    saved: list[tuple[Path, bytes | None, bytes]] = []  # (path, what was there before, what was written)
     for name, data in files:
         shown = safe_filename(name)
         if not shown.lower().endswith(UPLOAD_SUFFIXES):
@@ -116,13 +118,30 @@ def ingest_files(assistant: Assistant, files: list[tuple[str, bytes]], progress:
         if len(data) > assistant.settings.max_upload_bytes:
             errors.append(f"{shown}: larger than {assistant.settings.max_upload_bytes:,} bytes")
             continue
-        paths.append(save_upload(uploads, name, data))
+        target = (uploads / shown).resolve()
+        before = target.read_bytes() if target.is_file() else None
+        saved.append((save_upload(uploads, name, data), before, data))
     report = IngestReport()
-    if paths:
-        report = assistant.ingest(paths, progress=progress) if progress else assistant.ingest(paths)
+    try:
+        if saved:
+            paths = [p for p, _, _ in saved]
+            report = assistant.ingest(paths, progress=progress or _noop, via=channel)
+    finally:
+        kept = set(report.added) | set(report.updated)
+        for path, before, data in saved:
+            if doc_id_for(path, None) in kept or before == data:
+                continue
+            if before is None:
+                path.unlink(missing_ok=True)
+            else:
+                path.write_bytes(before)
     prefix = str(uploads.resolve()) + "/"
     report.errors = errors + [e.replace(prefix, "").replace(str(uploads) + "/", "") for e in report.errors]
     return report
+
+
+def _noop(done: int, total: int, label: str) -> None:
+    pass
 
 
 __all__ = ["UPLOAD_SUFFIXES", "IndexStatus", "build_index_in_background", "ingest_files", "safe_filename",

@@ -7,6 +7,7 @@
     GET  /api/brief/{country}  the country brief (?format=md|html|pdf)
     GET  /api/chart/{name}     a chart of the corpus's figures (?format=svg|png&country=)
     POST /api/ingest           multipart upload of one or more files -> IngestReport
+    DELETE /api/documents/{doc_id}   take an uploaded document out of the index (and its file off disk)
     GET  /api/sources          what is indexed
     POST /api/feedback         {question, answer?, rating: 1|-1, comment?, conversation_id?} -> {id}
     GET  /api/health           state ready + index name, counts, store; 503 with state starting|building|failed
@@ -16,9 +17,11 @@
 
 Every error leaves as an RFC 7807 style problem: {type, title, status, detail, field}. Endpoints are plain
 `def`, so FastAPI runs them in its threadpool; at most REE_API__WORKERS answer at once, REE_API__QUEUE more
-wait, and beyond that a 503 with Retry-After. With REE_API_TOKEN set, ingest and feedback need
-`Authorization: Bearer <token>` (every read endpoint too with REE_API__PROTECT_READS=true). Per-client rate
-limits (slowapi) apply to ask and ingest. CORS is closed unless REE_API__CORS_ORIGINS lists origins.
+wait, and beyond that a 503 with Retry-After. Who may call what is decided in one place for every door,
+frontends/auth.py's Guard: the Host must be loopback or listed (else 421), writes from a browser must come
+from the app's own origin (else 403), and writes (ingest, feedback, removal, /v1, /mcp) need the token when
+REE_API_TOKEN is set (reads too with REE_API__PROTECT_READS=true). Per-client rate limits (slowapi) apply to
+ask and ingest. CORS is closed unless REE_API__CORS_ORIGINS lists origins.
 """
 
 from __future__ import annotations
@@ -27,16 +30,16 @@ import logging
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager, contextmanager
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from fastapi import Depends, FastAPI, File, Query, Request, UploadFile
+from fastapi import FastAPI, File, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.errors import InputError, ReeError
-from assistant.frontends.auth import require_read_token, require_token
+from assistant.frontends.auth import Guard, install_session_routes
 from assistant.frontends.problems import problem
 from assistant.service import (
     IndexStatus,
@@ -92,11 +95,13 @@ class AskRequest(BaseModel):
 
 
 class FeedbackRequest(BaseModel):
-    question: str = Field(..., min_length=1)
-    answer: str = ""
-    rating: int = Field(..., description="1 for 👍, -1 for 👎")
-    comment: str = ""
-    conversation_id: str | None = None
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(..., min_length=1, max_length=2000, description="The question the feedback is about.")
+    answer: str = Field("", max_length=20000, description="The answer as shown.")
+    rating: Literal[1, -1] = Field(..., description="1 for 👍, -1 for 👎")
+    comment: str = Field("", max_length=2000)
+    conversation_id: str | None = Field(None, max_length=200)
 
 
 class FeedbackResponse(BaseModel):
@@ -122,8 +127,11 @@ def passage_json(p: Any) -> dict[str, Any]:
 
 
 # -- the app --------------------------------------------------------------------------------------------------
-def create_app(assistant: Assistant | None = None, *, ui: bool = True, build_missing_index: bool = False) -> FastAPI:
-    """The HTTP API under /api, the Slack endpoint (when configured) and the Gradio UI at /."""
+def create_app(assistant: Assistant | None = None, *, ui: bool = True, build_missing_index: bool = False,
+               bind_host: str | None = None) -> FastAPI:
+    """The HTTP API under /api, the Slack endpoint (when configured) and the Gradio UI at /, every door behind
+    the one access rule (frontends/auth.py: Host, size, same origin, token). `bind_host` is the address the
+    server listens on: a specific one is an allowed Host too."""
     if assistant is None:
         from assistant.core import Assistant
 
@@ -160,17 +168,15 @@ def create_app(assistant: Assistant | None = None, *, ui: bool = True, build_mis
     if cfg.cors_origins:
         from fastapi.middleware.cors import CORSMiddleware
 
-        app.add_middleware(CORSMiddleware, allow_origins=cfg.cors_origins, allow_methods=["GET", "POST"],
+        app.add_middleware(CORSMiddleware, allow_origins=cfg.cors_origins, allow_methods=["GET", "POST", "DELETE"],
                            allow_headers=["Authorization", "Content-Type"])
     errors = {400: {"model": Problem}, 401: {"model": Problem}, 404: {"model": Problem}, 422: {"model": Problem},
               429: {"model": Problem}, 503: {"model": Problem}}
-    reads = [Depends(require_read_token)]
-    writes = [Depends(require_token)]
 
     def limited(rate: str) -> Any:
         return limiter.limit(rate) if rate else (lambda f: f)
 
-    @app.post("/api/ask", tags=["questions"], responses=errors, dependencies=reads,
+    @app.post("/api/ask", tags=["questions"], responses=errors,
               summary="Ask a question; returns the answer JSON contract (same as `ree ask --json`).")
     @limited(cfg.rate_ask)
     def ask(request: Request, body: AskRequest) -> dict[str, Any]:
@@ -179,7 +185,7 @@ def create_app(assistant: Assistant | None = None, *, ui: bool = True, build_mis
             return assistant.ask(body.question, conversation_id=body.conversation_id,
                                  filters=body.filters).to_json()
 
-    @app.get("/api/search", tags=["questions"], responses=errors, dependencies=reads,
+    @app.get("/api/search", tags=["questions"], responses=errors,
              summary="Hybrid search over the indexed passages.")
     def search(q: str = Query(..., min_length=1, description="Search words"),
                k: int = Query(6, ge=1, le=50, description="How many passages")) -> list[dict[str, Any]]:
@@ -187,7 +193,7 @@ def create_app(assistant: Assistant | None = None, *, ui: bool = True, build_mis
         with gate:
             return [passage_json(p) for p in assistant.search(q, k=k)]
 
-    @app.get("/api/gaps/{country}", tags=["questions"], responses=errors, dependencies=reads,
+    @app.get("/api/gaps/{country}", tags=["questions"], responses=errors,
              summary="The stage-by-stage gap checklist of one country, as an Answer.")
     def gaps(country: str, target: str = Query("magnet", description=f"One of: {', '.join(STAGES)}")
              ) -> dict[str, Any]:
@@ -195,7 +201,7 @@ def create_app(assistant: Assistant | None = None, *, ui: bool = True, build_mis
         with gate:
             return assistant.gaps(country, target=target).to_json()
 
-    @app.get("/api/map", tags=["map"], responses=errors, dependencies=reads,
+    @app.get("/api/map", tags=["map"], responses=errors,
              summary="Countries × stages coloured by status (every cell from the checklist); JSON or CSV.")
     def capability_map(target: str = Query("magnet", description=f"Verdict target, one of: {', '.join(STAGES)}"),
                        stage: str | None = Query(None, description="Filter: a stage (with status)"),
@@ -214,7 +220,7 @@ def create_app(assistant: Assistant | None = None, *, ui: bool = True, build_mis
                             headers={"Content-Disposition": f'attachment; filename="ree-map-{cmap.target}.csv"'})
         return cmap.model_dump(mode="json") | {"records": cmap.records()}
 
-    @app.get("/api/brief/{country}", tags=["map"], responses=errors, dependencies=reads,
+    @app.get("/api/brief/{country}", tags=["map"], responses=errors,
              summary="One country's brief: verdict, checklist, figures, charts, numbered sources.")
     def brief(country: str, format: str = Query("html", description="md | html | pdf")) -> Response:
         status_.require_ready()
@@ -225,7 +231,7 @@ def create_app(assistant: Assistant | None = None, *, ui: bool = True, build_mis
         return Response(data, media_type=media,
                         headers={"Content-Disposition": f'{disposition}; filename="ree-brief-{key}.{ext}"'})
 
-    @app.get("/api/chart/{name}", tags=["map"], responses=errors, dependencies=reads,
+    @app.get("/api/chart/{name}", tags=["map"], responses=errors,
              summary="A chart of the corpus's figures: mine_production, reserves, china_share (SVG or PNG).")
     def chart(name: str, format: str = Query("svg", description="svg | png"),
               country: str | None = Query(None, description="Only this country (mine_production, reserves)")
@@ -236,13 +242,15 @@ def create_app(assistant: Assistant | None = None, *, ui: bool = True, build_mis
         data = draw(assistant.settings.paths.corpus, name, format, key)
         return Response(data, media_type="image/svg+xml" if format == "svg" else "image/png")
 
-    @app.post("/api/ingest", tags=["documents"], responses={**errors, 413: {"model": Problem}}, dependencies=writes,
+    @app.post("/api/ingest", tags=["documents"], responses={**errors, 413: {"model": Problem}},
               summary="Upload md, txt, html or pdf files; each rejected file is named in `errors`.")
     @limited(cfg.rate_ingest)
     def ingest(request: Request,
                files: Annotated[list[UploadFile], File(description="One or more files")]) -> IngestReport:
         status.require_ready()
         limit = assistant.settings.max_upload_bytes
+        if len(files) > cfg.max_files:
+            raise _TooLarge(f"{len(files)} files in one request; at most {cfg.max_files} (REE_API__MAX_FILES).")
         loaded: list[tuple[str, bytes]] = []
         for f in files:
             data = f.file.read(limit + 1)
@@ -251,15 +259,23 @@ def create_app(assistant: Assistant | None = None, *, ui: bool = True, build_mis
                                 "(REE_MAX_UPLOAD_BYTES).")
             loaded.append((f.filename or "upload", data))
         with gate:
-            return ingest_files(assistant, loaded)
+            return ingest_files(assistant, loaded, channel="api")
 
-    @app.get("/api/sources", tags=["documents"], responses=errors, dependencies=reads,
+    @app.delete("/api/documents/{doc_id:path}", tags=["documents"], responses=errors,
+                summary="Take an uploaded document out of the index (written beside the live one, as ingest is) "
+                        "and delete its file; corpus documents are refused.")
+    def remove_document(doc_id: str) -> IngestReport:
+        status.require_ready()
+        with gate:
+            return assistant.remove(doc_id)
+
+    @app.get("/api/sources", tags=["documents"], responses=errors,
              summary="Every indexed document.")
     def sources() -> list[SourceInfo]:
         status.require_ready()
         return assistant.sources()
 
-    @app.post("/api/feedback", tags=["feedback"], status_code=201, responses=errors, dependencies=writes,
+    @app.post("/api/feedback", tags=["feedback"], status_code=201, responses=errors,
               summary="Store 👍/👎 feedback (rating 1 or -1) with an optional comment; returns only its id.")
     def feedback(body: FeedbackRequest) -> FeedbackResponse:
         return FeedbackResponse(id=assistant.feedback(question=body.question, answer=body.answer, rating=body.rating,
@@ -276,6 +292,11 @@ def create_app(assistant: Assistant | None = None, *, ui: bool = True, build_mis
 
     from assistant.frontends.observability import install_metrics
 
+    # Every door (API, /v1, /mcp, /metrics, the UI and its events) goes through the one access rule; the metrics
+    # middleware, added after it, sits outside and counts its refusals too.
+    app.add_middleware(Guard, settings=assistant.settings, bind_host=bind_host,
+                       ui_writes=lambda: getattr(app.state, "ui_writes", ((), ())))
+    install_session_routes(app)
     install_metrics(app, assistant, gate)  # GET /metrics (Prometheus)
 
     @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "DELETE", "PATCH"], include_in_schema=False)

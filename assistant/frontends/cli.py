@@ -344,6 +344,19 @@ def ingest(paths: list[Path], json_out: JsonOpt = False) -> None:
         raise typer.Exit(1)
 
 
+@app.command()
+def remove(doc_id: str, json_out: JsonOpt = False) -> None:
+    """Take an ingested document out of the index (its doc_id from `ree sources`); an uploaded file is deleted."""
+    try:
+        assistant = _assistant()
+        _ready(assistant)
+        report = assistant.remove(doc_id)
+    except Exception as exc:  # noqa: BLE001
+        _fail(exc)
+        return
+    _print_report(report, json_out)
+
+
 def _print_report(report: Any, json_out: bool) -> None:
     if json_out:
         print(json.dumps(report.model_dump(), indent=2))

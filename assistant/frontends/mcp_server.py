@@ -6,7 +6,7 @@
     prompts    country_brief, compare_countries
 
 Transports: stdio (`ree mcp`, for desktop clients) and streamable HTTP, mounted at /mcp on the app server by
-`mount_mcp` behind the API token and the loopback rule (frontends/auth.py). Errors are tool errors carrying the
+`mount_mcp` behind the app's one access rule (frontends/auth.py). Errors are tool errors carrying the
 same one-line message as the CLI, never a traceback.
 """
 
@@ -27,6 +27,7 @@ from pydantic import Field, ValidationError
 
 from assistant.core import doc_id_for
 from assistant.errors import InputError, ReeError
+from assistant.frontends.problems import cut
 from assistant.types import KINDS, STAGES, Answer, Filters, SourceInfo
 from assistant.views.capmap import CapabilityMap
 from assistant.views.rendering import (
@@ -68,8 +69,8 @@ Target = Annotated[str, Field(description=TARGET_HELP)]
 def _one_line(exc: BaseException) -> str:
     """The CLI's message for an error: ReeError text as is, anything else named by its type."""
     if isinstance(exc, ReeError):
-        return str(exc)
-    return f"unexpected error: {type(exc).__name__}: {exc}".splitlines()[0]
+        return cut(str(exc))
+    return cut(f"unexpected error: {type(exc).__name__}: {exc}".splitlines()[0])
 
 
 def _call(name: str, work: Callable[[], CallToolResult], admit: Admit) -> CallToolResult:
@@ -316,23 +317,22 @@ def run_stdio(assistant: Assistant) -> None:
 
 def mount_mcp(app: FastAPI, assistant: Assistant, path: str = "/mcp",
               admit: Admit = contextlib.nullcontext) -> Callable[[], AbstractAsyncContextManager[None]]:
-    """Serve MCP over streamable HTTP at `path` on `app`, behind the token / loopback gate.
+    """Serve MCP over streamable HTTP at `path` on `app` (the app's Guard checks Host, origin and token).
 
     Returns the session manager's `run`, which the app's lifespan must enter (the transport's task group)."""
-    from assistant.frontends.auth import TokenGate
-
     server = build_server(assistant, admit)
-    # Without a token only loopback clients get in, so only loopback Host/Origin headers are valid too (DNS
-    # rebinding); with a token the server may sit behind any host name.
-    security = None if assistant.settings.api_token is None else TransportSecuritySettings(
-        enable_dns_rebinding_protection=False)
+    # Host, origin and token are checked in front of every door of the app, this one included (frontends/auth.py
+    # Guard: 421 for a Host the server was not started for), so the SDK's own loopback-only Host check is off:
+    # it would refuse the hosts REE_API__HOSTS allows.
+    security = TransportSecuritySettings(enable_dns_rebinding_protection=False)
     server.streamable_http_app(streamable_http_path=path, transport_security=security)
     manager = server.session_manager
 
-    async def endpoint(scope: Any, receive: Any, send: Any) -> None:
-        await manager.handle_request(scope, receive, send)
+    class Endpoint:  # an ASGI app (a plain function would be taken for a GET-only request handler)
+        async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+            await manager.handle_request(scope, receive, send)
 
-    app.add_route(path, TokenGate(endpoint, assistant.settings), include_in_schema=False)
+    app.add_route(path, Endpoint(), include_in_schema=False)
     return manager.run
 
 

@@ -99,12 +99,8 @@ def install_metrics(app: FastAPI, assistant: Any, gate: Any, route: str = "/metr
             revision.labels(snap.revision).set(1)
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
-    from fastapi import Depends
-
-    from assistant.frontends.auth import require_read_token
-
-    app.add_api_route(route, metrics, methods=["GET"], include_in_schema=False,
-                      dependencies=[Depends(require_read_token)])
+    # Who may read it (the token with REE_API__PROTECT_READS) is the Guard's rule (frontends/auth.py).
+    app.add_api_route(route, metrics, methods=["GET"], include_in_schema=False)
 
 
 __all__ = ["JsonFormatter", "install_metrics", "setup_logging"]

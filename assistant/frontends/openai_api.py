@@ -8,28 +8,33 @@ use REE Assistant as a model. An APIRouter that `assistant.frontends.api.create_
 The reply's content is the answer with [n] markers, any gap checklist, and a Sources list; the full answer JSON
 (`ree ask --json`) rides along in the extra field `ree_answer`, which clients that don't know it ignore. With
 `stream: true` the reply comes as server-sent `chat.completion.chunk` events ending in `data: [DONE]`.
-Errors are OpenAI-style bodies `{"error": {message, type, param, code}}`. The same bearer token as the API.
+Errors are OpenAI-style bodies `{"error": {message, type, param, code}}`. The app's one access rule applies
+(frontends/auth.py): the bearer token when REE_API_TOKEN is set, else loopback clients only.
+Conversation ids are keyed by a server secret and the caller (its Authorization header and OpenAI's `user`
+field), so nobody continues another caller's conversation by sending the same first question.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import logging
+import secrets
 import time
 import uuid
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.errors import InputError, ReeError
-from assistant.frontends.auth import require_token
+from assistant.frontends.problems import cut
 from assistant.types import Answer
 from assistant.views.rendering import answer_body, answer_text
 
@@ -53,7 +58,7 @@ class OpenAIError(Exception):
 
 
 def error_response(err: OpenAIError, headers: dict[str, str] | None = None) -> JSONResponse:
-    body = {"error": {"message": err.message, "type": err.type, "param": err.param, "code": err.code}}
+    body = {"error": {"message": cut(err.message), "type": err.type, "param": err.param, "code": err.code}}
     return JSONResponse(body, status_code=err.status, headers=headers)
 
 
@@ -64,6 +69,12 @@ def _from_ree(exc: ReeError) -> tuple[OpenAIError, dict[str, str]]:
         kind = "invalid_request_error" if status < 500 else "server_error"
     code = {401: "invalid_api_key", 404: "not_found", 503: "service_unavailable"}.get(status)
     return OpenAIError(status, exc.message, kind, exc.field, code), exc.headers()
+
+
+def error_from_ree(exc: ReeError) -> JSONResponse:
+    """A refusal (401, 403, 421, 413 ...) as OpenAI's error body, with its headers."""
+    err, headers = _from_ree(exc)
+    return error_response(err, headers)
 
 
 class _OpenAIRoute(APIRoute):
@@ -114,7 +125,8 @@ class ChatRequest(BaseModel):
     stream: bool = False
     n: int | None = None
     conversation_id: str | None = Field(None, max_length=200,
-                                        description="Optional: your own id instead of one derived from messages.")
+                                        description="Optional: your own id instead of one derived from messages "
+                                                    "(kept apart from other callers' ids).")
 
 
 class ModelCard(BaseModel):
@@ -167,21 +179,38 @@ def split_turns(messages: list[ChatMessage]) -> tuple[list[str], str]:
     return [q for q in earlier if q], question
 
 
-def conversation_key(questions: list[str]) -> str:
-    """A stable id for a conversation so far: the hash of its user turns."""
-    return "oai-" + hashlib.sha256(json.dumps(questions, ensure_ascii=False).encode()).hexdigest()[:24]
+def conversation_secret(assistant: Assistant) -> bytes:
+    """The key conversation ids are made with: derived from the API token (so every app host agrees), else
+    random per process (then a restart replays the earlier turns, see prepare_conversation)."""
+    token = assistant.settings.api_token
+    if token is not None:
+        return hmac.new(token.get_secret_value().encode(), b"ree-v1-conversations", hashlib.sha256).digest()
+    return secrets.token_bytes(32)
 
 
-def prepare_conversation(assistant: Assistant, earlier: list[str], question: str) -> str:
+def conversation_key(questions: list[str], caller: str = "", secret: bytes = b"") -> str:
+    """A stable id for one caller's conversation so far: a keyed hash of the caller and its user turns."""
+    data = json.dumps([caller, questions], ensure_ascii=False).encode()
+    return "oai-" + hmac.new(secret, data, hashlib.sha256).hexdigest()[:32]
+
+
+def caller_of(request: Request, body: ChatRequest) -> str:
+    """Who is asking, as far as the request says: its credentials and OpenAI's optional `user` field."""
+    user = (body.model_extra or {}).get("user")
+    return json.dumps([request.headers.get("authorization") or "", str(user or "")[:200]])
+
+
+def prepare_conversation(assistant: Assistant, earlier: list[str], question: str, caller: str = "",
+                         secret: bytes = b"") -> str:
     """The id to ask under, holding the state the earlier turns left.
 
     Each turn's state is kept under the hash of the user turns up to it, so a follow-up finds its context from the
     transcript alone; a regenerated reply finds the same context again. When the state is gone (a restart), the
     last few earlier questions are asked again to rebuild it."""
-    cid = conversation_key([*earlier, question])
+    cid = conversation_key([*earlier, question], caller, secret)
     if not earlier:
         return cid
-    previous = assistant.conversations.last(conversation_key(earlier))
+    previous = assistant.conversations.last(conversation_key(earlier, caller, secret))
     if previous is not None:
         assistant.conversations.add(cid, previous)
         return cid
@@ -241,8 +270,7 @@ def sse_events(first: str | Answer, rest: Iterator[str | Answer], cid: str, crea
 
 # -- the router -----------------------------------------------------------------------------------------------
 def make_router() -> APIRouter:
-    router = APIRouter(prefix="/v1", tags=["openai-compatible"], route_class=_OpenAIRoute,
-                       dependencies=[Depends(require_token)])
+    router = APIRouter(prefix="/v1", tags=["openai-compatible"], route_class=_OpenAIRoute)
 
     @router.get("/models", summary="The one model: ree-assistant.")
     def models() -> ModelList:
@@ -267,7 +295,15 @@ def make_router() -> APIRouter:
         held = ExitStack()
         held.enter_context(request.app.state.admit())
         try:
-            cid = body.conversation_id or prepare_conversation(assistant, earlier, question)
+            state = request.app.state
+            if getattr(state, "conversation_secret", None) is None:
+                state.conversation_secret = conversation_secret(assistant)
+            secret: bytes = state.conversation_secret
+            caller = caller_of(request, body)
+            if body.conversation_id:
+                cid = conversation_key(["id", body.conversation_id], caller, secret)
+            else:
+                cid = prepare_conversation(assistant, earlier, question, caller, secret)
             if not body.stream:
                 with held:
                     return completion_json(assistant.ask(question, conversation_id=cid), _completion_id(), created)

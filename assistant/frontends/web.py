@@ -177,15 +177,30 @@ def build_ui(assistant: Assistant, status: IndexStatus | None = None) -> gr.Bloc
 
         build_map_tab(demo, assistant, status)
 
+        if assistant.settings.api_token is not None:
+            with gr.Accordion("Sign in (needed to give feedback, upload or remove documents)", open=False):
+                # A plain same-origin form: the server checks the token and sets an HttpOnly, SameSite=Strict
+                # session cookie; the page never holds the token.
+                gr.HTML('<form method="post" action="/auth/session" id="signin"><input type="password" '
+                        'name="token" autocomplete="current-password" placeholder="API token" required> '
+                        '<button type="submit">Sign in</button></form><form method="post" action="/auth/logout">'
+                        '<button type="submit">Sign out</button></form>', elem_id="signin-box")
+
         with gr.Tab("Upload documents"):
             gr.Markdown("Add your own **.md, .txt, .html or .pdf** files; they are saved on this machine and indexed "
-                        "next to the shipped corpus.")
+                        "next to the shipped corpus. A citation of an upload says it was uploaded, and a publisher "
+                        "the file names is shown as claimed.")
             files = gr.File(file_count="multiple", label="Files", elem_id="upload")
             ingest_btn = gr.Button("Ingest", variant="primary", elem_id="ingest")
             ingest_result = gr.HTML("", elem_id="ingest-result")
 
         with gr.Tab("Sources browser"):
             refresh = gr.Button("Refresh", size="sm")
+            with gr.Row():
+                to_remove = gr.Dropdown([], label="Uploaded document to remove", elem_id="remove-doc", scale=4,
+                                        allow_custom_value=False)
+                remove_btn = gr.Button("Remove from the index", variant="stop", scale=1, elem_id="remove")
+            remove_result = gr.Markdown("", elem_id="remove-result")
             browser = gr.HTML("", elem_id="sources-browser")
 
         # -- events ------------------------------------------------------------------------------------------
@@ -248,8 +263,14 @@ def build_ui(assistant: Assistant, status: IndexStatus | None = None) -> gr.Bloc
                 raise gr.Error(str(exc)) from None
             return f"Thanks: feedback #{fid} saved ({'👍' if rating > 0 else '👎'}).", ""
 
-        up.click(lambda a, n, c: give_feedback(1, a, n, c), [last, comment, conv_id], [fb_status, comment])
-        down.click(lambda a, n, c: give_feedback(-1, a, n, c), [last, comment, conv_id], [fb_status, comment])
+        def feedback_up(answer: dict[str, Any] | None, note: str, cid: str | None) -> tuple[str, str]:
+            return give_feedback(1, answer, note, cid)
+
+        def feedback_down(answer: dict[str, Any] | None, note: str, cid: str | None) -> tuple[str, str]:
+            return give_feedback(-1, answer, note, cid)
+
+        up.click(feedback_up, [last, comment, conv_id], [fb_status, comment])
+        down.click(feedback_down, [last, comment, conv_id], [fb_status, comment])
 
         def export_file(answer: dict[str, Any] | None) -> str:
             if not answer:
@@ -272,12 +293,20 @@ def build_ui(assistant: Assistant, status: IndexStatus | None = None) -> gr.Bloc
             except ReeError as exc:
                 return f"<p>⚠️ {esc(exc)}</p>"
 
-        def ingest(paths: list[Any] | None, progress: gr.Progress = gr.Progress()) -> tuple[str, str]:  # noqa: B008
+        def uploaded_choices() -> Any:
+            if not status.ready:
+                return gr.Dropdown(choices=[], value=None)
+            docs = [s.doc_id for s in assistant.sources() if s.doc_id.startswith("ext/")]
+            return gr.Dropdown(choices=[(f"{d.rsplit('/', 1)[-1]} ({d})", d) for d in docs], value=None)
+
+        def ingest(paths: list[Any] | None, progress: gr.Progress = gr.Progress()) -> tuple[str, str, Any]:  # noqa: B008
+            # Who may call this (same origin; the token, as the session cookie, when one is set) is decided
+            # before it runs, by the app's Guard (frontends/auth.py).
             require_ready()
-            if assistant.settings.api_token is not None:
-                raise gr.Error("This server takes uploads only through POST /api/ingest with its API token.")
             if not paths:
                 raise gr.Error("Choose one or more files first.")
+            if len(paths) > assistant.settings.api.max_files:
+                raise gr.Error(f"At most {assistant.settings.api.max_files} files at once.")
             loaded = []
             for p in paths:
                 path = Path(p if isinstance(p, str) else getattr(p, "name", str(p)))
@@ -287,12 +316,24 @@ def build_ui(assistant: Assistant, status: IndexStatus | None = None) -> gr.Bloc
             def step(done: int, total: int, label: str) -> None:
                 progress((done, max(total, 1)), desc=label[:80])
 
-            report = ingest_files(assistant, loaded, progress=step)
+            report = ingest_files(assistant, loaded, progress=step, channel="web")
             log.info("web upload: added %s updated %s errors %s", report.added, report.updated, report.errors)
-            return ingest_html(report), list_sources()
+            return ingest_html(report), list_sources(), uploaded_choices()
 
-        ingest_btn.click(ingest, [files], [ingest_result, browser])
-        refresh.click(list_sources, None, [browser])
+        def remove_document(doc_id: str | None) -> tuple[str, str, Any]:
+            require_ready()
+            if not doc_id:
+                raise gr.Error("Choose an uploaded document first.")
+            try:
+                assistant.remove(doc_id)
+            except ReeError as exc:
+                raise gr.Error(str(exc)) from None
+            log.info("web removal: %s", doc_id)
+            return f"Removed {esc(doc_id)} from the index.", list_sources(), uploaded_choices()
+
+        ingest_btn.click(ingest, [files], [ingest_result, browser, to_remove])
+        remove_btn.click(remove_document, [to_remove], [remove_result, browser, to_remove])
+        refresh.click(list_sources, None, [browser]).then(uploaded_choices, None, [to_remove], queue=False)
 
         def tick() -> tuple[str, Any, str]:
             if status.ready:
@@ -301,6 +342,11 @@ def build_ui(assistant: Assistant, status: IndexStatus | None = None) -> gr.Bloc
 
         timer.tick(tick, None, [status_box, timer, browser], queue=False)
         demo.load(list_sources, None, [browser], queue=False)
+        demo.load(uploaded_choices, None, [to_remove], queue=False)
+    # The events that change something: the Guard asks them for the same proof of intent as the API's writes.
+    writes = {feedback_up, feedback_down, ingest, remove_document}
+    demo.ree_writes = ({i for i, f in demo.fns.items() if f.fn in writes},  # type: ignore[attr-defined]
+                       {f.api_name for f in demo.fns.values() if f.fn in writes and f.api_name})
     return demo
 
 
@@ -309,6 +355,7 @@ def mount_ui(app: FastAPI, assistant: Assistant, status: IndexStatus | None = No
 
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     demo = build_ui(assistant, status)
+    app.state.ui_writes = demo.ree_writes  # type: ignore[attr-defined]
     # The same bounds as the API: REE_API__WORKERS answer at once, REE_API__QUEUE wait, the rest are told so.
     demo.queue(default_concurrency_limit=assistant.settings.api.workers, max_size=assistant.settings.api.queue)
     from assistant.frontends.web_map import MAP_CSS, MAP_JS

@@ -28,8 +28,10 @@ def _noop(done: int, total: int, label: str) -> None:
 
 
 class Indexer:
-    def __init__(self, settings: Settings, store: VectorStore, embedder_factory: Callable[[], Embedder]) -> None:
+    def __init__(self, settings: Settings, store: VectorStore, embedder_factory: Callable[[], Embedder],
+                 extra_meta: dict[str, str] | None = None) -> None:
         self.settings = settings
+        self.extra_meta = extra_meta or {}  # written on every passage (an upload's channel and time)
         self.store = store
         self._factory = embedder_factory
         self._embedder: Embedder | None = None
@@ -136,6 +138,7 @@ class Indexer:
             for m in metas:
                 m["title"] = doc.title
                 m["kind"] = doc.kind
+                m.update(self.extra_meta)
             self.store.upsert([c.id for c in chunks], vecs, [c.text for c in chunks], metas)
             if rec:
                 new_ids = {c.id for c in chunks}

@@ -312,15 +312,21 @@ class VectorStore:
                                    documents=texts[i : i + BATCH], metadatas=metas[i : i + BATCH])
 
     @_guarded
-    def copy_from(self, other: VectorStore) -> int:
-        """Every record of `other` (vectors, texts, metadata) into this collection; the number copied."""
+    def copy_from(self, other: VectorStore, skip_docs: frozenset[str] = frozenset()) -> int:
+        """Every record of `other` (vectors, texts, metadata) into this collection but those of `skip_docs`,
+        which are never written here (so nothing of them is left in this store's files); the number copied."""
         total = other.collection.count()
+        copied = 0
         for offset in range(0, total, BATCH):
             got = other.collection.get(include=["embeddings", "documents", "metadatas"], limit=BATCH, offset=offset)
-            if got["ids"]:
-                self.collection.upsert(ids=got["ids"], embeddings=got["embeddings"], documents=got["documents"],
-                                       metadatas=got["metadatas"])
-        return total
+            keep = [i for i, m in enumerate(got["metadatas"] or []) if m.get("doc_id") not in skip_docs]
+            if keep:
+                self.collection.upsert(ids=[got["ids"][i] for i in keep],
+                                       embeddings=[got["embeddings"][i] for i in keep],
+                                       documents=[got["documents"][i] for i in keep],
+                                       metadatas=[got["metadatas"][i] for i in keep])
+                copied += len(keep)
+        return copied
 
     @_guarded
     def delete_ids(self, ids: list[str]) -> None:
