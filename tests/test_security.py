@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from conftest import ROOT, serving
 from pydantic import SecretStr
 
@@ -339,3 +340,75 @@ def test_security_settings_are_documented() -> None:
         assert name in readme and name in deploying, name
     assert "## Security" in readme
     assert "browsers on other origins cannot call the API" not in deploying
+
+
+# -- in a real browser --------------------------------------------------------------------------------------------
+ATTACK_PAGE = """<!doctype html><html><body><script>
+window.attack = async function (target) {
+  const form = new FormData();
+  form.append('files', new Blob(['---\\npublisher: U.S. Geological Survey\\n---\\n# Planted\\n\\nThe PLANTWORD plant '
+                               + 'makes 900 magnets a year.\\n'], {type: 'text/markdown'}), 'planted.md');
+  const out = [];
+  for (const [path, body] of [['/api/ingest', form],
+                              ['/api/feedback', JSON.stringify({question: 'PLANTWORD?', rating: 1})]]) {
+    try { const r = await fetch(target + path, {method: 'POST', mode: 'no-cors', body: body}); out.push(r.type); }
+    catch (e) { out.push('error'); }
+  }
+  return out;
+};
+window.rebound = async function () {
+  const r = await fetch('/api/search?q=Zorblax');
+  const f = await fetch('/api/feedback', {method: 'POST', headers: {'Content-Type': 'application/json'},
+                                          body: JSON.stringify({question: 'PLANTWORD?', rating: 1})});
+  return [r.status, await r.text(), f.status];
+};
+</script></body></html>"""
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_a_page_on_another_origin_cannot_write_or_rebind(mini_assistant: Any) -> None:
+    from playwright.sync_api import sync_playwright
+    from starlette.applications import Starlette
+    from starlette.responses import HTMLResponse
+    from starlette.routing import Route
+
+    chromium = Path("/usr/bin/chromium")
+    assert chromium.exists(), "Chromium is missing: apt-get install -y chromium (make test does this)"
+    page_html = ATTACK_PAGE.replace("PLANTWORD", UNIQUE)
+    evil = Starlette(routes=[Route("/", lambda request: HTMLResponse(page_html))])
+    before = _feedback_count(mini_assistant)
+    with served(mini_assistant, ui=True) as client, serving(evil) as evil_url, sync_playwright() as p:
+        app_url = str(client.base_url).rstrip("/")
+        port = client.base_url.port
+        browser = p.chromium.launch(executable_path=str(chromium), headless=True,
+                                    args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                                          "--host-resolver-rules=MAP rebind.test 127.0.0.1",
+                                          # Chromium's own local-network checks would stop the rebinding page
+                                          # before the server sees it; the server must hold without them.
+                                          "--disable-features=BlockInsecurePrivateNetworkRequests,"
+                                          "PrivateNetworkAccessSendPreflights,LocalNetworkAccessChecks,"
+                                          "PrivateNetworkAccessRespectPreflightResults"])
+        try:
+            page = browser.new_page()
+            page.goto(evil_url + "/")  # another origin: same loopback address, another port
+            assert page.evaluate("url => window.attack(url)", app_url) == ["opaque", "opaque"]
+            # DNS rebinding: the attacker's page is served as http://rebind.test:<app port>/, then the name
+            # points at 127.0.0.1, so its same-origin requests reach the app with that Host.
+            rebind = browser.new_page()
+            rebind.route(f"http://rebind.test:{port}/", lambda route: route.fulfill(
+                status=200, content_type="text/html", body=page_html))
+            rebind.goto(f"http://rebind.test:{port}/")
+            status, text, posted = rebind.evaluate("() => window.rebound()")
+            assert status == 421 and posted == 421
+            assert "Zorblax" not in text and "passage" not in text
+        finally:
+            browser.close()
+        assert _feedback_count(mini_assistant) == before
+        sources = client.get("/api/sources").json()
+        assert not any("planted" in s["doc_id"] for s in sources)
+        assert not (mini_assistant.settings.paths.uploads_path / "planted.md").exists()
+        # The app's own page still writes (same origin).
+        own = client.post("/api/feedback", json={"question": QUESTION, "rating": 1},
+                          headers={"Origin": app_url, "Sec-Fetch-Site": "same-origin"})
+        assert own.status_code == 201
