@@ -177,6 +177,7 @@ _PLACING = re.compile(r"\b(to|from|into|onto|outside|without|except|beyond|besid
                       r"(the\s+)?$", re.I)
 _NATIONALITY = ("ese", "ian", "an", "ish", "ch", "i")  # endings of adjectives of nationality
 _COMPARING = re.compile(r"\b(compar\w*|versus|vs\.?|than|against|both)\b", re.I)
+COMPARING = _COMPARING  # a word that sets two things side by side
 
 
 def _context_countries(question: str) -> set[str]:

@@ -24,7 +24,7 @@ from assistant.knowledge.taxonomy import (
     SUPPORT_WORDS,
 )
 from assistant.types import RecordQuery
-from assistant.understand.query import Intent
+from assistant.understand.query import COMPARING, Intent
 
 # A query kind is taken when its labelled neighbours hold at least this share of the similarity among the
 # nearest examples (a majority), so a question that is as much a lookup as a set is answered from passages.
@@ -52,15 +52,25 @@ def _has(text: str, vocabulary: Iterable[str]) -> bool:
     return any(f" {w}" in low for w in vocabulary)
 
 
+def _number(token: str) -> int | None:
+    token = token.lower()
+    return int(token) if token.isdigit() else _NUMBER_WORDS.get(token)
+
+
 def _limit(question: str) -> int | None:
+    """How many are asked for: a count after "top"/"first" or before "largest", or before a plural noun for
+    countries or sites ("the three countries with…", "5 biggest plants")."""
     for m in _LIMIT.finditer(question):
-        token = (m.group(1) or m.group(2) or "").lower()
-        n = int(token) if token.isdigit() else _NUMBER_WORDS.get(token)
-        if n:
+        if n := _number(m.group(1) or m.group(2) or ""):
+            return n
+    words = _words(question)
+    for i, w in enumerate(words):
+        if (n := _number(w)) and any(x in COUNTRY_WORDS + SITE_WORDS and x.endswith("s") for x in words[i + 1:i + 3]):
             return n
     return None
 
 
+_ORDERS = re.compile(r"^\W*(rank|order|sort)\b", re.I)  # an imperative of ordering asks for a ranking
 _OPENS_SET = re.compile(r"^\W*(which|what|name|list|how many)\b", re.I)
 
 
@@ -82,14 +92,20 @@ def excluded_countries(question: str, spans: list[tuple[str, int]]) -> list[str]
 
 
 def region_in(question: str, regions: Iterable[str]) -> str | None:
-    """The region the question names, by its name or its adjective ("Europe", "European", "African"): a word that
-    begins with the region word less its final vowel. A region word names every region that contains it."""
-    words = set(_words(question))
-    for region in sorted(set(regions), key=len):
-        for part in _words(region):
-            stem = part[:-1] if part[-1] in "aeiou" else part
-            if len(stem) >= 4 and any(w.startswith(stem) for w in words):
-                return part
+    """The region the question names: a whole region name ("South America"), else a continent by its name or
+    adjective ("Europe", "European", "African": a word that begins with the continent's name less its final
+    vowel). A continent names every region that contains it."""
+    low = " ".join(_words(question))
+    words = set(low.split())
+    names = sorted({r.lower() for r in regions}, key=len, reverse=True)
+    for region in names:
+        if f" {' '.join(_words(region))} " in f" {low} ":
+            return region
+    for region in names:
+        last = _words(region)[-1]
+        stem = last[:-1] if last[-1] in "aeiou" else last
+        if len(stem) >= 4 and any(w.startswith(stem) for w in words):
+            return last
     return None
 
 
@@ -114,6 +130,10 @@ def read_query(question: str, intent: Intent, scores: dict[str, float], spans: l
         # Grammar, where the examples are split: an interrogative followed by a plural noun for countries or
         # sites asks for the members of a set ("Which countries…", "How many plants…").
         asked = _members(question)
+        if asked is None and _ORDERS.match(question):
+            asked = "ranking"
+        if asked is None and len(projects) >= 2 and COMPARING.search(question):
+            asked = "compare"
         if asked is None:
             return None
         kind = asked

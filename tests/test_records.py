@@ -1,0 +1,112 @@
+"""Questions over the structured picture: sets, counts, rankings, extremes, comparisons and changes are answered
+from the registry, the map's statuses and the tables, agree with the Map tab, and cite every item.
+
+The wordings here are in no evaluation set."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from assistant.knowledge.tables import mine_production, reserves
+
+
+@pytest.fixture
+def ask(corpus_assistant):  # type: ignore[no-untyped-def]
+    return corpus_assistant.ask
+
+
+def _map_count(assistant, stage: str, status: str, exclude: tuple[str, ...] = ()) -> set[str]:  # type: ignore[no-untyped-def]
+    cmap = assistant.capability_map(target="magnet")
+    return {r.country for r in cmap.rows if r.cell(stage).status == status and r.key not in exclude}
+
+
+@pytest.mark.parametrize(("question", "stage"), [
+    ("how many nations manufacture rare-earth magnets at scale", "magnet"),
+    ("Which countries run commercial-scale separation today?", "separation"),
+    ("What countries produce rare earth metal at scale?", "metal"),
+])
+def test_a_set_of_countries_equals_the_map(corpus_assistant, stage: str, question: str) -> None:  # type: ignore[no-untyped-def]
+    answer = corpus_assistant.ask(question)
+    assert answer.query is not None and answer.query.subject == "country" and answer.query.stage == stage
+    expected = _map_count(corpus_assistant, stage, "at_scale")
+    named = {r["country"] for r in answer.table if r["status"] == "at_scale"}
+    assert named == expected
+    assert answer.query.matched >= len(expected)
+    # the direct answer first, with the map's count
+    number = re.match(r"^(\w+) of the", answer.answer)
+    assert number is not None
+    # every country written out is cited: a sentence that names it carries a marker
+    for country in sorted(expected)[:10]:
+        assert re.search(re.escape(country) + r", " + stage + r"[^\[]*\[\d+\]", answer.answer), country
+
+
+def test_countries_after_outside_are_left_out(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    answer = corpus_assistant.ask("which countries apart from China make magnets at scale?")
+    assert answer.query is not None and answer.query.exclude == ["china"]
+    assert "China" not in {r["country"] for r in answer.table}
+    assert {r["country"] for r in answer.table if r["status"] == "at_scale"} == _map_count(
+        corpus_assistant, "magnet", "at_scale", exclude=("china",))
+
+
+def test_a_ranking_follows_the_usgs_table(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    answer = corpus_assistant.ask("Give me the three countries with the biggest rare-earth reserves")
+    assert answer.query is not None and answer.query.measure == "reserves" and answer.query.limit == 3
+    latest = max(r.edition for r in reserves(corpus_assistant.settings.paths.corpus))
+    table = sorted((r for r in reserves(corpus_assistant.settings.paths.corpus)
+                    if r.edition == latest and r.key and r.tonnes), key=lambda r: -(r.tonnes or 0))
+    top = [r.country for r in table[:3]]
+    assert top == ["China", "Brazil", "India"]
+    positions = [answer.answer.index(c) for c in top]
+    assert positions == sorted(positions)
+    for c in answer.citations:  # each cited line is a table row naming one of the countries
+        assert any(name in c.quote for name in top)
+    assert len(answer.citations) == 3
+
+
+def test_mine_output_ranking_for_a_year(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    answer = corpus_assistant.ask("Rank the leading rare earth mining countries in 2023")
+    assert answer.query is not None and answer.query.measure == "mine_production"
+    rows = [r for r in mine_production(corpus_assistant.settings.paths.corpus) if r.year == 2023 and r.key]
+    best = max(rows, key=lambda r: r.tonnes or 0)
+    assert answer.table[0]["country"] == best.country
+    assert "2023" in answer.answer
+
+
+def test_a_set_of_projects_from_the_registry(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    answer = corpus_assistant.ask("Which recycling plants are there in Europe?")
+    assert answer.query is not None and answer.query.subject == "project" and answer.query.region == "europe"
+    expected = {p.name for p in corpus_assistant.registry() if "recycling" in p.stages and "europe" in p.region.lower()}
+    assert expected and {r["name"] for r in answer.table} == expected
+    assert len(answer.citations) >= min(len(expected), 10)
+
+
+def test_two_projects_side_by_side(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    answer = corpus_assistant.ask("How does Mountain Pass stack up against Mt Weld?")
+    assert answer.query is not None and answer.query.kind == "compare"
+    assert len(answer.table) == 2
+    for row in answer.table:
+        assert row["name"] in answer.answer and row["phase"] in answer.answer
+    assert len(answer.citations) == 2
+
+
+def test_a_question_about_one_country_is_not_a_query_over_records(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    answer = corpus_assistant.ask("Can Kazakhstan make magnets?")
+    assert answer.query is None and answer.checklist is not None
+
+
+def test_nothing_matching_says_so_and_shows_the_query(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    answer = corpus_assistant.ask("Which magnet plants in South America are under construction?")
+    assert answer.query is not None and answer.query.matched == 0
+    assert "Nothing in the records matches" in answer.answer
+    assert answer.to_json()["query"]["region"] == "south america"
+
+
+def test_every_project_has_a_country_a_stage_and_evidence(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    registry = corpus_assistant.registry()
+    assert len(registry) > 150
+    for p in registry:
+        assert p.country and p.stages and p.evidence, p.name
+    names = [p.name for p in registry]
+    assert len(names) == len(set(zip(names, [p.country for p in registry], strict=True)))
