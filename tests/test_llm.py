@@ -44,6 +44,7 @@ class FakeLLM:
         self.reply: Reply = lambda prompt: "The documents do not say."
         self.delay = 0.0
         self.token_delay = 0.0  # seconds between streamed tokens
+        self.stall: tuple[int, float] | None = None  # (after this many tokens, send nothing for this many seconds)
         self.context = 4096  # tokens generated when no max_tokens is sent
         self.requests: list[dict[str, Any]] = []
         self.sent: list[int] = []  # tokens sent, one entry per finished request
@@ -109,6 +110,8 @@ class FakeLLM:
                         if piece is not None:
                             sent += 1
                             time.sleep(fake.token_delay)
+                            if fake.stall and sent == fake.stall[0]:
+                                time.sleep(fake.stall[1])
                     self.wfile.write(b"data: [DONE]\n\n")
                     self.wfile.flush()
                 except (BrokenPipeError, ConnectionResetError) as exc:
@@ -424,13 +427,17 @@ def test_reading_stops_and_the_connection_closes_once_the_answer_is_complete(  #
     assert_citations_valid(answer)
 
 
-def test_time_limit_mid_reply_keeps_the_checked_sentences(assistant, llm: FakeLLM) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("slow", ["tokens", "stall"])
+def test_time_limit_mid_reply_keeps_the_checked_sentences(assistant, llm: FakeLLM, slow: str) -> None:  # type: ignore[no-untyped-def]
     assistant.settings.answer.llm_timeout_s = 1.5
     llm.reply = lambda prompt: cited(prompt, 2) + " " + BABBLE
-    llm.token_delay = 0.02  # 400 tokens would take 8 s
+    if slow == "tokens":
+        llm.token_delay = 0.02  # 400 tokens would take 8 s
+    else:
+        llm.stall = (len(tokens(cited("<passage n=\"1\">412 mixer-settler</passage>", 2))) + 2, 4.0)  # then silence
     started = time.monotonic()
     answer = assistant.ask(STAGES_Q)
-    assert time.monotonic() - started < 1.5 + 2
+    assert time.monotonic() - started < 1.5 + 2  # the limit holds even while the server sends nothing
     llm.finished()
     assert llm.closed_early == [True] and llm.sent[0] < 400
     assert "412 mixer-settler stages" in answer.answer and "18 months" in answer.answer

@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import html
 import logging
+import queue
 import re
+import threading
 import time
 from collections.abc import Generator as Gen
 from dataclasses import asdict, dataclass, field
@@ -59,6 +61,7 @@ _VERDICT = re.compile(r"(yes|no|partly|not yet)\b\s*[,:;.!-]", re.I)
 _NAME = re.compile(r"(?<=\s)[A-Z][A-Za-z0-9'-]+")
 
 log = logging.getLogger("ree.llm")
+_END = object()  # the reader thread's last item
 
 
 def _norm(text: str) -> str:
@@ -361,36 +364,60 @@ class Generator:
         return len(kept) >= self.max_sentences or seen >= 2 * self.max_sentences
 
     def _sentences(self, messages: list[tuple[str, str]], run: Run) -> Gen[str, None, None]:
-        """Complete sentences of the streamed reply as they arrive. Ends at the time limit (run.stop = deadline)
-        or the cap (run.stop = cap; the cut sentence is dropped); closing it closes the HTTP stream."""
+        """Complete sentences of the streamed reply as they arrive. Ends at the time limit (run.stop = deadline),
+        even while the server sends nothing, or at the cap (run.stop = cap; the cut sentence is dropped).
+
+        A reader thread takes the stream; once this generator ends or is closed it closes the HTTP stream at the
+        next piece the server sends, so the server stops generating."""
+        model = self.model()  # built (and langchain imported) before the clock starts
         started = time.monotonic()
         deadline = started + self.settings.llm_timeout_s
+        pieces: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        stop = threading.Event()
+
+        def read() -> None:
+            stream = model.stream(messages)
+            try:
+                for chunk in stream:
+                    pieces.put(chunk)
+                    if stop.is_set():
+                        break
+            except Exception as exc:  # noqa: BLE001 - handed to the caller's thread
+                pieces.put(exc)
+            finally:
+                stream.close()
+                pieces.put(_END)
+
+        threading.Thread(target=read, name="ree-llm-stream", daemon=True).start()
         buffer = ""
-        chunks = self.model().stream(messages)
         try:
-            for chunk in chunks:
-                now = time.monotonic()
-                run.seconds = now - started
+            while True:
+                try:
+                    chunk = pieces.get(timeout=max(0.0, deadline - time.monotonic()))
+                except queue.Empty:
+                    run.stop = "deadline"
+                    return
+                if chunk is _END:
+                    break
+                if isinstance(chunk, Exception):
+                    raise chunk
                 text = _text(chunk.content)
                 if text:
                     run.chunks += 1
                     if run.first_token_s is None:
-                        run.first_token_s = round(now - started, 3)
+                        run.first_token_s = round(time.monotonic() - started, 3)
                 if (chunk.response_metadata or {}).get("finish_reason") == "length":
                     run.stop = "cap"
                 usage = getattr(chunk, "usage_metadata", None)
                 if usage:
                     run.completion_tokens = usage.get("output_tokens")
-                if now > deadline:
-                    run.stop = "deadline"
-                    return
                 buffer += text
                 done, buffer = _complete(buffer)
                 yield from done
             if run.stop != "cap":  # a reply cut at the cap ends mid-sentence
                 yield from split_sentences(buffer)
         finally:
-            chunks.close()
+            stop.set()
             run.seconds = round(time.monotonic() - started, 3)
 
     def _timeout_notice(self) -> str:

@@ -1,4 +1,4 @@
-"""`python -m assistant.bench {beir,latency,ingest,langchain,concurrency} …`; each prints a Markdown table,
+"""`python -m assistant.bench {beir,latency,ingest,langchain,concurrency,llm} …`; each prints a Markdown table,
 `--json` for data."""
 
 from __future__ import annotations
@@ -37,6 +37,22 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-rebuild", action="store_true", help="skip the rebuild phase")
     p.add_argument("--upload-kb", type=int, default=1000, help="size of the generated upload (KB)")
 
+    p = sub.add_parser("llm", help="the LLM path against a real llama.cpp server: first token, time, tokens, "
+                                   "sentences kept")
+    p.add_argument("--gguf", default=None, help="start llama-cpp-python's server on this GGUF model file")
+    p.add_argument("--python", default="python", help="interpreter with llama-cpp-python[server] (with --gguf)")
+    p.add_argument("--port", type=int, default=8080, help="port for the started server")
+    p.add_argument("--threads", type=int, default=2, help="CPU threads for the started server")
+    p.add_argument("--ctx", type=int, default=4096, help="context size of the started server (tokens)")
+    p.add_argument("--url", default=None, help="a running server's base URL (…/v1); default REE_ANSWER__LLM_URL "
+                                               "or http://127.0.0.1:8080/v1")
+    p.add_argument("--server-log", default=None, help="where the running server's stderr goes (its token counts)")
+    p.add_argument("--model", default="local", help="model name sent to the server")
+    p.add_argument("--max-tokens", type=int, default=0, help="output cap (default: REE_ANSWER__LLM_MAX_TOKENS)")
+    p.add_argument("--timeout", type=float, default=0, help="time limit in s (default: REE_ANSWER__LLM_TIMEOUT_S)")
+    p.add_argument("--questions", default="", help="questions separated by |; default four built-in ones")
+    p.add_argument("--repeat", type=int, default=1, help="passes over the questions")
+
     for name, sp in sub.choices.items():
         sp.add_argument("--json", action="store_true", help="print JSON instead of tables")
         sp.set_defaults(cmd=name)
@@ -52,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
             from assistant.bench import ingest as mod  # type: ignore[no-redef]
         elif args.cmd == "concurrency":
             from assistant.bench import concurrency as mod  # type: ignore[no-redef]
+        elif args.cmd == "llm":
+            from assistant.bench import llm as mod  # type: ignore[no-redef]
         else:
             from assistant.bench import langchain_cmp as mod  # type: ignore[no-redef]
         mod.main(args)
