@@ -7,6 +7,7 @@ import threading
 import time
 import weakref
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ from assistant.settings import Settings
 from assistant.snapshot import ANY, Snapshot, SnapshotHolder, make_snapshot
 from assistant.types import Answer, Checklist, Filters, IngestReport, Passage, SourceInfo, check_stage, doc_meta
 from assistant.understand.names import fold
-from assistant.understand.publishers import named_publisher, publisher_docs
+from assistant.understand.publishers import claimants, named_publisher, names_match, publisher_docs
 from assistant.understand.query import Intent, boost_filters, clean_question
 
 
@@ -375,7 +376,9 @@ class Assistant:
                           filters: Filters | None, boost: list[Filters] | None) -> tuple[list[Passage], str | None]:
         """Passages from the named publisher's own documents first (an ingested primary source before notes
         about it); a notice when none of its documents is indexed."""
-        own = publisher_docs(names, snap.keywords.metas)
+        own = publisher_docs(names, snap.keywords.metas, self.settings.primary_sources)
+        claims = claimants(names, snap.keywords.metas, self.settings.primary_sources)
+        passages = [p for p in passages if p.chunk.doc_id not in claims]  # an upload's claim is not X's word
         if not own:
             return passages, (f"No document published by {publisher} itself is indexed; the passages below report "
                               f"{publisher}'s figures through other documents.")
@@ -434,14 +437,29 @@ class Assistant:
         snap = self._snapshot()
         data = snap.builder.data
         regions = {f.region for k in data.keys() if (f := data.get(k)) and f.region}
-        named = [e.name for e in intent.entities if e.kind in SITE_KINDS]
         registry = self.registry()
+        want = terms(question)
+
+        def about(project: Any, book: CitationBook) -> list[str]:
+            """The sentence of a compared project's documents that best answers the question about it."""
+            found = snap.builder.cite_about(list(project.docs), list(project.names()), want, book,
+                                            skip={c.verbatim for c in book.items})
+            return [f"{plain(found[1])} [{found[0]}]"] if found else []
+
+        answerer = RecordAnswerer(snap.builder, registry, self.settings.paths.corpus,
+                                  region_of=lambda k: (f.region if (f := data.get(k)) else ""), name_of=country_name,
+                                  best_sentence=about)
+        # The publisher of the tables of figures ("by USGS's figures") is where to look, not what is asked about.
+        tables = answerer.table_docs()
+        sources = {str(s.get("publisher") or "") for m in snap.keywords.metas if m.get("doc_id") in tables
+                   for s in (doc_meta(m).get("sources") or [])}
+        entities = [e for e in intent.entities if not any(names_match(n, s) for n in e.names for s in sources)]
+        intent = replace(intent, entities=entities)
+        named = [e.name for e in entities if e.kind in SITE_KINDS]
         programmes = [s.programme for p in registry for s in p.support]
         rq = self._records_obj.read(question, intent, regions, named, programmes)
         if rq is None:
             return None
-        answerer = RecordAnswerer(snap.builder, registry, self.settings.paths.corpus,
-                                  region_of=lambda k: (f.region if (f := data.get(k)) else ""), name_of=country_name)
         book = CitationBook(limit=None)
         result = answerer.answer(rq, book)
         if not result.complete:

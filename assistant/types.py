@@ -91,6 +91,10 @@ class Citation(BaseModel):
                                    "markers, Markdown or table pipes.")
     span: tuple[int, int] | None = Field(None, description="(start, end) of the verbatim quote in the document text.")
     via: str = Field("", description="The copy the source was read through, where it is not the original (url).")
+    uploaded: str = Field("", description="For a document someone uploaded (not the shipped corpus): how and when, "
+                                          "e.g. 'uploaded via api on 2026-01-05T10:00:00Z'; empty otherwise.")
+    claimed_publisher: str = Field("", description="For an upload: the publisher the file names for itself, shown as "
+                                                   "a claim (`publisher` is then empty).")
     context: str = Field("", exclude=True, description="The whole passage around the quote (for UIs).")
     verbatim: str = Field("", exclude=True, description="The quote exactly as in the document.")
 
@@ -138,6 +142,7 @@ class RecordQuery(BaseModel):
     years: list[int] = Field(default_factory=list)
     measure: str | None = None  # reserves | mine_production | capacity
     limit: int | None = None
+    ascending: bool = False  # smallest first
     names: list[str] = Field(default_factory=list)  # the projects compared
     matched: int = 0  # how many records answered
 

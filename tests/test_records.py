@@ -39,7 +39,7 @@ def test_a_set_of_countries_equals_the_map(corpus_assistant, stage: str, questio
     assert number is not None
     # every country written out is cited: a sentence that names it carries a marker
     for country in sorted(expected)[:10]:
-        assert re.search(re.escape(country) + r", " + stage + r"[^\[]*\[\d+\]", answer.answer), country
+        assert re.search(re.escape(country) + r" \(" + stage + r" at scale\)\. [^\[]+\[\d+\]", answer.answer), country
 
 
 def test_countries_after_outside_are_left_out(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
@@ -88,7 +88,7 @@ def test_two_projects_side_by_side(corpus_assistant) -> None:  # type: ignore[no
     assert len(answer.table) == 2
     for row in answer.table:
         assert row["name"] in answer.answer and row["phase"] in answer.answer
-    assert len(answer.citations) == 2
+    assert 2 <= len(answer.citations) <= 6  # each project: its record's evidence, then the sentence about it
 
 
 def test_a_question_about_one_country_is_not_a_query_over_records(corpus_assistant) -> None:  # type: ignore[no-untyped-def]

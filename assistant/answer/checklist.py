@@ -144,6 +144,25 @@ class ChecklistBuilder:
                 return n
         return None
 
+    def cite_about(self, docs: list[str], names: list[str], want: set[str], book: CitationBook,
+                   skip: set[str]) -> tuple[int, str] | None:
+        """The sentence of these documents that names one of `names` and shares most terms with `want` (not one
+        of `skip`), cited."""
+        low = [n.lower() for n in names if n]
+        best: tuple[float, Chunk, str] | None = None
+        for chunk in (c for d in docs for c in self.doc_chunks(d)):
+            for sent in sentences(chunk):
+                text = strip_markers(sent)
+                if (sent.strip() in skip or "|" in sent or len(text.split()) < 6
+                        or not any(n in text.lower() for n in low)):
+                    continue
+                score = len(want & terms(text)) - 0.002 * max(0, len(text) - 300)
+                if best is None or score > best[0]:
+                    best = (score, chunk, sent)
+        if best is None or best[0] <= 0:
+            return None
+        return book.cite(best[1], best[2]), best[2]
+
     def cite_line(self, doc: str, section: str, needles: list[str], book: CitationBook) -> int | None:
         """A line of a section (a table row) that holds every needle, cited verbatim."""
         for chunk in self.section_chunks(doc, section) or self.doc_chunks(doc):

@@ -58,19 +58,38 @@ def _names(names: list[str]) -> str:
     return shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} and {shown[-1]}"
 
 
-def _cited(sentences: list[tuple[str, int | None]]) -> str:
-    """One sentence per item, each with its citation, for the items written out."""
-    return " ".join(f"{s} [{n}]." if n else f"{s}." for s, n in sentences[:SHOWN])
+def _evidenced(items: list[tuple[str, list[int]]], book: CitationBook) -> str:
+    """Each item as its record (a label) followed by the quoted sentences that support it, each with its
+    marker: the label says what the registry or the map holds, the quotes are the evidence."""
+    out = []
+    for label, ns in items[:SHOWN]:
+        quotes = " ".join(f"{book.items[n - 1].quote.rstrip(' .')} [{n}]." for n in ns)
+        out.append(f"{label}. {quotes}" if quotes else f"{label}.")
+    return " ".join(out)
+
+
+def _cited(sentences: list[tuple[str, int | list[int] | None]]) -> str:
+    """One sentence per item, each with its citations, for the items written out."""
+    out = []
+    for s, ns in sentences[:SHOWN]:
+        marks = "".join(f"[{n}]" for n in ([ns] if isinstance(ns, int) else ns or []))
+        out.append(f"{s} {marks}." if marks else f"{s}.")
+    return " ".join(out)
 
 
 class RecordAnswerer:
     def __init__(self, builder: ChecklistBuilder, registry: list[Project], corpus: Path,
-                 region_of: Any, name_of: Any) -> None:
+                 region_of: Any, name_of: Any, best_sentence: Any = None) -> None:
         self.builder = builder
         self.registry = registry
         self.corpus = corpus
         self.region_of = region_of  # country key -> region
         self.name_of = name_of  # country key -> display name
+        self.best_sentence = best_sentence  # (project, book) -> cited sentences that answer the question about it
+
+    def table_docs(self) -> set[str]:
+        """The documents the tables of figures come from."""
+        return {r.doc_id for r in reserves(self.corpus)} | {r.doc_id for r in mine_production(self.corpus)}
 
     # -- filters shared by every kind -------------------------------------------------------------------------
     def _country_ok(self, q: RecordQuery, key: str | None) -> bool:
@@ -133,21 +152,33 @@ class RecordAnswerer:
             else:
                 continue
             parts.append(f"{lead}: {_names([r['country'] for r in group])}." if group else f"{lead}.")
-            items += [(f"{r['country']}, {stage} {label}: {r['detail']}",
-                       self.builder.cite_stage(r["key"], stage, book)) for r in group]
+            items += [(f"{r['country']} ({stage} {label})", r["key"]) for r in group]
         matched = [r for r in rows if r["status"] in wanted]
-        return RecordAnswer(" ".join(parts) + (" " + _cited(items) if items else ""), matched)
+        shown = [(label, [n] if (n := self.builder.cite_stage(key, stage, book)) else [])
+                 for label, key in items[:SHOWN]]
+        return RecordAnswer(" ".join(parts) + (" " + _evidenced(shown, book) if shown else ""), matched)
 
     # -- projects from the registry ---------------------------------------------------------------------------
-    def _cite_project(self, p: Project, book: CitationBook) -> int | None:
-        want = terms(" ".join(p.names())) | terms(p.operator)
+    def _cite_project(self, p: Project, book: CitationBook) -> list[int]:
+        """The sentences that say what the item's sentence says: one naming the project, then one for each of its
+        operator and capacity that the first does not hold."""
+        names = terms(" ".join(p.names()))
+        wants = [names, terms(p.operator) | names if p.operator else set()]
         if p.capacity:
-            want |= {f"{p.capacity.value:,.0f}"}
-        for ev in p.evidence:
-            n = self.builder.cite_in(ev.doc, ev.section, want, book)
-            if n is not None:
-                return n
-        return None
+            wants.append(names | {f"{p.capacity.value:,.0f}"})
+        cited: list[int] = []
+        quotes = ""
+        for want in wants:
+            if not want or (cited and want - names and want - names <= terms(quotes)):
+                continue
+            for ev in p.evidence:
+                n = self.builder.cite_in(ev.doc, ev.section, want, book)
+                if n is not None:
+                    if n not in cited:
+                        cited.append(n)
+                        quotes += " " + book.items[n - 1].quote
+                    break
+        return cited
 
     def _describe(self, p: Project) -> str:
         bits = [self.name_of(p.country)]
@@ -177,21 +208,22 @@ class RecordAnswerer:
         lead = (f"The registry holds {_count(len(found))} {what}project{'s' if len(found) != 1 else ''}"
                 f"{_scope(q, self.name_of)}{phase}{year}{backed}")
         items = [(self._describe(p), self._cite_project(p, book)) for p in found[:SHOWN]]
-        text = f"{lead}: {_names([p.name for p in found])}. {_cited(items)}" if found else f"{lead}."
+        text = f"{lead}: {_names([p.name for p in found])}. {_evidenced(items, book)}" if found else f"{lead}."
         return RecordAnswer(text, [self._row(p) for p in found])
 
     def _rank_projects(self, q: RecordQuery, book: CitationBook) -> RecordAnswer:
         found = [p for p in self.projects(q) if p.capacity]
-        found.sort(key=lambda p: -(p.capacity.value if p.capacity else 0))
+        found.sort(key=lambda p: (1 if q.ascending else -1) * (p.capacity.value if p.capacity else 0))
         q.matched = len(found)
         top = found[:q.limit or RANKED]
         items = [(f"{i}. {self._describe(p)}", self._cite_project(p, book)) for i, p in enumerate(top, 1)]
         what = f"{q.stage} " if q.stage else ""
-        lead = (f"By recorded capacity, the largest {what}project{'s' if len(top) != 1 else ''}"
+        most = "smallest" if q.ascending else "largest"
+        lead = (f"By recorded capacity, the {most} {what}project{'s' if len(top) != 1 else ''}"
                 f"{_scope(q, self.name_of)} of the {len(found)} with a capacity on record "
                 f"{'are' if len(top) != 1 else 'is'} {_names([p.name for p in top])}")
         note = " Capacities are on the basis each source gives (ore, oxide, metal, magnet): compare like with like."
-        text = (f"{lead}. {_cited(items)}{note}" if items else
+        text = (f"{lead}. {_evidenced(items, book)}{note}" if items else
                 f"No {what}project{_scope(q, self.name_of)} has a capacity on record.")
         return RecordAnswer(text, [self._row(p) for p in found])
 
@@ -213,7 +245,7 @@ class RecordAnswerer:
     def _rank_countries(self, q: RecordQuery, book: CitationBook) -> RecordAnswer:
         rows, label, _ = self._table(q)
         rows = [r for r in rows if self._country_ok(q, r.key) and r.tonnes is not None]
-        rows.sort(key=lambda r: -(r.tonnes or 0))
+        rows.sort(key=lambda r: (r.tonnes or 0) if q.ascending else -(r.tonnes or 0))
         q.matched = len(rows)
         top = rows[:q.limit or RANKED]
         missing = [c for c in q.countries if not any(r.key == c for r in rows)]
@@ -221,8 +253,9 @@ class RecordAnswerer:
                   self._cite_row(r, book)) for i, r in enumerate(top, 1)]
         scope = _scope(q, self.name_of)
         names = _names([r.country for r in top])
-        lead = (f"The top {_count(len(top))} countries{scope} by {label} are {names}" if len(top) > 1 else
-                f"The largest{scope} by {label} is {names}" if top else f"No country{scope} has {label}")
+        most = "smallest" if q.ascending else "largest"
+        lead = (f"The {_count(len(top))} {most} countries{scope} by {label} are {names}" if len(top) > 1 else
+                f"The {most}{scope} by {label} is {names}" if top else f"No country{scope} has {label}")
         text = f"{lead}. {_cited(items)}" if top else f"{lead}."
         out = [{"country": r.country, "key": r.key, "tonnes": r.tonnes, "measure": q.measure,
                 "source": r.source_title, "doc_id": r.doc_id} for r in rows]
@@ -268,10 +301,12 @@ class RecordAnswerer:
         q.matched = len(found)
         lines = []
         for p in found:
-            n = self._cite_project(p, book)
+            ns = self._cite_project(p, book)
             support = f"; support: {', '.join(s.programme for s in p.support)}" if p.support else ""
             stages = ", ".join(p.stages)
-            lines.append(f"{self._describe(p)}: stages {stages}{support}.{f' [{n}]' if n else ''}")
+            lines.append(_evidenced([(f"{self._describe(p)}: stages {stages}{support}", ns)], book))
+            if self.best_sentence is not None:
+                lines += self.best_sentence(p, book)
         missing = [n for n in q.names if not any(n in p.names() for p in found)]
         if missing:
             lines.append(f"The registry holds no record for {', '.join(missing)}.")

@@ -43,6 +43,7 @@ class Project(BaseModel):
     output: Figure | None = None  # the stage's latest output, likewise
     first_output: int | None = None
     summary: str = ""
+    docs: tuple[str, ...] = ()  # the documents that discuss it (the entity registry's, then its evidence's)
     evidence: tuple[Evidence, ...] = Field(default_factory=tuple)
 
     def names(self) -> tuple[str, ...]:
@@ -109,6 +110,7 @@ def build_registry(countries: Iterable[CountryFacts], entities: Iterable[Entity]
                 stages=tuple(rec["stages"]), operator=fac.operator, phase=fac.phase, pilot=fac.pilot, note=fac.note,
                 support=tuple(fac.support), capacity=rec["capacity"], output=rec["output"],
                 first_output=rec["first_output"], summary=ent.summary if ent else "",
+                docs=tuple(dict.fromkeys([*(ent.docs if ent else ()), *(e.doc for e in rec["evidence"])])),
                 evidence=tuple(sorted(rec["evidence"], key=lambda e: e.date, reverse=True))))
     return records
 

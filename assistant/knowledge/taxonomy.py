@@ -105,6 +105,8 @@ ELEMENT_GROUPS: dict[str, tuple[str, ...]] = {
     "heavy": ("heavy rare earth", "heavy rare-earth", "heavies", "hree", "hrees"),
     "light": ("light rare earth", "light rare-earth", "lree", "lrees"),
 }
+# Superlatives that put the smallest first.
+SMALLEST_WORDS: tuple[str, ...] = ("smallest", "lowest", "least", "fewest", "minimum", "tiniest")
 COUNTRY_WORDS: tuple[str, ...] = ("country", "countries", "nation", "nations")
 
 ELEMENTS: dict[str, tuple[str, ...]] = {

@@ -37,10 +37,14 @@ def _matches(name: str, publisher: str) -> bool:
     return a == b or re.search(r"\b" + re.escape(a) + r"\b", b) is not None or a == _acronym(publisher)
 
 
-def publisher_docs(names: list[str], metas: list[dict[str, Any]]) -> dict[str, int]:
-    """doc_id → preference (0 = an ingested upload by that publisher, 1 = a corpus document whose only source is
-    that publisher's publication) for the documents that are the publisher's own, under any of its `names`."""
+def publisher_docs(names: list[str], metas: list[dict[str, Any]],
+                   primary: dict[str, str] | None = None) -> dict[str, int]:
+    """doc_id → preference (0 = an upload the user marked as that publisher's primary source by its checksum,
+    `primary`: sha256 → publisher; 1 = a corpus document whose only source is that publisher's publication) for
+    the documents that are the publisher's own, under any of its `names`. An upload that only claims the
+    publisher in its own front matter or title is never one of them."""
     out: dict[str, int] = {}
+    vouched = {h.lower(): p for h, p in (primary or {}).items()}
 
     def named(text: str) -> bool:
         return any(_matches(n, text) for n in names)
@@ -49,13 +53,32 @@ def publisher_docs(names: list[str], metas: list[dict[str, Any]]) -> dict[str, i
         doc = str(meta.get("doc_id"))
         if doc in out:
             continue
-        dm = doc_meta(meta)
-        sources = dm.get("sources") or []
-        if meta.get("kind") == "upload":
-            if named(str(dm.get("publisher") or "")) or named(str(meta.get("title") or "")) or any(
-                    named(str(s.get("publisher", ""))) for s in sources):
+        if meta.get("origin") == "ingest" or meta.get("kind") == "upload":
+            owner = vouched.get(str(meta.get("doc_hash") or "").lower())
+            if owner is not None and named(owner):
                 out[doc] = 0
             continue
+        sources = doc_meta(meta).get("sources") or []
         if len(sources) == 1 and named(str(sources[0].get("publisher", ""))):
             out[doc] = 1
+    return out
+
+
+names_match = _matches  # a name, an acronym of it or a part of it names this publisher
+
+
+def claimants(names: list[str], metas: list[dict[str, Any]], primary: dict[str, str] | None = None) -> set[str]:
+    """Uploads that name the publisher in their own front matter or title but that nobody vouched for by
+    checksum (`primary`): "according to X" never answers from them."""
+    own = publisher_docs(names, metas, primary)
+    out: set[str] = set()
+    for meta in metas:
+        doc = str(meta.get("doc_id"))
+        if doc in own or doc in out or meta.get("origin") != "ingest":
+            continue
+        dm = doc_meta(meta)
+        claimed = [str(dm.get("publisher") or ""), str(meta.get("title") or "")]
+        claimed += [str(src.get("publisher", "")) for src in dm.get("sources") or []]
+        if any(_matches(n, text) for n in names for text in claimed):
+            out.add(doc)
     return out

@@ -20,6 +20,7 @@ from assistant.knowledge.taxonomy import (
     MEASURE_WORDS,
     PHASE_WORDS,
     SITE_WORDS,
+    SMALLEST_WORDS,
     STATUS_WORDS,
     SUPPORT_WORDS,
 )
@@ -153,7 +154,7 @@ def read_query(question: str, intent: Intent, scores: dict[str, float], spans: l
                     years=intent.years if subject == "country" or _has(question, MEASURE_WORDS["mine_production"])
                     else [],
                     programmes=programmes_named(question, programmes) if _has(question, SUPPORT_WORDS) else [],
-                    limit=_limit(question), names=projects)
+                    limit=_limit(question), names=projects, ascending=_has(question, SMALLEST_WORDS))
     if kind == "compare":
         return q if len(projects) >= 2 else None
     # One country named and not left out: the question is about that country, not a set or a ranking of them.
