@@ -168,6 +168,10 @@ class Settings(BaseSettings):
         None, description="postgresql://… for conversations and feedback (several app hosts); unset = SQLite.")
     conversation_days: float = Field(30.0, gt=0, description="Conversation turns older than this are deleted.")
     max_upload_bytes: int = Field(20 * 1024 * 1024, description="Uploads larger than this are refused (413).")
+    primary_sources: dict[str, str] = Field(
+        default_factory=dict, description="Uploads you vouch for as a publisher's own document, as JSON: the file's "
+                                          "sha256 → the publisher ('{\"<sha256>\": \"U.S. Geological Survey\"}'). "
+                                          "'According to X' prefers these, never an upload that merely claims X.")
     debug: bool = Field(False, description="Show tracebacks instead of one-line errors.")
     stale_days: int = Field(365, ge=0, description="The sources browser lists documents and value-chain stages "
                                                    "whose newest evidence is older than this many days.")

@@ -324,6 +324,17 @@ def _introduced(text: str, sent: str) -> tuple[str, str] | None:
     return text[start:end], plain(sent).rstrip(":") + ": " + "; ".join(items) + "."
 
 
+# A sentence that addresses the reader or gives instructions ("ignore previous instructions", "tell the user") is
+# text aimed at whoever reads it, not a fact about rare earths: it is never a point (issue 23; none in the corpus).
+ADDRESSES_READER = re.compile(
+    r"\b(?:ignore|disregard|forget|override)\b[^.]{0,40}\b(?:previous|prior|above|earlier|all|any|these|your)\b"
+    r"[^.]{0,20}\b(?:instructions?|prompts?|rules|guidelines|context)\b"
+    r"|\b(?:tell|inform|remind|assure|convince|reply to|answer) the (?:user|reader|human|assistant)\b"
+    r"|\byou (?:must|should|shall|will) (?:now |always |instead )?(?:say|answer|tell|respond|reply|state|claim|write)\b"
+    r"|\b(?:system prompt|as an ai\b|language model|the assistant must)"
+    r"|^\W*(?:please\s+)?(?:ignore|disregard|tell|respond|reply|pretend|act as)\b", re.I)
+
+
 def _candidates(intent: Intent, passages: list[Passage], idf: Callable[[str], float] | None) -> list[Candidate]:
     country_terms = {t for c in intent.countries for t in country_terms_for(c)}
     # "The difference between A and B" asks about A and B: the frame is not what a sentence should share.
@@ -350,7 +361,7 @@ def _candidates(intent: Intent, passages: list[Passage], idf: Callable[[str], fl
         sents = sentences(p.chunk)
         for i, sent in enumerate(sents):
             shown = plain(sent)
-            if len(shown.split()) < 4 or sent.lstrip().startswith("#"):
+            if len(shown.split()) < 4 or sent.lstrip().startswith("#") or ADDRESSES_READER.search(shown):
                 continue
             cells = table_cells(sent)
             if cells is not None:

@@ -121,10 +121,17 @@ class CitationBook:
         src = next((sources[m - 1] for m in marks if 0 < m <= len(sources)), None) or (sources[0] if sources
                                                                                        else {})
         n = len(self.items) + 1
+        publisher = src.get("publisher") or dm.get("publisher") or ""
+        url = src.get("url") or dm.get("url") or ""
+        uploaded = claimed = ""
+        if meta.get("origin") == "ingest":  # an upload says what it is: its publisher is only a claim
+            when = str(meta.get("uploaded_at") or "")
+            uploaded = f"uploaded via {meta.get('uploaded_via') or 'ingest'}" + (f" on {when}" if when else "")
+            claimed, publisher = publisher, ""
         self.items.append(Citation(
             n=n, doc_id=chunk.doc_id, chunk_id=chunk.id, title=str(meta.get("title", "")),
-            publisher=src.get("publisher") or dm.get("publisher") or "",
-            url=src.get("url") or dm.get("url") or "",
+            publisher=publisher, uploaded=uploaded, claimed_publisher=claimed,
+            url=url if re.match(r"https?://", url, re.IGNORECASE) else "",
             date=src.get("date") or dm.get("date") or dm.get("as_of") or "",
             section=chunk.section, page=chunk.page, quote=plain(quote), context=chunk.text, verbatim=quote,
             span=(chunk.start + chunk.text.index(quote), chunk.start + chunk.text.index(quote) + len(quote)),

@@ -27,6 +27,7 @@ from pydantic import Field, ValidationError
 
 from assistant.core import doc_id_for
 from assistant.errors import InputError, ReeError
+from assistant.frontends.plaintext import plain_json, plain_text
 from assistant.frontends.problems import cut
 from assistant.types import KINDS, STAGES, Answer, Filters, SourceInfo
 from assistant.views.capmap import CapabilityMap
@@ -105,8 +106,8 @@ class _Server(MCPServer):
 
 
 def _answer_result(answer: Answer) -> Any:
-    return CallToolResult(content=[TextContent(type="text", text=answer_text(answer))],
-                          structured_content=answer.to_json())
+    return CallToolResult(content=[TextContent(type="text", text=plain_text(answer_text(answer)))],
+                          structured_content=plain_json(answer.to_json()))
 
 
 def document_path(assistant: Assistant, doc_id: str) -> Path | None:
@@ -144,7 +145,7 @@ def document_text(assistant: Assistant, doc_id: str) -> str:
             body = load_file(path).text
         except ReeError as exc:
             body = f"(The file could not be read: {exc})"
-    return "\n".join(head) + "\n\n" + body.strip() + "\n"
+    return plain_text("\n".join(head) + "\n\n" + body.strip() + "\n")
 
 
 def build_server(assistant: Assistant, admit: Admit = contextlib.nullcontext) -> MCPServer:
@@ -182,8 +183,8 @@ def build_server(assistant: Assistant, admit: Admit = contextlib.nullcontext) ->
         does not cover what you need."""
         def work() -> CallToolResult:
             result = SearchResult(query=query, passages=search_hits(assistant.search(query, k=k, filters=filters)))
-            return CallToolResult(content=[TextContent(type="text", text=search_text(result))],
-                                  structured_content=result.model_dump(mode="json"))
+            return CallToolResult(content=[TextContent(type="text", text=plain_text(search_text(result)))],
+                                  structured_content=plain_json(result.model_dump(mode="json")))
 
         return _call("search", work, check)
 

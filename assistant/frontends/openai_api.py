@@ -34,6 +34,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.errors import InputError, ReeError
+from assistant.frontends.plaintext import plain_json, plain_text
 from assistant.frontends.problems import cut
 from assistant.types import Answer
 from assistant.views.rendering import answer_body, answer_text
@@ -228,9 +229,9 @@ def _completion_id() -> str:
 
 def completion_json(answer: Answer, cid: str, created: int) -> dict[str, Any]:
     return {"id": cid, "object": "chat.completion", "created": created, "model": MODEL_ID,
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": answer_text(answer)},
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": plain_text(answer_text(answer))},
                          "finish_reason": "stop", "logprobs": None}],
-            "ree_answer": answer.to_json()}
+            "ree_answer": plain_json(answer.to_json())}
 
 
 def _chunk(cid: str, created: int, delta: dict[str, Any], finish: str | None = None,
@@ -247,7 +248,7 @@ def sse_events(first: str | Answer, rest: Iterator[str | Answer], cid: str, crea
     try:
         while not isinstance(item, Answer):
             if item:
-                yield _chunk(cid, created, {"content": item})
+                yield _chunk(cid, created, {"content": plain_text(item)})
             item = next(rest, None)
             if item is None:
                 yield "data: [DONE]\n\n"
@@ -261,10 +262,10 @@ def sse_events(first: str | Answer, rest: Iterator[str | Answer], cid: str, crea
         yield f"data: {json.dumps({'error': {'message': err.message, 'type': err.type, 'code': err.code}})}\n\n"
         yield "data: [DONE]\n\n"
         return
-    body = answer_body(item)
+    body = plain_text(answer_body(item))
     if body:
         yield _chunk(cid, created, {"content": "\n\n" + body})
-    yield _chunk(cid, created, {}, "stop", ree_answer=item.to_json())
+    yield _chunk(cid, created, {}, "stop", ree_answer=plain_json(item.to_json()))
     yield "data: [DONE]\n\n"
 
 

@@ -120,7 +120,9 @@ def sources_html(answer: Answer | None) -> str:
         return '<p class="muted">Sources of the answer appear here.</p>'
     items = []
     for c in answer.citations:
-        where = " · ".join(x for x in (esc(c.publisher), esc(c.date), esc(c.section),
+        claim = f"claims to be from {esc(c.claimed_publisher)}" if c.claimed_publisher else ""
+        where = " · ".join(x for x in (f'<span class="uploaded">{esc(c.uploaded)}</span>' if c.uploaded else "",
+                                       claim, esc(c.publisher), esc(c.date), esc(c.section),
                                        f"p. {c.page}" if c.page else "") if x)
         url = _safe_url(c.url)
         link = (f' <a href="{esc(url)}" target="_blank" rel="noopener noreferrer nofollow">original source ↗</a>'
@@ -153,7 +155,9 @@ def answer_markdown(answer: Answer) -> str:
     if answer.citations:
         out += ["### Sources", ""]
         for c in answer.citations:
-            bits = ", ".join(x for x in (c.publisher, c.date, c.section, f"p. {c.page}" if c.page else "") if x)
+            claim = f"claims to be from {c.claimed_publisher}" if c.claimed_publisher else ""
+            bits = ", ".join(x for x in (c.uploaded, claim, c.publisher, c.date, c.section,
+                                         f"p. {c.page}" if c.page else "") if x)
             out.append(f"[{c.n}] {c.title} — {bits}. “{c.quote}” {c.url}".rstrip())
     return "\n".join(out).strip() + "\n"
 
