@@ -514,3 +514,31 @@ def test_uploaded_text_reaches_llm_clients_as_plain_text_and_instructions_are_no
         assert "412" in text
         for bad in ("<b", "onmouseover", "javascript:", "Ignore previous"):
             assert bad not in text, (bad, text[:500])
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_remove_an_upload_from_the_sources_browser(mini_assistant: Any) -> None:
+    from playwright.sync_api import sync_playwright
+
+    uploads = mini_assistant.settings.paths.uploads_path
+    with served(mini_assistant, ui=True) as client, sync_playwright() as p:
+        doc_id = client.post("/api/ingest", files=_doc()).json()["added"][0]
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
+                                    args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.set_default_timeout(60_000)
+            page.goto(str(client.base_url).rstrip("/") + "/")
+            page.get_by_role("tab", name="Sources browser").click()
+            page.locator("#sources-browser", has_text="planted.md").wait_for()
+            page.locator("#remove-doc input").click()
+            page.get_by_role("option", name=f"planted.md ({doc_id})").click()
+            page.locator("#remove").click()
+            page.locator("#remove-result", has_text="Removed").wait_for()
+            assert "planted.md" not in page.locator("#sources-browser").inner_text()
+        finally:
+            browser.close()
+        assert doc_id not in {s["doc_id"] for s in client.get("/api/sources").json()}
+        assert UNIQUE not in json.dumps(client.get("/api/search", params={"q": f"{UNIQUE} plant"}).json())
+    assert not (uploads / "planted.md").exists()
