@@ -560,6 +560,51 @@ class Assistant:
         folder = self.settings.paths.corpus / "value_chain"
         return collect(key, checklist, stages, book.items, self.settings.paths.corpus, region_of(folder, key))
 
+    def supply(self) -> tuple[list[Any], Any, list[Any]]:
+        """The supply links, the names of their parties and the project registry (knowledge/supply.py), read
+        from the corpus files alone (no index) and re-read when one of those files changes."""
+        from assistant.knowledge.entities import load_entities
+        from assistant.knowledge.registry import load_registry
+        from assistant.knowledge.supply import load_links, party_names
+
+        corpus = self.settings.paths.corpus
+        files = [corpus / "supply_links.yaml", corpus / "entities.yaml", *sorted((corpus / "value_chain").glob("*"))]
+        stamp = tuple(p.stat().st_mtime if p.exists() else 0.0 for p in files)
+        cached = getattr(self, "_supply", None)
+        if cached is None or cached[0] != stamp:
+            entities = load_entities(corpus / "entities.yaml") if (corpus / "entities.yaml").exists() else []
+            registry = load_registry(corpus / "value_chain", entities)
+            cached = (stamp, (load_links(corpus, registry, entities), party_names(registry, entities), registry))
+            self._supply = cached
+        return cached[1]
+
+    def exposure(self, country: str, target: str = "magnet") -> Any:
+        """What a country's chain, deposit → target, takes in from abroad and from whom (views/exposure.py)."""
+        from assistant.views.exposure import exposure
+
+        links, _names, _registry = self.supply()
+        return exposure(links, self.country_key(country), check_stage(target))
+
+    def scenario(self, stop: str, material: str | None = None, elements: list[str] | None = None,
+                 stage: str | None = None) -> Any:
+        """What breaks when a country, company or facility stops supplying (views/exposure.py)."""
+        from assistant.views.exposure import scenario
+
+        links, names, registry = self.supply()
+        stop = (stop or "").strip()
+        if not stop:
+            raise InputError("No stopped supplier given.", field="stop")
+        if stage:
+            check_stage(stage, field="stage")
+        try:  # a registered name first ("Lynas Malaysia" is a plant, not Malaysia), then a country's
+            names.resolve(stop)
+        except ValueError:
+            stop = self.country_key(stop)
+        try:
+            return scenario(links, names, registry, stop, material or None, elements or [], stage or None)
+        except ValueError as exc:
+            raise InputError(str(exc)[:200], field="stop" if "party" in str(exc) else "material") from None
+
     def country_key(self, name: str) -> str:
         name = (name or "").strip()
         if not name:

@@ -88,3 +88,76 @@ def test_fixture_sentences_exist():
                 evs = item["evidence"] if isinstance(item["evidence"], list) else [item["evidence"]]
                 for ev in evs:
                     assert ev["sentence"] in (CORPUS / ev["doc"]).read_text(encoding="utf-8"), ev
+
+
+# -- scenarios and exposure --------------------------------------------------------------------------------------
+def _scenario(sc):
+    from assistant.views.exposure import scenario
+
+    entities = load_entities(CORPUS / "entities.yaml")
+    registry = load_registry(CORPUS / "value_chain", entities)
+    links, names = _world()
+    return scenario(links, names, registry, sc["stop"], sc["material"], sc["elements"], sc["stage"])
+
+
+@pytest.mark.parametrize("sc", yaml.safe_load(FIXTURE.read_text(encoding="utf-8"))["scenarios"],
+                         ids=lambda sc: sc["id"])
+def test_scenario_matches_expectations_written_before_the_code(sc):
+    result = _scenario(sc)
+    for cat in ("loses", "alternative", "unaffected", "not_sourced", "outlet_lost"):
+        got = {a.country for a in getattr(result, cat)}
+        want = {item["country"] for item in sc.get(cat) or []}
+        assert want <= got, f"{sc['id']} {cat}: expected {sorted(want)}, got {sorted(got)}"
+        assert not set((sc.get("never") or {}).get(cat, [])) & got, f"{sc['id']} {cat}: {sorted(got)}"
+    if sc["id"] != "lynas-malaysia-stops":  # every expected loss is listed, and nothing more
+        assert {a.country for a in result.loses} == {i["country"] for i in sc["loses"]}
+    # Every line is cited, and every number points at a sentence.
+    numbers = {s.n for s in result.sources}
+    for cat in ("loses", "alternative", "unaffected", "not_sourced", "outlet_lost"):
+        for a in getattr(result, cat):
+            for f in [*a.cut, *a.alternatives, *a.planned]:
+                assert f.cites and set(f.cites) <= numbers
+
+
+def test_exposure_lists_suppliers_by_stage_and_unsourced_imports():
+    from assistant.views.exposure import exposure
+
+    links = _links()
+    korea = exposure(links, "south_korea", "magnet")
+    stages = {d.stage: {f.supplier_country for f in d.flows} for d in korea.depends_on}
+    assert {"vietnam", "united_states"} <= stages["metal"] and "china" in stages["magnet"]
+    assert korea.not_sourced and korea.not_sourced[0].supplier == "supplier not sourced"
+    germany = exposure(links, "germany", "magnet")
+    assert {f.stage for f in germany.not_sourced} == {"metal", "alloy", "magnet"}
+    myanmar = exposure(links, "myanmar", "magnet")
+    assert not myanmar.depends_on and {f.receiver_country for f in myanmar.supplies} == {"china"}
+    assert exposure(links, "japan", "mining").depends_on == []  # nothing is taken in before the target
+
+
+def test_cli_exposure_and_scenario(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from assistant.frontends.cli import app
+
+    monkeypatch.setenv("REE_PATHS__INDEXES", str(tmp_path))
+    runner = CliRunner()
+    out = runner.invoke(app, ["scenario", "--stop", "Lynas Malaysia"])
+    assert out.exit_code == 0, out.output
+    assert "Keep a sourced alternative: Japan, United States" in out.output and "[1]" in out.output
+    out = runner.invoke(app, ["exposure", "Japan", "--json"])
+    assert out.exit_code == 0 and '"supplier_countries"' in out.output
+    out = runner.invoke(app, ["scenario", "--stop", "Atlantis", "--material", "oxide"])
+    assert out.exit_code != 0
+
+
+def test_brief_depends_on_section():
+    from assistant.types import Checklist
+    from assistant.views.brief import Brief, add_dependencies, to_markdown
+    from assistant.views.exposure import exposure
+
+    cl = Checklist(country="South Korea", target="magnet", verdict=None, binding_gap=None, stages=[])
+    b = Brief(key="south_korea", country="South Korea", region="East Asia", target="magnet", checklist=cl, stages=cl,
+              figures=[], facilities=[], sections=[], charts=[])
+    md = to_markdown(add_dependencies(b, exposure(_links(), "south_korea", "magnet")))
+    assert "## Depends on" in md and "magnets from China" in md and "supplier not sourced" in md
+    assert "ASM's Korean Metals Plant buys its oxide" in md

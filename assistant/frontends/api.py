@@ -201,6 +201,25 @@ def create_app(assistant: Assistant | None = None, *, ui: bool = True, build_mis
         with gate:
             return assistant.gaps(country, target=target).to_json()
 
+    @app.get("/api/exposure", tags=["questions"], responses=errors,
+             summary="What a country's chain, deposit to target, takes in from abroad and from whom, each line cited.")
+    def exposure(country: str = Query(..., description="A country name or key."),
+                 target: str = Query("magnet", description=f"One of: {', '.join(STAGES)}")) -> dict[str, Any]:
+        with gate:
+            return assistant.exposure(country, target).model_dump(mode="json")
+
+    @app.get("/api/scenario", tags=["questions"], responses=errors,
+             summary="What breaks if a country, company or facility stops supplying: who loses a sourced supply, "
+                     "who keeps an alternative, who is unaffected; each line cited.")
+    def scenario(stop: str = Query(..., description="The country, company or facility that stops."),
+                 material: str | None = Query(None, description="ore | concentrate | mixed_carbonate | oxide | "
+                                                                "compounds | metal | alloy | magnet | scrap"),
+                 element: Annotated[list[str] | None, Query(description="Elements (Dy, Tb); repeat for several.")] = None,
+                 stage: str | None = Query(None, description="The supplier's stage it stops from.")
+                 ) -> dict[str, Any]:
+        with gate:
+            return assistant.scenario(stop, material, element or [], stage).model_dump(mode="json")
+
     @app.get("/api/map", tags=["map"], responses=errors,
              summary="Countries × stages coloured by status (every cell from the checklist); JSON or CSV.")
     def capability_map(target: str = Query("magnet", description=f"Verdict target, one of: {', '.join(STAGES)}"),

@@ -221,6 +221,40 @@ def compare(a: str, b: str, target: Annotated[str, typer.Option(help="Target sta
         render_answer(_console(), answer)
 
 
+@app.command(name="exposure")
+def exposure_cmd(country: str, target: Annotated[str, typer.Option(help="Target stage.")] = "magnet",
+                 json_out: JsonOpt = False) -> None:
+    """What a country's chain takes in from abroad, by stage and material, and from whom (supply links)."""
+    from assistant.views.exposure import exposure_text
+
+    try:
+        result = _assistant().exposure(country, target)
+    except Exception as exc:  # noqa: BLE001
+        _fail(exc)
+        return
+    print(json.dumps(result.model_dump(), ensure_ascii=False, indent=2) if json_out else exposure_text(result))
+
+
+@app.command(name="scenario")
+def scenario_cmd(stop: Annotated[str, typer.Option("--stop", help="The country, company or facility that stops.")],
+                 material: Annotated[str | None, typer.Option(help="ore | concentrate | mixed_carbonate | oxide | "
+                                                                   "compounds | metal | alloy | magnet | scrap")]
+                 = None,
+                 element: Annotated[list[str] | None, typer.Option("--element", help="An element (Dy, Tb); "
+                                                                                   "repeat for several.")] = None,
+                 stage: Annotated[str | None, typer.Option(help="The supplier's stage it stops from.")] = None,
+                 json_out: JsonOpt = False) -> None:
+    """What breaks if a supplier stops: who loses a sourced supply, who has an alternative, who is unaffected."""
+    from assistant.views.exposure import scenario_text
+
+    try:
+        result = _assistant().scenario(stop, material, element or [], stage)
+    except Exception as exc:  # noqa: BLE001
+        _fail(exc)
+        return
+    print(json.dumps(result.model_dump(), ensure_ascii=False, indent=2) if json_out else scenario_text(result))
+
+
 @app.command(name="map")
 def capability_map(target: Annotated[str, typer.Option(help="Verdict target stage.")] = "magnet",
                    stage: Annotated[str | None, typer.Option(help="Filter: a stage (with --status).")] = None,

@@ -31,6 +31,7 @@ from assistant.frontends.plaintext import plain_json, plain_text
 from assistant.frontends.problems import cut
 from assistant.types import KINDS, STAGES, Answer, Filters, SourceInfo
 from assistant.views.capmap import CapabilityMap
+from assistant.views.exposure import Exposure, Scenario, exposure_text, scenario_text
 from assistant.views.rendering import (
     SearchResult,
     answer_text,
@@ -207,6 +208,39 @@ def build_server(assistant: Assistant, admit: Admit = contextlib.nullcontext) ->
             return _answer_result(assistant.compare(countries[0], countries[1], target=target))
 
         return _call("compare", work, check)
+
+    @tool
+    def supply_exposure(country: Annotated[str, Field(description="A country name, e.g. 'South Korea'.")],
+                        target: Target = "magnet") -> Annotated[CallToolResult, Exposure]:
+        """What a country's chain, deposit up to the target stage, takes in from abroad: by stage and material,
+        with each supplier and its country, 'supplier not sourced' where the documents name none, and whom the
+        country supplies; every line cites its sentence. Use it for 'who supplies X?' and 'what does X depend on?'."""
+        def work() -> CallToolResult:
+            result = assistant.exposure(country, target)
+            return CallToolResult(content=[TextContent(type="text", text=exposure_text(result))],
+                                  structured_content=result.model_dump(mode="json"))
+
+        return _call("supply_exposure", work, check)
+
+    @tool
+    def supply_scenario(stop: Annotated[str, Field(description="The country, company or facility that stops "
+                                                               "supplying, e.g. 'China' or 'Lynas Malaysia'.")],
+                        material: Annotated[str | None, Field(description="ore, concentrate, mixed_carbonate, oxide, "
+                                                                          "compounds, metal, alloy, magnet or scrap; "
+                                                                          "omit for every material.")] = None,
+                        elements: Annotated[list[str], Field(description="Elements it concerns, e.g. ['Dy', 'Tb'].")]
+                        = [],  # noqa: B006 - a pydantic field default, copied per call
+                        stage: Annotated[str | None, Field(description="The supplier's stage it stops from.")]
+                        = None) -> Annotated[CallToolResult, Scenario]:
+        """What if a supplier stops: which countries lose a sourced supply, which keep a sourced alternative, which
+        are unaffected, which import without a named supplier and whose outlet is lost, each line cited. Use it for
+        'what if China stops exporting dysprosium?' or 'what if Myanmar's mines close?'."""
+        def work() -> CallToolResult:
+            result = assistant.scenario(stop, material, elements, stage)
+            return CallToolResult(content=[TextContent(type="text", text=scenario_text(result))],
+                                  structured_content=result.model_dump(mode="json"))
+
+        return _call("supply_scenario", work, check)
 
     @tool
     def list_sources(kind: Annotated[str | None, Field(description=f"Only this kind: {', '.join(KINDS)}.")] = None,

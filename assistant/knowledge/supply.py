@@ -235,7 +235,9 @@ def locate(corpus: Path, ev: LinkEvidence) -> LinkEvidence:
     shown = _row_with_header(text, span[0], raw) if raw.lstrip().startswith("|") else _reader_text(raw)
     # The markers that close the sentence belong to it.
     tail = re.match(r"(?:\s*\[S\d+\])+", text[span[1]:])
-    src = _source_of(raw + (tail.group(0) if tail else ""), meta)
+    frag_end = text.find(ev.text, span[0]) + len(ev.text)
+    after = text[frag_end:span[1]] + (tail.group(0) if tail else "")
+    src = _source_of(after if re.search(r"\[S\d+\]", after) else raw, meta)  # the marker after the fragment
     return ev.model_copy(update={
         "sentence": shown, "section": _section(text, span[0]), "span": span,
         "url": str(src.get("url") or ""), "title": str(src.get("title") or ""),
@@ -252,17 +254,23 @@ class Names:
         for key, (display, aliases) in COUNTRIES.items():
             p = Party(name=display, kind="country", country=key)
             self._add(p, key, display, *(a for a in aliases if len(a) > 2))
+        entities = list(entities)
         self.entities = {fold(n): e for e in entities for n in (e.name, *e.aliases)}
+        cores: list[tuple[str, Party]] = []
         for proj in registry:
             p = Party(name=proj.name, kind="facility", country=proj.country)
             core = re.split(r"[(,]", proj.name)[0].strip()
             ops = [o.strip() for o in re.split(r"[/;()]", proj.operator) if o.strip() and "%" not in o]
             op_names = [n for o in ops for n in self._entity_names(o)]
-            self._add(p, proj.name, *proj.aliases, core, *op_names)
+            self._add(p, proj.name, *proj.aliases)
+            self.names[p].update([core, *op_names])  # a sentence may name a plant by its operator
+            cores.append((core, p))
         for e in entities:
             if e.kind not in SITE_KINDS and e.kind in ("company", "agency", "organisation"):
                 p = Party(name=e.name, kind="company", country=e.country)
                 self._add(p, e.name, *e.aliases)
+        for core, p in cores:  # a plant's short name ("Caremag, Lacq" -> "Caremag") after the companies' names
+            self.parties.setdefault(fold(core), p)
 
     def _entity_names(self, name: str) -> list[str]:
         e = self.entities.get(fold(name))
@@ -270,10 +278,8 @@ class Names:
 
     def _add(self, party: Party, *names: str) -> None:
         self.names.setdefault(party, set()).update(n for n in names if n)
-        for n in names[:1] if party.kind != "country" else names:
-            self.parties.setdefault(fold(n), party)
-        if party.kind != "country":
-            for n in names[1:]:
+        for n in names:
+            if n and (party.kind != "country" or len(n) > 2):
                 self.parties.setdefault(fold(n), party)
 
     def resolve(self, name: str) -> Party:

@@ -58,6 +58,7 @@ class Brief:
     charts: list[str]  # chart names that concern the country
     sources: list[Source] = field(default_factory=list)
     generated: str = ""
+    depends_on: list[tuple[str, list[int]]] = field(default_factory=list)  # (line, source numbers)
 
 
 def check_format(fmt: str) -> str:
@@ -187,6 +188,8 @@ def to_markdown(b: Brief) -> str:
     out += [f"- {label}: {value} {cites(ns)}".rstrip() for label, value, ns in b.figures]
     if b.facilities:
         out += ["", "Facilities:", ""] + [f"- {stage}: {text}" for stage, text in b.facilities]
+    if b.depends_on:
+        out += ["", "## Depends on", ""] + [f"- {text} {cites(ns)}".rstrip() for text, ns in b.depends_on]
     for head, text in b.sections:
         out += ["", f"## {head}", "", text]
     if b.charts:
@@ -276,6 +279,8 @@ def to_html(b: Brief, corpus: Path) -> str:
         + (f"<h2>Next steps</h2><ol>{steps}</ol>" if steps else "")
         + f"<h2>Key figures</h2><ul>{figures}</ul>"
         + (f"<p>Facilities:</p><ul>{facilities}</ul>" if facilities else "")
+        + ("<h2>Depends on</h2><ul>" + "".join(f"<li>{_esc(t)} {refs(ns)}</li>" for t, ns in b.depends_on)
+           + "</ul>" if b.depends_on else "")
         + sections
         + (f"<h2>Charts</h2>{charts}" if charts else "")
         + f"<h2>Sources</h2><ol class='sources'>{''.join(sources)}</ol></body></html>")
@@ -346,6 +351,10 @@ def to_pdf(b: Brief, corpus: Path) -> bytes:
         story.append(p("Facilities:"))
         story.append(ListFlowable([p(f"{stage}: {text}") for stage, text in b.facilities], bulletType="bullet",
                                   bulletFontName=font))
+    if b.depends_on:
+        story.append(p("Depends on", h2))
+        story.append(ListFlowable([p(f"{t} {cites(ns)}") for t, ns in b.depends_on], bulletType="bullet",
+                                  bulletFontName=font))
     for head, text in b.sections:
         story.append(p(head, h2))
         for para in (x for x in text.split("\n") if x.strip()):
@@ -371,10 +380,29 @@ def to_pdf(b: Brief, corpus: Path) -> bytes:
     return buf.getvalue()
 
 
+def add_dependencies(b: Brief, exp: Any) -> Brief:
+    """The "Depends on" lines of an Exposure (views/exposure.py), its sentences added to the brief's sources."""
+    numbers: dict[int, int] = {}
+    for src in exp.sources:
+        n = len(b.sources) + 1
+        b.sources.append(Source(n=n, title=src.title, publisher=src.publisher, date=src.date, url=src.url,
+                                where=f"{src.doc_id} › {src.section}", quote=src.quote))
+        numbers[src.n] = n
+    for dep in exp.depends_on:
+        for f in dep.flows:
+            status = "" if f.status == "current" else f" ({f.status})"
+            figures = f"; {f.figures}" if f.figures else ""
+            b.depends_on.append((f"{dep.stage}: {f.material} from {f.supplier}{status}{figures}",
+                                 [numbers[c] for c in f.cites]))
+    for f in exp.not_sourced:
+        b.depends_on.append((f"{f.stage}: {f.material}, supplier not sourced", [numbers[c] for c in f.cites]))
+    return b
+
+
 def render_brief(assistant: Assistant, key: str, fmt: str = "md") -> tuple[bytes, str]:
     """(bytes, media type) of one country's brief; `key` is a country key from `Assistant.country_key`."""
     fmt = check_format(fmt)
-    b = assistant.brief_data(key)
+    b = add_dependencies(assistant.brief_data(key), assistant.exposure(key, "magnet"))
     corpus = assistant.settings.paths.corpus
     if fmt == "md":
         return to_markdown(b).encode("utf-8"), FORMATS[fmt]
@@ -383,4 +411,5 @@ def render_brief(assistant: Assistant, key: str, fmt: str = "md") -> tuple[bytes
     return to_pdf(b, corpus), FORMATS[fmt]
 
 
-__all__ = ["FORMATS", "Brief", "check_format", "collect", "render_brief", "to_html", "to_markdown", "to_pdf"]
+__all__ = ["FORMATS", "Brief", "add_dependencies", "check_format", "collect", "render_brief", "to_html", "to_markdown",
+           "to_pdf"]
