@@ -102,6 +102,9 @@ class Citation(BaseModel):
 class StageRow(BaseModel):
     stage: str
     status: Status
+    # the status in words for this stage ("reserves, unmined", "mined at scale", "none found",
+    # "by-product, no published volume"): knowledge.valuechain.status_label
+    label: str = ""
     detail: str
     as_of: str
     citations: list[int] = Field(default_factory=list)

@@ -230,8 +230,9 @@ def test_map_exports_one_row_per_country_and_stage(corpus_assistant: Any) -> Non
     kz = {r["stage"]: r for r in rows if r["key"] == "kazakhstan"}
     assert kz["separation"]["status"] == "none" and kz["separation"]["verdict"] == "no"
     assert kz["deposit"]["as_of"] and kz["deposit"]["source_urls"].startswith("https://")
-    assert set(rows[0]) == {"country", "key", "region", "target", "verdict", "binding_gap", "stage", "status", "as_of",
-                            "detail", "inferred", "source_urls"}
+    assert set(rows[0]) == {"country", "key", "region", "target", "verdict", "binding_gap", "stage", "status", "label",
+                            "as_of", "detail", "inferred", "source_urls"}
+    assert kz["separation"]["label"] == "none found" and kz["deposit"]["label"] == "resource, no reserve"
     text = cmap.to_text()
     assert f"{len(cmap.rows)} of {cmap.countries_total} countries" in text and "Kazakhstan" in text
 

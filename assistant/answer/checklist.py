@@ -28,6 +28,15 @@ STAGE_ACTIONS = {
               "diffusion) and pass customer qualification.",
     "recycling": "Collect magnet scrap and build short-loop (hydrogen) or long-loop (hydrometallurgical) recycling.",
 }
+# A sentence speaks of a stage's cost or time only if it names that stage (stricter than STAGE_WORDS, where "process"
+# or "metal" would match a cracking plant's sentence) and gives money or a duration.
+_STAGE_SPEAKS = {stage: re.compile(r"\b(" + words + r")", re.I) for stage, words in {
+    "deposit": "deposit|reserve|resource|exploration", "mining": "mine|mining",
+    "concentrate": "concentrat|beneficiat|flotation", "cracking": "crack|leach|digestion",
+    "separation": "separat|solvent extraction",
+    "metal": "metal-making|metal making|metal plant|metallis|metalliz|electroly",
+    "alloy": "alloy|strip.cast", "magnet": "magnet", "recycling": "recycl"}.items() if words}
+_COST = re.compile(r"(US\$|A\$|\$|€|£|¥|₹|\bcost|\bcapex\b|\bcapital\b|\byears?\b|\bmonths?\b)", re.I)
 _FIGURE = re.compile(r"(US\$|A\$|\$|€|£|¥|₹|\bmillion\b|\bbillion\b|\byears?\b|\bmonths?\b)", re.I)
 
 
@@ -198,8 +207,8 @@ class ChecklistBuilder:
                 if n is not None and n not in cites:
                     cites.append(n)
                     break  # one passage per stage keeps the evidence readable
-            rows.append(StageRow(stage=stage, status=data.status(stage), detail=detail, as_of=facts.as_of,
-                                 citations=cites))
+            rows.append(StageRow(stage=stage, status=data.status(stage), label=data.label(stage), detail=detail,
+                                 as_of=facts.as_of, citations=cites))
         upto = [r for r in rows if r.stage in scope]
         return Checklist(country=data.country, target=target, verdict=verdict_for([r.status for r in upto]),
                          binding_gap=binding_gap(upto), stages=rows, next_steps=self._next_steps(upto, book),
@@ -217,12 +226,31 @@ class ChecklistBuilder:
             n = self._cite_best(mention, want, book, bonus=terms(name)) if mention else None
             detail = ("No structured data for this country; see the cited passage." if n is not None else
                       "No structured data and no passage in the documents.")
-            rows.append(StageRow(stage=stage, status="unknown", detail=detail, as_of="",
+            rows.append(StageRow(stage=stage, status="unknown", label="unknown", detail=detail, as_of="",
                                  citations=[n] if n else [], inferred=True))
         return Checklist(country=name, target=target, verdict=None, binding_gap=None, stages=rows,
                          next_steps=[], structured=False,
                          note=f"No structured value-chain data for {name}; statuses are unknown (inferred from "
                               "retrieved passages only, never invented).")
+
+    def _stage_cost(self, stage: str, idxs: list[int], book: CitationBook) -> tuple[int, str] | None:
+        """The sentence that gives a cost or a time for this stage, cited; None when no sentence of these chunks
+        speaks of this stage (a cracking plant's cost is never the "typical cost" of separation or metal)."""
+        own = _STAGE_SPEAKS[stage]
+        want = terms(" ".join(STAGE_WORDS[stage])) | terms("cost capital capex years timeline")
+        best: tuple[int, int, str] | None = None
+        for i in idxs:
+            chunk = self.keywords.chunk(i)
+            for sent in sentences(chunk):
+                plain = strip_markers(sent)
+                if not (own.search(plain) and _FIGURE.search(plain) and _COST.search(plain)):
+                    continue
+                score = len(want & terms(plain))
+                if best is None or score > best[0]:
+                    best = (score, i, sent)
+        if best is None:
+            return None
+        return book.cite(self.keywords.chunk(best[1]), best[2]), best[2]
 
     def _next_steps(self, rows: list[StageRow], book: CitationBook) -> list[NextStep]:
         steps = []
@@ -230,10 +258,9 @@ class ChecklistBuilder:
             if row.status == "at_scale":
                 continue
             idxs = self._doc_chunks({f"primers/{row.stage}.md", "primers/timelines-and-capex.md"})
-            want = terms(" ".join(STAGE_WORDS[row.stage]))
-            found = self._best(idxs, want, book, prefer=_FIGURE, bonus=terms("cost capital capex years timeline"))
+            found = self._stage_cost(row.stage, idxs, book)
             text = STAGE_ACTIONS[row.stage]
-            if found:
-                text += f" Typical cost and time: {strip_markers(found[1])}"
+            cost = strip_markers(found[1]) if found else "none sourced."
+            text += f" Typical cost and time: {cost}"
             steps.append(NextStep(stage=row.stage, text=text, citations=[found[0]] if found else []))
         return steps

@@ -53,6 +53,9 @@ class Facility(_Strict):
     operator: str = ""
     phase: Phase
     pilot: bool = False  # a pilot, demonstration or research line, not commercial output
+    # rare earths recovered as a by-product of another commodity's plant (scandium from a nickel leach circuit):
+    # without a published output figure this is at most `emerging`, and the label says why
+    byproduct: bool = False
     note: str = ""
     support: list[Support] = Field(default_factory=list)
 
@@ -63,6 +66,9 @@ class Figure(_Strict):
     basis: Basis  # what the tonnes weigh: REO, ore, concentrate, oxide, metal, magnet ...
     year: int | None = None
     estimate: Literal["reported", "estimated", "trade_inferred", "announced"] = "reported"
+    # a reserve from a study whose design or permit has since lapsed or been replaced: still quoted, but no longer
+    # a current code-compliant reserve, so it never makes a deposit `at_scale`
+    historic: bool = False
 
 
 class Evidence(_Strict):
@@ -77,8 +83,12 @@ class StageFacts(_Strict):
     capacity: Figure | None = None
     reserves: Figure | None = None  # deposit stage: reserves (e.g. USGS) where reported
     resource: Figure | None = None  # deposit stage: a resource or forecast (often ore tonnes); never counts as reserves
-    first_output: int | None = None
-    none_found: bool = False  # sources state that nothing exists at this stage (not merely that none was found)
+    first_output: int | None = None  # the year output began (never the date of the report that mentions it)
+    # the year of a report that documents output as already running, where no source says when it began
+    output_documented: int | None = None
+    # the sources reviewed for the country describe no facility at this stage: absence recorded as a finding (the
+    # detail says "None found" and which sources were checked)
+    none_found: bool = False
     detail: str
     evidence: list[Evidence]
 
@@ -111,6 +121,12 @@ class CountryFacts(_Strict):
     def status(self, stage: str) -> str:
         return derive_status(stage, self.stages[stage])
 
+    def label(self, stage: str) -> str:
+        """The stage's status in words (`status_label`); a deposit counts as mined when the mining stage runs at
+        scale."""
+        mined = stage == "deposit" and self.status("mining") == "at_scale"
+        return status_label(stage, self.stages[stage], mined=mined)
+
 
 def is_trace(fig: Figure | None) -> bool:
     return fig is not None and fig.estimate == "trade_inferred" and fig.value < TRACE_TONNES
@@ -130,15 +146,33 @@ def _newest_year(facts: StageFacts) -> int | None:
 
 
 def _established(facts: StageFacts) -> bool:
+    """Output known to run ESTABLISHED_YEARS before the newest evidence: since it began (`first_output`) or since a
+    report documented it running (`output_documented`)."""
     newest = _newest_year(facts)
-    return facts.first_output is not None and newest is not None and newest - facts.first_output >= ESTABLISHED_YEARS
+    known = [y for y in (facts.first_output, facts.output_documented) if y is not None]
+    return bool(known) and newest is not None and newest - min(known) >= ESTABLISHED_YEARS
+
+
+def byproduct_unpublished(facts: StageFacts) -> bool:
+    """Every commercial facility operating at this stage recovers rare earths as a by-product, and no output figure
+    is published: at most `emerging`, and flagged."""
+    commercial = [f for f in facts.facilities if f.phase == "operating" and not f.pilot]
+    return bool(commercial) and all(f.byproduct for f in commercial) and facts.output is None
+
+
+def current_reserves(facts: StageFacts) -> bool:
+    """A reserve that counts: reported (by an operator under a reporting code such as JORC, NI 43-101 or SAMREC, or
+    as a country figure by USGS) and not historic."""
+    r = facts.reserves
+    return r is not None and r.value > 0 and not r.historic
 
 
 def sustained_output(facts: StageFacts) -> bool:
     """A commercial (not pilot) facility is operating, its output is not a trace, and the output is either current
-    (a figure at most CURRENT_YEARS old) or established (documented for at least ESTABLISHED_YEARS)."""
+    (a figure at most CURRENT_YEARS old) or established (documented for at least ESTABLISHED_YEARS). By-product
+    recovery with no published figure is never sustained output."""
     commercial = any(f.phase == "operating" and not f.pilot for f in facts.facilities)
-    if not commercial or is_trace(facts.output):
+    if not commercial or is_trace(facts.output) or byproduct_unpublished(facts):
         return False
     return _current(facts.output, facts) or _established(facts)
 
@@ -147,10 +181,11 @@ def derive_status(stage: str, facts: StageFacts) -> str:
     """at_scale | emerging | planned | none | unknown, from the facts alone (see docs/corpus-guide.md).
 
     - at_scale: a commercial facility is operating with sustained output that is not a trace: a current output
-      figure, or output documented for ESTABLISHED_YEARS (for the deposit stage: reserves are reported, or a
-      deposit is mined at scale);
-    - emerging: a facility is commissioning, or operating with only a trace, pilot or unreported output
-      (deposit: a resource under exploration or study);
+      figure, or output documented for ESTABLISHED_YEARS (for the deposit stage: a current code-compliant or
+      USGS reserve, or a deposit mined at scale; `status_label` tells the two apart);
+    - emerging: a facility is commissioning, or operating with only a trace, pilot, unreported output or
+      by-product recovery with no published volume (deposit: a resource under exploration or study, or a
+      historic reserve);
     - planned: a facility is in feasibility or construction;
     - none: the sources state there is nothing, or every facility is suspended or closed;
     - unknown: the sources say nothing either way.
@@ -158,7 +193,7 @@ def derive_status(stage: str, facts: StageFacts) -> str:
     phases = {f.phase for f in facts.facilities}
     sustained = sustained_output(facts)
     if stage == "deposit":
-        if (facts.reserves is not None and facts.reserves.value > 0) or sustained:
+        if current_reserves(facts) or sustained:
             return "at_scale"
         if phases & {"exploration", "feasibility", "construction", "commissioning", "operating"}:
             return "emerging"
@@ -172,6 +207,38 @@ def derive_status(stage: str, facts: StageFacts) -> str:
     if facts.none_found or (phases and phases <= {"suspended", "closed"}):
         return "none"
     return "unknown"
+
+
+def status_label(stage: str, facts: StageFacts, mined: bool = False) -> str:
+    """The status in words that mean what they say, stage by stage: a deposit `at_scale` is "mined at scale" or
+    "reserves, unmined"; `none` is "none found" (absence recorded as a finding) or "closed"; `emerging` says why
+    it is not at scale (by-product with no published volume, trace, pilot, commissioning). `mined` is whether the
+    country's mining stage runs at scale (for the deposit stage)."""
+    status = derive_status(stage, facts)
+    phases = {f.phase for f in facts.facilities}
+    if status == "at_scale":
+        if stage != "deposit":
+            return "at scale"
+        return "mined at scale" if mined or sustained_output(facts) else "reserves, unmined"
+    if status == "emerging":
+        if byproduct_unpublished(facts):
+            return "by-product, no published volume"
+        if is_trace(facts.output):
+            return "trace only"
+        if stage == "deposit":
+            if facts.reserves is not None and facts.reserves.historic:
+                return "historic reserve, not current"
+            return "resource, no reserve" if facts.resource is not None else "deposit, no reserve"
+        if phases & {"operating"} and all(f.pilot for f in facts.facilities if f.phase == "operating"):
+            return "pilot only"
+        if "commissioning" in phases and "operating" not in phases:
+            return "commissioning"
+        return "emerging"
+    if status == "none":
+        if facts.none_found:
+            return "none found"
+        return "closed" if "closed" in phases else "suspended"
+    return status
 
 
 def detail_line(facts: StageFacts) -> str:

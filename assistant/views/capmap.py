@@ -45,6 +45,7 @@ CHAIN = STAGES[: STAGES.index("magnet") + 1]  # deposit → magnet: what "how fa
 class MapCell(BaseModel):
     stage: str
     status: Status
+    label: str = Field(default="", description="The status in words for this stage (e.g. 'reserves, unmined')")
     as_of: str
     detail: str
     inferred: bool = False
@@ -79,13 +80,13 @@ class CapabilityMap(BaseModel):
         """The export: one record per country and stage."""
         return [{"country": r.country, "key": r.key, "region": r.region, "target": self.target,
                  "verdict": r.verdict or "", "binding_gap": r.binding_gap or "", "stage": c.stage,
-                 "status": c.status, "as_of": c.as_of, "detail": c.detail, "inferred": c.inferred,
+                 "status": c.status, "label": c.label, "as_of": c.as_of, "detail": c.detail, "inferred": c.inferred,
                  "source_urls": list(c.sources)} for r in self.rows for c in r.cells]
 
     def to_csv(self) -> str:
         out = io.StringIO()
-        fields = ["country", "key", "region", "target", "verdict", "binding_gap", "stage", "status", "as_of",
-                  "detail", "inferred", "source_urls"]
+        fields = ["country", "key", "region", "target", "verdict", "binding_gap", "stage", "status", "label",
+                  "as_of", "detail", "inferred", "source_urls"]
         writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
         writer.writeheader()
         for rec in self.records():
@@ -194,7 +195,8 @@ def _rows(builder: Any, folder: Path, keys: list[str], regions: dict[str, str], 
             book = CitationBook()
             full = builder.build(k, "recycling", book)
         urls = [c.url for c in book.items]
-        cells = [MapCell(stage=r.stage, status=r.status, as_of=r.as_of, detail=r.detail, inferred=r.inferred,
+        cells = [MapCell(stage=r.stage, status=r.status, label=r.label, as_of=r.as_of, detail=r.detail,
+                         inferred=r.inferred,
                          sources=list(dict.fromkeys(urls[n - 1] for n in r.citations if urls[n - 1])))
                  for r in full.stages]
         far, n = _reach(full)
