@@ -132,7 +132,8 @@ class CitationBook:
             n=n, doc_id=chunk.doc_id, chunk_id=chunk.id, title=str(meta.get("title", "")),
             publisher=publisher, uploaded=uploaded, claimed_publisher=claimed,
             url=url if re.match(r"https?://", url, re.IGNORECASE) else "",
-            date=src.get("date") or dm.get("date") or dm.get("as_of") or "",
+            # the cited source's own date; an undated source says so, never the document's `as_of` date
+            date=str((src.get("date") if src else dm.get("date")) or "undated"),
             section=chunk.section, page=chunk.page, quote=plain(quote), context=chunk.text, verbatim=quote,
             span=(chunk.start + chunk.text.index(quote), chunk.start + chunk.text.index(quote) + len(quote)),
             via=src.get("via") or "",
