@@ -160,8 +160,8 @@ def build_ui(assistant: Assistant, status: IndexStatus | None = None) -> gr.Bloc
                         clear = gr.Button("New conversation", size="sm")
                     with gr.Row():
                         comment = gr.Textbox(label="Comment (optional)", scale=4, elem_id="fb-comment")
-                        up = gr.Button("👍", scale=0, min_width=56, elem_id="fb-up")
-                        down = gr.Button("👎", scale=0, min_width=56, elem_id="fb-down")
+                        up = gr.Button("Helpful", scale=0, min_width=96, elem_id="fb-up")
+                        down = gr.Button("Not helpful", scale=0, min_width=112, elem_id="fb-down")
                     fb_status = gr.Markdown("", elem_id="fb-status")
                     with gr.Accordion("Copy / export the answer as Markdown", open=False):
                         export = gr.Textbox(label="Markdown", lines=8, buttons=["copy"], elem_id="export-md",
@@ -261,7 +261,7 @@ def build_ui(assistant: Assistant, status: IndexStatus | None = None) -> gr.Bloc
                                          rating=rating, comment=note or "", source="web", conversation_id=cid)
             except ReeError as exc:
                 raise gr.Error(str(exc)) from None
-            return f"Thanks: feedback #{fid} saved ({'👍' if rating > 0 else '👎'}).", ""
+            return f"Thanks: feedback #{fid} saved ({'helpful' if rating > 0 else 'not helpful'}).", ""
 
         def feedback_up(answer: dict[str, Any] | None, note: str, cid: str | None) -> tuple[str, str]:
             return give_feedback(1, answer, note, cid)
