@@ -103,8 +103,12 @@ class AnswerSettings(_Section):
     llm_url: str | None = Field(None, description="OpenAI-compatible base URL (…/v1) for optional generation.")
     llm_model: str = Field("gpt-4o-mini", description="Model name sent to the LLM endpoint.")
     llm_api_key: SecretStr = Field(SecretStr("not-needed"), description="API key for the LLM endpoint.")
-    llm_timeout_s: float = Field(30.0, gt=0, description="Give up on the LLM after this many seconds.")
-    llm_max_tokens: int = Field(400, ge=16, le=8192, description="Most tokens the LLM may generate for one answer.")
+    llm_timeout_s: float = Field(
+        20.0, gt=0, description="Stop the LLM after this many seconds from sending the request: its checked "
+                                "sentences so far are kept, or the extractive answer is shown (docs/llm.md).")
+    llm_max_tokens: int = Field(
+        256, ge=16, le=8192, description="Most tokens the LLM may generate for one answer (six cited sentences "
+                                         "take 130 to 200; docs/llm.md).")
     llm_cap_param: Literal["auto", "max_tokens", "max_completion_tokens", "both"] = Field(
         "auto", description="Request field carrying llm_max_tokens: auto = max_completion_tokens for the OpenAI API "
                             "(api.openai.com, *.openai.azure.com), max_tokens for any other server (llama.cpp, "

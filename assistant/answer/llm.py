@@ -247,6 +247,7 @@ class Run:
     completion_tokens: int | None = None  # the server's own count, when it reports usage
     sentences: int = 0  # sentences read from the reply
     kept: int = 0  # of which the validator kept
+    cited: int = 0  # of those, sentences with a checked citation (an answer needs one)
     stop: Stop = "done"  # done: the model finished; enough: checked sentences kept; cap; deadline; error
     fell_back: bool = False
 
@@ -332,7 +333,7 @@ class Generator:
                 run.stop, failure = "error", self._notice(exc)
         finally:
             source.close()  # closes the HTTP stream: the server stops generating
-        run.kept = len(kept)
+        run.kept, run.cited = len(kept), validator.report.kept
         notices = validator.report.notices()
         if failure is None and validator.report.kept == 0:  # no cited sentence survived
             if run.stop == "deadline":

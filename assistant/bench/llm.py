@@ -1,11 +1,11 @@
 """The optional LLM path against a real local llama.cpp server (llama-cpp-python's OpenAI-compatible one).
 
 For each question: the whole `ask` (retrieval, checklist and the streamed, checked generation), time to the first
-token, the generation's own time, the tokens the client received and the tokens the server says it generated (from
-its log: llama.cpp's `eval time = … / N runs` line for a request it finished, or that it saw the stream closed
-early and stopped), the sentences read
-and the share the validator kept, why the model stopped (done, enough checked sentences, cap, time limit, error)
-and whether the answer fell back to the extractive one.
+token, the generation's own time, the tokens the client received, what the server logged (llama.cpp's
+`eval time = … / N runs` for a request it finished, or that it saw the stream closed early and stopped), the
+sentences read, the share the validator kept (and kept with a checked citation), why the model stopped (done,
+enough checked sentences, cap, time limit, error) and whether the answer fell back to the extractive one. Then two
+cap probes: the cap as the assistant sends it (the server's own usage count), and under max_completion_tokens alone.
 
 `--gguf FILE --python PY` starts the server itself (PY is the interpreter of a virtualenv with
 `llama-cpp-python[server]`, kept apart from this project's) and reads its log; `--url` uses one already running
@@ -166,7 +166,7 @@ def main(args: Any) -> None:
                 started = time.perf_counter()
                 result = assistant.ask(q)
                 took = time.perf_counter() - started
-                time.sleep(0.3)  # the server logs its timings after the stream is closed
+                time.sleep(1.0)  # the server logs its timings after the stream is closed
                 run = collector.runs[before] if len(collector.runs) > before else {}
                 runs, closed = server.read()
                 rows.append({
@@ -174,7 +174,7 @@ def main(args: Any) -> None:
                     "generate_s": run.get("seconds"), "client_tokens": run.get("chunks"),
                     "server_eval_runs": max(runs) if runs else None, "server_saw_close": closed > 0,
                     "cap": answer.llm_max_tokens,
-                    "sentences": run.get("sentences"), "kept": run.get("kept"),
+                    "sentences": run.get("sentences"), "kept": run.get("kept"), "cited": run.get("cited"),
                     "kept_share": round(run["kept"] / run["sentences"], 2) if run.get("sentences") else None,
                     "stop": run.get("stop"), "fell_back": run.get("fell_back"),
                     "notices": " | ".join(result.notices),
@@ -210,6 +210,7 @@ def _summary(rows: list[dict[str, Any]], timeout_s: float) -> dict[str, Any]:
         "median_first_token_s": median("first_token_s"), "median_generate_s": median("generate_s"),
         "median_client_tokens": median("client_tokens"), "max_server_eval_runs": max(server, default=None),
         "kept_share": round(sum(r["kept"] or 0 for r in rows) / sentences, 2) if sentences else None,
+        "cited_share": round(sum(r["cited"] or 0 for r in rows) / sentences, 2) if sentences else None,
         "answered": sum(not r["fell_back"] for r in rows), "fell_back": sum(bool(r["fell_back"]) for r in rows),
         "within_timeout_plus_2s": all(r["generate_s"] is None or r["generate_s"] <= timeout_s + 2 for r in rows),
     }
