@@ -133,3 +133,18 @@ def test_checklist_and_map_carry_the_label() -> None:
     cl = builder.build("malawi", "magnet", CitationBook())
     labels = {r.stage: r.label for r in cl.stages}
     assert labels["magnet"] == "none found" and labels["deposit"] == FACTS["malawi"].label("deposit")
+
+
+def test_next_steps_give_a_stage_its_own_cost_or_none_sourced(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    """The "typical cost and time" of a stage comes from a sentence that names that stage; a cracking plant's cost
+    is never given for separation, metal or alloy."""
+    from assistant.answer.checklist import _STAGE_SPEAKS
+
+    for country in ("australia", "kazakhstan", "malawi"):
+        cl = corpus_assistant.gaps(country, target="magnet").checklist
+        assert cl.next_steps
+        for step in cl.next_steps:
+            cost = step.text.split("Typical cost and time: ", 1)[1]
+            assert cost == "none sourced." or _STAGE_SPEAKS[step.stage].search(cost), (country, step.stage, cost)
+            if step.stage in ("separation", "metal", "alloy"):
+                assert "Kalgoorlie cracking" not in cost, (country, step.stage, cost)
