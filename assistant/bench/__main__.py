@@ -44,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--port", type=int, default=8080, help="port for the started server")
     p.add_argument("--threads", type=int, default=2, help="CPU threads for the started server")
     p.add_argument("--ctx", type=int, default=4096, help="context size of the started server (tokens)")
+    p.add_argument("--chat-format", default="gemma", help="llama-cpp-python chat format of the started server "
+                                                       "(the Gemma GGUF carries no chat template)")
     p.add_argument("--url", default=None, help="a running server's base URL (…/v1); default REE_ANSWER__LLM_URL "
                                                "or http://127.0.0.1:8080/v1")
     p.add_argument("--server-log", default=None, help="where the running server's stderr goes (its token counts)")

@@ -71,9 +71,10 @@ class ServerLog:
         return [int(n) for n in _EVAL.findall(text)], len(re.findall(r"^Disconnected from client", text, re.M))
 
 
-def start_server(python: str, gguf: Path, port: int, threads: int, ctx: int, log_path: Path) -> subprocess.Popen:
+def start_server(python: str, gguf: Path, port: int, threads: int, ctx: int, chat_format: str,
+                 log_path: Path) -> subprocess.Popen:
     cmd = [python, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1", "--port", str(port),
-           "--n_ctx", str(ctx), "--n_threads", str(threads), "--verbose", "true"]
+           "--n_ctx", str(ctx), "--n_threads", str(threads), "--chat_format", chat_format, "--verbose", "true"]
     log_file = open(log_path, "wb")  # noqa: SIM115 - handed to the server process
     proc = subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     url = f"http://127.0.0.1:{port}/v1/models"
@@ -137,7 +138,8 @@ def main(args: Any) -> None:
     log_path = Path(args.server_log) if args.server_log else None
     if args.gguf:
         log_path = bench_dir(settings) / "llama-server.log"
-        proc = start_server(args.python, Path(args.gguf), args.port, args.threads, args.ctx, log_path)
+        proc = start_server(args.python, Path(args.gguf), args.port, args.threads, args.ctx, args.chat_format,
+                            log_path)
         answer.llm_url = f"http://127.0.0.1:{args.port}/v1"
     elif args.url or not answer.llm_url:
         answer.llm_url = args.url or "http://127.0.0.1:8080/v1"
