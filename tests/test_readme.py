@@ -130,7 +130,8 @@ def test_use_it_from_other_tools(corpus_indexes: Path) -> None:
         async with Client(StdioServerParameters(command=sys.executable, args=args, env=env, cwd=ROOT)) as client:
             return {t.name for t in (await client.list_tools()).tools}
 
-    assert anyio.run(mcp_tools) == {"ask", "search", "gap_checklist", "compare", "list_sources", "capability_map"}
+    assert anyio.run(mcp_tools) == {"ask", "search", "gap_checklist", "compare", "list_sources", "capability_map",
+                                    "supply_exposure", "supply_scenario"}
 
     app = create_app(Assistant(make_settings(ROOT / "corpus", corpus_indexes)), ui=False)
     with serving(app) as base:

@@ -214,7 +214,8 @@ def create_app(assistant: Assistant | None = None, *, ui: bool = True, build_mis
     def scenario(stop: str = Query(..., description="The country, company or facility that stops."),
                  material: str | None = Query(None, description="ore | concentrate | mixed_carbonate | oxide | "
                                                                 "compounds | metal | alloy | magnet | scrap"),
-                 element: Annotated[list[str] | None, Query(description="Elements (Dy, Tb); repeat for several.")] = None,
+                 element: Annotated[list[str] | None,
+                                    Query(description="Elements (Dy, Tb); repeat for several.")] = None,
                  stage: str | None = Query(None, description="The supplier's stage it stops from.")
                  ) -> dict[str, Any]:
         with gate:
