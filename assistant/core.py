@@ -406,13 +406,14 @@ class Assistant:
             classifier = IntentClassifier(load_examples(corpus / "eval" / "intents.yaml"),
                                           self._query_embedder().embed, names.mask, cache=cache)
             self._reader_obj = Reader(names, classifier, known_word=self._knows_word)
-            from assistant.understand.records import KINDS, RecordReader
+            from assistant.understand.records import KIND_NEIGHBOURS, KINDS, RecordReader
 
             # Every intent example is an example of a question answered from passages.
             kinds = load_examples(corpus / "query_kinds.yaml", key="kind")
             kinds += [(q, "none") for q, _ in load_examples(corpus / "eval" / "intents.yaml")]
             self._records_obj = RecordReader(IntentClassifier(kinds, self._query_embedder().embed, names.mask,
-                                                              cache=cache, labels=(*KINDS, "none")))
+                                                              cache=cache, labels=(*KINDS, "none"),
+                                                              neighbours=KIND_NEIGHBOURS))
             self._entities = names.entities
         return self._reader_obj
 
@@ -531,6 +532,33 @@ class Assistant:
         title = " vs ".join(names) if len(cls) > 1 else f"Gap checklist: {names[0]} up to {target}"
         return Answer(question=title, answer=text, answerable=True, citations=book.items,
                       checklist=cls if len(cls) > 1 else cls[0])
+
+    def projects(self, country: str | None = None, region: str | None = None, stage: str | None = None,
+                 phase: str | None = None, support: str | None = None,
+                 expected_by: int | None = None) -> list[dict[str, Any]]:
+        """The registry's projects and facilities that pass every filter given, as flat records (views/projects.py).
+        `support` is a programme's name or part of it ("CRMA", "DFC"), or "any"."""
+        from assistant.knowledge.registry import PHASES, select
+        from assistant.views.projects import project_row
+
+        if stage is not None:
+            check_stage(stage, field="stage")
+        if phase is not None and phase not in PHASES:
+            raise InputError(f"Unknown phase '{phase[:40]}'. Use one of: {', '.join(PHASES)}.", field="phase")
+        if expected_by is not None and not 1900 <= expected_by <= 2100:
+            raise InputError("expected_by is a year, such as 2027.", field="expected_by")
+        keys = [self.country_key(country)] if country else []
+        data = self._snapshot().builder.data
+        found = select(self.registry(), countries=keys, region=region, stage=stage, phases=[phase] if phase else [],
+                       supported=bool(support), programmes=[support] if support and support != "any" else [],
+                       expected_by=expected_by, region_of=lambda k: (f.region if (f := data.get(k)) else ""))
+        return [project_row(p, country_name) for p in found]
+
+    def metrics(self) -> list[Any]:
+        """Concentration by stage and year (top share, top three, China's share, HHI), from the corpus tables."""
+        from assistant.knowledge.concentration import concentration
+
+        return concentration(self.settings.paths.corpus)
 
     def capability_map(self, target: str = "magnet", stage: str | None = None, status: str | None = None,
                        region: str | None = None, sort: str = "verdict") -> Any:

@@ -132,7 +132,7 @@ class RecordQuery(BaseModel):
     """A question read as a query over records (the registry, the value-chain facts, the tables of figures): what
     it counts or ranks, how it filters, and how it sorts. Shown in the answer JSON as `query`."""
 
-    kind: Literal["set", "count", "ranking", "extreme", "compare", "change"]
+    kind: Literal["set", "count", "ranking", "extreme", "compare", "change", "concentration"]
     subject: Literal["country", "project"]
     stage: str | None = None
     statuses: list[str] = Field(default_factory=list)

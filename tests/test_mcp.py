@@ -18,7 +18,7 @@ from conftest import ROOT, make_settings, serving
 from mcp import Client, MCPError, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
-TOOLS = {"ask", "search", "gap_checklist", "compare", "list_sources", "capability_map", "supply_exposure",
+TOOLS = {"ask", "search", "gap_checklist", "compare", "list_sources", "capability_map", "projects", "supply_exposure",
          "supply_scenario"}
 QUESTION = "Can Kazakhstan make magnets?"
 

@@ -131,7 +131,7 @@ def test_use_it_from_other_tools(corpus_indexes: Path) -> None:
             return {t.name for t in (await client.list_tools()).tools}
 
     assert anyio.run(mcp_tools) == {"ask", "search", "gap_checklist", "compare", "list_sources", "capability_map",
-                                    "supply_exposure", "supply_scenario"}
+                                    "projects", "supply_exposure", "supply_scenario"}
 
     app = create_app(Assistant(make_settings(ROOT / "corpus", corpus_indexes)), ui=False)
     with serving(app) as base:

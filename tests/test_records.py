@@ -103,6 +103,18 @@ def test_nothing_matching_says_so_and_shows_the_query(corpus_assistant) -> None:
     assert answer.to_json()["query"]["region"] == "south america"
 
 
+@pytest.mark.parametrize("question", [
+    "Rank the recycling plants in Oceania by capacity.",
+    "Which five magnet plants in South America have the largest capacity?",
+    "How many separation plants are under construction in Central Asia?",
+])
+def test_an_empty_result_of_any_kind_is_said_plainly(corpus_assistant, question: str) -> None:  # type: ignore[no-untyped-def]
+    answer = corpus_assistant.ask(question)
+    assert answer.answerable and answer.answer.strip()
+    if answer.query is not None and answer.query.matched == 0:
+        assert "Nothing in the records matches" in answer.answer
+
+
 def test_every_project_has_a_country_a_stage_and_evidence(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
     registry = corpus_assistant.registry()
     assert len(registry) > 150
@@ -110,3 +122,86 @@ def test_every_project_has_a_country_a_stage_and_evidence(corpus_assistant) -> N
         assert p.country and p.stages and p.evidence, p.name
     names = [p.name for p in registry]
     assert len(names) == len(set(zip(names, [p.country for p in registry], strict=True)))
+
+
+# -- the Projects view and the concentration figures: CLI, API, Slack, MCP --------------------------------------
+def test_projects_cli_table_json_and_csv(corpus_indexes, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import csv
+    import io
+    import json
+
+    from typer.testing import CliRunner
+
+    from assistant.frontends.cli import app
+
+    monkeypatch.setenv("REE_PATHS__INDEXES", str(corpus_indexes))
+    runner = CliRunner()
+    out = runner.invoke(app, ["projects", "--region", "europe", "--stage", "magnet", "--json"])
+    assert out.exit_code == 0, out.output
+    rows = json.loads(out.output)
+    assert rows and all("magnet" in r["stages"] and "europe" in r["region"].lower() for r in rows)
+    out = runner.invoke(app, ["projects", "--region", "europe", "--stage", "magnet", "--csv"])
+    table = list(csv.DictReader(io.StringIO(out.output)))
+    assert [r["name"] for r in table] == [r["name"] for r in rows]
+    out = runner.invoke(app, ["projects", "--phase", "dreaming"])
+    assert out.exit_code != 0 and "Unknown phase" in out.output
+    out = runner.invoke(app, ["projects", "--expected-by", "2024", "--json"])
+    assert all(r["first_output"] <= 2024 for r in json.loads(out.output))
+
+
+def test_projects_support_filter_names_the_programme(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    rows = corpus_assistant.projects(support="CRMA")
+    assert rows and all(any("crma" in s.lower() for s in r["support"]) for r in rows)
+    assert len(corpus_assistant.projects(support="any")) >= len(rows)
+
+
+def test_projects_and_metrics_over_http(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    import httpx
+
+    from assistant.frontends.api import create_app
+    from tests.conftest import serving
+
+    with serving(create_app(corpus_assistant, ui=False)) as url:
+        r = httpx.get(f"{url}/api/projects", params={"stage": "separation", "phase": "operating"})
+        assert r.status_code == 200
+        body = r.json()
+        assert body["count"] == len(body["projects"]) > 0
+        assert all(p["phase"] == "operating" and "separation" in p["stages"] for p in body["projects"])
+        r = httpx.get(f"{url}/api/projects", params={"stage": "smelting"})
+        assert r.status_code == 422 and "Unknown stage" in r.json()["detail"]
+        r = httpx.get(f"{url}/api/projects", params={"format": "csv", "country": "Japan"})
+        assert r.headers["content-type"].startswith("text/csv") and "Japan" in r.text
+        metrics = httpx.get(f"{url}/api/metrics").json()["metrics"]
+    mining = [m for m in metrics if m["stage"] == "mining" and m["hhi"] is not None]
+    assert mining and all(0 < m["top_share"] <= m["top3_share"] <= 100 for m in mining)
+
+
+def test_hhi_is_the_sum_of_squared_shares(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    from assistant.knowledge.tables import mine_production
+
+    rows = [r for r in mine_production(corpus_assistant.settings.paths.corpus) if r.year == 2024]
+    world = next(r.tonnes for r in rows if r.key is None and "world" in r.country.lower())
+    # shares of the world total, or of the countries' sum where the rounded world total falls below it
+    base = max(world, sum(r.tonnes for r in rows if r.key and r.tonnes))
+    expected = sum((100 * r.tonnes / base) ** 2 for r in rows if r.key and r.tonnes)
+    m = next(m for m in corpus_assistant.metrics() if m.stage == "mining" and m.year == "2024")
+    assert abs(m.hhi - expected) <= 1 and m.hhi > 2500
+    assert m.china_share == round(100 * next(r.tonnes for r in rows if r.key == "china") / base, 1)
+
+
+def test_concentration_question_is_answered_from_the_figures(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    answer = corpus_assistant.ask("How concentrated is magnet making?")
+    assert answer.query is not None and answer.query.kind == "concentration" and answer.query.stage == "magnet"
+    assert "China" in answer.answer and "%" in answer.answer and answer.citations
+
+
+def test_slack_projects_command_arguments() -> None:
+    from assistant.errors import InputError
+    from assistant.frontends.slack import projects_args
+
+    assert projects_args("projects region=Europe stage=magnet expected_by=2027") == {
+        "region": "Europe", "stage": "magnet", "expected_by": 2027}
+    with pytest.raises(InputError):
+        projects_args("projects colour=red")
+    with pytest.raises(InputError):
+        projects_args("projects expected_by=soon")

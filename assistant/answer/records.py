@@ -14,8 +14,8 @@ from typing import Any
 
 from assistant.answer.checklist import ChecklistBuilder
 from assistant.answer.citations import CitationBook, terms
-from assistant.knowledge.registry import Project
-from assistant.knowledge.tables import MineOutput, Reserve, mine_production, reserves
+from assistant.knowledge.registry import Project, select
+from assistant.knowledge.tables import MineOutput, Reserve, available, mine_production, reserves
 from assistant.types import STATUS_LABEL, RecordQuery
 
 SHOWN = 10  # items written out in the answer text; the rest are counted ("and N more") and kept in the table
@@ -51,6 +51,8 @@ def _scope(q: RecordQuery, name: Any) -> str:
 
 def _names(names: list[str]) -> str:
     """'A, B and C', or 'A, B, … and 7 more' past SHOWN."""
+    if not names:
+        return "none"
     shown = names[:SHOWN]
     more = len(names) - len(shown)
     if more:
@@ -89,7 +91,8 @@ class RecordAnswerer:
 
     def table_docs(self) -> set[str]:
         """The documents the tables of figures come from."""
-        return {r.doc_id for r in reserves(self.corpus)} | {r.doc_id for r in mine_production(self.corpus)}
+        return ({r.doc_id for r in available(reserves, self.corpus)}
+                | {r.doc_id for r in available(mine_production, self.corpus)})
 
     # -- filters shared by every kind -------------------------------------------------------------------------
     def _country_ok(self, q: RecordQuery, key: str | None) -> bool:
@@ -100,24 +103,17 @@ class RecordAnswerer:
         return not q.region or q.region in self.region_of(key).lower()
 
     def projects(self, q: RecordQuery) -> list[Project]:
-        out = []
-        for p in self.registry:
-            if not self._country_ok(q, p.country) or (q.stage and q.stage not in p.stages):
-                continue
-            if (q.phases and p.phase not in q.phases) or (q.supported and not p.support):
-                continue
-            if q.programmes and not any(s.programme in q.programmes for s in p.support):
-                continue
-            if q.years and q.kind in ("set", "count") and p.first_output not in q.years:
-                continue
-            out.append(p)
-        return out
+        return select(self.registry, countries=q.countries, exclude=q.exclude, region=q.region, stage=q.stage,
+                      phases=q.phases, supported=q.supported, programmes=q.programmes,
+                      first_output_in=q.years if q.kind in ("set", "count") else ())
 
     def answer(self, q: RecordQuery, book: CitationBook) -> RecordAnswer:
         if q.kind == "compare":
             return self._compare(q, book)
         if q.kind == "change":
             return self._change(q, book)
+        if q.kind == "concentration":
+            return self._concentration(q, book)
         if q.kind in ("ranking", "extreme"):
             return self._rank_projects(q, book) if q.subject == "project" else self._rank_countries(q, book)
         return self._set_projects(q, book) if q.subject == "project" else self._set_countries(q, book)
@@ -230,11 +226,15 @@ class RecordAnswerer:
     # -- countries from the tables of figures -----------------------------------------------------------------
     def _table(self, q: RecordQuery) -> tuple[list[Reserve] | list[MineOutput], str, str]:
         if q.measure == "reserves":
-            rows = reserves(self.corpus)
+            rows = available(reserves, self.corpus)
+            if not rows:
+                return [], "reserves (no table in this corpus)", ""
             editions = sorted({r.edition for r in rows})
             want = next((e for e in editions for y in q.years[-1:] if e.endswith(str(y + 1))), editions[-1])
             return [r for r in rows if r.edition == want], f"reserves (USGS {want})", want
-        rows = mine_production(self.corpus)
+        rows = available(mine_production, self.corpus)
+        if not rows:
+            return [], "mine production (no table in this corpus)", ""
         years = sorted({r.year for r in rows})
         year = q.years[-1] if q.years and q.years[-1] in years else years[-1]
         return [r for r in rows if r.year == year], f"mine production in {year} (USGS)", str(year)
@@ -290,6 +290,35 @@ class RecordAnswerer:
                         "to": {"year": yb, "tonnes": rb.tonnes, "source": lb}})
         q.matched = len(out)
         return RecordAnswer(" ".join(lines), out)
+
+    # -- how concentrated a stage is ----------------------------------------------------------------------------
+    def _concentration(self, q: RecordQuery, book: CitationBook) -> RecordAnswer:
+        from assistant.knowledge.concentration import concentration
+
+        stage = "deposit" if q.measure == "reserves" else q.stage or "mining"
+        rows = [c for c in concentration(self.corpus) if c.stage == stage]
+        q.matched = len(rows)
+        full = [c for c in rows if c.hhi is not None]
+        lines: list[str] = []
+        if full:
+            c = full[-1]
+            band = ("highly concentrated" if c.hhi > 2500 else "moderately concentrated" if c.hhi > 1500
+                    else "unconcentrated")
+            lines.append(f"{stage.capitalize()} ({c.measure}, {c.year}): the top country, {c.top_country}, holds "
+                         f"{c.top_share:.0f}%, the top three {c.top3_share:.0f}%, and the HHI is {c.hhi:,.0f} "
+                         f"({band} by the US merger guidelines' bands).")
+            top3 = c.inputs[:3]
+            ns = [n for i in top3 if (n := self.builder.cite_line(i.doc_id, i.section, [i.country], book))]
+            lines.append("Its inputs are the USGS rows " + ", ".join(f"{i.country} {i.tonnes:,.0f} t" for i in top3)
+                         + " " + "".join(f"[{n}]" for n in ns) + ".")
+        for c in (r for r in rows if r.hhi is None):
+            n = self.builder.cite_line("analysis/china-share-by-stage.md", "Table: China's share by stage",
+                                       [f"{c.china_share:.0f}"], book)
+            lines.append(f"China's share of {stage} is {c.china_share:.0f}% ({c.source}, {c.year})"
+                         f"{f' [{n}]' if n else ''}.")
+        if not full and rows:
+            lines.append("The corpus gives only China's share for this stage, so no HHI is computed.")
+        return RecordAnswer(" ".join(lines), [c.model_dump(exclude={"inputs"}) for c in rows])
 
     # -- named projects side by side --------------------------------------------------------------------------
     def _compare(self, q: RecordQuery, book: CitationBook) -> RecordAnswer:

@@ -4,6 +4,8 @@
     GET  /api/search?q=&k=     passages with their scores
     GET  /api/gaps/{country}   the gap checklist as an Answer (?target=magnet)
     GET  /api/map              the capability map (?target=&stage=&status=&region=&sort=&format=json|csv)
+    GET  /api/projects         the registry of projects (?country=&region=&stage=&phase=&support=&expected_by=&format=)
+    GET  /api/metrics          concentration by stage and year (top share, top three, China's share, HHI)
     GET  /api/brief/{country}  the country brief (?format=md|html|pdf)
     GET  /api/chart/{name}     a chart of the corpus's figures (?format=svg|png&country=)
     POST /api/ingest           multipart upload of one or more files -> IngestReport
@@ -239,6 +241,30 @@ def create_app(assistant: Assistant | None = None, *, ui: bool = True, build_mis
             return Response(cmap.to_csv(), media_type="text/csv; charset=utf-8",
                             headers={"Content-Disposition": f'attachment; filename="ree-map-{cmap.target}.csv"'})
         return cmap.model_dump(mode="json") | {"records": cmap.records()}
+
+    @app.get("/api/projects", tags=["map"], responses=errors,
+             summary="The registry of projects and facilities, filtered; JSON or CSV.")
+    def projects(country: str | None = Query(None, max_length=80), region: str | None = Query(None, max_length=40),
+                 stage: str | None = Query(None, max_length=20), phase: str | None = Query(None, max_length=20),
+                 support: str | None = Query(None, max_length=60, description="a programme (CRMA, DFC) or 'any'"),
+                 expected_by: int | None = Query(None, description="first output in or before this year"),
+                 format: str = Query("json", description="json | csv")) -> Any:
+        status_.require_ready()
+        if format not in ("json", "csv"):
+            raise InputError(f"Unsupported projects format '{format[:20]}'. Use json or csv.", field="format")
+        rows = assistant.projects(country=country, region=region, stage=stage, phase=phase, support=support,
+                                  expected_by=expected_by)
+        if format == "csv":
+            from assistant.views.projects import to_csv
+
+            return Response(to_csv(rows), media_type="text/csv; charset=utf-8",
+                            headers={"Content-Disposition": 'attachment; filename="ree-projects.csv"'})
+        return {"count": len(rows), "projects": rows}
+
+    @app.get("/api/metrics", tags=["map"], responses=errors,
+             summary="Concentration by stage and year: top share, top three, China's share, HHI, with inputs.")
+    def metrics() -> Any:
+        return {"metrics": [m.model_dump(mode="json") for m in assistant.metrics()]}
 
     @app.get("/api/brief/{country}", tags=["map"], responses=errors,
              summary="One country's brief: verdict, checklist, figures, charts, numbered sources.")

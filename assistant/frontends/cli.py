@@ -255,6 +255,56 @@ def scenario_cmd(stop: Annotated[str, typer.Option("--stop", help="The country, 
     print(json.dumps(result.model_dump(), ensure_ascii=False, indent=2) if json_out else scenario_text(result))
 
 
+@app.command(name="projects")
+def projects_cmd(country: Annotated[str | None, typer.Option(help="Filter: a country.")] = None,
+                 region: Annotated[str | None, typer.Option(help="Filter: a region or continent (Europe, Africa).")]
+                 = None,
+                 stage: Annotated[str | None, typer.Option(help="Filter: a stage the project serves.")] = None,
+                 phase: Annotated[str | None, typer.Option(help="Filter: exploration | feasibility | construction | "
+                                                                "commissioning | operating | suspended | closed")]
+                 = None,
+                 support: Annotated[str | None, typer.Option(help="Filter: a support programme (CRMA, DFC, JOGMEC) "
+                                                                  "or 'any'.")] = None,
+                 expected_by: Annotated[int | None, typer.Option("--expected-by", help="Filter: first output in or "
+                                                                                        "before this year.")] = None,
+                 json_out: JsonOpt = False,
+                 csv_out: Annotated[bool, typer.Option("--csv", help="CSV, one row per project.")] = False) -> None:
+    """The registry of projects and facilities: mines, deposits and plants, with phase, capacity and support."""
+    try:
+        assistant = _assistant()
+        _ready(assistant)
+        rows = assistant.projects(country=country, region=region, stage=stage, phase=phase, support=support,
+                                  expected_by=expected_by)
+    except Exception as exc:  # noqa: BLE001
+        _fail(exc)
+        return
+    from assistant.views.projects import to_csv, to_text
+
+    if json_out:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    elif csv_out:
+        sys.stdout.write(to_csv(rows))
+    else:
+        print(to_text(rows))
+
+
+@app.command(name="metrics")
+def metrics_cmd(json_out: JsonOpt = False) -> None:
+    """How concentrated each stage is: top country's share, top three's, China's share and the HHI, by year."""
+    try:
+        assistant = _assistant()
+        rows = assistant.metrics()
+    except Exception as exc:  # noqa: BLE001
+        _fail(exc)
+        return
+    from assistant.views.metrics import to_text
+
+    if json_out:
+        print(json.dumps([r.model_dump(mode="json") for r in rows], ensure_ascii=False, indent=2))
+    else:
+        print(to_text(rows))
+
+
 @app.command(name="map")
 def capability_map(target: Annotated[str, typer.Option(help="Verdict target stage.")] = "magnet",
                    stage: Annotated[str | None, typer.Option(help="Filter: a stage (with --status).")] = None,

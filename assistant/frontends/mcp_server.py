@@ -276,6 +276,31 @@ def build_server(assistant: Assistant, admit: Admit = contextlib.nullcontext) ->
 
         return _call("capability_map", work, check)
 
+    @tool
+    def projects(
+            country: Annotated[str | None, Field(description="Filter: a country.")] = None,
+            region: Annotated[str | None, Field(description="Filter: a region or continent, e.g. 'Europe'.")] = None,
+            stage: Annotated[str | None, Field(description="Filter: a stage the project serves.")] = None,
+            phase: Annotated[str | None, Field(description="Filter: exploration, feasibility, construction, "
+                                                           "commissioning, operating, suspended or closed.")] = None,
+            support: Annotated[str | None, Field(description="Filter: a support programme ('CRMA', 'DFC', "
+                                                             "'JOGMEC') or 'any'.")] = None,
+            expected_by: Annotated[int | None, Field(description="Filter: first output in or before this year.")]
+            = None,
+    ) -> CallToolResult:
+        """The registry of rare-earth projects and facilities (mines, deposits, plants at every stage) with
+        country, operator, phase, capacity, first output, support and evidence. Use it for 'which projects…',
+        'list the plants…', 'how many mines…' questions."""
+        def work() -> CallToolResult:
+            from assistant.views.projects import to_text
+
+            rows = assistant.projects(country=country, region=region, stage=stage, phase=phase, support=support,
+                                      expected_by=expected_by)
+            return CallToolResult(content=[TextContent(type="text", text=to_text(rows))],
+                                  structured_content={"result": rows})
+
+        return _call("projects", work, check)
+
     @server.resource("ree://sources", name="sources", title="Indexed documents", mime_type="application/json",
                      description="Every indexed document with its ree://doc/ URI.")
     def sources_resource() -> str:

@@ -159,6 +159,39 @@ def map_args(text: str) -> dict[str, str]:
     return parse_filter(" ".join(text.split()[1:]))
 
 
+PROJECT_FILTERS = ("country", "region", "stage", "phase", "support", "expected_by")
+
+
+def projects_args(text: str) -> dict[str, Any]:
+    """`/ree projects [country=…] [region=…] [stage=…] [phase=…] [support=…] [expected_by=YEAR]` → projects()
+    arguments; an unknown key or a bad year is an InputError naming the choices."""
+    args: dict[str, Any] = {}
+    for part in text.split()[1:]:
+        key, sep, value = part.partition("=")
+        if not sep or key not in PROJECT_FILTERS or not value:
+            raise InputError(f"Use key=value filters: {', '.join(PROJECT_FILTERS)} (got '{part[:30]}').",
+                             field="text")
+        if key == "expected_by":
+            if not value.isdigit():
+                raise InputError("expected_by is a year, such as 2027.", field="expected_by")
+            args[key] = int(value)
+        else:
+            args[key] = value.replace("_", " ") if key in ("country", "region") else value
+    return args
+
+
+def projects_blocks(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The projects as one line each: name, country, phase, capacity, first output."""
+    lines = [f"*{escape(r['name'])}* · {escape(r['country'])} · {escape(', '.join(r['stages']))} · "
+             f"{escape(r['phase'])}" + (f" · {escape(r['capacity'])}" if r["capacity"] else "")
+             + (f" · first output {r['first_output']}" if r["first_output"] else "") for r in rows]
+    blocks = [_section(f"*Projects* · {len(rows)} match")]
+    blocks += [_section(part) for part in split_text("\n".join(lines) or "No project matches these filters.")
+               ][: MAX_BLOCKS - 2]
+    blocks.append(_context("From the registry of projects and facilities; `ree projects --csv` gives the table."))
+    return blocks
+
+
 def map_blocks(cmap: Any) -> list[dict[str, Any]]:
     """The capability map as a compact Block Kit table: one line per country, one emoji per stage."""
     title = (f"*Capability map: verdict up to {escape(cmap.target)}* · {len(cmap.rows)} of {cmap.countries_total} "
@@ -390,6 +423,16 @@ class SlackBot:
                     return
                 respond(response_type="ephemeral", replace_original=False, blocks=map_blocks(cmap),
                         text=f"Capability map up to {cmap.target}: {len(cmap.rows)} countries")
+                return
+            if (command.get("text") or "").strip().lower().split()[:1] == ["projects"]:
+                ack()
+                try:
+                    rows = self.assistant.projects(**projects_args(command.get("text", "")))
+                except Exception as exc:  # noqa: BLE001 - the user gets a short message, the log the detail
+                    respond(response_type="ephemeral", replace_original=False, text=self._error_text(exc))
+                    return
+                respond(response_type="ephemeral", replace_original=False, blocks=projects_blocks(rows),
+                        text=f"Projects: {len(rows)} match")
                 return
             question = question_from(command.get("text", ""))
             if not question:

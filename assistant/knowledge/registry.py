@@ -12,6 +12,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -120,6 +121,36 @@ def _later(new: Facility, old: Facility) -> bool:
     return PHASES.index(new.phase) > PHASES.index(old.phase) and new.phase not in ("suspended", "closed")
 
 
+def select(projects: Iterable[Project], *, countries: Iterable[str] = (), exclude: Iterable[str] = (),
+           region: str | None = None, region_of: Any = None, stage: str | None = None,
+           phases: Iterable[str] = (), supported: bool = False, programmes: Iterable[str] = (),
+           first_output_in: Iterable[int] = (), expected_by: int | None = None) -> list[Project]:
+    """The projects that pass every filter given (an empty filter passes all). `region` matches any region whose
+    name contains it; `programmes` keeps projects backed by one of them (by name, case-insensitive substring)."""
+    countries, exclude = set(countries), set(exclude)
+    phases, years = set(phases), set(first_output_in)
+    wanted = [fold(p) for p in programmes]
+    out = []
+    for p in projects:
+        region_name = (region_of(p.country) if region_of else p.region) or ""
+        if (countries and p.country not in countries) or p.country in exclude:
+            continue
+        if region and fold(region) not in fold(region_name):
+            continue
+        if (stage and stage not in p.stages) or (phases and p.phase not in phases):
+            continue
+        if (supported or wanted) and not p.support:
+            continue
+        if wanted and not any(w in fold(s.programme) for s in p.support for w in wanted):
+            continue
+        if years and p.first_output not in years:
+            continue
+        if expected_by is not None and (p.first_output is None or p.first_output > expected_by):
+            continue
+        out.append(p)
+    return out
+
+
 def load_registry(folder: Path, entities: Iterable[Entity]) -> list[Project]:
     from assistant.knowledge.valuechain import load_country
 
@@ -127,4 +158,4 @@ def load_registry(folder: Path, entities: Iterable[Entity]) -> list[Project]:
     return build_registry(countries, entities)
 
 
-__all__ = ["PHASES", "Project", "build_registry", "load_registry"]
+__all__ = ["PHASES", "Project", "build_registry", "load_registry", "select"]

@@ -13,9 +13,11 @@ lower bound; "about 69% (...)" → 69.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pydantic import BaseModel
@@ -212,6 +214,14 @@ def _mine_cached(corpus: Path, stamp: tuple[float, ...]) -> tuple[MineOutput, ..
 
 def _stamp(corpus: Path, *docs: str) -> tuple[float, ...]:
     return tuple((corpus / d).stat().st_mtime if (corpus / d).exists() else 0.0 for d in docs)
+
+
+def available(read: Callable[[Path], list[Any]], corpus: Path) -> list[Any]:
+    """A table's records, or none when the corpus does not hold that table (a small or custom corpus)."""
+    try:
+        return read(corpus)
+    except FileNotFoundError:
+        return []
 
 
 def mine_production(corpus: Path) -> list[MineOutput]:

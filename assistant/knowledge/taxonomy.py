@@ -105,6 +105,9 @@ ELEMENT_GROUPS: dict[str, tuple[str, ...]] = {
     "heavy": ("heavy rare earth", "heavy rare-earth", "heavies", "hree", "hrees"),
     "light": ("light rare earth", "light rare-earth", "lree", "lrees"),
 }
+# How a question speaks of concentration: the share one supplier holds, dominance, diversity of supply.
+CONCENTRATION_WORDS: tuple[str, ...] = ("concentrated", "concentration", "dominan", "dominat", "hhi", "herfindahl",
+                                        "diversif", "market power")
 # Superlatives that put the smallest first.
 SMALLEST_WORDS: tuple[str, ...] = ("smallest", "lowest", "least", "fewest", "minimum", "tiniest")
 COUNTRY_WORDS: tuple[str, ...] = ("country", "countries", "nation", "nations")

@@ -19,8 +19,10 @@ NEIGHBOURS = 7
 
 class IntentClassifier:
     def __init__(self, examples: list[tuple[str, str]], embed: Callable[[list[str]], np.ndarray],
-                 mask: Callable[[str], str], cache: Path | None = None, labels: tuple[str, ...] = LABELS) -> None:
+                 mask: Callable[[str], str], cache: Path | None = None, labels: tuple[str, ...] = LABELS,
+                 neighbours: int = NEIGHBOURS) -> None:
         self.examples = [(q, lab) for q, lab in examples if lab in labels]
+        self.neighbours = neighbours
         self.embed = embed
         self.mask = mask
         self.labels = np.array([lab for _, lab in self.examples])
@@ -52,7 +54,7 @@ class IntentClassifier:
         vec = np.asarray(self.embed([self.mask(question)]), dtype=np.float32)[0]
         vec /= np.linalg.norm(vec) + 1e-9
         sims = self.vectors @ vec
-        top = np.argsort(-sims)[:NEIGHBOURS]
+        top = np.argsort(-sims)[:self.neighbours]
         out: dict[str, float] = {}
         for i in top:
             out[str(self.labels[i])] = out.get(str(self.labels[i]), 0.0) + float(max(sims[i], 0.0)) ** 2

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from assistant.knowledge.taxonomy import (
+    CONCENTRATION_WORDS,
     COUNTRY_WORDS,
     ELEMENT_GROUPS,
     ELEMENTS,
@@ -30,7 +31,10 @@ from assistant.understand.query import COMPARING, Intent
 # A query kind is taken when its labelled neighbours hold at least this share of the similarity among the
 # nearest examples (a majority), so a question that is as much a lookup as a set is answered from passages.
 MIN_SHARE = 0.5
-KINDS = ("set", "count", "ranking", "extreme", "compare", "change")
+# Neighbours that vote on the kind: fewer than the intent's, since each kind has tens of examples against the
+# hundreds of questions answered from passages, and a wide vote would drown an exact match.
+KIND_NEIGHBOURS = 5
+KINDS = ("set", "count", "ranking", "extreme", "compare", "change", "concentration")
 
 # Grammar: a country after one of these prepositions is left out of the answer ("outside China").
 _EXCLUDING = re.compile(r"\b(outside( of)?|except( for)?|excluding|other than|besides|apart from|beyond|without|"
@@ -138,9 +142,20 @@ def read_query(question: str, intent: Intent, scores: dict[str, float], spans: l
         if asked is None:
             return None
         kind = asked
+    # Each kind needs the words it works on; without them the question is answered from passages.
+    plural = any(w in COUNTRY_WORDS + SITE_WORDS and w.endswith("s") for w in _words(question))
+    if kind in ("set", "count") and not plural:
+        return None
+    if kind in ("ranking", "extreme") and not (plural or any(_has(question, w) for w in MEASURE_WORDS.values())):
+        return None
+    if kind == "concentration" and not _has(question, CONCENTRATION_WORDS):
+        return None
     exclude = excluded_countries(question, spans)
     countries = [c for c in dict.fromkeys(k for k, _ in spans) if c not in exclude]
-    stage = intent.stages[-1] if intent.stages else None
+    stages = list(intent.stages)
+    if kind == "concentration" and not {"concentrate", "concentrates"} & set(_words(question)):
+        stages = [s for s in stages if s != "concentrate"]  # "concentrated" is the measure, not the stage
+    stage = stages[-1] if stages else None
     words = set(_words(question))
     subject = "project" if (words & set(SITE_WORDS) and not words & set(COUNTRY_WORDS)) or kind == "compare" \
         else "country"
@@ -170,9 +185,13 @@ def read_query(question: str, intent: Intent, scores: dict[str, float], spans: l
             q.measure = measure if measure in ("reserves", "mine_production") else None
         if q.measure is None and subject == "project":
             q.measure = "capacity"
+        if subject == "country" and len(countries) >= 2:
+            q.limit = len(countries)  # the countries named are the ones ranked, all of them shown
         if q.kind == "extreme":
             q.limit = q.limit or 1
         return q if q.measure else None
+    if kind == "concentration":
+        return q if stage or measure in ("reserves", "mine_production") else None
     if kind == "change":
         return q if len(intent.years) >= 2 and countries and measure in ("reserves", "mine_production") else None
     # set / count: a filter that the records can answer
