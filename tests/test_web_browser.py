@@ -160,3 +160,28 @@ def test_map_tab_filter_click_opens_checklist(server: tuple[str, object], browse
     page.screenshot(path=str(ARTIFACTS / "map-checklist.png"), full_page=True)
 
     _assert_loopback_only(requested)
+
+
+def test_projects_tab_filters_the_registry_and_draws_its_timeline(server: tuple[str, object], browser) -> None:  # type: ignore[no-untyped-def]
+    """The Projects tab: the table equals the registry for the filters, and the timeline marks done and expected."""
+    url, assistant = server
+    page, requested = _open(browser, url, 1500, 1100)
+    page.get_by_role("tab", name="Projects").click()
+    page.locator("#proj-table").wait_for()
+    everything = assistant.projects()  # type: ignore[attr-defined]
+    assert page.locator("#proj-table tbody tr").count() == len(everything) > 150
+
+    page.locator("#proj-region textarea").fill("Europe")
+    page.locator("#proj-show").click()
+    want = assistant.projects(region="Europe")  # type: ignore[attr-defined]
+    page.wait_for_function(f"() => (document.querySelector('#proj-count') || {{innerText: ''}}).innerText"
+                           f".startsWith('{len(want)} project')")
+    names = [page.locator("#proj-table tbody tr").nth(i).locator("td").first.inner_text()
+             for i in range(page.locator("#proj-table tbody tr").count())]
+    assert names == [r["name"] for r in want]
+    dated = [r for r in want if r["first_output"]]
+    assert page.locator("#proj-timeline circle").count() == len(dated) > 0
+    assert page.locator("#proj-timeline circle[fill='none']").count() < len(dated)  # some done, drawn filled
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "projects.png"), full_page=True)
+    _assert_loopback_only(requested)
