@@ -36,7 +36,8 @@ _STAGE_SPEAKS = {stage: re.compile(r"\b(" + words + r")", re.I) for stage, words
     "separation": "separat|solvent extraction",
     "metal": "metal-making|metal making|metal plant|metallis|metalliz|electroly",
     "alloy": "alloy|strip.cast", "magnet": "magnet", "recycling": "recycl"}.items() if words}
-_COST = re.compile(r"(US\$|A\$|\$|€|£|¥|₹|\bcost|\bcapex\b|\bcapital\b|\byears?\b|\bmonths?\b)", re.I)
+_COST = re.compile(r"((US|A|C)?\$\s?\d|[€£¥₹]\s?\d|\d[\d,.]*\s*(million|billion|bn)\b|\d+(\.\d+)?\s*(years?|months?)\b"
+                   r"|\b(one|two|three|four|five|six|seven|eight|nine|ten)( and a half)? (years?|months?)\b)", re.I)
 _FIGURE = re.compile(r"(US\$|A\$|\$|€|£|¥|₹|\bmillion\b|\bbillion\b|\byears?\b|\bmonths?\b)", re.I)
 
 
@@ -235,21 +236,26 @@ class ChecklistBuilder:
 
     def _stage_cost(self, stage: str, idxs: list[int], book: CitationBook) -> tuple[int, str] | None:
         """The sentence that gives a cost or a time for this stage, cited; None when no sentence of these chunks
-        speaks of this stage (a cracking plant's cost is never the "typical cost" of separation or metal)."""
+        speaks of this stage (a cracking plant's cost is never the "typical cost" of separation or metal); (0, "")
+        when one does but the answer's citations are used up."""
         own = _STAGE_SPEAKS[stage]
         want = terms(" ".join(STAGE_WORDS[stage])) | terms("cost capital capex years timeline")
         best: tuple[int, int, str] | None = None
+        sourced = False
         for i in idxs:
             chunk = self.keywords.chunk(i)
             for sent in sentences(chunk):
                 plain = strip_markers(sent)
-                if not (own.search(plain) and _FIGURE.search(plain) and _COST.search(plain)):
+                if not (own.search(plain) and _COST.search(plain)):
+                    continue
+                if book.full() and not book.has(chunk, sent):
+                    sourced = True  # sourced, but a full book only reuses what it has already cited
                     continue
                 score = len(want & terms(plain))
                 if best is None or score > best[0]:
                     best = (score, i, sent)
         if best is None:
-            return None
+            return (0, "") if sourced else None
         return book.cite(self.keywords.chunk(best[1]), best[2]), best[2]
 
     def _next_steps(self, rows: list[StageRow], book: CitationBook) -> list[NextStep]:
@@ -260,7 +266,9 @@ class ChecklistBuilder:
             idxs = self._doc_chunks({f"primers/{row.stage}.md", "primers/timelines-and-capex.md"})
             found = self._stage_cost(row.stage, idxs, book)
             text = STAGE_ACTIONS[row.stage]
-            cost = strip_markers(found[1]) if found else "none sourced."
-            text += f" Typical cost and time: {cost}"
-            steps.append(NextStep(stage=row.stage, text=text, citations=[found[0]] if found else []))
+            if found is None:
+                text += " Typical cost and time: none sourced."
+            elif found[0]:
+                text += f" Typical cost and time: {strip_markers(found[1])}"
+            steps.append(NextStep(stage=row.stage, text=text, citations=[found[0]] if found and found[0] else []))
         return steps
