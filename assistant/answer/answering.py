@@ -364,10 +364,16 @@ def _candidates(intent: Intent, passages: list[Passage], idf: Callable[[str], fl
             if len(shown.split()) < 4 or sent.lstrip().startswith("#") or ADDRESSES_READER.search(shown):
                 continue
             cells = table_cells(sent)
+            titled: list[str] = []
             if cells is not None:
-                if _table_header(p.chunk.text, p.chunk.text.find(sent)) in (None, cells):
+                header = _table_header(p.chunk.text, p.chunk.text.find(sent))
+                if header is None or header == cells:
                     continue  # a header row says nothing by itself
-                shown = row_sentence(sent, p.chunk.text, intent.years, about.get(rank)) or shown
+                # A row whose first cell names no country speaks of the one its table's heading cell names
+                # ('Salient Statistics—United States'), as a row of a document about one country does.
+                titled = [] if find_countries(cells[0]) else find_countries(header[0])[:2]
+                table_about = country_name(titled[0]) if len(titled) == 1 else about.get(rank)
+                shown = row_sentence(sent, p.chunk.text, intent.years, table_about) or shown
             elif shown.endswith(":") and (intro := _introduced(p.chunk.text, sent)) is not None:
                 sent, shown = intro  # a sentence that introduces a list or table is shown with it
             elif _REFERS_BACK.match(shown):
@@ -382,7 +388,7 @@ def _candidates(intent: Intent, passages: list[Passage], idf: Callable[[str], fl
             st = terms(shown)
             # A table row whose first cell names countries speaks of them; any other sentence or row speaks of
             # the country its document is about (the first the document lists) and of the countries it names.
-            row_of = set(find_countries(cells[0])) if cells else set()
+            row_of = (set(find_countries(cells[0])) or set(titled[:1] if len(titled) == 1 else [])) if cells else set()
             speaks_of = row_of or {subject.get(rank), *find_countries(shown)}
             for c in intent.countries:
                 if c in speaks_of:

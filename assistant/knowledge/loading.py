@@ -197,6 +197,8 @@ def _pdf(data: bytes, where: str) -> tuple[str, dict[str, Any], list[tuple[int, 
     from pypdf import PdfReader
     from pypdf.errors import PyPdfError
 
+    from assistant.knowledge.pdftext import read_pages
+
     logging.getLogger("pypdf").setLevel(logging.ERROR)
     if not data.startswith(b"%PDF"):
         raise LoadError(where, "not a PDF file (missing %PDF header)")
@@ -207,8 +209,9 @@ def _pdf(data: bytes, where: str) -> tuple[str, dict[str, Any], list[tuple[int, 
         parts: list[str] = []
         pages: list[tuple[int, int]] = []
         offset = 0
-        for number, page in enumerate(reader.pages, 1):
-            chunk = (page.extract_text() or "").replace("\r\n", "\n").strip()
+        # Headers, footers, page numbers and contact lines dropped, broken lines joined, tables as pipe tables.
+        for number, page_text in enumerate(read_pages(reader), 1):
+            chunk = page_text.replace("\r\n", "\n").strip()
             pages.append((offset, number))
             parts.append(chunk)
             offset += len(chunk) + 2

@@ -5,6 +5,8 @@
     reserves(corpus)           Reserve per country and USGS edition (t REO), from `data/world-reserves-2024.md`
     china_share(corpus)        StageShare per stage (%), from `analysis/china-share-by-stage.md`
     us_salient(corpus)         SalientStat per item and year, from `data/us-salient-statistics.md`
+    document_figures(doc)      the same records from any loaded document's tables (an ingested PDF's, whose
+                               tables `pdftext.py` wrote as pipe tables), each with its page
 
 Cells: "255,000" → 255000; "—" (USGS's zero) → 0; "NA" or empty → None; ">90,000,000" → 90000000 marked as a
 lower bound; "about 69% (...)" → 69.
@@ -22,6 +24,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel
 
+from assistant.knowledge.loading import Document
 from assistant.knowledge.taxonomy import find_countries
 
 MINE_DOCS = ("data/world-mine-production-2021-2022.md", "data/world-mine-production-2024.md")
@@ -44,6 +47,7 @@ class MdTable:
     header: list[str]
     rows: list[list[str]]
     sources: list[dict[str, str]] = field(default_factory=list)
+    offset: int = 0  # where the header line starts in the text it was read from
 
     def column(self, pattern: str) -> int:
         """Index of the first column whose header matches `pattern` (case-insensitive)."""
@@ -60,6 +64,7 @@ class Figure(BaseModel):
     section: str
     source_url: str = ""
     source_title: str = ""
+    page: int | None = None  # the PDF page the table is on
 
 
 class MineOutput(Figure):
@@ -125,9 +130,18 @@ def read_tables(path: Path, doc_id: str = "") -> list[MdTable]:
     """Every pipe table in a Markdown document, with the `##` heading above it and the document's sources."""
     meta, body = _front_matter(path.read_text(encoding="utf-8"))
     sources = [{k: str(v) for k, v in (s or {}).items()} for s in meta.get("sources") or []]
+    return read_table_text(body, doc_id or path.name, sources)
+
+
+def read_table_text(body: str, doc_id: str, sources: list[dict[str, str]] | None = None) -> list[MdTable]:
+    """Every pipe table in a text, with the `#` heading above it and where its header starts."""
     tables: list[MdTable] = []
     section = ""
-    lines = body.splitlines()
+    lines = body.splitlines(keepends=True)
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line))
+    lines = [line.rstrip("\r\n") for line in lines]
     i = 0
     while i < len(lines):
         line = lines[i]
@@ -141,8 +155,8 @@ def read_tables(path: Path, doc_id: str = "") -> list[MdTable]:
                 cells = _split_row(lines[i])
                 rows.append((cells + [""] * len(header))[: len(header)])
                 i += 1
-            tables.append(MdTable(doc_id=doc_id or path.name, section=section, header=header, rows=rows,
-                                  sources=sources))
+            tables.append(MdTable(doc_id=doc_id, section=section, header=header, rows=rows,
+                                  sources=list(sources or []), offset=starts[i - len(rows) - 2]))
             continue
         i += 1
     return tables
@@ -284,5 +298,36 @@ def us_salient(corpus: Path) -> list[SalientStat]:
     return out
 
 
-__all__ = ["MdTable", "MineOutput", "Reserve", "SalientStat", "StageShare", "china_share", "mine_production",
-           "parse_number", "read_tables", "reserves", "us_salient"]
+def document_figures(doc: Document) -> tuple[list[SalientStat], list[MineOutput], list[Reserve]]:
+    """The figures of a loaded document's tables as the corpus tables' records, each with its page. A table
+    whose rows are mostly countries gives MineOutput for its year columns and Reserve for a reserves column;
+    any other gives SalientStat per row and year column. The edition is the one the document's title names."""
+    ed = _EDITION.search(doc.title.replace("Mineral Commodity Summaries", "MCS"))
+    edition = f"MCS {ed.group(1)}" if ed else ""
+    url, title = str(doc.meta.get("url") or ""), doc.title
+    stats: list[SalientStat] = []
+    mines: list[MineOutput] = []
+    reserve_rows: list[Reserve] = []
+    for t in read_table_text(doc.text, doc.id):
+        page = doc.page_at(t.offset)
+        section = t.section or t.header[0] or (f"p. {page}" if page else "")
+        where = {"doc_id": doc.id, "section": section, "source_url": url, "source_title": title, "page": page}
+        by_country = sum(bool(_key(r[0])) for r in t.rows) * 2 >= len(t.rows)
+        for ci, head in enumerate(t.header[1:], 1):
+            y = _YEAR.search(head)
+            for row in t.rows:
+                value, lower = parse_number(row[ci])
+                if by_country and re.search(r"reserve", head, re.I):
+                    reserve_rows.append(Reserve(country=row[0], key=_key(row[0]), edition=edition, tonnes=value,
+                                                lower_bound=lower, **where))
+                elif by_country and y:
+                    mines.append(MineOutput(country=row[0], key=_key(row[0]), year=int(y.group(0)), tonnes=value,
+                                            edition=edition, **where))
+                elif y:
+                    stats.append(SalientStat(item=row[0], year=int(y.group(0)), value=value,
+                                             estimate=head.endswith("e"), text=row[ci], **where))
+    return stats, mines, reserve_rows
+
+
+__all__ = ["MdTable", "MineOutput", "Reserve", "SalientStat", "StageShare", "china_share", "document_figures",
+           "mine_production", "parse_number", "read_table_text", "read_tables", "reserves", "us_salient"]
