@@ -11,10 +11,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import FIXTURES, ROOT, SHARED, _share_models, make_settings
 
 from assistant.knowledge.loading import Document, load_bytes, load_file
 from assistant.knowledge.tables import document_figures, mine_production, reserves, us_salient
-from tests.conftest import FIXTURES, ROOT, SHARED, _share_models, make_settings
 
 USGS_PDF = SHARED / "data" / "usgs" / "mcs2025-rare-earths.pdf"
 needs_pdf = pytest.mark.skipif(not USGS_PDF.exists(), reason="the USGS PDF is in ../shared/data/usgs")
