@@ -40,10 +40,10 @@ def _tonnes(v: float | None) -> str:
 
 def _scope(q: RecordQuery, name: Any) -> str:
     parts = []
-    if q.region:
-        parts.append(f"in {q.region.title()}")
-    if q.countries and q.subject == "project":
-        parts.append("in " + ", ".join(name(c) for c in q.countries))
+    places = ([q.region.title()] if q.region else []) + (
+        [name(c) for c in q.countries] if q.countries and q.subject == "project" else [])
+    if places:
+        parts.append("in " + " or ".join(places))
     if q.exclude:
         parts.append("outside " + ", ".join(name(c) for c in q.exclude))
     return (" " + " ".join(parts)) if parts else ""
@@ -98,12 +98,18 @@ class RecordAnswerer:
     def _country_ok(self, q: RecordQuery, key: str | None) -> bool:
         if key is None or key in q.exclude:
             return False
+        in_region = not q.region or q.region in self.region_of(key).lower()
+        if q.countries and q.region:  # "in Europe plus the UK": either
+            return in_region or key in q.countries
         if q.countries and key not in q.countries:
             return False
-        return not q.region or q.region in self.region_of(key).lower()
+        return in_region
 
     def projects(self, q: RecordQuery) -> list[Project]:
-        return select(self.registry, countries=q.countries, exclude=q.exclude, region=q.region, stage=q.stage,
+        keep = {p.country for p in self.registry if self._country_ok(q, p.country)}
+        if not keep:
+            return []
+        return select(self.registry, countries=keep, exclude=q.exclude, stage=q.stage,
                       phases=q.phases, supported=q.supported, programmes=q.programmes,
                       first_output_in=q.years if q.kind in ("set", "count") else ())
 

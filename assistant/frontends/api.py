@@ -420,7 +420,7 @@ def _install_handlers(app: FastAPI, assistant: Assistant) -> None:
         errs = exc.errors()
         first = errs[0] if errs else {}
         loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path", "header")]
-        field = ".".join(loc) or None
+        field = loc[-1] if loc else None  # the field's own name, as every other problem names it; the path is in detail
         details = []
         for e in errs[:5]:
             where = ".".join(str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path", "header"))
