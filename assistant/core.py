@@ -458,11 +458,19 @@ class Assistant:
         intent = replace(intent, entities=entities)
         named = [e.name for e in entities if e.kind in SITE_KINDS]
         programmes = [s.programme for p in registry for s in p.support]
-        rq = self._records_obj.read(question, intent, regions, named, programmes)
+        links, party_names, supply_registry = self.supply()
+        rq = self._records_obj.read(question, intent, regions, named, programmes, names=party_names)
         if rq is None:
             return None
         book = CitationBook(limit=None)
-        result = answerer.answer(rq, book)
+        if rq.kind in ("supply", "scenario"):  # from the supply links (views/supply_answers.py)
+            from assistant.views.supply_answers import answer_scenario, answer_supply, evidence_citer
+
+            cite, quote = evidence_citer(snap.builder, book)
+            answer_links = answer_supply if rq.kind == "supply" else answer_scenario
+            result = answer_links(rq, links, party_names, supply_registry, cite, quote)
+        else:
+            result = answerer.answer(rq, book)
         if not result.complete:
             return None
         text = result.text if rq.matched else (

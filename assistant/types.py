@@ -132,8 +132,8 @@ class RecordQuery(BaseModel):
     """A question read as a query over records (the registry, the value-chain facts, the tables of figures): what
     it counts or ranks, how it filters, and how it sorts. Shown in the answer JSON as `query`."""
 
-    kind: Literal["set", "count", "ranking", "extreme", "compare", "change", "concentration"]
-    subject: Literal["country", "project"]
+    kind: Literal["set", "count", "ranking", "extreme", "compare", "change", "concentration", "supply", "scenario"]
+    subject: Literal["country", "project", "party"]  # party: a supply query's country, company or facility
     stage: str | None = None
     statuses: list[str] = Field(default_factory=list)
     countries: list[str] = Field(default_factory=list)  # only these
@@ -148,6 +148,13 @@ class RecordQuery(BaseModel):
     ascending: bool = False  # smallest first
     names: list[str] = Field(default_factory=list)  # the projects compared
     matched: int = 0  # how many records answered
+    # Supply links (kind supply) and scenarios (kind scenario): who is asked about, in which direction, what.
+    party: str | None = None  # supply: the country, company or facility asked about (canonical name)
+    direction: Literal["in", "out"] | None = None  # supply: "in" = who supplies the party, "out" = whom it supplies
+    counterpart: str | None = None  # supply: the other party named ("from China"), if any
+    stop: str | None = None  # scenario: the stopped country, company or facility (canonical name)
+    material: str | None = None  # a supply material key: concentrate, mixed_carbonate, oxide, metal, magnet ...
+    elements: list[str] = Field(default_factory=list)  # element symbols, or HREE / LREE for a group
 
 
 class Answer(BaseModel):

@@ -27,6 +27,7 @@ from assistant.knowledge.taxonomy import (
 )
 from assistant.types import RecordQuery
 from assistant.understand.query import COMPARING, Intent
+from assistant.understand.supply import CONDITIONAL, asks_supply, read_supply, scenario_words, supply_words
 
 # A query kind is taken when its labelled neighbours hold at least this share of the similarity among the
 # nearest examples (a majority), so a question that is as much a lookup as a set is answered from passages.
@@ -34,7 +35,10 @@ MIN_SHARE = 0.5
 # Neighbours that vote on the kind: fewer than the intent's, since each kind has tens of examples against the
 # hundreds of questions answered from passages, and a wide vote would drown an exact match.
 KIND_NEIGHBOURS = 5
-KINDS = ("set", "count", "ranking", "extreme", "compare", "change", "concentration")
+KINDS = ("set", "count", "ranking", "extreme", "compare", "change", "concentration", "supply", "scenario")
+# A scenario is taken on a weaker vote than the other kinds where its grammar agrees (a verb of stopping, a
+# conditional, a named party): its wording is close to a lookup's.
+SUPPLY_SHARE = 0.2
 
 # Grammar: a country after one of these prepositions is left out of the answer ("outside China").
 _EXCLUDING = re.compile(r"\b(outside( of)?|except( for)?|excluding|other than|besides|apart from|beyond|without|"
@@ -122,11 +126,38 @@ def programmes_named(question: str, programmes: Iterable[str]) -> list[str]:
     return sorted(p for s, p in scored if s == best and best > 0)
 
 
+_ASKS = re.compile(r"^\W*(who|whom|where|which|what|from|does|do|did|is|are|has|have)\b", re.I)
+
+
+def supply_kind(question: str, scores: dict[str, float], parties: list[Any]) -> str | None:
+    """"supply" or "scenario" when the question asks who supplies (or buys from) a party it names, or what happens
+    if one stops: by the examples' vote where it is a majority, else by grammar (an opening that asks who supplies
+    or buys; a conditional stop, or a stop with some of the vote behind it)."""
+    if not parties:
+        return None
+    voted = max(KINDS, key=lambda k: scores.get(k, 0.0)) in ("supply", "scenario") and sum(
+        scores.get(k, 0.0) for k in KINDS) >= MIN_SHARE
+    share = scores.get("supply", 0.0) + scores.get("scenario", 0.0)
+    if scenario_words(question) and (voted or share >= SUPPLY_SHARE or CONDITIONAL.match(question.strip())):
+        return "scenario"
+    if supply_words(question) and (asks_supply(question) or (voted and _ASKS.match(question))):
+        return "supply"
+    return None
+
+
 def read_query(question: str, intent: Intent, scores: dict[str, float], spans: list[tuple[str, int]],
-               regions: Iterable[str], projects: list[str], programmes: Iterable[str] = ()) -> RecordQuery | None:
-    """The query over records this question asks, or None when it is answered from passages."""
+               regions: Iterable[str], projects: list[str], programmes: Iterable[str] = (),
+               parties: list[Any] | None = None) -> RecordQuery | None:
+    """The query over records this question asks, or None when it is answered from passages. `parties` are the
+    supply links' parties the question names, with their places (understand/supply.py)."""
     if intent.type in ("out_of_scope", "followup"):
         return None
+    if kind := supply_kind(question, scores, parties or []):
+        return read_supply(question, kind, parties or [], intent.stages[-1] if intent.stages else None,
+                           excluded_countries(question, spans))
+    # Otherwise the supply examples' share of the vote goes to the others, as if those examples were not there.
+    rest = 1.0 - scores.get("supply", 0.0) - scores.get("scenario", 0.0)
+    scores = {k: v / rest for k, v in scores.items() if k not in ("supply", "scenario")} if rest > 0 else {}
     # A question that names a policy, programme, agency or company is about what it names: passages answer it.
     if any(e.kind not in ("plant", "mine", "deposit", "place", "product") for e in intent.entities):
         return None
@@ -214,12 +245,16 @@ class RecordReader:
         self.classifier = classifier
 
     def read(self, question: str, intent: Intent, regions: Iterable[str], projects: list[str],
-             programmes: Iterable[str] = ()) -> RecordQuery | None:
+             programmes: Iterable[str] = (), names: Any = None) -> RecordQuery | None:
+        """`names`: the supply links' party names (knowledge/supply.py), for supply questions and scenarios."""
         from assistant.knowledge.taxonomy import country_spans
+        from assistant.understand.supply import find_parties
 
         scores = self.classifier.scores(question) if self.classifier else {}
-        spans = [(key, start) for start, _end, key in country_spans(question)]
-        return read_query(question, intent, scores, spans, regions, projects, programmes)
+        found = country_spans(question)
+        spans = [(key, start) for start, _end, key in found]
+        parties = find_parties(question, found, list(intent.entities), names) if names is not None else []
+        return read_query(question, intent, scores, spans, regions, projects, programmes, parties)
 
 
 __all__ = ["KINDS", "MIN_SHARE", "RecordQuery", "RecordReader", "excluded_countries", "read_query", "region_in"]
