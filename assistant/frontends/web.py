@@ -115,6 +115,7 @@ def build_ui(assistant: Assistant, status: IndexStatus | None = None) -> gr.Bloc
     from assistant.core import COUNTRIES
     from assistant.frontends.web_map import answer_chart_html, build_map_tab
     from assistant.frontends.web_projects import build_projects_tab
+    from assistant.frontends.web_supply import build_supply_tab
     from assistant.service import IndexStatus, ingest_files
 
     status = status or IndexStatus(ready=assistant.index_exists())
@@ -178,6 +179,7 @@ def build_ui(assistant: Assistant, status: IndexStatus | None = None) -> gr.Bloc
 
         build_map_tab(demo, assistant, status)
         build_projects_tab(demo, assistant, status)
+        build_supply_tab(demo, assistant, status)
 
         if assistant.settings.api_token is not None:
             with gr.Accordion("Sign in (needed to give feedback, upload or remove documents)", open=False):
@@ -362,8 +364,10 @@ def mount_ui(app: FastAPI, assistant: Assistant, status: IndexStatus | None = No
     demo.queue(default_concurrency_limit=assistant.settings.api.workers, max_size=assistant.settings.api.queue)
     from assistant.frontends.web_map import MAP_CSS, MAP_JS
     from assistant.frontends.web_projects import PROJECTS_CSS
+    from assistant.frontends.web_supply import SUPPLY_CSS
 
-    return gr.mount_gradio_app(app, demo, path="/", theme=theme(), css=CSS + MAP_CSS + PROJECTS_CSS, head=HEAD + MAP_JS,
+    return gr.mount_gradio_app(app, demo, path="/", theme=theme(), css=CSS + MAP_CSS + PROJECTS_CSS + SUPPLY_CSS,
+                               head=HEAD + MAP_JS,
                                footer_links=["api"], max_file_size=assistant.settings.max_upload_bytes, ssr_mode=False)
 
 
