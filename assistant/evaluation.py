@@ -1,9 +1,16 @@
-"""`ree eval`: score the gold set in corpus/eval/questions.yaml.
+"""`ree eval`: score one question set (the gold set in corpus/eval/questions.yaml by default).
 
-Metrics: retrieval hit@5 and MRR against the expected documents; key-fact recall (regexes over what the user
-sees: answer text and checklist); citation validity (each quote verbatim in its source document, each [n] in the
-answer exists, and the sentence citing it shares content with the quote); checklist agreement with the
-expected statuses; refusal accuracy on out-of-scope questions (and false refusals on the rest).
+Each metric is scored on its own, and each has a gate in `EvalSettings`; a metric whose denominator is empty
+(no question of the set gives it anything to count) is n/a (None), never a free 1.0, and its gate does not apply.
+
+- hit@5 and MRR: the documents of the passages the answer used (its citations, in the order the answer first
+  cites them), against the documents that hold the answer; a refused or uncited answer is a miss.
+- key-fact recall: the item's regexes over the answer text alone; the checklist's stage text does not count.
+- checklist agreement: the checklist's statuses against the item's expected statuses (a dropped checklist
+  disagrees on every one).
+- citation validity: each quote is a verbatim range of its document, each [n] used exists and each cited
+  sentence states no figure or name its quotes do not hold.
+- refusal accuracy on out-of-scope questions; false-refusal rate on the rest.
 """
 
 from __future__ import annotations
@@ -12,17 +19,33 @@ import re
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 
 from assistant.answer.citations import plain
-from assistant.core import Assistant
 from assistant.knowledge.chunking import split_sentences
 from assistant.knowledge.loading import load_file
 from assistant.knowledge.taxonomy import country_names, find_countries
+from assistant.settings import Settings
 from assistant.types import Answer
-from assistant.understand.query import boost_filters
+
+K = 5  # hit@K: an expected document among the first K documents the answer cites
+# Each metric's gate: the settings field that holds its bound, and whether the bound is a floor or a ceiling.
+GATES: dict[str, tuple[str, str]] = {
+    "hit_at_5": ("min_hit_at_5", ">="), "mrr": ("min_mrr", ">="),
+    "key_fact_recall": ("min_key_fact_recall", ">="), "citation_validity": ("min_citation_validity", ">="),
+    "checklist_agreement": ("min_checklist_agreement", ">="), "refusal_accuracy": ("min_refusal_accuracy", ">="),
+    "false_refusal_rate": ("max_false_refusal_rate", "<="),
+}
+
+
+class Answerer(Protocol):
+    """What `evaluate` needs: an `Assistant`, or anything that answers like one (a test's broken answerer)."""
+
+    settings: Settings
+
+    def ask(self, question: str, conversation_id: str | None = None) -> Answer: ...
 
 
 def load_questions(path: Path) -> list[dict[str, Any]]:
@@ -33,12 +56,16 @@ def load_questions(path: Path) -> list[dict[str, Any]]:
     return items
 
 
-def _visible_text(answer: Answer) -> str:
-    parts = [answer.answer]
-    cls = answer.checklist if isinstance(answer.checklist, list) else [answer.checklist] if answer.checklist else []
-    for cl in cls:
-        parts += [f"{r.stage} {r.status} {r.detail}" for r in cl.stages]
-    return "\n".join(parts)
+def cited_docs(answer: Answer) -> list[str]:
+    """The documents of the passages the answer used, in the order it first cites them (the answer text first,
+    then the checklist's evidence), each once."""
+    order = [int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)]
+    by_n = {c.n: c for c in answer.citations}
+    out: list[str] = []
+    for n in [*order, *sorted(by_n)]:
+        if n in by_n and by_n[n].doc_id not in out:
+            out.append(by_n[n].doc_id)
+    return out
 
 
 class _DocTexts:
@@ -146,7 +173,19 @@ def citation_checks(answer: Answer, docs: _DocTexts) -> tuple[int, int, list[str
     return sum(ok.values()), len(answer.citations), problems
 
 
-def evaluate(assistant: Assistant, path: Path | None = None) -> dict[str, Any]:
+def ratio(a: float, b: float) -> float | None:
+    """a / b, or None (n/a) when there is nothing to count."""
+    return round(a / b, 4) if b else None
+
+
+def gate(value: float | None, bound: float, op: str) -> bool | None:
+    """Whether a metric meets its bound; None when the metric is n/a."""
+    if value is None:
+        return None
+    return value >= bound if op == ">=" else value <= bound
+
+
+def evaluate(assistant: Answerer, path: Path | None = None) -> dict[str, Any]:
     path = path or assistant.settings.paths.corpus / "eval" / "questions.yaml"
     items = load_questions(path)
     docs = _DocTexts(assistant.settings.paths.corpus)
@@ -165,17 +204,14 @@ def evaluate(assistant: Assistant, path: Path | None = None) -> dict[str, Any]:
         row: dict[str, Any] = {"id": item["id"], "type": item.get("type", ""), "problems": []}
         if item["docs"]:
             retr_n += 1
-            query = answer.resolved_question or item["question"]
-            boost = boost_filters(assistant._reader().understand(query))
-            ranked = [p.chunk.doc_id for p in assistant.retriever.search(query, k=5, boost=boost)]
-            rank = next((i for i, d in enumerate(ranked, 1) if d in item["docs"]), None)
-            hits += rank is not None
+            used = cited_docs(answer)
+            rank = next((i for i, d in enumerate(used, 1) if d in item["docs"]), None)
+            hits += rank is not None and rank <= K
             mrr += 1.0 / rank if rank else 0.0
-            row["hit"] = rank is not None
-            if rank is None:
-                row["problems"].append(f"no expected doc in top 5: {ranked}")
-        text = _visible_text(answer)
-        missing = [f for f in item["facts"] if not re.search(f, text, re.I)]
+            row["hit"] = rank is not None and rank <= K
+            if not row["hit"]:
+                row["problems"].append(f"no expected doc among the first {K} cited: {used[:K]}")
+        missing = [f for f in item["facts"] if not re.search(f, answer.answer, re.I)]
         facts_n += len(item["facts"])
         facts_hit += len(item["facts"]) - len(missing)
         if missing:
@@ -207,9 +243,6 @@ def evaluate(assistant: Assistant, path: Path | None = None) -> dict[str, Any]:
                 row["problems"].append("refused an answerable question")
         rows.append(row)
 
-    def ratio(a: float, b: float) -> float:
-        return round(a / b, 4) if b else 1.0
-
     metrics = {
         "questions": len(items),
         "hit_at_5": ratio(hits, retr_n),
@@ -222,14 +255,10 @@ def evaluate(assistant: Assistant, path: Path | None = None) -> dict[str, Any]:
         "citations": cit_n,
         "seconds": round(time.perf_counter() - started, 1),
     }
-    th = assistant.settings.eval
-    checks = {
-        "key_fact_recall": metrics["key_fact_recall"] >= th.min_key_fact_recall,
-        "citation_validity": metrics["citation_validity"] >= th.min_citation_validity,
-        "refusal_accuracy": metrics["refusal_accuracy"] >= th.min_refusal_accuracy,
-        "hit_at_5": metrics["hit_at_5"] >= th.min_hit_at_5,
-    }
-    return {"metrics": metrics, "thresholds": th.model_dump(), "checks": checks, "passed": all(checks.values()),
+    th = assistant.settings.eval.gates(path.stem)
+    checks = {key: gate(metrics[key], th[field], op) for key, (field, op) in GATES.items()}
+    return {"metrics": metrics, "thresholds": th, "checks": checks,
+            "passed": all(ok is not False for ok in checks.values()),
             "failures": [r for r in rows if r["problems"]]}
 
 
@@ -241,13 +270,11 @@ def render(console: Any, result: dict[str, Any]) -> None:
     table.add_column("value", justify="right")
     table.add_column("threshold", justify="right")
     th = result["thresholds"]
-    limits = {"key_fact_recall": th["min_key_fact_recall"], "citation_validity": th["min_citation_validity"],
-              "refusal_accuracy": th["min_refusal_accuracy"], "hit_at_5": th["min_hit_at_5"]}
     for key, value in result["metrics"].items():
-        mark = ""
-        if key in result["checks"]:
-            mark = " ✓" if result["checks"][key] else " ✗"
-        table.add_row(key, f"{value}{mark}", str(limits.get(key, "")))
+        ok = result["checks"].get(key)
+        mark = "" if ok is None else " ✓" if ok else " ✗"
+        limit = f"{GATES[key][1]} {th[GATES[key][0]]}" if key in GATES else ""
+        table.add_row(key, f"{'n/a' if value is None else value}{mark}", limit)
     console.print(table)
     for row in result["failures"][:40]:
         console.print(f"[yellow]{row['id']}[/] ({row['type']}): " + "; ".join(row["problems"])[:400], highlight=False)

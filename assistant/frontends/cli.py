@@ -500,8 +500,8 @@ def _print_stale(entries: list[Any], days: int, json_out: bool) -> None:
 def eval_cmd(json_out: JsonOpt = False,
              file: Annotated[Path | None, typer.Option(help="One questions YAML (default: every set in corpus/eval).")]
              = None) -> None:
-    """Score every question set in corpus/eval (gold, paraphrases, held-out), each on its own; exits non-zero under
-    the thresholds."""
+    """Score every development set in corpus/eval, each on its own against its gates (n/a where a set gives a
+    metric nothing to count); exits non-zero when a gate fails."""
     try:
         from assistant.evaluation import evaluate, render
 
