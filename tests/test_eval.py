@@ -1,19 +1,130 @@
-"""`ree eval` on the gold set meets the thresholds in settings (the bar issue 4 sets), and a broken answerer
-would fail it."""
+"""`ree eval` on the gold set meets the thresholds in settings, and every gate fails on an answerer broken in the
+way it guards against: first passage only, checklist dropped, citations shuffled, everything refused, nothing
+refused."""
 
 from __future__ import annotations
 
-from assistant.evaluation import citation_checks, evaluate
-from assistant.types import Answer, Citation
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+
+from assistant.evaluation import GATES, citation_checks, cited_docs, evaluate
+from assistant.knowledge.chunking import split_sentences
+from assistant.types import Answer, Checklist, Citation
 
 
 def test_gold_set_passes_thresholds(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
     result = evaluate(corpus_assistant)
     m = result["metrics"]
     assert m["questions"] >= 80
-    assert m["citation_validity"] == 1.0 and m["refusal_accuracy"] == 1.0, result["failures"][:5]
-    assert m["checklist_agreement"] == 1.0 and m["false_refusal_rate"] <= 0.02
-    assert result["passed"], (m, [f for f in result["failures"] if f["problems"]][:10])
+    assert all(m[key] is not None for key in GATES), m  # the gold set gives every metric something to count
+    assert result["passed"], ({k: ok for k, ok in result["checks"].items() if ok is False}, m, result["failures"][:5])
+
+
+class Broken:
+    """A real Assistant whose answers are changed on the way out."""
+
+    def __init__(self, inner, change: Callable[[Answer], Answer]) -> None:  # type: ignore[no-untyped-def]
+        self.inner = inner
+        self.settings = inner.settings
+        self.change = change
+
+    def ask(self, question: str, conversation_id: str | None = None) -> Answer:
+        return self.change(self.inner.ask(question, conversation_id=conversation_id))
+
+
+def _keep_citations(cl: Checklist, keep: set[int]) -> Checklist:
+    return cl.model_copy(update={
+        "stages": [r.model_copy(update={"citations": [n for n in r.citations if n in keep]}) for r in cl.stages],
+        "next_steps": [s.model_copy(update={"citations": [n for n in s.citations if n in keep]})
+                       for s in cl.next_steps]})
+
+
+def first_passage_only(answer: Answer) -> Answer:
+    """The answer cut to what its first cited document says: other sentences and citations dropped."""
+    docs = cited_docs(answer)
+    if not docs:
+        return answer
+    keep = {c.n for c in answer.citations if c.doc_id == docs[0]}
+    text = " ".join(s for s in split_sentences(answer.answer)
+                    if {int(n) for n in re.findall(r"\[(\d+)\]", s)} <= keep)
+    checklist = answer.checklist
+    if checklist is not None:
+        checklist = ([_keep_citations(c, keep) for c in checklist] if isinstance(checklist, list)
+                     else _keep_citations(checklist, keep))
+    return answer.model_copy(update={"answer": text, "checklist": checklist,
+                                     "citations": [c for c in answer.citations if c.n in keep]})
+
+
+def checklist_dropped(answer: Answer) -> Answer:
+    """No checklist; the checklist's own evidence goes with it."""
+    in_text = {int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)}
+    return answer.model_copy(update={"checklist": None,
+                                     "citations": [c for c in answer.citations if c.n in in_text]})
+
+
+def citations_shuffled(answer: Answer) -> Answer:
+    """Every [n] points at another passage: the citations' numbers reversed."""
+    top = len(answer.citations) + 1
+    return answer.model_copy(update={"citations": sorted(
+        (c.model_copy(update={"n": top - c.n}) for c in answer.citations), key=lambda c: c.n)})
+
+
+def refuse_all(answer: Answer) -> Answer:
+    return Answer(question=answer.question, answer="The documents do not cover this.", answerable=False)
+
+
+def refuse_none(answer: Answer) -> Answer:
+    return answer.model_copy(update={"answerable": True})
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every third gold question, with every out-of-scope one: capability items with statuses, follow-ups,
+    numeric and lookup questions and refusals, in a third of the time of the whole set. It is named like the gold
+    set, so the gold set's gates judge it."""
+    gold = yaml.safe_load((Path(__file__).resolve().parent.parent / "corpus/eval/questions.yaml").read_text())
+    items = [q for i, q in enumerate(gold) if i % 3 == 0 or q.get("type") == "out_of_scope"]
+    path = tmp_path_factory.mktemp("eval") / "questions.yaml"
+    path.write_text(yaml.safe_dump(items), encoding="utf-8")
+    return path
+
+
+# Each broken answerer and the gates it fails (measured on the sample: the real answerer scores hit@5 0.96, MRR
+# 0.87; first passage only 0.79 and 0.79; citations shuffled MRR 0.79 and citation validity 0.31).
+BROKEN = {
+    "first passage only": (first_passage_only, {"hit_at_5", "mrr"}),
+    "checklist dropped": (checklist_dropped, {"checklist_agreement"}),
+    "citations shuffled": (citations_shuffled, {"citation_validity", "mrr"}),
+    "everything refused": (refuse_all, {"false_refusal_rate", "hit_at_5", "key_fact_recall"}),
+    "nothing refused": (refuse_none, {"refusal_accuracy"}),
+}
+
+
+def test_every_gate_is_failed_by_some_broken_answerer() -> None:
+    assert set().union(*(gates for _, gates in BROKEN.values())) == set(GATES)
+
+
+@pytest.mark.parametrize("name", list(BROKEN))
+def test_broken_answerer_fails_its_gates(corpus_assistant, sample: Path, name: str) -> None:  # type: ignore[no-untyped-def]
+    change, gates = BROKEN[name]
+    result = evaluate(Broken(corpus_assistant, change), sample)
+    assert not result["passed"]
+    failed = {key for key, ok in result["checks"].items() if ok is False}
+    assert gates <= failed, (name, result["metrics"], result["checks"])
+
+
+def test_empty_denominator_is_not_a_score(corpus_assistant, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A set with no statuses, no out-of-scope question and no facts scores those metrics n/a, not 1.0."""
+    path = tmp_path / "one.yaml"
+    path.write_text(yaml.safe_dump([{"id": "x", "type": "lookup", "question": "What is bastnaesite?",
+                                     "docs": ["primers/deposit.md"]}]), encoding="utf-8")
+    m = evaluate(corpus_assistant, path)["metrics"]
+    assert m["checklist_agreement"] is None and m["refusal_accuracy"] is None and m["key_fact_recall"] is None
+    assert m["false_refusal_rate"] == 0.0
 
 
 def test_citation_check_catches_forged_quotes_and_markers(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
@@ -27,3 +138,4 @@ def test_citation_check_catches_forged_quotes_and_markers(corpus_assistant) -> N
     valid, total, problems = citation_checks(forged, docs)
     assert (valid, total) == (0, 1)
     assert any("is not the verbatim range" in p for p in problems) and any("[2] is used" in p for p in problems)
+
