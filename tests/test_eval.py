@@ -139,3 +139,34 @@ def test_citation_check_catches_forged_quotes_and_markers(corpus_assistant) -> N
     assert (valid, total) == (0, 1)
     assert any("is not the verbatim range" in p for p in problems) and any("[2] is used" in p for p in problems)
 
+
+def _masked_questions() -> tuple[dict[str, str], dict[str, str]]:
+    from assistant.understand.names import NameIndex, load_entities
+
+    corpus = Path(__file__).resolve().parent.parent / "corpus"
+    names = NameIndex(load_entities(corpus / "entities.yaml"))
+
+    def key(text: str) -> str:  # masked as the classifier masks it, then case, spacing and punctuation dropped
+        return " ".join(re.sub(r"[^\w\s]", " ", names.mask(text).lower()).split())
+
+    asked: dict[str, str] = {}
+    for path in sorted((corpus / "eval").glob("*.yaml")):
+        if path.stem in ("intents", "sealed"):  # the sealed set is never read between the start and end of a round
+            continue
+        for item in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
+            for q in [item["question"], *(item.get("history") or [])]:
+                asked.setdefault(key(q), f"{path.stem}:{item['id']}: {q}")
+    examples = {}
+    for path in (corpus / "eval" / "intents.yaml", corpus / "query_kinds.yaml"):
+        for item in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
+            if item.get("q"):
+                examples.setdefault(key(str(item["q"])), str(item["q"]))
+    return asked, examples
+
+
+def test_no_evaluation_question_is_a_labelled_example() -> None:
+    """The examples that teach the reader what a question asks are not the questions it is scored on: no
+    question of a development set (nor an earlier turn of one), once names are masked, equals an example."""
+    asked, examples = _masked_questions()
+    overlap = sorted(f"{asked[k]}  ==  {examples[k]}" for k in asked.keys() & examples.keys())
+    assert not overlap, overlap
