@@ -476,6 +476,13 @@ class Assistant:
         text = result.text if rq.matched else (
             f"{result.text} Nothing in the records matches this query (shown as `query` in the answer); the "
             f"passages were not searched instead.")
+        # A policy, programme or agency the question names: the sentence of its documents that best answers it.
+        for e in (e for e in entities if e.kind in ("policy", "programme", "agency")):
+            found = snap.builder.cite_about(list(e.docs), list(e.names), want, book,
+                                            skip={c.verbatim for c in book.items})
+            if found:
+                text += f" On {e.name}: {plain(found[1]).rstrip(' .')} [{found[0]}]."
+                break
         self.conversations.add(conversation_id, intent)
         return Answer(question=question, answer=text, answerable=True, citations=book.items, checklist=None,
                       conversation_id=conversation_id, resolved_question=resolved, query=rq, table=result.rows)
@@ -584,8 +591,9 @@ class Assistant:
         return render_brief(self, self.country_key(country), fmt)
 
     def brief_data(self, country: str) -> Any:
-        """What a brief shows: checklists deposit → magnet and → recycling on one citation numbering."""
-        from assistant.views.brief import collect
+        """What a brief shows: checklists deposit → magnet and → recycling on one citation numbering, and what the
+        chain depends on (its supply links), every view of the brief drawing on the same data."""
+        from assistant.views.brief import add_dependencies, collect
         from assistant.views.capmap import region_of
 
         key = self.country_key(country)
@@ -594,7 +602,8 @@ class Assistant:
         stages = builder.build(key, "recycling", book)
         checklist = builder.build(key, "magnet", book)
         folder = self.settings.paths.corpus / "value_chain"
-        return collect(key, checklist, stages, book.items, self.settings.paths.corpus, region_of(folder, key))
+        brief = collect(key, checklist, stages, book.items, self.settings.paths.corpus, region_of(folder, key))
+        return add_dependencies(brief, self.exposure(key, "magnet"))
 
     def supply(self) -> tuple[list[Any], Any, list[Any]]:
         """The supply links, the names of their parties and the project registry (knowledge/supply.py), read

@@ -65,7 +65,8 @@ def test_poisoned_document_cannot_forge_citations(mini_assistant, tmp_path: Path
         if any(c.doc_id == poisoned_id for c in answer.citations):
             retrieved += 1
             src = next(c for c in answer.citations if c.doc_id == poisoned_id)
-            assert src.publisher == "Poison Press"  # [S9]/[S42] point nowhere: the first source is used
+            # [S9]/[S42] point nowhere: the first source is used, shown as the upload's claim, never as its publisher
+            assert src.claimed_publisher == "Poison Press" and src.publisher == ""
         assert len(answer.citations) <= mini_assistant.settings.answer.max_sentences
         for fake in ("[7]", "[12]", "[99]", "[5]", "[S9]", "[S42]"):
             number = fake.strip("[]S")

@@ -287,7 +287,7 @@ def build_server(assistant: Assistant, admit: Admit = contextlib.nullcontext) ->
                                                              "'JOGMEC') or 'any'.")] = None,
             expected_by: Annotated[int | None, Field(description="Filter: first output in or before this year.")]
             = None,
-    ) -> CallToolResult:
+    ) -> Annotated[CallToolResult, list[dict[str, Any]]]:
         """The registry of rare-earth projects and facilities (mines, deposits, plants at every stage) with
         country, operator, phase, capacity, first output, support and evidence. Use it for 'which projects…',
         'list the plants…', 'how many mines…' questions."""

@@ -80,19 +80,39 @@ def _limit(question: str) -> int | None:
 
 
 _ORDERS = re.compile(r"^\W*(rank|order|sort)\b", re.I)  # an imperative of ordering asks for a ranking
-_OPENS_SET = re.compile(r"^\W*(which|what|name|list|how many)\b", re.I)
+_OPENS_SET = re.compile(r"\b(which|what|name|list|how many)\b", re.I)
+_SUPERLATIVE = re.compile(r"\b(largest|biggest|smallest|highest|lowest|most|least|leading|first|top|fastest)\b",
+                          re.I)
+
+
+def _clauses(question: str) -> list[str]:
+    """The question's clauses: split at sentence ends, semicolons and the comma after an opening phrase."""
+    return [c for c in re.split(r"[.?!;:,]\s+", question) if c.strip()]
 
 
 def _members(question: str) -> str | None:
-    """"set" or "count" when the question opens by asking for members of a set of countries or sites: an
-    interrogative, then within four words a plural noun for countries or sites ("Which African countries…")."""
-    opening = _OPENS_SET.match(question)
-    if opening is None:
-        return None
-    head = _words(question[opening.end():])[:4]
-    if not any(w in COUNTRY_WORDS + SITE_WORDS and w.endswith("s") for w in head):
-        return None
-    return "count" if opening.group(1).lower() == "how many" else "set"
+    """"set" or "count" when a clause opens by asking for members of a set of countries or sites: an
+    interrogative, then within six words a plural noun for countries or sites ("Which African countries…",
+    "Apart from China, which countries…", "List the countries and the plants")."""
+    for clause in _clauses(question):
+        opening = _OPENS_SET.match(clause.strip())
+        if opening is None:
+            continue
+        head = _words(clause.strip()[opening.end():].replace("-", " "))[:6]
+        if any(w in COUNTRY_WORDS + SITE_WORDS and w.endswith("s") for w in head):
+            return "count" if opening.group(1).lower() == "how many" else "set"
+    return None
+
+
+def _superlative(question: str) -> bool:
+    """A superlative before, within four words, a noun for countries or sites or a measure asks for an extreme
+    ("the largest operating separation plant", "smallest reserve figure")."""
+    for m in _SUPERLATIVE.finditer(question):
+        after = " ".join(_words(question[m.end():])[:4])
+        if any(w in COUNTRY_WORDS + SITE_WORDS for w in after.split()) or any(
+                f" {v}" in f" {after}" for vs in MEASURE_WORDS.values() for v in vs):
+            return True
+    return False
 
 
 def excluded_countries(question: str, spans: list[tuple[str, int]]) -> list[str]:
@@ -158,8 +178,9 @@ def read_query(question: str, intent: Intent, scores: dict[str, float], spans: l
     # Otherwise the supply examples' share of the vote goes to the others, as if those examples were not there.
     rest = 1.0 - scores.get("supply", 0.0) - scores.get("scenario", 0.0)
     scores = {k: v / rest for k, v in scores.items() if k not in ("supply", "scenario")} if rest > 0 else {}
-    # A question that names a policy, programme, agency or company is about what it names: passages answer it.
-    if any(e.kind not in ("plant", "mine", "deposit", "place", "product") for e in intent.entities):
+    # A question that names a company is about it: passages answer it. A policy, programme or agency named is a
+    # filter on support (or context the answer adds); an organisation or place only places the question.
+    if any(e.kind == "company" for e in intent.entities):
         return None
     kind = max(KINDS, key=lambda k: scores.get(k, 0.0))
     if sum(scores.get(k, 0.0) for k in KINDS) < MIN_SHARE:
@@ -168,6 +189,8 @@ def read_query(question: str, intent: Intent, scores: dict[str, float], spans: l
         asked = _members(question)
         if asked is None and _ORDERS.match(question):
             asked = "ranking"
+        if asked is None and _superlative(question):
+            asked = "extreme"
         if asked is None and len(projects) >= 2 and COMPARING.search(question):
             asked = "compare"
         if asked is None:
@@ -179,6 +202,12 @@ def read_query(question: str, intent: Intent, scores: dict[str, float], spans: l
         return None
     if kind in ("ranking", "extreme") and not (plural or any(_has(question, w) for w in MEASURE_WORDS.values())):
         return None
+    # An order needs words that order: a superlative, an imperative of ordering, or how many to show.
+    if kind in ("ranking", "extreme") and not (_superlative(question) or _ORDERS.search(question)
+                                               or _limit(question)):
+        kind = _members(question) or ""
+        if not kind:
+            return None
     if kind == "concentration" and not _has(question, CONCENTRATION_WORDS):
         return None
     exclude = excluded_countries(question, spans)

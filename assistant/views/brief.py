@@ -402,7 +402,7 @@ def add_dependencies(b: Brief, exp: Any) -> Brief:
 def render_brief(assistant: Assistant, key: str, fmt: str = "md") -> tuple[bytes, str]:
     """(bytes, media type) of one country's brief; `key` is a country key from `Assistant.country_key`."""
     fmt = check_format(fmt)
-    b = add_dependencies(assistant.brief_data(key), assistant.exposure(key, "magnet"))
+    b = assistant.brief_data(key)
     corpus = assistant.settings.paths.corpus
     if fmt == "md":
         return to_markdown(b).encode("utf-8"), FORMATS[fmt]
