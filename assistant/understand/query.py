@@ -32,6 +32,18 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _FUTURE = re.compile(r"\b(will|won't|going to|next (year|decade|month|quarter)|forecast\w*|predict\w*|"
                      r"expected to|projected|outlook)\b", re.I)
 _REFERS_BACK = re.compile(r"\b(it|its|they|them|their|there|that|this|those|these|he|she|his|her)\b", re.I)
+# The "it" of "is it hard to…", "it is possible that…", "what does it take to…" stands for what follows, not
+# for anything said before.
+_DUMMY_IT = re.compile(r"\b(is|was|isn't|wasn't|would|will)\s+it\s+(\w+\s+){1,2}(to|that|for)\b|"
+                       r"\bit\s+(is|was|'s)\s+(\w+\s+){1,2}(to|that)\b|\bdoes\s+it\s+take\b", re.I)
+# A possessive stands for a named owner of something the question itself names ("its concentrate"), and is
+# replaced by the owner's name; any other pronoun ("what was it before…", "that") may stand for a figure or a
+# whole statement, and the turn is read as elliptical.
+_POSSESSIVE = ("its", "their")
+# "There" stands for a place: only a country or an entity named before it in the question can be what it means.
+_PLACE = ("there",)
+# A connective opening a question ("So where…", "And what…") carries on from the turn before.
+_CONTINUES = re.compile(r"^\W*(so|and|then|also|but)\b", re.I)
 # Securities (shares, stocks, funds) are investment information; the corpus holds no market quotes.
 _SECURITIES = re.compile(r"\b(share|stock)\s+prices?\b|\bstocks?\b|\bETFs?\b|\bdividends?\b|\bmarket cap\w*|"
                          r"\b(buy|sell|invest\w*)\b.{0,40}\bshares\b", re.I)
@@ -62,6 +74,7 @@ class Intent:
     corrected: dict[str, str] = field(default_factory=dict)
     scores: dict[str, float] = field(default_factory=dict)
     off_subject: str | None = None  # what the question is about instead, when it is not rare earths
+    places: list[str] = field(default_factory=list)  # countries of the conversation that place a new question
 
     @property
     def wants_checklist(self) -> bool:
@@ -109,6 +122,8 @@ def boost_filters(intent: Intent) -> list[Filters] | None:
         return [Filters(country=c) for c in intent.countries[:2]]
     if intent.stages and not intent.entities and intent.type in ("lookup", "explanation"):
         return [Filters(stage=s, kind="primer") for s in intent.stages[:2]]
+    if intent.places:
+        return [Filters(country=c) for c in intent.places[:2]]
     return None
 
 
@@ -166,11 +181,57 @@ class Reader:
                       future=bool(_FUTURE.search(question)), corrected=found.corrected, scores=scores)
 
     def resolve(self, question: str, previous: Intent | None) -> tuple[Intent, str]:
-        """The intent and the question as it will be answered (a standalone rewording for a follow-up)."""
+        """The intent and the question as it will be answered (a standalone rewording for a follow-up). A
+        question complete on its own is a new question, whatever came before; one that opens by carrying on
+        ("So where does Songwe's product go?") and names no country is placed in the previous turn's country.
+        A follow-up that needs the conversation only for the owner in a possessive ("Where does its concentrate
+        go?") is read with the owner's name, the last thing the previous turn named; any other ("And Japan?",
+        "Can it make metal?", "Why not?", "What was it before they revised it?") takes the rest from the
+        previous turn."""
         intent = self.understand(question, has_previous=previous is not None)
-        if previous is None or not _is_followup(intent, question):
+        if previous is None:
             return intent, question
+        pronoun = self._unbound_pronoun(question)
+        if not self._is_followup(intent, question, pronoun):
+            intent = self.understand(question)  # read as the new question it is
+            if _CONTINUES.match(question) and not intent.countries and previous.countries:
+                intent.places = previous.countries[:1]
+            return intent, question
+        if pronoun is not None and _best(intent.scores) != "followup" and pronoun.group(0).lower() in _POSSESSIVE:
+            name = _antecedent(previous)
+            if name:
+                rewritten = question[:pronoun.start()] + name + "'s" + question[pronoun.end():]
+                resolved = self.understand(rewritten)
+                if resolved.type not in CHECKLIST_TYPES:
+                    resolved.followup = True
+                    return resolved, rewritten
         return _merge(intent, previous)
+
+    def _unbound_pronoun(self, question: str) -> re.Match[str] | None:
+        """The first pronoun that points outside the question: not the "it" of "is it hard to…", and with no
+        country, entity, stage or element named before it in the question for it to stand for ("What is solvent
+        extraction and why is it hard?" is complete on its own); "there" is bound only by a place."""
+        for m in _REFERS_BACK.finditer(question):
+            if m.group(0).lower() == "it" and any(d.start() <= m.start() < d.end()
+                                                  for d in _DUMMY_IT.finditer(question)):
+                continue
+            before = question[:m.start()]
+            found = self.names.find(before, fuzzy=False)
+            if found.countries or found.entities or (m.group(0).lower() not in _PLACE
+                                                     and (find_stages(before) or find_elements(before))):
+                continue
+            return m
+        return None
+
+    def _is_followup(self, intent: Intent, question: str, pronoun: re.Match[str] | None) -> bool:
+        """A turn needs the conversation when the examples say it is elliptical, when it names no country or
+        entity of its own and has a pronoun that points outside it, or when it asks "why" about nothing new."""
+        if intent.scores and _best(intent.scores) == "followup":
+            return True
+        named = bool(intent.countries or intent.entities)
+        if not named and pronoun is not None:
+            return True
+        return bool(_WHY.match(question)) and not named and len(question.split()) <= 4
 
 
 _PLACING = re.compile(r"\b(to|from|into|onto|outside|without|except|beyond|besides|on|away from|other than)\s+"
@@ -240,15 +301,15 @@ def _label(scores: dict[str, float], question: str, countries: list[str], has_pr
     return label
 
 
-def _is_followup(intent: Intent, question: str) -> bool:
-    """A turn continues the conversation when the examples say it is elliptical, when it names no country or
-    entity of its own but points back with a pronoun, or when it asks "why" about nothing new."""
-    if intent.scores and _best(intent.scores) == "followup":
-        return True
-    named = bool(intent.countries or intent.entities)
-    if not named and _REFERS_BACK.search(question):
-        return True
-    return bool(_WHY.match(question)) and not named and len(question.split()) <= 4
+def _antecedent(previous: Intent) -> str | None:
+    """The name a personal pronoun stands for: of the countries and entities the previous turn named, the one
+    named last in its question (an entity named in a merged turn counts after its country)."""
+    folded = previous.question.casefold()
+    named = [(folded.rfind(country_name(c).casefold()), country_name(c)) for c in previous.countries[:1]]
+    for ent in previous.entities[:1]:
+        at = max((folded.rfind(n.casefold()) for n in ent.names), default=-1)
+        named.append((at if at >= 0 else len(folded), ent.name))
+    return max(named)[1] if named else None
 
 
 def _merge(intent: Intent, previous: Intent) -> tuple[Intent, str]:
