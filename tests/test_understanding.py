@@ -489,3 +489,45 @@ def test_songwe_product_goes_to_poland(corpus_assistant) -> None:  # type: ignor
     corpus_assistant.ask("Can Malawi separate rare earths?", conversation_id="songwe-poland")
     answer = corpus_assistant.ask("So where does Songwe's product go?", conversation_id="songwe-poland")
     assert "Poland" in answer.answer, answer.answer
+
+
+@pytest.mark.parametrize(("question", "country"), [
+    ("Can Japn make neodymium magnets?", "japan"), ("does japn make magnets", "japan"),
+    ("Can Chad mine rare earths?", "chad"), ("Does Peru have rare-earth deposits?", "peru"),
+])
+def test_a_four_letter_typo_of_a_country_is_read_as_the_country(question: str, country: str) -> None:
+    names = NameIndex(load_entities(ROOT / "corpus" / "entities.yaml"))
+    assert names.find(question, known_word=lambda w: False).countries == [country]
+
+
+@pytest.mark.parametrize("question", ["What is the main stage?", "Is that plan open?", "What does a mine cost?",
+                                      "Is iron ore a rare earth?"])
+def test_an_english_word_is_never_read_as_a_misspelt_country(question: str) -> None:
+    """'main', 'plan', 'mine', 'iron' are close to Mali, Iran… but general English uses them (word frequencies)."""
+    names = NameIndex(load_entities(ROOT / "corpus" / "entities.yaml"))
+    found = names.find(question, known_word=lambda w: False)
+    assert not found.countries and not found.corrected, found
+
+
+def test_a_misspelt_country_keeps_its_checklist(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    answer = corpus_assistant.ask("Can Japn make neodymium magnets?")
+    assert answer.answerable and answer.checklists() and answer.checklists()[0].country == "Japan"
+
+
+def test_wording_is_measured_not_listed() -> None:
+    """The words that phrase a question are the ones general English uses commonly; a stage or element word and a
+    rare word are what it asks about."""
+    from assistant.answer.answering import wording
+    from assistant.answer.citations import terms
+
+    q = "Does the US guarantee a price floor for NdPr oxide made by MP Materials, and who will separate it?"
+    subject = terms(q) - wording(q)
+    assert {"ndpr", "oxid", "separ"} <= subject
+    assert not subject & terms("does the guarantee a price for made by and who will")
+
+
+def test_a_question_in_general_words_is_answered_not_refused(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    """Its subject ("project", "production") is general English, not a word fitted to a list: the mining primer's
+    16-year average answers it."""
+    answer = corpus_assistant.ask("How long does it usually take to bring a new rare earth project into production?")
+    assert answer.answerable and "16 years" in answer.answer, answer.answer

@@ -11,10 +11,19 @@ from dataclasses import dataclass
 from assistant.answer.citations import CitationBook, plain, sentences, strip_markers, table_cells, terms
 from assistant.knowledge.entities import Entity
 from assistant.knowledge.tables import parse_number
-from assistant.knowledge.taxonomy import COUNTRIES, YEAR, country_name, find_countries, find_elements, has_domain_words
+from assistant.knowledge.taxonomy import (
+    COUNTRIES,
+    YEAR,
+    country_name,
+    find_countries,
+    find_elements,
+    find_stages,
+    has_domain_words,
+)
 from assistant.types import STAGES, STATUS_LABEL, Checklist, Chunk, Passage, StageRow, doc_meta
 from assistant.understand.names import fold
 from assistant.understand.query import VERB, Intent, members_asked, stage_range
+from assistant.understand.words import COMMON, FRAMING, is_common
 
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 # A figure: a number standing on its own, not a digit inside a name or formula ("Nd2Fe14B", "F-35" counts).
@@ -33,16 +42,17 @@ NO_FORECAST = "The documents do not forecast; this is the latest figure they hol
 # A sentence that starts by pointing back ("Its third is...", "These plants...") needs the sentence before it.
 _REFERS_BACK = re.compile(r"^\W*(it|its|this|these|that|those|they|their|them|such|he|she|his|her|both|here|"
                           r"the (second|third|fourth|fifth|latter|former|same|other|rest))\b", re.I)
-# Words that phrase a question rather than say what it is about.
-QUESTION_WORDS = terms(
-    "what which how much many does do did is are was were tell about give me the a an year years world global "
-    "total today current currently according large big share own home usually newly add added put turn go goes "
-    "long need needs meant annual provide provided guarantee expand agree agreed rare earth earths element elements "
-    "country countries production produce produced mine mined mining know explain describe why now latest next "
-    "week month quarter decade tomorrow roughly approximately around typically typical use uses used using"
-)
-PHRASING = terms("what which how much many does do did is are was were tell about give me the a an rare earth "
-                 "earths element elements according usually need needs why explain")
+
+
+def wording(question: str, at: float = COMMON) -> set[str]:
+    """The stems of the words that phrase a question rather than say what it is about: the words general English
+    uses at least `at` often (Zipf scale; word frequencies, `understand/words.py`), a plural by its singular
+    ("earths" as "earth"), except the taxonomy's words for a stage or an element ("separate", "metal"), which
+    are the subject."""
+    words = [w.lower() for w in re.findall(r"[A-Za-z]+", question) if not (find_stages(w) or find_elements(w))]
+    return terms(" ".join(w for w in words if is_common(w, at) or (w.endswith("s") and is_common(w[:-1], at))))
+
+
 _DIFFERENCE = re.compile(r"\bdifferences?\s+between\b", re.I)
 _PROPER = re.compile(r"(?<!^)(?<![.?!]\s)\b([A-Z][a-z][\w'-]+)\b")
 _BRACKETED = re.compile(r"\[(\d+)\]")
@@ -63,7 +73,7 @@ def coverage(question: str, passages: list[Passage], known: Callable[[str], bool
     """The largest share of the question's subject words that any one retrieved passage holds: an answer rests
     on a passage about what was asked, not on words scattered over several. Years are checked on their own, and
     words no document uses at all are wording, not a subject the passages could hold."""
-    focus = {t for t in terms(question) - QUESTION_WORDS if not YEAR.fullmatch(t) and (known is None or known(t))}
+    focus = {t for t in terms(question) - wording(question) if not YEAR.fullmatch(t) and (known is None or known(t))}
     if not focus:
         return 1.0
     best = 0.0
@@ -338,7 +348,8 @@ ADDRESSES_READER = re.compile(
 def _candidates(intent: Intent, passages: list[Passage], idf: Callable[[str], float] | None) -> list[Candidate]:
     country_terms = {t for c in intent.countries for t in country_terms_for(c)}
     # "The difference between A and B" asks about A and B: the frame is not what a sentence should share.
-    q_terms = (terms(_DIFFERENCE.sub(" ", intent.question)) - PHRASING) | country_terms
+    asked = _DIFFERENCE.sub(" ", intent.question)
+    q_terms = (terms(asked) - wording(asked, FRAMING)) | country_terms
     weight = idf or (lambda t: 1.0)
     # An entity's names are one thing said several ways: a sentence earns credit for the entity once, by the
     # name of it that it uses best, however many of its aliases it holds.

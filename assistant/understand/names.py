@@ -12,11 +12,15 @@ from typing import Any
 
 from assistant.knowledge.entities import Entity
 from assistant.knowledge.taxonomy import COUNTRIES, country_spans, find_countries
+from assistant.understand.words import is_english
 
 # A typo is recognised only in a word of at least this many letters, and at this similarity (0-100):
 # shorter words are too easily another real word.
 FUZZY_MIN_LEN = 5
 FUZZY_SCORE = 86.0
+# A country's name of four letters or more is matched with typo tolerance from a word of four letters, when general
+# English does not use that word ("Japn" is Japan; "Chad" and "Iran" are themselves, "main" is a word).
+COUNTRY_FUZZY_MIN_LEN = 4
 _WORD = re.compile(r"[\w][\w'’.&-]*[\w]|\w", re.U)
 
 
@@ -69,6 +73,7 @@ class NameIndex:
         self._fuzzy_choices = {**{n: ("country", k) for n, k in self._country_names.items() if len(n) >= FUZZY_MIN_LEN},
                                **{n: ("entity", n) for n in self._entity_names if len(n) >= FUZZY_MIN_LEN}}
         self._choices = list(self._fuzzy_choices)
+        self._country_choices = [n for n in self._country_names if len(n) >= COUNTRY_FUZZY_MIN_LEN]
         self._known = set(self._country_names) | set(self._entity_names)
 
     def _acronym_ok(self, original: str, start: int, end: int, name: str) -> bool:
@@ -129,14 +134,19 @@ class NameIndex:
                 if any(s < end and start < e for s, e in covered):
                     continue
                 phrase = folded[start:end].strip(".'’")
-                if len(phrase) < FUZZY_MIN_LEN or phrase in self._known:
+                if phrase in self._known:
                     continue
+                choices = self._choices
+                if len(phrase) < FUZZY_MIN_LEN:
+                    if size > 1 or len(phrase) < COUNTRY_FUZZY_MIN_LEN or not phrase.isalpha() or is_english(phrase):
+                        continue
+                    choices = self._country_choices
                 # Only what is written like a name, or a word the documents never use.
                 parts = [w.group(0) for w in _WORD.finditer(text[start:end])]
                 if not (any(p[:1].isupper() for p in parts) or (
                         known_word is not None and size == 1 and not known_word(phrase))):
                     continue
-                best = process.extractOne(phrase, self._choices, scorer=fuzz.ratio,
+                best = process.extractOne(phrase, choices, scorer=fuzz.ratio,
                                           score_cutoff=FUZZY_SCORE)
                 if best is None:
                     continue
