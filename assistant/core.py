@@ -455,6 +455,10 @@ class Assistant:
         sources = {str(s.get("publisher") or "") for m in snap.keywords.metas if m.get("doc_id") in tables
                    for s in (doc_meta(m).get("sources") or [])}
         entities = [e for e in intent.entities if not any(names_match(n, s) for n in e.names for s in sources)]
+        # "According to X" asks what X says: unless X published the tables, the records (ours) do not answer it.
+        publisher = named_publisher(question)
+        if publisher and not any(names_match(publisher, s) for s in sources):
+            return None
         intent = replace(intent, entities=entities)
         named = [e.name for e in entities if e.kind in SITE_KINDS]
         programmes = [s.programme for p in registry for s in p.support]
