@@ -414,25 +414,16 @@ class SlackBot:
 
         @app.command("/ree")
         def on_command(ack: Any, command: dict[str, Any], respond: Any) -> None:
-            if (command.get("text") or "").strip().lower().split()[:1] == ["map"]:
+            text = command.get("text") or ""
+            view = self._views().get(text.strip().lower().split()[0] if text.strip() else "")
+            if view is not None:  # `/ree map …`, `/ree projects …`: a view, not a question
                 ack()
                 try:
-                    cmap = self.assistant.capability_map(**map_args(command.get("text", "")))
+                    blocks, summary = view(text)
                 except Exception as exc:  # noqa: BLE001 - the user gets a short message, the log the detail
                     respond(response_type="ephemeral", replace_original=False, text=self._error_text(exc))
                     return
-                respond(response_type="ephemeral", replace_original=False, blocks=map_blocks(cmap),
-                        text=f"Capability map up to {cmap.target}: {len(cmap.rows)} countries")
-                return
-            if (command.get("text") or "").strip().lower().split()[:1] == ["projects"]:
-                ack()
-                try:
-                    rows = self.assistant.projects(**projects_args(command.get("text", "")))
-                except Exception as exc:  # noqa: BLE001 - the user gets a short message, the log the detail
-                    respond(response_type="ephemeral", replace_original=False, text=self._error_text(exc))
-                    return
-                respond(response_type="ephemeral", replace_original=False, blocks=projects_blocks(rows),
-                        text=f"Projects: {len(rows)} match")
+                respond(response_type="ephemeral", replace_original=False, blocks=blocks, text=summary)
                 return
             question = question_from(command.get("text", ""))
             if not question:
@@ -489,6 +480,18 @@ class SlackBot:
             self.client.chat_postMessage(**kwargs)
         except Exception as exc:  # noqa: BLE001 - nothing more we can tell the user; say it in the log
             log.error("Slack: could not post to %s: %s", kwargs.get("channel"), exc)
+
+    def _views(self) -> dict[str, Any]:
+        """The slash command's views by their first word: each takes the command text and gives (blocks, text)."""
+        def capability_map(text: str) -> tuple[list[dict[str, Any]], str]:
+            cmap = self.assistant.capability_map(**map_args(text))
+            return map_blocks(cmap), f"Capability map up to {cmap.target}: {len(cmap.rows)} countries"
+
+        def projects(text: str) -> tuple[list[dict[str, Any]], str]:
+            rows = self.assistant.projects(**projects_args(text))
+            return projects_blocks(rows), f"Projects: {len(rows)} match"
+
+        return {"map": capability_map, "projects": projects}
 
     @staticmethod
     def _error_text(exc: Exception) -> str:
