@@ -139,3 +139,14 @@ def test_front_ends_use_the_public_surface(graph: dict[str, set[str]]) -> None:
     reaching = [f"{m} -> {d}" for m, deps in graph.items() if floor_key(m) == "frontends" for d in deps
                 if floor_key(d) not in FRONTEND_MAY_IMPORT]
     assert reaching == []
+
+
+def test_the_readme_tree_names_every_module() -> None:
+    """The README's "How it works" is the tree: every module of every stage folder is named there."""
+    readme = (PACKAGE.parent / "README.md").read_text(encoding="utf-8")
+    block = readme[readme.index("## How it works"):]
+    block = block[:block.index("\n```\n", block.index("```") + 3)]
+    missing = [f"{p.parent.name}/{p.name}" for p in sorted(PACKAGE.glob("*/*.py"))
+               if p.name != "__init__.py" and p.parent.name not in ("bench", "integrations")
+               and p.stem not in block]
+    assert missing == []
