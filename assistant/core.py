@@ -7,7 +7,6 @@ import threading
 import time
 import weakref
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +30,7 @@ from assistant.settings import Settings
 from assistant.snapshot import ANY, Snapshot, SnapshotHolder, make_snapshot
 from assistant.types import Answer, Checklist, Filters, IngestReport, Passage, SourceInfo, check_stage, doc_meta
 from assistant.understand.names import fold
-from assistant.understand.publishers import claimants, named_publisher, names_match, publisher_docs
+from assistant.understand.publishers import claimants, named_publisher, publisher_docs
 from assistant.understand.query import Intent, boost_filters, clean_question
 
 
@@ -439,31 +438,13 @@ class Assistant:
         data = snap.builder.data
         regions = {f.region for k in data.keys() if (f := data.get(k)) and f.region}
         registry = self.registry()
-        want = terms(question)
-
-        def about(project: Any, book: CitationBook) -> list[str]:
-            """The sentence of a compared project's documents that best answers the question about it."""
-            found = snap.builder.cite_about(list(project.docs), list(project.names()), want, book,
-                                            skip={c.verbatim for c in book.items})
-            return [f"{plain(found[1])} [{found[0]}]"] if found else []
-
         answerer = RecordAnswerer(snap.builder, registry, self.settings.paths.corpus,
                                   region_of=lambda k: (f.region if (f := data.get(k)) else ""), name_of=country_name,
-                                  best_sentence=about)
-        # The publisher of the tables of figures ("by USGS's figures") is where to look, not what is asked about.
-        tables = answerer.table_docs()
-        sources = {str(s.get("publisher") or "") for m in snap.keywords.metas if m.get("doc_id") in tables
-                   for s in (doc_meta(m).get("sources") or [])}
-        entities = [e for e in intent.entities if not any(names_match(n, s) for n in e.names for s in sources)]
-        # "According to X" asks what X says: unless X published the tables, the records (ours) do not answer it.
-        publisher = named_publisher(question)
-        if publisher and not any(names_match(publisher, s) for s in sources):
-            return None
-        intent = replace(intent, entities=entities)
-        named = [e.name for e in entities if e.kind in SITE_KINDS]
-        programmes = [s.programme for p in registry for s in p.support]
+                                  question=question)
         links, party_names, supply_registry = self.supply()
-        rq = self._records_obj.read(question, intent, regions, named, programmes, names=party_names)
+        rq, intent = self._records_obj.read(question, intent, regions, SITE_KINDS,
+                                            [s.programme for p in registry for s in p.support], party_names,
+                                            answerer.table_sources(snap.keywords.metas))
         if rq is None:
             return None
         book = CitationBook(limit=None)
@@ -480,13 +461,7 @@ class Assistant:
         text = result.text if rq.matched else (
             f"{result.text} Nothing in the records matches this query (shown as `query` in the answer); the "
             f"passages were not searched instead.")
-        # A policy, programme or agency the question names: the sentence of its documents that best answers it.
-        for e in (e for e in entities if e.kind in ("policy", "programme", "agency")):
-            found = snap.builder.cite_about(list(e.docs), list(e.names), want, book,
-                                            skip={c.verbatim for c in book.items})
-            if found:
-                text += f" On {e.name}: {plain(found[1]).rstrip(' .')} [{found[0]}]."
-                break
+        text += answerer.context(intent.entities, book)
         self.conversations.add(conversation_id, intent)
         return Answer(question=question, answer=text, answerable=True, citations=book.items, checklist=None,
                       conversation_id=conversation_id, resolved_question=resolved, query=rq, table=result.rows)

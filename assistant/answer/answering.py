@@ -13,6 +13,7 @@ from assistant.knowledge.entities import Entity
 from assistant.knowledge.tables import parse_number
 from assistant.knowledge.taxonomy import (
     COUNTRIES,
+    DOMAIN_NAME,
     YEAR,
     country_name,
     find_countries,
@@ -349,7 +350,7 @@ def _candidates(intent: Intent, passages: list[Passage], idf: Callable[[str], fl
     country_terms = {t for c in intent.countries for t in country_terms_for(c)}
     # "The difference between A and B" asks about A and B: the frame is not what a sentence should share.
     asked = _DIFFERENCE.sub(" ", intent.question)
-    q_terms = (terms(asked) - wording(asked, FRAMING)) | country_terms
+    q_terms = (terms(asked) - wording(asked, FRAMING) - terms(DOMAIN_NAME)) | country_terms
     weight = idf or (lambda t: 1.0)
     # An entity's names are one thing said several ways: a sentence earns credit for the entity once, by the
     # name of it that it uses best, however many of its aliases it holds.

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from assistant.answer.checklist import ChecklistBuilder
-from assistant.answer.citations import CitationBook, terms
+from assistant.answer.citations import CitationBook, plain, terms
 from assistant.knowledge.registry import Project, select
 from assistant.knowledge.tables import MineOutput, Reserve, available, mine_production, reserves
-from assistant.types import STATUS_LABEL, RecordQuery
+from assistant.types import STATUS_LABEL, RecordQuery, doc_meta
 
 SHOWN = 10  # items written out in the answer text; the rest are counted ("and N more") and kept in the table
 RANKED = 5  # items in a ranking that names no number
@@ -81,13 +81,36 @@ def _cited(sentences: list[tuple[str, int | list[int] | None]]) -> str:
 
 class RecordAnswerer:
     def __init__(self, builder: ChecklistBuilder, registry: list[Project], corpus: Path,
-                 region_of: Any, name_of: Any, best_sentence: Any = None) -> None:
+                 region_of: Any, name_of: Any, question: str = "") -> None:
         self.builder = builder
         self.registry = registry
         self.corpus = corpus
         self.region_of = region_of  # country key -> region
         self.name_of = name_of  # country key -> display name
-        self.best_sentence = best_sentence  # (project, book) -> cited sentences that answer the question about it
+        self.want = terms(question)  # what the question asks, for the sentences about what it names
+
+    def about(self, docs: list[str], names: list[str], book: CitationBook) -> tuple[int, str] | None:
+        """The sentence of these documents that names one of `names` and best answers the question, cited."""
+        return self.builder.cite_about(docs, names, self.want, book, skip={c.verbatim for c in book.items})
+
+    def best_sentence(self, p: Project, book: CitationBook) -> list[str]:
+        """The sentence of a compared project's documents that best answers the question about it."""
+        found = self.about(list(p.docs), list(p.names()), book)
+        return [f"{plain(found[1])} [{found[0]}]"] if found else []
+
+    def context(self, entities: list[Any], book: CitationBook) -> str:
+        """For a policy, programme or agency the question names: the sentence that best answers it about it."""
+        for e in (e for e in entities if e.kind in ("policy", "programme", "agency")):
+            found = self.about(list(e.docs), list(e.names), book)
+            if found:
+                return f" On {e.name}: {plain(found[1]).rstrip(' .')} [{found[0]}]."
+        return ""
+
+    def table_sources(self, metas: list[dict[str, Any]]) -> set[str]:
+        """The publishers of the tables of figures, from their documents' sources."""
+        tables = self.table_docs()
+        return {str(s.get("publisher") or "") for m in metas if m.get("doc_id") in tables
+                for s in (doc_meta(m).get("sources") or [])}
 
     def table_docs(self) -> set[str]:
         """The documents the tables of figures come from."""
@@ -340,8 +363,7 @@ class RecordAnswerer:
             support = f"; support: {', '.join(s.programme for s in p.support)}" if p.support else ""
             stages = ", ".join(p.stages)
             lines.append(_evidenced([(f"{self._describe(p)}: stages {stages}{support}", ns)], book))
-            if self.best_sentence is not None:
-                lines += self.best_sentence(p, book)
+            lines += self.best_sentence(p, book)
         missing = [n for n in q.names if not any(n in p.names() for p in found)]
         if missing:
             lines.append(f"The registry holds no record for {', '.join(missing)}.")

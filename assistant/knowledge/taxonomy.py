@@ -133,6 +133,8 @@ OTHER_COMMODITIES = (
 )
 
 # Words that mark a question as about this domain at all.
+# The name of the subject every document shares: in a question it frames, it never tells one sentence from another.
+DOMAIN_NAME = "rare earth earths rare-earth rare-earths"
 DOMAIN_WORDS = (
     "rare earth", "rare-earth", "ree", "rees", "reo", "treo", "magnet", "lanthanide", "ndpr", "monazite",
     "bastnasite", "bastnäsite", "ionic clay", "separation", "supply chain", "value chain", "export control",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from assistant.knowledge.taxonomy import (
@@ -273,17 +274,35 @@ class RecordReader:
     def __init__(self, classifier: Any) -> None:
         self.classifier = classifier
 
-    def read(self, question: str, intent: Intent, regions: Iterable[str], projects: list[str],
-             programmes: Iterable[str] = (), names: Any = None) -> RecordQuery | None:
-        """`names`: the supply links' party names (knowledge/supply.py), for supply questions and scenarios."""
+    def read(self, question: str, intent: Intent, regions: Iterable[str], sites: Iterable[str] = (),
+             programmes: Iterable[str] = (), names: Any = None,
+             table_sources: Iterable[str] = ()) -> tuple[RecordQuery | None, Intent]:
+        """The query (or None) and the intent as the records read it. `sites`: the kinds of entity that are
+        projects; `names`: the supply links' party names (knowledge/supply.py); `table_sources`: the publishers
+        of the tables of figures."""
         from assistant.knowledge.taxonomy import country_spans
+        from assistant.understand.publishers import named_publisher, names_match
         from assistant.understand.supply import find_parties
 
+        sources = [s for s in table_sources if s]
+        # The publisher of the tables ("by USGS's figures") is where to look, not what is asked about; "according
+        # to X" asks what X says, so unless X published the tables, the records (ours) do not answer it.
+        intent = replace(intent, entities=[e for e in intent.entities
+                                           if not any(names_match(n, s) for n in e.names for s in sources)])
+        publisher = named_publisher(question)
+        named = [e for e in intent.entities if publisher and any(names_match(publisher, n) for n in e.names)]
+        if named and not any(names_match(publisher, s) for s in sources):
+            return None, intent  # a registered source other than the tables' publisher ("the corpus" is not one)
+        projects = [e.name for e in intent.entities if e.kind in set(sites)]
         scores = self.classifier.scores(question) if self.classifier else {}
         found = country_spans(question)
-        spans = [(key, start) for start, _end, key in found]
+        # A country in the possessive before a name it qualifies ("Japan's JOGMEC") places that name; it does not
+        # filter the records.
+        owners = {key for start, end, key in found if re.match(r"['’]s\s", question[end:end + 3])
+                  and any(question[end + 3:].lower().startswith(n.lower()) for e in intent.entities for n in e.names)}
+        spans = [(key, start) for start, _end, key in found if key not in owners]
         parties = find_parties(question, found, list(intent.entities), names) if names is not None else []
-        return read_query(question, intent, scores, spans, regions, projects, programmes, parties)
+        return read_query(question, intent, scores, spans, regions, projects, programmes, parties), intent
 
 
 __all__ = ["KINDS", "MIN_SHARE", "RecordQuery", "RecordReader", "excluded_countries", "read_query", "region_in"]
