@@ -52,7 +52,6 @@ class Assistant:
         self._vc: Any = None
         self._reader_obj: Any = None
         self._records_obj: Any = None
-        self._registry: tuple[Any, list[Any]] | None = None  # (the value-chain data it was built from, records)
         self._retiring: set[str] = set()  # replaced indexes that requests of this process may still read
         self._retire_lock = threading.Lock()
 
@@ -413,20 +412,12 @@ class Assistant:
             self._records_obj = RecordReader(IntentClassifier(kinds, self._query_embedder().embed, names.mask,
                                                               cache=cache, labels=(*KINDS, "none"),
                                                               neighbours=KIND_NEIGHBOURS))
-            self._entities = names.entities
         return self._reader_obj
 
     def registry(self) -> list[Any]:
-        """The registry of projects and facilities, from the live value-chain facts and the entity registry."""
-        from assistant.knowledge.registry import build_registry
-
-        data = self._snapshot().builder.data
-        self._reader()
-        cached = self._registry
-        if cached is None or cached[0] is not data:
-            cached = (data, build_registry([f for k in data.keys() if (f := data.get(k))], self._entities))
-            self._registry = cached
-        return cached[1]
+        """The registry of projects and facilities (knowledge/registry.py): the one `supply()` reads its links
+        against, so both always agree."""
+        return self.supply()[2]
 
     def _answer_records(self, question: str, intent: Intent, conversation_id: str | None,
                         resolved: str | None) -> Answer | None:
@@ -437,14 +428,13 @@ class Assistant:
         snap = self._snapshot()
         data = snap.builder.data
         regions = {f.region for k in data.keys() if (f := data.get(k)) and f.region}
-        registry = self.registry()
+        links, party_names, registry = self.supply()
         answerer = RecordAnswerer(snap.builder, registry, self.settings.paths.corpus,
                                   region_of=lambda k: (f.region if (f := data.get(k)) else ""), name_of=country_name,
                                   question=question)
-        links, party_names, supply_registry = self.supply()
         rq, intent = self._records_obj.read(question, intent, regions, SITE_KINDS,
                                             [s.programme for p in registry for s in p.support], party_names,
-                                            answerer.table_sources(snap.keywords.metas))
+                                            answerer.table_sources())
         if rq is None:
             return None
         book = CitationBook(limit=None)
@@ -453,7 +443,7 @@ class Assistant:
 
             cite, quote = evidence_citer(snap.builder, book)
             answer_links = answer_supply if rq.kind == "supply" else answer_scenario
-            result = answer_links(rq, links, party_names, supply_registry, cite, quote)
+            result = answer_links(rq, links, party_names, registry, cite, quote)
         else:
             result = answerer.answer(rq, book)
         if not result.complete:

@@ -12,7 +12,6 @@ from conftest import ROOT, make_settings, serving
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"  # docs/supply.png is copied from here
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
@@ -26,18 +25,6 @@ def server(corpus_indexes: Path) -> Iterator[tuple[str, object]]:
     with serving(create_app(assistant)) as url:
         yield url, assistant
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    assert CHROMIUM.exists(), "Chromium is missing: apt-get install -y chromium (make test does this)"
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                                    "--disable-component-update"])
-        yield b
-        b.close()
 
 
 def test_supply_tab_draws_links_and_runs_a_scenario(server: tuple[str, object], browser) -> None:  # type: ignore[no-untyped-def]

@@ -106,11 +106,11 @@ class RecordAnswerer:
                 return f" On {e.name}: {plain(found[1]).rstrip(' .')} [{found[0]}]."
         return ""
 
-    def table_sources(self, metas: list[dict[str, Any]]) -> set[str]:
-        """The publishers of the tables of figures, from their documents' sources."""
-        tables = self.table_docs()
-        return {str(s.get("publisher") or "") for m in metas if m.get("doc_id") in tables
-                for s in (doc_meta(m).get("sources") or [])}
+    def table_sources(self) -> set[str]:
+        """The publishers of the tables of figures, from their documents' sources (one passage of each document
+        carries them; no pass over the whole index)."""
+        firsts = [chunks[0] for doc in self.table_docs() if (chunks := self.builder.doc_chunks(doc))]
+        return {str(s.get("publisher") or "") for c in firsts for s in (doc_meta(c.meta).get("sources") or [])}
 
     def table_docs(self) -> set[str]:
         """The documents the tables of figures come from."""
