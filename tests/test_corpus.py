@@ -63,7 +63,6 @@ KNOWN_UNFIXED = {
     ("elements/light-vs-heavy.md", "http://rareearthsalts.com/rare-earths/"),
     ("policy/china-quotas.md", "https://energynews.oedigital.com/mining/2024/08/20/chinas-yeartodate-uncommon-earths-mining-output-quota-rises-59-from-2023-overall"),
     ("primers/deposit.md", "https://fr.scribd.com/document/349319276/China-s-rare-earth-ore-deposits"),
-    ("primers/resources-vs-reserves.md", "http://www.maadenannualreport.com/appendices/"),
     ("profiles/chile.md", "https://greenstocknews.com/news/tsx/ara/aclara-provides-update-on-permitting-and-development-strategy-for-the-penco-module-project-in-chile"),
     ("profiles/china.md", "https://energynews.oedigital.com/mining/2024/08/20/chinas-yeartodate-uncommon-earths-mining-output-quota-rises-59-from-2023-overall"),
     ("profiles/estonia.md", "http://www.womp-int.com/story/2016vol10/story005.htm"),
