@@ -70,7 +70,6 @@ KNOWN_UNFIXED = {
     ("profiles/france.md", "https://24brussels.online/?p=13798"),
     ("profiles/france.md", "https://lewlewbiz.com/in-race-to-regain-rare-earth-glory-europe-falls-short-on-mineral-goals-by-reuters"),
     ("profiles/germany.md", "https://caliber.az/en/post/german-magnet-maker-calls-europe-for-tougher-approach-on-critical-rare-earths"),
-    ("profiles/greenland.md", "https://www.scrapinsight.com/2025/07/critical-metals-rare-earth-investment.html"),
     ("profiles/kyrgyzstan.md", "http://gca.satrapia.com/stans-energy-outlines-work-for-kyrgyzstan-heavy-rare-earth-beryllium-licences"),
     ("profiles/kyrgyzstan.md", "http://www.stansenergy.com/projects/page_id-253"),
     ("profiles/kyrgyzstan.md", "https://russia-islworld.ru/temy/ekonomika/kyrgyz-prime-minister-highlights-mineral-reserves-in-the-country-2024-06-19-42167"),
