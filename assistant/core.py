@@ -647,6 +647,18 @@ class Assistant:
             out[doc].chunks += 1
         return sorted(out.values(), key=lambda s: s.doc_id)
 
+    def check_sources(self, progress: Any = None) -> Any:
+        """`ree sources --check`: fetch every source address (url and via) of the indexed documents and report
+        dead, moved and changed pages (knowledge.linkcheck.LinkReport); says so when there is no network."""
+        from assistant.knowledge.linkcheck import check_links, source_addresses
+
+        docs: dict[str, list[dict[str, Any]]] = {}
+        for meta in self._snapshot().keywords.metas:
+            if meta["doc_id"] not in docs:
+                docs[meta["doc_id"]] = doc_meta(meta).get("sources") or []
+        return check_links(source_addresses(docs), self.settings.links, self.settings.paths.linkcheck_path,
+                           progress)
+
     def stale(self, days: int | None = None) -> list[Any]:
         """Indexed documents and value-chain stages whose newest evidence is older than `days` (default: the
         `stale_days` setting), oldest first."""

@@ -41,6 +41,8 @@ class PathSettings(_Section):
     indexes: Path = Field(ROOT / "indexes", description="Folder for built indexes (never committed).")
     feedback_db: Path | None = Field(None, description="SQLite file for feedback; default indexes/feedback.sqlite3.")
     uploads: Path | None = Field(None, description="Where uploaded files are kept; default indexes/uploads.")
+    linkcheck: Path | None = Field(None, description="What `ree sources --check` last saw of each source address "
+                                                     "(JSON); default indexes/linkcheck.json.")
 
     @property
     def feedback_path(self) -> Path:
@@ -49,6 +51,10 @@ class PathSettings(_Section):
     @property
     def uploads_path(self) -> Path:
         return self.uploads or self.indexes / "uploads"
+
+    @property
+    def linkcheck_path(self) -> Path:
+        return self.linkcheck or self.indexes / "linkcheck.json"
 
 
 class EmbeddingSettings(_Section):
@@ -146,6 +152,17 @@ class LogSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level of a server.")
 
 
+class LinkSettings(_Section):
+    """`ree sources --check`: how the source addresses are fetched."""
+
+    concurrency: int = Field(8, ge=1, le=64, description="Addresses fetched at once.")
+    per_host: int = Field(2, ge=1, le=16, description="Addresses of one host fetched at once.")
+    timeout_s: float = Field(15.0, gt=0, description="Seconds before an address that does not answer is dead.")
+    max_bytes: int = Field(5 * 1024 * 1024, ge=1024, description="Bytes of a page read to hash its content.")
+    user_agent: str = Field("REE-Assistant-linkcheck/0.1 (checks the source addresses of the REE Assistant's "
+                            "corpus; one GET per address)", description="The User-Agent sent with each request.")
+
+
 # Tighter gates for the sets that meet them, a little under each set's figures (docs/benchmarks.md), so that a
 # change that loses a few questions of one set fails it even where the floor for every set would still hold.
 _SET_GATES: dict[str, dict[str, float]] = {
@@ -202,6 +219,7 @@ class Settings(BaseSettings):
     eval: EvalSettings = Field(default_factory=EvalSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     log: LogSettings = Field(default_factory=LogSettings)
+    links: LinkSettings = Field(default_factory=LinkSettings)
     chroma_url: str | None = Field(None, description="Chroma server URL; unset = embedded PersistentClient.")
     database_url: SecretStr | None = Field(
         None, description="postgresql://… for conversations and feedback (several app hosts); unset = SQLite.")

@@ -457,11 +457,19 @@ def sources(json_out: JsonOpt = False,
             stale: Annotated[int | None, typer.Option(
                 "--stale", min=0, metavar="DAYS",
                 help="List documents and value-chain stages whose newest evidence is older than DAYS.")] = None,
+            check: Annotated[bool, typer.Option(
+                "--check", help="Fetch every source address and report dead, moved and changed pages.")] = False,
+            show_all: Annotated[bool, typer.Option("--all", help="With --check, list every address.")] = False,
             ) -> None:
     """List the indexed documents (or, with --stale DAYS, what needs fresh evidence)."""
     try:
         assistant = _assistant()
         _ready(assistant)
+        if check:
+            from assistant.frontends.cli_links import run_check
+
+            run_check(assistant, json_out, show_all)
+            return
         if stale is not None:
             _print_stale(assistant.stale(stale), stale, json_out)
             return
