@@ -8,30 +8,21 @@ import time
 import weakref
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from assistant.answer.answering import (
-    NOT_FACTS,
-    OFF_SUBJECT,
-    compose,
-    entity_passages,
-    not_covered,
-    table_passages,
-    unknown_names,
-    weak_evidence,
-)
+from assistant.answer.answering import compose
 from assistant.answer.citations import CitationBook, plain, terms
 from assistant.errors import InputError, UnknownCountryError
 from assistant.index.indexing import Indexer, Progress, _noop
-from assistant.knowledge.entities import PRODUCER_KINDS
 from assistant.knowledge.loading import doc_id_for, load_file
-from assistant.knowledge.taxonomy import COUNTRIES, country_name, country_names, find_countries, slug
+from assistant.knowledge.taxonomy import COUNTRIES, country_name, find_countries, slug
 from assistant.settings import Settings
 from assistant.snapshot import ANY, Snapshot, SnapshotHolder, make_snapshot
-from assistant.types import Answer, Checklist, Filters, IngestReport, Passage, SourceInfo, check_stage, doc_meta
-from assistant.understand.names import fold
-from assistant.understand.publishers import claimants, named_publisher, publisher_docs
-from assistant.understand.query import Intent, boost_filters, clean_question
+from assistant.types import Answer, Filters, IngestReport, Passage, SourceInfo, check_stage, doc_meta
+from assistant.understand.query import Intent, clean_question
+
+if TYPE_CHECKING:
+    from assistant.understand.reading import Reading
 
 
 class Assistant:
@@ -46,12 +37,10 @@ class Assistant:
         self._init_lock = threading.RLock()  # lazily built shared parts (query embedder, reader, stores)
         self._embedder: Any = None
         self._feedback: Any = None
-        self._generator: Any = None
-        self._sink = threading.local()  # stream(): where _generate puts LLM pieces (per thread)
+        self._generation: Any = None
         self._bulk: Any = None  # the torch embedder for indexing, loaded once (~10 s) and kept
         self._vc: Any = None
-        self._reader_obj: Any = None
-        self._records_obj: Any = None
+        self._understanding_obj: Any = None
         self._retiring: set[str] = set()  # replaced indexes that requests of this process may still read
         self._retire_lock = threading.Lock()
 
@@ -281,180 +270,46 @@ class Assistant:
     def search(self, query: str, k: int | None = None, filters: Filters | None = None,
                mode: str = "hybrid") -> list[Passage]:
         query = clean_question(query, self.settings.answer.max_question_chars)
-        self._validate_filters(filters)
-        return self._snapshot().retriever.search(query, k=k, filters=filters, mode=mode)
+        return self._snapshot().retriever.search(query, k=k, filters=self._validate_filters(filters), mode=mode)
 
     def ask(self, question: str, conversation_id: str | None = None, filters: Filters | None = None) -> Answer:
+        """Answer a question (pipeline.py: read once, records or passages, one refusal decision, compose)."""
+        from assistant.pipeline import ask
+
         question = clean_question(question, self.settings.answer.max_question_chars)
-        self._validate_filters(filters)
-        snap = self._snapshot()
-        keywords = snap.keywords
-        intent, resolved = self._reader().resolve(question, self.conversations.last(conversation_id))
-        shown_resolved = resolved if resolved != question else None
+        return ask(self, question, conversation_id, self._validate_filters(filters))
 
-        def refuse(text: str) -> Answer:
-            self.conversations.add(conversation_id, intent)
-            return Answer(question=question, answer=text, answerable=False, citations=[], checklist=None,
-                          conversation_id=conversation_id, resolved_question=shown_resolved)
+    def read(self, question: str, conversation_id: str | None = None, records: bool = False) -> Reading:
+        """How a question is read in its conversation (understand/reading.py); with `records`, whether it is a
+        query over the records, too."""
+        from assistant.pipeline import record_context
 
-        if intent.type == "out_of_scope":
-            return refuse(OFF_SUBJECT.format(subject=intent.off_subject) if intent.off_subject else NOT_FACTS)
-        if not intent.followup and (records := self._answer_records(resolved, intent, conversation_id,
-                                                                     shown_resolved)) is not None:
-            return records
-        book = CitationBook(limit=self.settings.answer.max_citations)
-        checklists: list[Checklist] = []
-        if intent.wants_checklist:
-            # The checklists share the citation budget, leaving room for the answer's own points.
-            keys = intent.countries[:4 if intent.type == "comparison" else 1]
-            budget = max(1, book.limit - 1) if book.limit else None
-            for i, country in enumerate(keys):
-                book.limit = budget and max(1, budget * (i + 1) // len(keys))
-                checklists.append(snap.builder.build(country, intent.target, book))
-            book.limit = self.settings.answer.max_citations
-        publisher = named_publisher(question)
-        source_names = [publisher] if publisher else []
-        if publisher:
-            # An entity named as the source of a claim is where to look, not what is asked about.
-            source = next((e for e in intent.entities if any(fold(n) == fold(publisher) for n in e.names)), None)
-            if source is not None:
-                source_names = list(source.names)
-                intent.entities = [e for e in intent.entities if e is not source]
-        query = resolved
-        if checklists:
-            query = f"{resolved} {' '.join(country_name(c) for c in intent.countries[:2])} {intent.target}"
-        # An entity asked about by another of its names (an acronym, a former name) adds its canonical name;
-        # one discussed wherever the subject is and more widely only places it ("the EU's CRMA"), and adds nothing.
-        subject = set(intent.entities[0].docs) if intent.entities else set()
-        canonical = [e.name for e in intent.entities[:3] if fold(e.name) not in fold(resolved)
-                     and (e is intent.entities[0] or not set(e.docs) > subject)]
-        if canonical:
-            query = f"{query} {' '.join(canonical)}"
-        boost = boost_filters(intent)
-        passages = snap.retriever.search(query, filters=filters, boost=boost)
-        notices: list[str] = []
-        if publisher:
-            passages, note = self._prefer_publisher(snap, publisher, source_names, query, passages, filters, boost)
-            if note:
-                notices.append(note)
-        best = snap.retriever.best_similarity(passages)
-        # A country is known when it has a profile or a document names it by any of its names; the name of any
-        # other is a word no document uses.
-        known = {c for c in intent.countries if c in snap.builder.data.profiled
-                 or any(all(keywords.knows(t) for t in terms(n)) for n in country_names(c))}
-        named = set(intent.corrected) | {w for e in intent.entities for n in e.names for w in n.split()} | {
-            w for c in known for n in country_names(c) for w in n.split()}
-        strangers = [] if checklists or intent.entities else unknown_names(question, keywords.knows, named)
-        entity_led = intent.type == "entity" and bool(intent.entities)
-        if strangers or (not checklists and not entity_led and weak_evidence(
-                intent, passages, best, self.settings.answer.min_similarity, keywords.years, keywords.knows,
-                known)):
-            return refuse(not_covered(strangers))
-        if intent.countries and (intent.type == "numeric" or intent.years):
-            passages = passages + table_passages(passages, intent.countries, snap.builder.doc_chunks)
-        facility = next((e for e in intent.entities if e.kind in PRODUCER_KINDS), None)
-        if facility is not None and intent.type == "numeric":
-            passages = passages + entity_passages(passages, facility, snap.builder.doc_chunks)
-        text = compose(intent, passages, checklists, book, self.settings.answer.max_sentences,
-                       idf=keywords.idf, section_chunks=snap.builder.section_chunks,
-                       doc_chunks=snap.builder.doc_chunks)
-        if self.settings.answer.llm_url:
-            text, more = self._generate(resolved, passages, checklists, book, text)
-            notices += more
-        self.conversations.add(conversation_id, intent)
-        checklist: Checklist | list[Checklist] | None = None
-        if len(checklists) == 1:
-            checklist = checklists[0]
-        elif checklists:
-            checklist = checklists
-        return Answer(question=question, answer=text, answerable=True, citations=book.items, checklist=checklist,
-                      conversation_id=conversation_id, notices=notices, resolved_question=shown_resolved)
+        question = clean_question(question, self.settings.answer.max_question_chars)
+        previous = self.conversations.last(conversation_id)
+        return self._understanding().read(question, previous, (lambda: record_context(self)) if records else None)
 
-    def _prefer_publisher(self, snap: Any, publisher: str, names: list[str], query: str, passages: list[Passage],
-                          filters: Filters | None, boost: list[Filters] | None) -> tuple[list[Passage], str | None]:
-        """Passages from the named publisher's own documents first (an ingested primary source before notes
-        about it); a notice when none of its documents is indexed."""
-        own = publisher_docs(names, snap.keywords.metas, self.settings.primary_sources)
-        claims = claimants(names, snap.keywords.metas, self.settings.primary_sources)
-        passages = [p for p in passages if p.chunk.doc_id not in claims]  # an upload's claim is not X's word
-        if not own:
-            return passages, (f"No document published by {publisher} itself is indexed; the passages below report "
-                              f"{publisher}'s figures through other documents.")
-        k = self.settings.retrieval.k
-        wide = snap.retriever.search(query, k=min(50, k * 4), filters=filters, boost=boost)
-        # "According to X" is answered from X's own documents when the search finds any (an ingested primary
-        # source first); otherwise from the passages that report X's figures.
-        mine = sorted((p for p in wide if p.chunk.doc_id in own), key=lambda p: own[p.chunk.doc_id])
-        return (mine[:k] if mine else passages), None
+    reading = read
+
+    def _understanding(self) -> Any:
+        """Question understanding, built once: entity registry, labelled examples, corpus vocabulary."""
+        if self._understanding_obj is None:
+            with self._init_lock:
+                if self._understanding_obj is None:
+                    from assistant.understand.reading import QuestionReader
+
+                    cache = self.settings.paths.indexes / "intent-cache" / self.settings.index_name()
+                    self._understanding_obj = QuestionReader(self.settings.paths.corpus, cache,
+                                                             self._query_embedder().embed, self._knows_word)
+        return self._understanding_obj
 
     def _reader(self) -> Any:
-        """Question understanding, built once: entity registry, labelled intent examples, corpus vocabulary."""
-        if self._reader_obj is not None:
-            return self._reader_obj
-        with self._init_lock:
-            if self._reader_obj is not None:
-                return self._reader_obj
-            from assistant.understand.intent import IntentClassifier, load_examples
-            from assistant.understand.names import NameIndex, load_entities
-            from assistant.understand.query import Reader
-
-            corpus = self.settings.paths.corpus
-            names = NameIndex(load_entities(corpus / "entities.yaml"))
-            cache = self.settings.paths.indexes / "intent-cache" / self.settings.index_name()
-            classifier = IntentClassifier(load_examples(corpus / "eval" / "intents.yaml"),
-                                          self._query_embedder().embed, names.mask, cache=cache)
-            self._reader_obj = Reader(names, classifier, known_word=self._knows_word)
-            from assistant.understand.records import KIND_NEIGHBOURS, KINDS, RecordReader
-
-            # Every intent example is an example of a question answered from passages.
-            kinds = load_examples(corpus / "query_kinds.yaml", key="kind")
-            kinds += [(q, "none") for q, _ in load_examples(corpus / "eval" / "intents.yaml")]
-            self._records_obj = RecordReader(IntentClassifier(kinds, self._query_embedder().embed, names.mask,
-                                                              cache=cache, labels=(*KINDS, "none"),
-                                                              neighbours=KIND_NEIGHBOURS))
-        return self._reader_obj
+        """The question reader alone (understand/query.py), for tests and benchmarks of intent reading."""
+        return self._understanding().reader
 
     def registry(self) -> list[Any]:
         """The registry of projects and facilities (knowledge/registry.py): the one `supply()` reads its links
         against, so both always agree."""
         return self.supply()[2]
-
-    def _answer_records(self, question: str, intent: Intent, conversation_id: str | None,
-                        resolved: str | None) -> Answer | None:
-        """The answer from records when the question is a query over them, else None."""
-        from assistant.answer.records import RecordAnswerer
-        from assistant.knowledge.entities import SITE_KINDS
-
-        snap = self._snapshot()
-        data = snap.builder.data
-        regions = {f.region for k in data.keys() if (f := data.get(k)) and f.region}
-        links, party_names, registry = self.supply()
-        answerer = RecordAnswerer(snap.builder, registry, self.settings.paths.corpus,
-                                  region_of=lambda k: (f.region if (f := data.get(k)) else ""), name_of=country_name,
-                                  question=question)
-        rq, intent = self._records_obj.read(question, intent, regions, SITE_KINDS,
-                                            [s.programme for p in registry for s in p.support], party_names,
-                                            answerer.table_sources())
-        if rq is None:
-            return None
-        book = CitationBook(limit=None)
-        if rq.kind in ("supply", "scenario"):  # from the supply links (views/supply_answers.py)
-            from assistant.views.supply_answers import answer_scenario, answer_supply, evidence_citer
-
-            cite, quote = evidence_citer(snap.builder, book)
-            answer_links = answer_supply if rq.kind == "supply" else answer_scenario
-            result = answer_links(rq, links, party_names, registry, cite, quote)
-        else:
-            result = answerer.answer(rq, book)
-        if not result.complete:
-            return None
-        text = result.text if rq.matched else (
-            f"{result.text} Nothing in the records matches this query (shown as `query` in the answer); the "
-            f"passages were not searched instead.")
-        text += answerer.context(intent.entities, book)
-        self.conversations.add(conversation_id, intent)
-        return Answer(question=question, answer=text, answerable=True, citations=book.items, checklist=None,
-                      conversation_id=conversation_id, resolved_question=resolved, query=rq, table=result.rows)
 
     def _knows_word(self, word: str) -> bool:
         # Called for each candidate name while a question is read: the live snapshot, never a refresh mid-request.
@@ -465,7 +320,7 @@ class Assistant:
                filters: Filters | None = None) -> Iterator[str | Answer]:
         """Text pieces as they are ready, then the final Answer (LLM tokens stream when one is configured)."""
         if self.settings.answer.llm_url:
-            yield from self._stream_llm(question, conversation_id, filters)
+            yield from self.generation.stream(lambda: self.ask(question, conversation_id, filters))
             return
         answer = self.ask(question, conversation_id, filters)
         from assistant.knowledge.chunking import split_sentences
@@ -473,29 +328,6 @@ class Assistant:
         for piece in split_sentences(answer.answer):
             yield piece + " "
         yield answer
-
-    def _stream_llm(self, question: str, conversation_id: str | None,
-                    filters: Filters | None) -> Iterator[str | Answer]:
-        """Run ask() in a worker whose _generate streams checked sentences here; the last item is the Answer."""
-        import queue
-
-        pieces: queue.Queue[str | Answer | BaseException] = queue.Queue()
-
-        def work() -> None:
-            self._sink.queue = pieces
-            try:
-                pieces.put(self.ask(question, conversation_id, filters))
-            except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread below
-                pieces.put(exc)
-
-        threading.Thread(target=work, name="ree-stream", daemon=True).start()
-        while True:
-            item = pieces.get()
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-            if isinstance(item, Answer):
-                return
 
     def gaps(self, country: str, target: str = "magnet") -> Answer:
         """The gap checklist for one country, deposit → target."""
@@ -647,6 +479,15 @@ class Assistant:
             out[doc].chunks += 1
         return sorted(out.values(), key=lambda s: s.doc_id)
 
+    def document(self, doc_id: str) -> Any:
+        """An indexed document to read a citation in: its text as indexed (a citation's `span` falls on the words it
+        cites), its sources and how an upload came (views.document.DocumentView); UnknownDocumentError for an id
+        the index does not hold."""
+        from assistant.views.document import document_view
+
+        kw = self._snapshot().keywords
+        return document_view(doc_id, kw.texts, kw.metas, self.settings.paths.corpus, self.settings.paths.uploads_path)
+
     def check_sources(self, progress: Any = None) -> Any:
         """`ree sources --check`: fetch every source address (url and via) of the indexed documents and report
         dead, moved and changed pages (knowledge.linkcheck.LinkReport); says so when there is no network."""
@@ -705,33 +546,30 @@ class Assistant:
                     self._vc = ValueChainData(self.settings.paths.corpus / "value_chain")
         return self._vc
 
-    def _validate_filters(self, filters: Filters | None) -> None:
+    def _validate_filters(self, filters: Filters | None) -> Filters | None:
+        """The filters with the country as its key, checked; the caller's object is left as it was."""
         if filters is None:
-            return
-        if filters.country:
-            filters.country = self.country_key(filters.country)
-        if filters.stage:
-            check_stage(filters.stage, field="stage")
+            return None
         for name in ("date_from", "date_to"):
             value = getattr(filters, name)
             if value and not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", value):
                 raise InputError(f"{name} must look like 2025-04-01 (got '{value}').", field=name)
+        if filters.stage:
+            check_stage(filters.stage, field="stage")
+        if filters.country:
+            return filters.model_copy(update={"country": self.country_key(filters.country)})
+        return filters
 
-    def _generate(self, question: str, passages: list[Passage], checklists: list[Checklist], book: CitationBook,
-                  fallback: str) -> tuple[str, list[str]]:
-        from assistant.answer.llm import Generator
+    @property
+    def generation(self) -> Any:
+        """The optional LLM step (answer/generation.py), built on first use."""
+        if self._generation is None:
+            with self._init_lock:
+                if self._generation is None:
+                    from assistant.answer.generation import Generation
 
-        if self._generator is None:
-            self._generator = Generator(self.settings.answer)
-        sink = getattr(self._sink, "queue", None)
-        if sink is None:
-            return self._generator.answer(question, passages, checklists, book, fallback)
-        run = self._generator.stream(question, passages, checklists, book, fallback)
-        while True:
-            try:
-                sink.put(next(run))
-            except StopIteration as done:
-                return done.value
+                    self._generation = Generation(self.settings.answer)
+        return self._generation
 
 
 # The public surface front ends use: the Assistant, plus the few pure helpers they render with (a quote as plain

@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from assistant.answer.answering import NOT_FACTS
 from assistant.answer.citations import plain
+from assistant.answer.refusal import NOT_FACTS
 from assistant.errors import InputError, UnknownCountryError
 from assistant.types import Answer
 

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-from assistant.answer.answering import NOT_FACTS, _cell, row_sentence, select
+from assistant.answer.answering import _cell, row_sentence, select
 from assistant.answer.citations import plain
+from assistant.answer.refusal import NOT_FACTS
 from assistant.understand.names import NameIndex, fold, load_entities
 
 CAPABILITY = [

@@ -19,7 +19,6 @@ from assistant.knowledge.taxonomy import (
     find_countries,
     find_elements,
     find_stages,
-    has_domain_words,
 )
 from assistant.types import STAGES, STATUS_LABEL, Checklist, Chunk, Passage, StageRow, doc_meta
 from assistant.understand.names import fold
@@ -32,13 +31,6 @@ _NUMBER = re.compile(r"(?<![A-Za-z])\d|\b(dozens|hundreds|thousands|millions|bil
 STAGE_STATE = {"at_scale": "runs at scale", "emerging": "is only emerging", "planned": "is only planned",
                "none": "does not exist there", "unknown": "is not documented"}
 VERDICT_TEXT = {"yes": "Yes", "partly": "Partly", "not yet": "Not yet", "no": "No"}
-SCOPE = ("REE Assistant answers from its corpus on rare-earth supply chains (value-chain stages, countries, "
-         "companies, policy and market facts); try rephrasing, or ask about a country or stage.")
-NOT_COVERED = "The documents do not cover this. " + SCOPE
-NOT_FACTS = ("REE Assistant answers factual questions from its documents on rare-earth supply chains; it does not "
-             "write creative pieces, give advice or talk about other subjects. Ask about a country, company, stage "
-             "or figure.")
-OFF_SUBJECT = "The documents cover rare-earth supply chains, not {subject}. " + SCOPE
 NO_FORECAST = "The documents do not forecast; this is the latest figure they hold, with its date."
 # A sentence that starts by pointing back ("Its third is...", "These plants...") needs the sentence before it.
 _REFERS_BACK = re.compile(r"^\W*(it|its|this|these|that|those|they|their|them|such|he|she|his|her|both|here|"
@@ -68,62 +60,6 @@ def country_terms_for(key: str) -> set[str]:
         if len(alias) > 3 and " " not in alias:
             out |= terms(alias)
     return out
-
-
-def coverage(question: str, passages: list[Passage], known: Callable[[str], bool] | None = None) -> float:
-    """The largest share of the question's subject words that any one retrieved passage holds: an answer rests
-    on a passage about what was asked, not on words scattered over several. Years are checked on their own, and
-    words no document uses at all are wording, not a subject the passages could hold."""
-    focus = {t for t in terms(question) - wording(question) if not YEAR.fullmatch(t) and (known is None or known(t))}
-    if not focus:
-        return 1.0
-    best = 0.0
-    for p in passages:
-        seen = terms(p.chunk.text + " " + str(p.chunk.meta.get("title", "")) + " " + p.chunk.section)
-        best = max(best, len(focus & seen) / len(focus))
-    return best
-
-
-def unknown_names(question: str, known: Callable[[str], bool], named: set[str] | None = None) -> list[str]:
-    """Capitalised words (names) in the question that no indexed document contains and that are not a close
-    match of a known country or entity (`named`: the words already recognised as names)."""
-    out = []
-    for m in _PROPER.finditer(question.strip()):
-        word = m.group(1).removesuffix("'s").rstrip("'")
-        if named and word in named:
-            continue
-        stems = terms(word)
-        if stems and not any(known(t) for t in stems):
-            out.append(word)
-    return out
-
-
-def not_covered(unknown: list[str] | None = None) -> str:
-    """The refusal text; names the words no document contains, when that is the reason."""
-    if not unknown:
-        return NOT_COVERED
-    return f"The documents do not mention {', '.join(unknown)}. " + SCOPE
-
-
-def weak_evidence(intent: Intent, passages: list[Passage], best_similarity: float, min_similarity: float,
-                  corpus_years: set[int], known: Callable[[str], bool], known_countries: set[str]) -> bool:
-    """The passages do not answer the question: nothing retrieved or nothing similar at all; a year no document
-    mentions (unless the question asks about the future, which is answered with the latest figure); no domain
-    word and no close passage; or, for a question that names no known country, entity or element, no one
-    passage holding more than half of its subject and none close in meaning."""
-    if not passages or best_similarity < min_similarity * 0.6:
-        return True
-    years = set(intent.years)
-    if years and not years & corpus_years and not (intent.future and max(years) > max(corpus_years, default=0)):
-        return True
-    # A question naming what the corpus knows (a country it covers, an entity, an element) is answered from the
-    # best passages about it.
-    if set(intent.countries) & known_countries or intent.entities or intent.elements:
-        return False
-    if not has_domain_words(intent.question) and best_similarity < min_similarity:
-        return True
-    # Weak word coverage is outweighed by a passage that is close in meaning (twice the similarity floor).
-    return coverage(intent.question, passages, known) <= 0.5 and best_similarity < 2 * min_similarity
 
 
 # -- the lead ----------------------------------------------------------------------------------------------------

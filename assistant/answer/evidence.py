@@ -1,0 +1,90 @@
+"""The evidence for a question answered from passages: the checklists a country question rests on, the passages
+searched for it (a named publisher's own documents first), how close the best of them is, and, once the question
+is to be answered, the table rows and entity passages of the documents found."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from assistant.answer.answering import entity_passages, table_passages
+from assistant.answer.citations import CitationBook
+from assistant.knowledge.entities import PRODUCER_KINDS
+from assistant.types import Checklist, Filters, Passage
+from assistant.understand.publishers import claimants, publisher_docs
+from assistant.understand.query import boost_filters
+from assistant.understand.reading import Reading
+
+
+@dataclass
+class Evidence:
+    passages: list[Passage]
+    best: float  # the best passage's similarity to the question
+    checklists: list[Checklist] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+
+
+def checklists_for(snap: Any, reading: Reading, book: CitationBook, max_citations: int | None) -> list[Checklist]:
+    """A checklist per country asked about (up to four compared, else one), sharing the citation budget and
+    leaving room for the answer's own points."""
+    intent = reading.intent
+    if not intent.wants_checklist:
+        return []
+    keys = intent.countries[:4 if intent.type == "comparison" else 1]
+    budget = max(1, book.limit - 1) if book.limit else None
+    out = []
+    for i, country in enumerate(keys):
+        book.limit = budget and max(1, budget * (i + 1) // len(keys))
+        out.append(snap.builder.build(country, intent.target, book))
+    book.limit = max_citations
+    return out
+
+
+def gather(snap: Any, reading: Reading, filters: Filters | None, settings: Any,
+           checklists: list[Checklist]) -> Evidence:
+    """The passages searched for the question as read."""
+    intent = reading.intent
+    query = reading.search_query(intent.countries if checklists else None)
+    boost = boost_filters(intent)
+    passages = snap.retriever.search(query, filters=filters, boost=boost)
+    notices: list[str] = []
+    if reading.publisher:
+        passages, note = prefer_publisher(snap, reading, query, passages, filters, boost, settings)
+        if note:
+            notices.append(note)
+    return Evidence(passages=passages, best=snap.retriever.best_similarity(passages), checklists=checklists,
+                    notices=notices)
+
+
+def prefer_publisher(snap: Any, reading: Reading, query: str, passages: list[Passage], filters: Filters | None,
+                     boost: list[Filters] | None, settings: Any) -> tuple[list[Passage], str | None]:
+    """Passages from the named publisher's own documents first (an ingested primary source before notes about
+    it); a notice when none of its documents is indexed. An upload's claim about what X says is not X's word."""
+    publisher, names = reading.publisher or "", list(reading.source_names)
+    own = publisher_docs(names, snap.keywords.metas, settings.primary_sources)
+    claims = claimants(names, snap.keywords.metas, settings.primary_sources)
+    passages = [p for p in passages if p.chunk.doc_id not in claims]
+    if not own:
+        return passages, (f"No document published by {publisher} itself is indexed; the passages below report "
+                          f"{publisher}'s figures through other documents.")
+    k = settings.retrieval.k
+    wide = snap.retriever.search(query, k=min(50, k * 4), filters=filters, boost=boost)
+    # "According to X" is answered from X's own documents when the search finds any (an ingested primary source
+    # first); otherwise from the passages that report X's figures.
+    mine = sorted((p for p in wide if p.chunk.doc_id in own), key=lambda p: own[p.chunk.doc_id])
+    return (mine[:k] if mine else passages), None
+
+
+def widen(snap: Any, reading: Reading, passages: list[Passage]) -> list[Passage]:
+    """The passages read for the answer: a question of figures about countries reads the tables of the documents
+    found, and one about a named plant, mine or company reads every passage of them that names it."""
+    intent = reading.intent
+    if intent.countries and (intent.type == "numeric" or intent.years):
+        passages = passages + table_passages(passages, intent.countries, snap.builder.doc_chunks)
+    facility = next((e for e in intent.entities if e.kind in PRODUCER_KINDS), None)
+    if facility is not None and intent.type == "numeric":
+        passages = passages + entity_passages(passages, facility, snap.builder.doc_chunks)
+    return passages
+
+
+__all__ = ["Evidence", "checklists_for", "gather", "prefer_publisher", "widen"]

@@ -1,0 +1,127 @@
+"""Whether to answer, decided in one place: a question outside the corpus's subject, one that names what no
+document mentions, or one the retrieved passages do not answer is refused, with a typed reason and a text that
+says what to do instead. Nothing else in the package refuses."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from assistant.answer.answering import wording
+from assistant.answer.citations import terms
+from assistant.knowledge.taxonomy import YEAR, country_names, has_domain_words
+from assistant.types import Passage
+from assistant.understand.query import Intent
+
+if TYPE_CHECKING:
+    from assistant.answer.evidence import Evidence
+    from assistant.understand.reading import Reading
+
+_PROPER = re.compile(r"(?<!^)(?<![.?!]\s)\b([A-Z][a-z][\w'-]+)\b")
+
+SCOPE = ("REE Assistant answers from its corpus on rare-earth supply chains (value-chain stages, countries, "
+         "companies, policy and market facts); try rephrasing, or ask about a country or stage.")
+NOT_COVERED = "The documents do not cover this. " + SCOPE
+NOT_FACTS = ("REE Assistant answers factual questions from its documents on rare-earth supply chains; it does not "
+             "write creative pieces, give advice or talk about other subjects. Ask about a country, company, stage "
+             "or figure.")
+OFF_SUBJECT = "The documents cover rare-earth supply chains, not {subject}. " + SCOPE
+
+
+def coverage(question: str, passages: list[Passage], known: Callable[[str], bool] | None = None) -> float:
+    """The largest share of the question's subject words that any one retrieved passage holds: an answer rests
+    on a passage about what was asked, not on words scattered over several. Years are checked on their own, and
+    words no document uses at all are wording, not a subject the passages could hold."""
+    focus = {t for t in terms(question) - wording(question) if not YEAR.fullmatch(t) and (known is None or known(t))}
+    if not focus:
+        return 1.0
+    best = 0.0
+    for p in passages:
+        seen = terms(p.chunk.text + " " + str(p.chunk.meta.get("title", "")) + " " + p.chunk.section)
+        best = max(best, len(focus & seen) / len(focus))
+    return best
+
+
+def unknown_names(question: str, known: Callable[[str], bool], named: set[str] | None = None) -> list[str]:
+    """Capitalised words (names) in the question that no indexed document contains and that are not a close
+    match of a known country or entity (`named`: the words already recognised as names)."""
+    out = []
+    for m in _PROPER.finditer(question.strip()):
+        word = m.group(1).removesuffix("'s").rstrip("'")
+        if named and word in named:
+            continue
+        stems = terms(word)
+        if stems and not any(known(t) for t in stems):
+            out.append(word)
+    return out
+
+
+def not_covered(unknown: list[str] | None = None) -> str:
+    """The refusal text; names the words no document contains, when that is the reason."""
+    if not unknown:
+        return NOT_COVERED
+    return f"The documents do not mention {', '.join(unknown)}. " + SCOPE
+
+
+def weak_evidence(intent: Intent, passages: list[Passage], best_similarity: float, min_similarity: float,
+                  corpus_years: set[int], known: Callable[[str], bool], known_countries: set[str]) -> bool:
+    """The passages do not answer the question: nothing retrieved or nothing similar at all; a year no document
+    mentions (unless the question asks about the future, which is answered with the latest figure); no domain
+    word and no close passage; or, for a question that names no known country, entity or element, no one
+    passage holding more than half of its subject and none close in meaning."""
+    if not passages or best_similarity < min_similarity * 0.6:
+        return True
+    years = set(intent.years)
+    if years and not years & corpus_years and not (intent.future and max(years) > max(corpus_years, default=0)):
+        return True
+    # A question naming what the corpus knows (a country it covers, an entity, an element) is answered from the
+    # best passages about it.
+    if set(intent.countries) & known_countries or intent.entities or intent.elements:
+        return False
+    if not has_domain_words(intent.question) and best_similarity < min_similarity:
+        return True
+    # Weak word coverage is outweighed by a passage that is close in meaning (twice the similarity floor).
+    return coverage(intent.question, passages, known) <= 0.5 and best_similarity < 2 * min_similarity
+
+RefusalReason = Literal["not_facts", "off_subject", "unknown_names", "weak_evidence"]
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a question is not answered (`reason`), and what the reader is told (`text`)."""
+
+    reason: RefusalReason
+    text: str
+    names: tuple[str, ...] = ()  # unknown_names: the words no document contains
+
+
+def decide(reading: Reading, evidence: Evidence | None, min_similarity: float, keywords: Any,
+           profiled: set[str]) -> Refusal | None:
+    """The refusal for a question as read, given the evidence found for it (None: not searched, for a question
+    read as out of scope), or None to answer. A country is known when it has a profile or a document names it by
+    any of its names; a checklist question or one about a named entity rests on what is recorded about it."""
+    intent = reading.intent
+    if intent.type == "out_of_scope" or evidence is None:
+        if intent.off_subject:
+            return Refusal("off_subject", OFF_SUBJECT.format(subject=intent.off_subject))
+        return Refusal("not_facts", NOT_FACTS)
+    known = {c for c in intent.countries if c in profiled
+             or any(all(keywords.knows(t) for t in terms(n)) for n in country_names(c))}
+    named = set(intent.corrected) | {w for e in intent.entities for n in e.names for w in n.split()} | {
+        w for c in known for n in country_names(c) for w in n.split()}
+    if not evidence.checklists and not intent.entities:
+        strangers = unknown_names(reading.question, keywords.knows, named)
+        if strangers:
+            return Refusal("unknown_names", not_covered(strangers), tuple(strangers))
+    if evidence.checklists or (intent.type == "entity" and intent.entities):
+        return None
+    if weak_evidence(intent, evidence.passages, evidence.best, min_similarity, keywords.years, keywords.knows,
+                     known):
+        return Refusal("weak_evidence", NOT_COVERED)
+    return None
+
+
+__all__ = ["NOT_COVERED", "NOT_FACTS", "OFF_SUBJECT", "Refusal", "RefusalReason", "coverage", "decide",
+           "not_covered", "unknown_names", "weak_evidence"]

@@ -1,0 +1,117 @@
+"""The path of one question, in order: read it once (understand/reading.py); answer a query over records from
+the records (answer/records.py, views/supply_answers.py); otherwise gather the evidence (answer/evidence.py),
+decide in one place whether to refuse (answer/refusal.py), and compose the answer from the passages
+(answer/answering.py), through the optional LLM (answer/generation.py). Each step reads what the step before
+it returned; none goes back to the question."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from assistant.answer.answering import compose
+from assistant.answer.citations import CitationBook
+from assistant.answer.evidence import checklists_for, gather, widen
+from assistant.answer.refusal import Refusal, decide
+from assistant.types import Answer, Checklist, Filters
+from assistant.understand.reading import Reading, RecordContext
+
+if TYPE_CHECKING:
+    from assistant.core import Assistant
+
+
+def record_context(a: Assistant) -> RecordContext:
+    """What the records hold, for reading a question as a query over them."""
+    from assistant.answer.records import RecordAnswerer
+    from assistant.knowledge.entities import SITE_KINDS
+
+    snap = a._snapshot()
+    data = snap.builder.data
+    _links, party_names, registry = a.supply()
+    return RecordContext(regions={f.region for k in data.keys() if (f := data.get(k)) and f.region},
+                         sites=SITE_KINDS, programmes=[s.programme for p in registry for s in p.support],
+                         parties=party_names,
+                         table_sources=RecordAnswerer(snap.builder, registry, a.settings.paths.corpus, region_of=None,
+                                                                  name_of=None).table_sources())
+
+
+def ask(a: Assistant, question: str, conversation_id: str | None, filters: Filters | None) -> Answer:
+    snap = a._snapshot()
+    reading = a.reading(question, conversation_id, records=True)
+    if reading.query is not None and (answer := answer_records(a, reading, conversation_id)) is not None:
+        return answer
+    book = CitationBook(limit=a.settings.answer.max_citations)
+    evidence = None
+    if reading.intent.type != "out_of_scope":
+        checklists = checklists_for(snap, reading, book, a.settings.answer.max_citations)
+        evidence = gather(snap, reading, filters, a.settings, checklists)
+    refusal = decide(reading, evidence, a.settings.answer.min_similarity, snap.keywords, snap.builder.data.profiled)
+    a.conversations.add(conversation_id, reading.intent)
+    if refusal is not None:
+        return refuse(reading, refusal, conversation_id)
+    assert evidence is not None  # decide() refuses every question it was not searched for
+    passages = widen(snap, reading, evidence.passages)
+    text = compose(reading.intent, passages, evidence.checklists, book, a.settings.answer.max_sentences,
+                   idf=snap.keywords.idf, section_chunks=snap.builder.section_chunks,
+                   doc_chunks=snap.builder.doc_chunks)
+    notices = list(evidence.notices)
+    if a.settings.answer.llm_url:
+        text, more = a.generation.generate(reading.resolved, passages, evidence.checklists, book, text)
+        notices += more
+    return Answer(question=question, answer=text, answerable=True, citations=book.items,
+                  checklist=_one_or_list(evidence.checklists), conversation_id=conversation_id, notices=notices,
+                  resolved_question=reading.shown_resolved)
+
+
+def refuse(reading: Reading, refusal: Refusal, conversation_id: str | None) -> Answer:
+    return Answer(question=reading.question, answer=refusal.text, answerable=False, citations=[], checklist=None,
+                  conversation_id=conversation_id, resolved_question=reading.shown_resolved, refusal=refusal.reason)
+
+
+def _one_or_list(checklists: list[Checklist]) -> Checklist | list[Checklist] | None:
+    if len(checklists) == 1:
+        return checklists[0]
+    return checklists or None
+
+
+def answer_records(a: Assistant, reading: Reading, conversation_id: str | None) -> Answer | None:
+    """The answer from records for a question read as a query over them; None when the records cannot answer it
+    completely (the passages answer it then)."""
+    from assistant.answer.records import RecordAnswerer
+
+    rq, intent = reading.query, reading.record_intent or reading.intent
+    assert rq is not None
+    snap = a._snapshot()
+    data = snap.builder.data
+    links, party_names, registry = a.supply()
+    answerer = RecordAnswerer(snap.builder, registry, a.settings.paths.corpus,
+                              region_of=lambda k: (f.region if (f := data.get(k)) else ""), name_of=_country_name,
+                              question=reading.resolved)
+    book = CitationBook(limit=None)
+    result: Any
+    if rq.kind in ("supply", "scenario"):  # from the supply links (views/supply_answers.py)
+        from assistant.views.supply_answers import answer_scenario, answer_supply, evidence_citer
+
+        cite, quote = evidence_citer(snap.builder, book)
+        answer_links = answer_supply if rq.kind == "supply" else answer_scenario
+        result = answer_links(rq, links, party_names, registry, cite, quote)
+    else:
+        result = answerer.answer(rq, book)
+    if not result.complete:
+        return None
+    text = result.text if rq.matched else (
+        f"{result.text} Nothing in the records matches this query (shown as `query` in the answer); the "
+        f"passages were not searched instead.")
+    text += answerer.context(intent.entities, book)
+    a.conversations.add(conversation_id, intent)
+    return Answer(question=reading.resolved, answer=text, answerable=True, citations=book.items, checklist=None,
+                  conversation_id=conversation_id, resolved_question=reading.shown_resolved, query=rq,
+                  table=result.rows)
+
+
+def _country_name(key: str) -> str:
+    from assistant.knowledge.taxonomy import country_name
+
+    return country_name(key)
+
+
+__all__ = ["answer_records", "ask", "record_context", "refuse"]
