@@ -74,7 +74,6 @@ KNOWN_UNFIXED = {
     ("profiles/kyrgyzstan.md", "https://russia-islworld.ru/temy/ekonomika/kyrgyz-prime-minister-highlights-mineral-reserves-in-the-country-2024-06-19-42167"),
     ("profiles/madagascar.md", "https://www.stocktitan.net/sec-filings/UUUU/8-k-energy-fuels-inc-reports-material-event-cf7089d2c022.html"),
     ("profiles/malawi.md", "https://thewitness.com.au/lindian-secures-long-lead-gear-as-malawian-rare-earths-build-gathers-pace/"),
-    ("profiles/south_korea.md", "http://seong-an.com/press_release/?bmode=view&idx=17474514"),
     ("profiles/sweden.md", "https://de.advfn.com/borse/TSXV/LEM/nachrichten/95057154/mining-lease-application-submitted-for-norra-karr"),
     ("profiles/sweden.md", "https://www.stocktitan.net/news/LEMIF/heavy-rare-earth-global-crisis-spotlights-norra-karr-in-do942kj12qon.html"),
     ("profiles/tanzania.md", "https://scrapinsight.com/2024/07/shenghe-resources-acquires-major-stake.html"),
