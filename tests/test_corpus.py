@@ -70,7 +70,6 @@ KNOWN_UNFIXED = {
     ("profiles/malawi.md", "https://thewitness.com.au/lindian-secures-long-lead-gear-as-malawian-rare-earths-build-gathers-pace/"),
     ("profiles/sweden.md", "https://de.advfn.com/borse/TSXV/LEM/nachrichten/95057154/mining-lease-application-submitted-for-norra-karr"),
     ("profiles/sweden.md", "https://www.stocktitan.net/news/LEMIF/heavy-rare-earth-global-crisis-spotlights-norra-karr-in-do942kj12qon.html"),
-    ("profiles/uganda.md", "https://en.cbcie.com/news/1314413.html"),
 }
 # Publishers known to serve https (every host in the corpus that does is listed by its registrable name).
 HTTPS_SERVED = ["pubs.usgs.gov", "usgs.gov", "reuters.com", "iea.org", "mdpi.com", "doi.org", "mining.com",
