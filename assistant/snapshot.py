@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from assistant.answer.checklist import ChecklistBuilder, ValueChainData
+    from assistant.index.keywords import KeywordIndex
     from assistant.index.retrieval import Retriever
-    from assistant.index.store import KeywordIndex, VectorStore
+    from assistant.index.store import VectorStore
 
 
 @dataclass(frozen=True, eq=False)
@@ -37,8 +38,8 @@ def make_snapshot(settings: Any, store: VectorStore, embedder: Any, value_chain:
                   revision: str | None = None) -> Snapshot:
     """Read the keyword side for the store's revision (read now when not given), from its cache or rebuilt."""
     from assistant.answer.checklist import ChecklistBuilder
+    from assistant.index.readview import keyword_index
     from assistant.index.retrieval import Retriever
-    from assistant.index.store import keyword_index
 
     revision = revision or store.revision()
     keywords = keyword_index(settings, store, revision)

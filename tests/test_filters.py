@@ -11,7 +11,7 @@ import numpy as np
 
 
 def test_where_clause_predicate_and_mask_agree(mini_assistant: Any) -> None:
-    from assistant.index.store import ChunkTable, matches, where_clause
+    from assistant.index.filters import ChunkTable, matches, where_clause
     from assistant.types import Filters
 
     rng = random.Random(3)
@@ -26,7 +26,7 @@ def test_where_clause_predicate_and_mask_agree(mini_assistant: Any) -> None:
         metas.append(meta)
     kw = ChunkTable(ids=[str(i) for i in range(200)], texts=["x"] * 200, metas=metas)
     # A real Chroma collection holding the same metadata answers the where clause the same way.
-    client = mini_assistant._store.client
+    client = mini_assistant._store.chroma()
     coll = client.get_or_create_collection("filters-check", embedding_function=None)
     coll.add(ids=kw.ids, embeddings=np.ones((200, 4), dtype=np.float32), metadatas=metas)
     try:

@@ -8,7 +8,7 @@ from functools import cached_property
 from pathlib import Path
 
 from assistant.answer.citations import CitationBook, best_sentence, sentences, strip_markers, terms
-from assistant.index.store import KeywordIndex
+from assistant.index.keywords import KeywordIndex
 from assistant.knowledge.taxonomy import STAGE_WORDS, country_name
 from assistant.knowledge.valuechain import CountryFacts, detail_line, load_country
 from assistant.types import STAGES, Checklist, Chunk, NextStep, StageRow

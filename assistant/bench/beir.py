@@ -158,7 +158,8 @@ def beir_rankings(data_dir: Path, split: str, device: str | None) -> tuple[BeirD
                                                                           dict[str, Ranking], dict[str, float]]:
     """The data, and dense and BM25 rankings (depth 200) for every query."""
     from assistant.index.embedding import quiet_environment
-    from assistant.index.store import KeywordIndex, VectorStore
+    from assistant.index.keywords import KeywordIndex
+    from assistant.index.store import VectorStore
 
     quiet_environment()
     data = load_beir(data_dir, split)

@@ -28,7 +28,7 @@ def _private_copy(base: Settings) -> Settings:
     folder = bench_dir(base) / "concurrency"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    shutil.copytree(base.index_dir(), folder / base.index_name(), ignore=shutil.ignore_patterns("bm25"))
+    shutil.copytree(base.index_dir(), folder / base.index_name(), ignore=shutil.ignore_patterns("bm25", "read"))
     (folder / "models").symlink_to((base.paths.indexes / "models").resolve(), target_is_directory=True)
     return base.model_copy(update={"paths": PathSettings(corpus=base.paths.corpus, indexes=folder)})
 

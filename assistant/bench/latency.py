@@ -36,7 +36,8 @@ def synthetic_settings(n: int, base: Settings) -> Settings:
 
 def build_synthetic(n: int, base: Settings, vocab: list[str], log: Any = print) -> tuple[Settings, float]:
     """(settings, seconds spent building now; 0 when reused)."""
-    from assistant.index.store import VectorStore, keyword_index
+    from assistant.index.readview import keyword_index
+    from assistant.index.store import VectorStore
 
     settings = synthetic_settings(n, base)
     try:

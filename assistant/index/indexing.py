@@ -13,7 +13,8 @@ from pathlib import Path
 
 from assistant.errors import LoadError
 from assistant.index.embedding import Embedder
-from assistant.index.store import VectorStore, chunk_metadata
+from assistant.index.filters import chunk_metadata
+from assistant.index.store import VectorStore
 from assistant.knowledge.chunking import chunk_document, embedding_text
 from assistant.knowledge.loading import Document, iter_files, load_file
 from assistant.settings import Settings

@@ -9,7 +9,9 @@ from typing import Any
 import numpy as np
 
 from assistant.index.embedding import Embedder
-from assistant.index.store import KeywordIndex, VectorStore, matches
+from assistant.index.filters import matches
+from assistant.index.keywords import KeywordIndex
+from assistant.index.store import VectorStore
 from assistant.settings import RetrievalSettings
 from assistant.types import Filters, Passage
 

@@ -1,0 +1,198 @@
+"""The read snapshot: what a question needs from the index, written beside it whenever it is built or changed, so
+that answering never imports chromadb (nor bm25s).
+
+`index_dir()/read/<location>/` holds `manifest.json` (which folder is current, the collection's revision and
+fingerprint, the row count and a digest of the ids) and that folder: `chunks.json` (ids, texts, metadata),
+`bm25/` (the keyword index's score arrays) and `vectors.npy` (the unit-length embeddings, one row per chunk in
+the same order). Chroma stays the system of record: a snapshot is used only while the fingerprint read from the
+collection's SQLite file equals the one it was written from; a stale, partial or unreadable snapshot is ignored
+(with a log line) and Chroma answers, and the next snapshot is written from Chroma. With a Chroma server there is
+no fingerprint: the folder then only caches the keyword side for the collection's revision, as before.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from assistant.index.chroma import READ_FOLDER
+from assistant.index.filters import conditions
+from assistant.index.keywords import KeywordIndex
+from assistant.settings import Settings
+from assistant.types import Chunk, Filters
+
+if TYPE_CHECKING:
+    from assistant.index.store import VectorStore
+
+log = logging.getLogger("ree.index")
+FORMAT = 1
+MANIFEST = "manifest.json"
+
+
+@dataclass(frozen=True, eq=False)
+class ReadView:
+    """One written snapshot of a collection: its chunks and keyword index, and (embedded) its vectors."""
+
+    location: str
+    revision: str
+    fingerprint: str | None
+    keywords: KeywordIndex
+    vectors: np.ndarray | None  # (rows, dim) float32, unit length, rows in keywords' order
+
+    def query(self, vector: np.ndarray, n: int, filters: Filters | None) -> list[tuple[Chunk, float]]:
+        """The n nearest chunks by cosine similarity (exact), best first: what Chroma's query answers."""
+        assert self.vectors is not None
+        table = self.keywords.table
+        if not table.ids or n <= 0:
+            return []
+        v = np.asarray(vector, dtype=np.float32).reshape(-1)
+        v = v / max(float(np.linalg.norm(v)), 1e-12)
+        rows: np.ndarray | None = None
+        if conditions(filters):
+            rows = np.flatnonzero(table.mask(filters))  # type: ignore[arg-type]
+            if not len(rows):
+                return []
+            sims = self.vectors[rows] @ v
+        else:
+            sims = self.vectors @ v
+        k = min(n, len(sims))
+        top = np.argpartition(-sims, k - 1)[:k] if len(sims) > k else np.arange(len(sims))
+        top = top[np.argsort(-sims[top], kind="stable")]
+        picked = rows[top] if rows is not None else top
+        return [(table.chunk(int(r)), float(s)) for r, s in zip(picked, sims[top], strict=True)]
+
+
+def view_dir(settings: Settings, location: str) -> Path:
+    return settings.index_dir() / READ_FOLDER / _safe(location)
+
+
+def ids_digest(ids: list[str]) -> str:
+    return hashlib.sha256("\n".join(ids).encode()).hexdigest()[:32]
+
+
+def load_view(settings: Settings, location: str, *, fingerprint: str | None, revision: str | None = None,
+              vectors: bool = True) -> ReadView | None:
+    """The current snapshot of `location` if it was written from the collection as it is now: from the same
+    `fingerprint` (embedded), or for the same `revision` when there is no fingerprint (server). None when there
+    is none yet, when it is stale, or when it is unreadable; the last two are logged."""
+    folder = view_dir(settings, location)
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        log.info("no read snapshot of %s yet; reading Chroma", location)
+        return None
+    except (OSError, ValueError) as exc:
+        log.warning("read snapshot of %s is unreadable (%s); reading Chroma", location, exc)
+        return None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT or manifest.get("location") != location:
+        log.warning("read snapshot of %s has another format or location; reading Chroma", location)
+        return None
+    if fingerprint is not None and manifest.get("fingerprint") != fingerprint:
+        log.info("read snapshot of %s is stale (the collection changed since it was written); reading Chroma",
+                 location)
+        return None
+    if fingerprint is None and (revision is None or manifest.get("revision") != revision):
+        log.info("read snapshot of %s is for another revision; reading Chroma", location)
+        return None
+    try:
+        return _read(folder / str(manifest["folder"]), manifest, location, vectors)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        log.warning("read snapshot of %s is unreadable (%s: %s); reading Chroma", location, type(exc).__name__, exc)
+        return None
+
+
+def _read(folder: Path, manifest: dict[str, Any], location: str, vectors: bool) -> ReadView:
+    keywords = KeywordIndex.load(folder)
+    rows = int(manifest["rows"])
+    if len(keywords.ids) != rows or ids_digest(keywords.ids) != manifest["ids"]:
+        raise ValueError(f"{len(keywords.ids)} chunks where the manifest lists {rows}")
+    vecs = None
+    if vectors and manifest.get("dim"):
+        vecs = np.load(folder / "vectors.npy", mmap_mode="r")
+        if vecs.shape != (rows, int(manifest["dim"])) or vecs.dtype != np.float32:
+            raise ValueError(f"vectors {vecs.shape} {vecs.dtype} for {rows} chunks")
+    return ReadView(location=location, revision=str(manifest["revision"]), fingerprint=manifest.get("fingerprint"),
+                    keywords=keywords, vectors=vecs)
+
+
+def write_view(settings: Settings, location: str, revision: str, fingerprint: str | None,
+               keywords: KeywordIndex, vectors: np.ndarray | None) -> ReadView | None:
+    """Write a snapshot beside the index and make it current in one step (a new folder, then the manifest
+    replaced); the one it replaces stays until the next write, for readers still loading it. None when the
+    index folder cannot be written (a read-only index still answers, from Chroma)."""
+    root = view_dir(settings, location)
+    tag = uuid.uuid4().hex[:16]
+    tmp = root / f".tmp-{os.getpid()}-{tag}"
+    dim = 0
+    if vectors is not None and len(keywords.ids):
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(keywords.ids), -1)
+        vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        dim = int(vectors.shape[1])
+    manifest = {"format": FORMAT, "location": location, "revision": revision, "fingerprint": fingerprint,
+                "folder": tag, "rows": len(keywords.ids), "dim": dim, "ids": ids_digest(keywords.ids)}
+    try:
+        previous = json.loads((root / MANIFEST).read_text(encoding="utf-8")).get("folder")
+    except (OSError, ValueError, AttributeError):
+        previous = None
+    try:
+        tmp.mkdir(parents=True)
+        keywords.save(tmp)
+        if vectors is not None and dim:
+            np.save(tmp / "vectors.npy", vectors)
+        tmp.rename(root / tag)
+        _replace_file(root / MANIFEST, json.dumps(manifest))
+    except OSError as exc:
+        log.warning("could not write the read snapshot of %s (%s); answers read Chroma", location, exc)
+        shutil.rmtree(tmp, ignore_errors=True)
+        return None
+    for old in root.iterdir():
+        if old.is_dir() and old.name not in (tag, previous) and not old.name.startswith(f".tmp-{os.getpid()}-"):
+            shutil.rmtree(old, ignore_errors=True)
+    shutil.rmtree(settings.index_dir() / "bm25", ignore_errors=True)  # the keyword cache's earlier home
+    vecs = np.load(root / tag / "vectors.npy", mmap_mode="r") if vectors is not None and dim else None
+    return ReadView(location=location, revision=revision, fingerprint=fingerprint, keywords=keywords, vectors=vecs)
+
+
+def _replace_file(path: Path, text: str) -> None:
+    tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def keyword_index(settings: Settings, store: VectorStore, rev: str | None = None) -> KeywordIndex:
+    """The keyword side for the store's revision `rev` (read now when not given): from the store's read snapshot,
+    from the one written beside the index, or built from Chroma, which then writes a new snapshot."""
+    rev = rev or store.revision()
+    if store.view is not None and store.view.revision == rev:
+        return store.view.keywords
+    fingerprint = store.fingerprint()  # before anything is read: a write from now on makes it differ
+    embedded = not settings.chroma_url and fingerprint is not None
+    cached = load_view(settings, store.location, fingerprint=fingerprint, revision=rev, vectors=embedded)
+    if cached is not None and cached.revision == rev:
+        if cached.vectors is not None:
+            store.view = cached
+        return cached.keywords
+    ids, texts, metas, vectors = store.records(vectors=embedded)
+    keywords = KeywordIndex.build(ids, texts, metas)
+    if len(ids) != store.count() or store.revision() != rev or store.fingerprint() != fingerprint:
+        return keywords  # written to while we read (another process ingesting): use it, but never save it as `rev`
+    view = write_view(settings, store.location, rev, fingerprint, keywords, vectors)
+    if view is not None and view.vectors is not None:
+        store.view = view
+    return keywords
+
+
+def _safe(name: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)[:80]
