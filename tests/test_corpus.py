@@ -61,7 +61,6 @@ KNOWN_UNFIXED = {
     ("primers/deposit.md", "https://fr.scribd.com/document/349319276/China-s-rare-earth-ore-deposits"),
     ("profiles/chile.md", "https://greenstocknews.com/news/tsx/ara/aclara-provides-update-on-permitting-and-development-strategy-for-the-penco-module-project-in-chile"),
     ("profiles/china.md", "https://energynews.oedigital.com/mining/2024/08/20/chinas-yeartodate-uncommon-earths-mining-output-quota-rises-59-from-2023-overall"),
-    ("profiles/finland.md", "https://infogate4all.eu/businesses-pioneering-a-rare-earths-industry-in-the-eu"),
     ("profiles/kyrgyzstan.md", "http://gca.satrapia.com/stans-energy-outlines-work-for-kyrgyzstan-heavy-rare-earth-beryllium-licences"),
     ("profiles/kyrgyzstan.md", "http://www.stansenergy.com/projects/page_id-253"),
     ("profiles/kyrgyzstan.md", "https://russia-islworld.ru/temy/ekonomika/kyrgyz-prime-minister-highlights-mineral-reserves-in-the-country-2024-06-19-42167"),
