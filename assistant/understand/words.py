@@ -5,7 +5,10 @@ general English phrases a question ("what", "usually", "guarantee"); a rare one 
 
 from __future__ import annotations
 
+import bisect
 import functools
+import math
+from pathlib import Path
 
 ENGLISH = 3.0  # at least one use per million words: an English word, not a name or a typo
 COMMON = 4.3  # about twenty uses per million words: general wording, not what a question is about
@@ -17,9 +20,47 @@ FRAMING = 6.0
 
 @functools.lru_cache(maxsize=65536)
 def zipf(word: str) -> float:
-    from wordfreq import zipf_frequency
+    """`wordfreq.zipf_frequency(word, "en")`. A word of ASCII letters (what questions are read as) is looked up in
+    wordfreq's English list directly, with wordfreq's own arithmetic; importing wordfreq (its language-code and
+    text-repair packages, ~0.25 s) is left to anything else."""
+    buckets = _english_buckets() if word.isascii() and word.isalpha() else None
+    if buckets is None:
+        from wordfreq import zipf_frequency
 
-    return zipf_frequency(word, "en")
+        return zipf_frequency(word, "en")
+    token = word.lower()
+    index = next((i for i, bucket in enumerate(buckets)
+                  if (at := bisect.bisect_left(bucket, token)) < len(bucket) and bucket[at] == token), None)
+    freq = 1e-9  # wordfreq's floor for minimum=0: zipf_to_freq(0)
+    if index is not None:
+        unrounded = max(10 ** (-index / 100), freq)  # cB_to_freq, then max(freq, minimum)
+        freq = round(unrounded, math.floor(-math.log(unrounded, 10)) + 3)
+    return round(math.log(freq, 10) + 9, 2)
+
+
+@functools.lru_cache(maxsize=1)
+def _english_buckets() -> list[list[str]] | None:
+    """wordfreq's English list ('best' is 'large' for English) as the package ships it: one alphabetical list of
+    words per centibel below 0 (gzipped msgpack, read in ~0.05 s; a dict of its 321k words would take far longer
+    to build than the few look-ups a question needs). None when the file is not there."""
+    import gzip
+    import importlib.util
+
+    spec = importlib.util.find_spec("wordfreq")
+    if spec is None or not spec.origin:
+        return None
+    path = Path(spec.origin).parent / "data" / "large_en.msgpack.gz"
+    try:
+        import msgpack
+
+        with gzip.open(path, "rb") as fh:
+            data = msgpack.load(fh, raw=False)
+    except (OSError, ValueError, ImportError):
+        return None
+    header = data[0] if data else None
+    if not isinstance(header, dict) or header.get("format") != "cB" or header.get("version") != 1:
+        return None
+    return data[1:]
 
 
 def is_english(word: str) -> bool:

@@ -1,0 +1,31 @@
+"""understand/words.py reads wordfreq's English list straight from its data file (importing wordfreq costs a cold
+`ree ask` ~0.25 s): every Zipf value it gives equals wordfreq's own."""
+
+from __future__ import annotations
+
+import random
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_zipf_equals_wordfreq() -> None:
+    from wordfreq import get_frequency_dict, zipf_frequency
+
+    from assistant.understand import words
+
+    buckets = words._english_buckets()
+    assert buckets is not None and all(bucket == sorted(bucket) for bucket in buckets)  # what bisect relies on
+    rng = random.Random(7)
+    listed = sorted(w for w in get_frequency_dict("en") if w.isascii() and w.isalpha())
+    sample = set(rng.sample(listed, 5000))
+    for path in sorted((ROOT / "corpus" / "profiles").glob("*.md"))[:10]:
+        sample.update(re.findall(r"[A-Za-z]+", path.read_text(encoding="utf-8")))
+    sample.update("".join(rng.choice("aeiouxyzkq") for _ in range(rng.randint(1, 9))) for _ in range(500))
+    sample.update(["Japn", "MAIN", "Kazakstan", "a", "I", "The", "Türkiye", "naïve", "e-mail", "co2", "don't", ""])
+    wrong = {w: (words.zipf(w), zipf_frequency(w, "en")) for w in sorted(sample)
+             if words.zipf(w) != zipf_frequency(w, "en")}
+    assert wrong == {}
+    assert words.is_english("mine") and not words.is_english("japn")
+    assert words.is_common("what", words.FRAMING) and not words.is_common("bastnaesite")
