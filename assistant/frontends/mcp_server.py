@@ -16,7 +16,6 @@ import contextlib
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import AbstractAsyncContextManager, AbstractContextManager, contextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 from mcp.server.mcpserver import MCPServer
@@ -25,7 +24,6 @@ from mcp.server.transport_security import TransportSecuritySettings
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field, ValidationError
 
-from assistant.core import doc_id_for
 from assistant.errors import InputError, ReeError
 from assistant.frontends.plaintext import plain_json, plain_text
 from assistant.frontends.problems import cut
@@ -111,26 +109,9 @@ def _answer_result(answer: Answer) -> Any:
                           structured_content=plain_json(answer.to_json()))
 
 
-def document_path(assistant: Assistant, doc_id: str) -> Path | None:
-    """Where an indexed document's file lives: under the corpus folder, or an upload (`ext/<hash>/<name>`)."""
-    settings = assistant.settings
-    corpus = settings.paths.corpus.resolve()
-    candidate = (corpus / doc_id).resolve()
-    if candidate.is_relative_to(corpus) and candidate.is_file():
-        return candidate
-    parts = doc_id.split("/")
-    if len(parts) == 3 and parts[0] == "ext":
-        uploads = settings.paths.uploads_path.resolve()
-        upload = (uploads / parts[2]).resolve()
-        if upload.parent == uploads and upload.is_file() and doc_id_for(upload, None) == doc_id:
-            return upload
-    return None
-
-
 def document_text(assistant: Assistant, doc_id: str) -> str:
-    """A document's header (title, source, as-of) and its text; only indexed documents can be read."""
-    from assistant.core import load_file
-
+    """A document's header (title, source, as-of) and its text as indexed (Assistant.document); only indexed
+    documents can be read."""
     info = next((s for s in assistant.sources() if s.doc_id == doc_id), None)
     if info is None:
         raise ResourceNotFoundError(f"No indexed document '{doc_id[:120]}'; the list is at ree://sources.")
@@ -138,14 +119,10 @@ def document_text(assistant: Assistant, doc_id: str) -> str:
     head += [f"{k}: {v}" for k, v in (("publisher", info.publisher), ("date", info.date), ("as_of", info.as_of)) if v]
     if info.countries:
         head.append(f"countries: {', '.join(info.countries)}")
-    path = document_path(assistant, doc_id)
-    if path is None:
-        body = "(The file behind this document is not on this server; search its passages with the search tool.)"
-    else:
-        try:
-            body = load_file(path).text
-        except ReeError as exc:
-            body = f"(The file could not be read: {exc})"
+    try:
+        body = assistant.document(doc_id).text
+    except ReeError as exc:
+        body = f"(The document could not be read: {exc})"
     return plain_text("\n".join(head) + "\n\n" + body.strip() + "\n")
 
 
