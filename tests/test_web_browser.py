@@ -69,9 +69,12 @@ def test_ask_follow_up_upload_in_chromium(server: tuple[str, object], browser, t
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "ask-kazakhstan.png"))
 
-    # Clicking a marker brings its source into view.
+    # Clicking a marker brings its source into view and opens its document in the viewer (tests/test_web_viewer.py).
     chat.locator("a.cite").first.click()
     assert page.url.rstrip("/") == url  # no navigation away from the app
+    page.locator("#doc-viewer mark.dv-cited").wait_for()
+    page.keyboard.press("Escape")
+    page.locator("#doc-viewer").wait_for(state="hidden")
 
     # Follow-up in the same conversation.
     page.locator("#question textarea").fill("And Japan?")

@@ -365,9 +365,12 @@ def mount_ui(app: FastAPI, assistant: Assistant, status: IndexStatus | None = No
     from assistant.frontends.web_map import MAP_CSS, MAP_JS
     from assistant.frontends.web_projects import PROJECTS_CSS
     from assistant.frontends.web_supply import SUPPLY_CSS
+    from assistant.frontends.web_viewer import VIEWER_CSS, VIEWER_JS, install_viewer
 
-    return gr.mount_gradio_app(app, demo, path="/", theme=theme(), css=CSS + MAP_CSS + PROJECTS_CSS + SUPPLY_CSS,
-                               head=HEAD + MAP_JS,
+    install_viewer(app, assistant, status)  # GET /doc/{doc_id}: the document viewer, before the UI's mount at /
+    return gr.mount_gradio_app(app, demo, path="/", theme=theme(),
+                               css=CSS + MAP_CSS + PROJECTS_CSS + SUPPLY_CSS + VIEWER_CSS,
+                               head=HEAD + MAP_JS + VIEWER_JS,
                                footer_links=["api"], max_file_size=assistant.settings.max_upload_bytes, ssr_mode=False)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import re
 from typing import Any
+from urllib.parse import quote
 
 from assistant.core import plain
 from assistant.types import STATUS_LABEL, Answer, Citation, SourceInfo
@@ -111,8 +112,14 @@ def _quote_in_context(c: Citation, window: int = 220) -> str:
             f"<blockquote>{whole}</blockquote></details>")
 
 
-def _safe_url(url: str) -> str | None:
+def safe_url(url: str) -> str | None:
     return url if re.match(r"^https?://[^\s\"'<>]+$", url or "") else None
+
+
+def doc_href(doc_id: str, span: tuple[int, int] | list[int] | None = None) -> str:
+    """The in-app viewer's address of a document, at the cited span (frontends/web_viewer.py)."""
+    at = f"?span={int(span[0])}-{int(span[1])}#cited" if span else ""
+    return f"/doc/{quote(doc_id, safe='/')}{at}"
 
 
 def sources_html(answer: Answer | None) -> str:
@@ -124,9 +131,9 @@ def sources_html(answer: Answer | None) -> str:
         where = " · ".join(x for x in (f'<span class="uploaded">{esc(c.uploaded)}</span>' if c.uploaded else "",
                                        claim, esc(c.publisher), esc(c.date), esc(c.section),
                                        f"p. {c.page}" if c.page else "") if x)
-        url = _safe_url(c.url)
+        url = safe_url(c.url)
         link = (f' <a href="{esc(url)}" target="_blank" rel="noopener noreferrer nofollow">original source ↗</a>'
-                if url else "")
+                if url else "") + f' · <a class="doc-open" href="{esc(doc_href(c.doc_id, c.span))}">in the document</a>'
         items.append(f'<div class="src" id="src-{c.n}"><div><b>[{c.n}] {esc(c.title)}</b></div>'
                      f'<div class="meta">{where} · <code>{esc(c.doc_id)}</code>{link}</div>'
                      f"{_quote_in_context(c)}</div>")
@@ -175,7 +182,8 @@ def stale_html(entries: list[Any], days: int) -> str:
 
 def sources_table(sources: list[SourceInfo]) -> str:
     rows = "".join(
-        f"<tr><td><code>{esc(s.doc_id)}</code></td><td>{esc(s.title)}</td><td>{esc(s.kind)}</td>"
+        f'<tr><td><a class="doc-open" href="{esc(doc_href(s.doc_id))}"><code>{esc(s.doc_id)}</code></a></td>'
+        f"<td>{esc(s.title)}</td><td>{esc(s.kind)}</td>"
         f"<td>{esc(s.publisher)}</td><td>{esc(s.date)}</td><td>{esc(s.as_of)}</td><td>{s.chunks}</td>"
         f"<td>{esc(', '.join(s.countries))}</td></tr>" for s in sources)
     return (f"<p>{len(sources)} documents, {sum(s.chunks for s in sources)} passages indexed.</p>"
