@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from assistant.answer.citations import CitationBook, plain, sentences, strip_markers, table_cells, terms
+from assistant.answer.scoring import score
 from assistant.knowledge.entities import Entity
 from assistant.knowledge.tables import parse_number
 from assistant.knowledge.taxonomy import (
@@ -80,6 +81,33 @@ def _breaks(cl: Checklist, gap: StageRow) -> str:
     return f"the chain first breaks at the {gap.stage} stage ({STATUS_LABEL[gap.status]})"
 
 
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _in_words(scope: list[StageRow], gap: StageRow) -> str:
+    """What exists on the chain up to the target and what is missing, in words, each stage with its status in
+    words and its first citation: 'it has a deposit (resource, no reserve) [1], but none of the stages after it
+    [5]', 'it has mining (mined at scale) [1] and separation (at scale) [2]; missing: metal and magnet (none
+    found) [7]'. A stage exists when it runs at scale, is emerging or is planned."""
+    def said(r: StageRow) -> str:
+        noun = "a deposit" if r.stage == "deposit" else r.stage
+        return f"{noun} ({r.label or STATUS_LABEL[r.status]}){_cite_list(r.citations[:1])}"
+
+    present = [r for r in scope if r.status in ("at_scale", "emerging", "planned")]
+    absent = [r for r in scope if r not in present]
+    cite = _cite_list(next((r.citations[:1] for r in absent if r.citations), []))
+    if not present:
+        return f"it has none of the stages from {scope[0].stage} to {scope[-1].stage}{cite}"
+    has = f"it has {_and([said(r) for r in present])}"
+    if not absent:
+        return f"{has}, not all of them at scale"
+    if all(scope.index(r) > scope.index(present[-1]) for r in absent):
+        return f"{has}, but none of the stages after {'it' if len(present) == 1 else 'them'}{cite}"
+    labels = sorted({r.label or STATUS_LABEL[r.status] for r in absent})
+    return f"{has}; missing: {_and([r.stage for r in absent])} ({', '.join(labels)}){cite}"
+
+
 def _tally(rows: list[StageRow], label: str) -> str:
     at_scale = [r.stage for r in rows if r.status == "at_scale"]
     missing = [r.stage for r in rows if r.status in ("none", "unknown")]
@@ -92,7 +120,8 @@ def _reach(cl: Checklist) -> int:
 
 
 def checklist_lead(cl: Checklist) -> list[str]:
-    """One verdict sentence, the target stage if it is not where the chain breaks, and a one-line tally."""
+    """One verdict sentence that says in words what exists on the chain and what is missing, then the target stage
+    if it is not where the chain breaks (a one-stage verdict: the rest of the chain, as context)."""
     name, goal = cl.country, VERB.get(cl.target, cl.target)
     if not cl.structured:
         return [f"There is no structured value-chain data for {name}, so there is no verdict; every stage below "
@@ -104,18 +133,17 @@ def checklist_lead(cl: Checklist) -> list[str]:
         cites = sorted({n for r in scope for n in r.citations[:1]})[:2]
         where = f"every stage from deposit to {cl.target}" if len(scope) > 1 else f"the {cl.target} stage"
         return [f"{verdict}: {name} can {goal}; {where} runs at scale{_cite_list(cites)}."]
-    can = {"partly": f"{name} can {goal} only in part", "not yet": f"{name} cannot {goal} yet; it is only planned",
+    can = {"partly": f"{name} can {goal} only in part", "not yet": f"{name} cannot {goal} yet",
            "no": f"{name} cannot {goal} today"}.get(cl.verdict or "", f"{name}'s ability to {goal} is unknown")
-    # The stage details are the checklist's (with their own evidence); the lead names the stages, and the
-    # sentences that prove them are quoted as points below.
-    out = [f"{verdict}: {can}; {_breaks(cl, gap)}{_cite_list(gap.citations[:1])}."]
+    # The verdict says in words what exists on the chain and what is missing; the stage details are the
+    # checklist's (with their own evidence), and the sentences that prove them are quoted as points below.
+    words = _in_words(scope, gap) if len(scope) > 1 else f"{_breaks(cl, gap)}{_cite_list(gap.citations[:1])}"
+    out = [f"{verdict}: {can}; {words}."]
     target = next(r for r in cl.stages if r.stage == cl.target)
     if target.stage != gap.stage:
         out.append(f"The {target.stage} stage itself {STAGE_STATE[target.status]}"
                    f"{_cite_list(target.citations[:1])}.")
-    if len(scope) > 1:
-        out.append(_tally(scope, "At scale"))
-    else:  # a stage that rests on itself alone: the rest of the chain is context
+    if len(scope) == 1:  # a stage that rests on itself alone: the rest of the chain is context
         out.append(_tally([r for r in cl.stages if r not in scope], "Elsewhere in the chain, at scale"))
     return out
 
@@ -181,6 +209,7 @@ class Candidate:
     shown: str  # what the reader sees
     passage: Passage
     terms: frozenset[str]
+    features: dict[str, float] = field(default_factory=dict)  # answer/scoring.py
 
 
 def _table_header(text: str, row_start: int) -> list[str] | None:
@@ -282,7 +311,8 @@ ADDRESSES_READER = re.compile(
     r"|^\W*(?:please\s+)?(?:ignore|disregard|tell|respond|reply|pretend|act as)\b", re.I)
 
 
-def _candidates(intent: Intent, passages: list[Passage], idf: Callable[[str], float] | None) -> list[Candidate]:
+def _candidates(intent: Intent, passages: list[Passage], idf: Callable[[str], float] | None,
+                weights: dict[str, float] | None = None) -> list[Candidate]:
     country_terms = {t for c in intent.countries for t in country_terms_for(c)}
     # "The difference between A and B" asks about A and B: the frame is not what a sentence should share.
     asked = _DIFFERENCE.sub(" ", intent.question)
@@ -343,9 +373,9 @@ def _candidates(intent: Intent, passages: list[Passage], idf: Callable[[str], fl
                     st |= country_terms_for(c)
             if cells and (row_of & set(intent.countries) or any(
                     fold(n) in fold(cells[0]) for e in intent.entities for n in e.names)):
-                score_bonus = 2.0 + (1.0 if intent.years and any(str(y) in shown for y in intent.years) else 0.0)
+                row_about, row_year = True, bool(intent.years) and any(str(y) in shown for y in intent.years)
             else:
-                score_bonus = 0.0
+                row_about = row_year = False
             named = max(len(set(find_elements(shown))), len(find_countries(shown)))
             lists = wants_members and named >= 3
             context = st
@@ -356,26 +386,24 @@ def _candidates(intent: Intent, passages: list[Passage], idf: Callable[[str], fl
                               default=0.0) for names in entity_names)
             if not common and not by_name:
                 continue
-            score = sum(min(weight(t), 4.0) for t in common) + by_name + 0.8 * len(country_terms & st) - 0.1 * rank
-            score += score_bonus  # the row of a table about exactly what is asked answers it directly
-            if wants_figure and _NUMBER.search(shown):
-                score += 1.5
-                if intent.future and YEAR.search(shown):
-                    score += 3.0  # asked about the future, the latest dated figure is the answer there is
-            if wants_year and YEAR.search(shown):
-                score += 1.5
-            if intent.years and any(str(y) in shown for y in intent.years):
-                score += 1.0
-            names = {w.lower() for w in _PROPER.findall(shown)} - q_words
-            score += 0.8 * bool(names) + 0.8 * bool(_NUMBER.search(shown))
-            if defines and cells is None and terms(" ".join(shown.split()[:3])) & q_terms:  # "An ore reserve is…"
-                score += 1.5
-            if lists:
-                score += 0.6 * min(named, 7)  # asked which things, a sentence that names several of them answers
-            if "disagree" in p.chunk.section.lower():
-                score += 0.5  # where sources disagree on what is asked, the reader should know
-            score -= 0.003 * max(0, len(shown) - 280)
-            out.append(Candidate(score, rank, sent, shown, p, frozenset(st)))
+            has_year, has_figure = bool(YEAR.search(shown)), bool(_NUMBER.search(shown))
+            f = {
+                "words": sum(min(weight(t), 4.0) for t in common), "entity": by_name,
+                "coverage": len(common) / (len(q_terms) or 1), "countries": float(len(country_terms & st)),
+                "rank": float(rank), "similarity": p.similarity or 0.0, "position": float(min(i, 10)),
+                "row_about": float(row_about), "row_year": float(row_year),
+                "figure_asked": float(wants_figure and has_figure),
+                "future_dated": float(wants_figure and intent.future and has_figure and has_year),
+                "year_asked": float(wants_year and has_year),
+                "asked_year": float(bool(intent.years) and any(str(y) in shown for y in intent.years)),
+                "new_names": float(bool({w.lower() for w in _PROPER.findall(shown)} - q_words)),
+                "figure": float(has_figure),
+                "defines": float(defines and cells is None and bool(terms(" ".join(shown.split()[:3])) & q_terms)),
+                "members": float(min(named, 7)) if lists else 0.0,
+                "disagree": float("disagree" in p.chunk.section.lower()),
+                "overlong": max(0, len(shown) - 280) / 100,
+            }
+            out.append(Candidate(score(f, weights), rank, sent, shown, p, frozenset(st), f))
     out.sort(key=lambda c: -c.score)
     return out
 

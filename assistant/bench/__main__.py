@@ -1,5 +1,5 @@
-"""`python -m assistant.bench {beir,latency,ingest,langchain,concurrency,llm} …`; each prints a Markdown table,
-`--json` for data."""
+"""`python -m assistant.bench {beir,latency,ingest,langchain,concurrency,llm,fit-scorer} …`; each prints a
+Markdown table, `--json` for data."""
 
 from __future__ import annotations
 
@@ -55,6 +55,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--questions", default="", help="questions separated by |; default four built-in ones")
     p.add_argument("--repeat", type=int, default=1, help="passes over the questions")
 
+    p = sub.add_parser("fit-scorer", help="fit the sentence scorer's weights on the development sets; "
+                                          "precision@1 and recall@5 on held-out sets")
+    p.add_argument("--l2", type=float, default=1.0, help="L2 penalty of the logistic regression")
+    p.add_argument("--write", action="store_true", help="write the weights fitted on every set to answer/scoring.py")
+    p.add_argument("--rows", default="", help="a JSON file of collected sentences: read when it exists, else written")
+
     for name, sp in sub.choices.items():
         sp.add_argument("--json", action="store_true", help="print JSON instead of tables")
         sp.set_defaults(cmd=name)
@@ -70,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
             from assistant.bench import ingest as mod  # type: ignore[no-redef]
         elif args.cmd == "concurrency":
             from assistant.bench import concurrency as mod  # type: ignore[no-redef]
+        elif args.cmd == "fit-scorer":
+            from assistant.bench import fit_scorer as mod  # type: ignore[no-redef]
         elif args.cmd == "llm":
             from assistant.bench import llm as mod  # type: ignore[no-redef]
         else:
