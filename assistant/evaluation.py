@@ -185,8 +185,43 @@ def gate(value: float | None, bound: float, op: str) -> bool | None:
     return value >= bound if op == ">=" else value <= bound
 
 
+def evaluate_checklists(assistant: Any, path: Path) -> dict[str, Any]:
+    """The checklists against a key of statuses written from the profiles' prose and sources, never from the
+    value-chain YAML (corpus/eval/statuses.yaml: country -> stage -> {status, alt?, reason}). A stage agrees when
+    the checklist gives the key's status or the alternative the key allows; each disagreement is listed."""
+    key = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    rows: list[dict[str, Any]] = []
+    ok = n = 0
+    confusion: dict[str, int] = {}
+    started = time.perf_counter()
+    for country, stages in key.items():
+        cl = assistant.gaps(country).checklists()[0]
+        got = {r.stage: r.status for r in cl.stages}
+        problems = []
+        for stage, want in stages.items():
+            n += 1
+            allowed = {want["status"], *([want["alt"]] if want.get("alt") else [])}
+            if got.get(stage) in allowed:
+                ok += 1
+            else:
+                pair = f"{want['status']}->{got.get(stage)}"
+                confusion[pair] = confusion.get(pair, 0) + 1
+                problems.append(f"{stage}: key {'/'.join(sorted(allowed))} ({want.get('reason', '')}), "
+                                f"checklist {got.get(stage)}")
+        if problems:
+            rows.append({"id": country, "type": "checklist", "problems": problems})
+    metrics: dict[str, Any] = {"questions": len(key), "checklist_agreement": ratio(ok, n), "stages": n,
+                               "seconds": round(time.perf_counter() - started, 1)}
+    th = assistant.settings.eval.gates(path.stem)
+    checks = {"checklist_agreement": gate(metrics["checklist_agreement"], th["min_checklist_agreement"], ">=")}
+    return {"metrics": metrics, "thresholds": th, "checks": checks, "disagreements": confusion,
+            "passed": all(c is not False for c in checks.values()), "failures": rows}
+
+
 def evaluate(assistant: Answerer, path: Path | None = None) -> dict[str, Any]:
     path = path or assistant.settings.paths.corpus / "eval" / "questions.yaml"
+    if isinstance(yaml.safe_load(path.read_text(encoding="utf-8")), dict):  # a key of statuses, not questions
+        return evaluate_checklists(assistant, path)
     items = load_questions(path)
     docs = _DocTexts(assistant.settings.paths.corpus)
     rows: list[dict[str, Any]] = []

@@ -151,7 +151,8 @@ def _masked_questions() -> tuple[dict[str, str], dict[str, str]]:
 
     asked: dict[str, str] = {}
     for path in sorted((corpus / "eval").glob("*.yaml")):
-        if path.stem in ("intents", "sealed"):  # the sealed set is never read between the start and end of a round
+        if path.stem in ("intents", "sealed", "statuses"):  # the sealed set is never read between the start and end
+            # of a round; the statuses are a key of checklist statuses, not questions
             continue
         for item in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
             for q in [item["question"], *(item.get("history") or [])]:
@@ -170,3 +171,40 @@ def test_no_evaluation_question_is_a_labelled_example() -> None:
     asked, examples = _masked_questions()
     overlap = sorted(f"{asked[k]}  ==  {examples[k]}" for k in asked.keys() & examples.keys())
     assert not overlap, overlap
+
+
+STATUSES = Path(__file__).resolve().parent.parent / "corpus" / "eval" / "statuses.yaml"
+
+
+class CheckerOf:
+    """A real Assistant whose checklists are changed on the way out."""
+
+    def __init__(self, inner, change: Callable[[Checklist], Checklist]) -> None:  # type: ignore[no-untyped-def]
+        self.inner, self.settings, self.change = inner, inner.settings, change
+
+    def gaps(self, country: str, target: str = "magnet") -> Answer:
+        answer = self.inner.gaps(country, target)
+        return answer.model_copy(update={"checklist": self.change(answer.checklists()[0])})
+
+
+def test_checklists_are_scored_against_a_key_written_from_the_prose(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    """The key covers every profiled country and stage; the checklists agree with most of it, and a checklist that
+    says 'unknown' everywhere, or shifts every status one stage along, fails the gate."""
+    key = yaml.safe_load(STATUSES.read_text(encoding="utf-8"))
+    assert len(key) >= 30 and all(len(stages) == 9 for stages in key.values())
+    real = evaluate(corpus_assistant, STATUSES)
+    assert real["metrics"]["checklist_agreement"] is not None and real["metrics"]["stages"] == 9 * len(key)
+    assert real["passed"], (real["metrics"], real["failures"][:5])
+
+    def unknown(cl: Checklist) -> Checklist:
+        return cl.model_copy(update={"stages": [r.model_copy(update={"status": "unknown"}) for r in cl.stages]})
+
+    def shifted(cl: Checklist) -> Checklist:
+        statuses = [r.status for r in cl.stages]
+        return cl.model_copy(update={"stages": [r.model_copy(update={"status": statuses[i - 1]})
+                                                for i, r in enumerate(cl.stages)]})
+
+    for change in (unknown, shifted):
+        broken = evaluate(CheckerOf(corpus_assistant, change), STATUSES)  # type: ignore[arg-type]
+        assert not broken["passed"], (change.__name__, broken["metrics"])
+        assert broken["metrics"]["checklist_agreement"] < real["metrics"]["checklist_agreement"]

@@ -120,3 +120,32 @@ def test_unprofiled_country_gets_an_honest_checklist(corpus_assistant) -> None: 
     assert cl.stages and {row.status for row in cl.stages} == {"unknown"}
     assert "Bolivia" in answer.answer
     _valid(answer, "Bolivia")
+
+
+REFUSAL_REASONS = [
+    ("Compose a limerick about dysprosium for my newsletter.", "not_facts"),
+    ("What does a tonne of nickel sulphate cost these days?", "off_subject"),
+    ("Who runs the Quembrillo rare earth refinery?", "unknown_names"),
+    ("Can Japan make rare-earth magnets?", None),
+    ("How long does a new rare earth project take to reach production?", None),
+]
+
+
+@pytest.mark.parametrize(("question", "reason"), REFUSAL_REASONS)
+def test_every_refusal_has_one_typed_reason(corpus_assistant, question: str, reason: str | None) -> None:  # type: ignore[no-untyped-def]
+    """A refusal says why in the answer JSON (answer/refusal.py decides it, in one place); an answer has none."""
+    answer = corpus_assistant.ask(question)
+    assert answer.refusal == reason, (answer.refusal, answer.answer[:200])
+    assert answer.answerable == (reason is None)
+    assert json.loads(json.dumps(answer.to_json()))["refusal"] == reason
+
+
+def test_only_the_refusal_module_refuses() -> None:
+    """Nothing but answer/refusal.py builds a refused Answer's text: the refusal texts live there alone."""
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parent.parent / "assistant"
+    holders = sorted(str(p.relative_to(package)) for p in package.rglob("*.py")
+                     if "The documents do not cover this" in p.read_text(encoding="utf-8")
+                     or "answerable=False" in p.read_text(encoding="utf-8"))
+    assert holders == ["answer/refusal.py", "pipeline.py"], holders

@@ -532,3 +532,24 @@ def test_a_question_in_general_words_is_answered_not_refused(corpus_assistant) -
     16-year average answers it."""
     answer = corpus_assistant.ask("How long does it usually take to bring a new rare earth project into production?")
     assert answer.answerable and "16 years" in answer.answer, answer.answer
+
+
+def test_the_verdict_says_what_exists_and_what_is_missing(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    """For every profiled country, the verdict sentence on magnets names each stage of the chain that exists (at
+    scale, emerging or planned) with its status in words, and a chain with missing stages says what is missing."""
+    from assistant.answer.answering import _scope
+
+    for key in sorted(p.stem for p in (ROOT / "corpus" / "value_chain").glob("*.yaml")):
+        answer = corpus_assistant.gaps(key)
+        cl = answer.checklists()[0]
+        if cl.verdict == "yes" or cl.binding_gap is None:
+            continue
+        verdict = answer.answer.split("\n\n")[0].split(". ")[0]
+        scope = _scope(cl)
+        present = [r for r in scope if r.status in ("at_scale", "emerging", "planned")]
+        for r in present:
+            assert f"{r.stage} ({r.label}" in verdict, (key, verdict)
+        if not present:
+            assert "none of the stages" in verdict, (key, verdict)
+        elif len(present) < len(scope):
+            assert "none of the stages after" in verdict or "missing:" in verdict, (key, verdict)

@@ -111,6 +111,12 @@ def decide(reading: Reading, evidence: Evidence | None, min_similarity: float, k
              or any(all(keywords.knows(t) for t in terms(n)) for n in country_names(c))}
     named = set(intent.corrected) | {w for e in intent.entities for n in e.names for w in n.split()} | {
         w for c in known for n in country_names(c) for w in n.split()}
+    # A question about countries that no document so much as names cannot be answered from the documents, with
+    # a checklist or without one ("Does Peru mine rare earths?").
+    unknown_countries = [c for c in intent.countries if c not in known]
+    if intent.countries and len(unknown_countries) == len(intent.countries) and not intent.entities:
+        names = tuple(country_names(c)[0] for c in unknown_countries)
+        return Refusal("unknown_names", not_covered(list(names)), names)
     if not evidence.checklists and not intent.entities:
         strangers = unknown_names(reading.question, keywords.knows, named)
         if strangers:
