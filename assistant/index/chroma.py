@@ -122,6 +122,12 @@ DEFAULT_FOLDER = "chroma"
 READ_FOLDER = "read"  # index_dir()/read/<location>/: the read snapshot of each location (assistant.index.readview)
 
 
+def read_dir(settings: Settings, location: str) -> Path:
+    """Where the read snapshot of a location is written."""
+    safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in location)[:80]
+    return settings.index_dir() / READ_FOLDER / safe
+
+
 def base_collection(settings: Settings) -> str:
     return f"{settings.store.collection}-{settings.index_name()}"
 
@@ -186,7 +192,7 @@ def drop_location(settings: Settings, name: str, client: Any = None) -> None:
     """Remove an index that is no longer live (never the live one), and its read snapshot."""
     if name == live_location(settings, client):
         return
-    shutil.rmtree(settings.index_dir() / READ_FOLDER / name, ignore_errors=True)
+    shutil.rmtree(read_dir(settings, name), ignore_errors=True)
     if not settings.chroma_url:
         if client is not None:
             with contextlib.suppress(Exception):

@@ -12,11 +12,13 @@ no fingerprint: the folder then only caches the keyword side for the collection'
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import os
 import shutil
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from assistant.index.chroma import READ_FOLDER
+from assistant.index.chroma import read_dir
 from assistant.index.filters import conditions
 from assistant.index.keywords import KeywordIndex
 from assistant.settings import Settings
@@ -72,7 +74,7 @@ class ReadView:
 
 
 def view_dir(settings: Settings, location: str) -> Path:
-    return settings.index_dir() / READ_FOLDER / _safe(location)
+    return read_dir(settings, location)
 
 
 def ids_digest(ids: list[str]) -> str:
@@ -154,12 +156,27 @@ def write_view(settings: Settings, location: str, revision: str, fingerprint: st
         log.warning("could not write the read snapshot of %s (%s); answers read Chroma", location, exc)
         shutil.rmtree(tmp, ignore_errors=True)
         return None
-    for old in root.iterdir():
-        if old.is_dir() and old.name not in (tag, previous) and not old.name.startswith(f".tmp-{os.getpid()}-"):
-            shutil.rmtree(old, ignore_errors=True)
+    _sweep(root, keep={tag, previous})
     shutil.rmtree(settings.index_dir() / "bm25", ignore_errors=True)  # the keyword cache's earlier home
     vecs = np.load(root / tag / "vectors.npy", mmap_mode="r") if vectors is not None and dim else None
     return ReadView(location=location, revision=revision, fingerprint=fingerprint, keywords=keywords, vectors=vecs)
+
+
+def _sweep(root: Path, keep: set[str | None]) -> None:
+    """Remove snapshot folders nothing points at: not the current one (read again now, since another process may
+    have just made its own current), not the one it replaced, and not another writer's unfinished folder (unless
+    it is an hour old: left by a killed run)."""
+    try:
+        keep = keep | {json.loads((root / MANIFEST).read_text(encoding="utf-8")).get("folder")}
+    except (OSError, ValueError, AttributeError):
+        pass
+    for old in root.iterdir():
+        if not old.is_dir() or old.name in keep:
+            continue
+        with contextlib.suppress(OSError):
+            if old.name.startswith(".tmp-") and time.time() - old.stat().st_mtime < 3600:
+                continue
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def _replace_file(path: Path, text: str) -> None:
@@ -193,6 +210,3 @@ def keyword_index(settings: Settings, store: VectorStore, rev: str | None = None
         store.view = view
     return keywords
 
-
-def _safe(name: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)[:80]

@@ -6,6 +6,7 @@ it does not (or when something is written)."""
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from typing import Any
 
@@ -45,6 +46,7 @@ class VectorStore:
         self.view: ReadView | None = None
         self.client: Any = None
         self._collection: Any = None
+        self._opening = threading.Lock()
         if settings.chroma_url:
             self.client = make_client(settings, create)
             self.location = location or live_location(settings, self.client)
@@ -68,6 +70,12 @@ class VectorStore:
 
     def _open(self) -> Any:
         """Open the Chroma collection (once)."""
+        if self._collection is not None:
+            return self._collection
+        with self._opening:
+            return self._open_locked()
+
+    def _open_locked(self) -> Any:
         if self._collection is not None:
             return self._collection
         if self.client is None:
@@ -107,10 +115,6 @@ class VectorStore:
         if self.settings.chroma_url:
             return None
         return fingerprint(self.settings.index_dir() / self.location, self.name)
-
-    def _from_view(self) -> bool:
-        """Whether this store reads from its snapshot alone (Chroma not opened)."""
-        return self._collection is None and self.view is not None
 
     # -- writing -------------------------------------------------------------------------------------
     @guarded
@@ -158,10 +162,10 @@ class VectorStore:
         """The collection's revision mark and size. A store reading from its snapshot checks the fingerprint on
         disk and opens Chroma when another process has written since. A server collection's handle keeps the
         metadata it was opened with, so it is fetched afresh: another host may have written since."""
-        if self._from_view():
-            assert self.view is not None
-            if self.fingerprint() == self.view.fingerprint:
-                return self.view.revision
+        view = self.view
+        if self._collection is None and view is not None:
+            if self.fingerprint() == view.fingerprint:
+                return view.revision
             log.info("read snapshot of %s is stale (the collection changed since it was written); reading Chroma",
                      self.location)
             self.view = None
@@ -175,9 +179,9 @@ class VectorStore:
 
     @guarded
     def count(self) -> int:
-        if self._from_view():
-            assert self.view is not None
-            return len(self.view.keywords.ids)
+        view = self.view
+        if self._collection is None and view is not None:
+            return len(view.keywords.ids)
         return self.collection.count()
 
     @guarded
@@ -222,8 +226,9 @@ class VectorStore:
               total: int | None = None) -> list[tuple[Chunk, float]]:
         """Nearest chunks (from the read snapshot when the store has one); pass `total` (the known chunk count)
         to save a round trip to Chroma."""
-        if self.view is not None and self.view.vectors is not None:
-            return self.view.query(vector, n, filters)
+        view = self.view  # one read: a writer may drop it meanwhile
+        if view is not None and view.vectors is not None:
+            return view.query(vector, n, filters)
         total = self.collection.count() if total is None else total
         if total == 0:
             return []
