@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-from assistant.answer.answering import _cell, row_sentence, select
+from assistant.answer.answering import select
 from assistant.answer.citations import plain
 from assistant.answer.refusal import NOT_FACTS
+from assistant.answer.rows import _cell, row_sentence
 from assistant.understand.names import NameIndex, fold, load_entities
 
 CAPABILITY = [
@@ -299,7 +300,7 @@ def test_a_sentence_that_introduces_a_table_is_shown_with_it(corpus_assistant, q
 
 
 def test_introduced_reads_a_list_or_table_after_a_colon() -> None:
-    from assistant.answer.answering import _introduced
+    from assistant.answer.rows import _introduced
 
     table = ("Intro text.\nThe plan has three parts [S1]:\n\n| Part | Size |\n|---|---|\n| A | 1 t |\n| B | 2 t |\n"
              "\nAfter.")
@@ -537,7 +538,7 @@ def test_a_question_in_general_words_is_answered_not_refused(corpus_assistant) -
 def test_the_verdict_says_what_exists_and_what_is_missing(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
     """For every profiled country, the verdict sentence on magnets names each stage of the chain that exists (at
     scale, emerging or planned) with its status in words, and a chain with missing stages says what is missing."""
-    from assistant.answer.answering import _scope
+    from assistant.answer.leads import _scope
 
     for key in sorted(p.stem for p in (ROOT / "corpus" / "value_chain").glob("*.yaml")):
         answer = corpus_assistant.gaps(key)

@@ -9,8 +9,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from assistant.answer.citations import CitationBook, plain, sentences, strip_markers, table_cells, terms
+from assistant.answer.leads import checklist_lead, comparison_lead, entity_lead, why_lead
+from assistant.answer.rows import NUMBER as _NUMBER
+from assistant.answer.rows import (
+    _introduced,
+    _is_figure,
+    _table_header,
+    _unit,
+    row_sentence,
+)
 from assistant.answer.scoring import score
-from assistant.knowledge.entities import Entity
 from assistant.knowledge.tables import parse_number
 from assistant.knowledge.taxonomy import (
     COUNTRIES,
@@ -21,17 +29,11 @@ from assistant.knowledge.taxonomy import (
     find_elements,
     find_stages,
 )
-from assistant.types import STAGES, STATUS_LABEL, Checklist, Chunk, Passage, StageRow, doc_meta
+from assistant.types import Checklist, Chunk, Passage, doc_meta
 from assistant.understand.names import fold
-from assistant.understand.query import VERB, Intent, members_asked, stage_range
+from assistant.understand.query import Intent, members_asked
 from assistant.understand.words import COMMON, FRAMING, is_common
 
-_LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
-# A figure: a number standing on its own, not a digit inside a name or formula ("Nd2Fe14B", "F-35" counts).
-_NUMBER = re.compile(r"(?<![A-Za-z])\d|\b(dozens|hundreds|thousands|millions|billions)\b", re.I)
-STAGE_STATE = {"at_scale": "runs at scale", "emerging": "is only emerging", "planned": "is only planned",
-               "none": "does not exist there", "unknown": "is not documented"}
-VERDICT_TEXT = {"yes": "Yes", "partly": "Partly", "not yet": "Not yet", "no": "No"}
 NO_FORECAST = "The documents do not forecast; this is the latest figure they hold, with its date."
 # A sentence that starts by pointing back ("Its third is...", "These plants...") needs the sentence before it.
 _REFERS_BACK = re.compile(r"^\W*(it|its|this|these|that|those|they|their|them|such|he|she|his|her|both|here|"
@@ -63,143 +65,6 @@ def country_terms_for(key: str) -> set[str]:
     return out
 
 
-# -- the lead ----------------------------------------------------------------------------------------------------
-def _cite_list(ns: list[int]) -> str:
-    return "".join(f" [{n}]" for n in ns)
-
-
-def _scope(cl: Checklist) -> list:  # type: ignore[type-arg]
-    """The rows the verdict rests on (`stage_range`: deposit up to the target; recycling alone)."""
-    scope = set(stage_range(cl.target)) if cl.target in STAGES else {r.stage for r in cl.stages}
-    return [r for r in cl.stages if r.stage in scope]
-
-
-def _breaks(cl: Checklist, gap: StageRow) -> str:
-    """Where the chain to the target breaks: at the target stage itself, or first at a stage before it."""
-    if gap.stage == cl.target:
-        return f"the {gap.stage} stage itself {STAGE_STATE[gap.status]}"
-    return f"the chain first breaks at the {gap.stage} stage ({STATUS_LABEL[gap.status]})"
-
-
-def _and(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def _in_words(scope: list[StageRow], gap: StageRow) -> str:
-    """What exists on the chain up to the target and what is missing, in words, each stage with its status in
-    words and its first citation: 'it has a deposit (resource, no reserve) [1], but none of the stages after it
-    [5]', 'it has mining (mined at scale) [1] and separation (at scale) [2]; missing: metal and magnet (none
-    found) [7]'. A stage exists when it runs at scale, is emerging or is planned."""
-    def said(r: StageRow) -> str:
-        noun = "a deposit" if r.stage == "deposit" else r.stage
-        return f"{noun} ({r.label or STATUS_LABEL[r.status]}){_cite_list(r.citations[:1])}"
-
-    present = [r for r in scope if r.status in ("at_scale", "emerging", "planned")]
-    absent = [r for r in scope if r not in present]
-    cite = _cite_list(next((r.citations[:1] for r in absent if r.citations), []))
-    if not present:
-        return f"it has none of the stages from {scope[0].stage} to {scope[-1].stage}{cite}"
-    has = f"it has {_and([said(r) for r in present])}"
-    if not absent:
-        return f"{has}, not all of them at scale"
-    if all(scope.index(r) > scope.index(present[-1]) for r in absent):
-        return f"{has}, but none of the stages after {'it' if len(present) == 1 else 'them'}{cite}"
-    labels = sorted({r.label or STATUS_LABEL[r.status] for r in absent})
-    return f"{has}; missing: {_and([r.stage for r in absent])} ({', '.join(labels)}){cite}"
-
-
-def _tally(rows: list[StageRow], label: str) -> str:
-    at_scale = [r.stage for r in rows if r.status == "at_scale"]
-    missing = [r.stage for r in rows if r.status in ("none", "unknown")]
-    tally = f"{label}: {', '.join(at_scale) or 'no stage'}"
-    return tally + (f"; missing or unknown: {', '.join(missing)}." if missing else ".")
-
-
-def _reach(cl: Checklist) -> int:
-    return sum(1 for r in _scope(cl) if r.status == "at_scale")
-
-
-def checklist_lead(cl: Checklist) -> list[str]:
-    """One verdict sentence that says in words what exists on the chain and what is missing, then the target stage
-    if it is not where the chain breaks (a one-stage verdict: the rest of the chain, as context)."""
-    name, goal = cl.country, VERB.get(cl.target, cl.target)
-    if not cl.structured:
-        return [f"There is no structured value-chain data for {name}, so there is no verdict; every stage below "
-                "is unknown and the cited passages are what the documents say."]
-    verdict = VERDICT_TEXT.get(cl.verdict or "", "Unknown")
-    gap = next((r for r in cl.stages if r.stage == cl.binding_gap), None)
-    scope = _scope(cl)
-    if cl.verdict == "yes" or gap is None:
-        cites = sorted({n for r in scope for n in r.citations[:1]})[:2]
-        where = f"every stage from deposit to {cl.target}" if len(scope) > 1 else f"the {cl.target} stage"
-        return [f"{verdict}: {name} can {goal}; {where} runs at scale{_cite_list(cites)}."]
-    can = {"partly": f"{name} can {goal} only in part", "not yet": f"{name} cannot {goal} yet",
-           "no": f"{name} cannot {goal} today"}.get(cl.verdict or "", f"{name}'s ability to {goal} is unknown")
-    # The verdict says in words what exists on the chain and what is missing; the stage details are the
-    # checklist's (with their own evidence), and the sentences that prove them are quoted as points below.
-    words = _in_words(scope, gap) if len(scope) > 1 else f"{_breaks(cl, gap)}{_cite_list(gap.citations[:1])}"
-    out = [f"{verdict}: {can}; {words}."]
-    target = next(r for r in cl.stages if r.stage == cl.target)
-    if target.stage != gap.stage:
-        out.append(f"The {target.stage} stage itself {STAGE_STATE[target.status]}"
-                   f"{_cite_list(target.citations[:1])}.")
-    if len(scope) == 1:  # a stage that rests on itself alone: the rest of the chain is context
-        out.append(_tally([r for r in cl.stages if r not in scope], "Elsewhere in the chain, at scale"))
-    return out
-
-
-def _detail(text: str) -> str:
-    return plain(text).rstrip(".")
-
-
-def why_lead(cl: Checklist) -> list[str]:
-    name, goal = cl.country, VERB.get(cl.target, cl.target)
-    gap = next((r for r in cl.stages if r.stage == cl.binding_gap), None)
-    if not cl.structured or gap is None:
-        return checklist_lead(cl)
-    out = [f"{name} cannot fully {goal} because the chain breaks at the {gap.stage} stage "
-           f"({STATUS_LABEL[gap.status]}){_cite_list(gap.citations[:1])}.", f"That stage: {_detail(gap.detail)}."]
-    later = [f"{r.stage} ({STATUS_LABEL[r.status]})" for r in _scope(cl)
-             if r.status != "at_scale" and r.stage != gap.stage]
-    if later:
-        out.append(f"Further down the chain: {', '.join(later)}.")
-    return out
-
-
-def comparison_lead(cls: list[Checklist]) -> list[str]:
-    structured = [cl for cl in cls if cl.structured]
-    out: list[str] = []
-    if len(structured) >= 2:
-        ranked = sorted(structured, key=_reach, reverse=True)
-        first, second = ranked[0], ranked[1]
-        if len(_scope(first)) == 1:  # a verdict on one stage: its status, country by country
-            out.append(f"The {first.target} stage: " + "; ".join(
-                f"{cl.country} {STATUS_LABEL[_scope(cl)[0].status]}{_cite_list(_scope(cl)[0].citations[:1])}"
-                for cl in structured) + ".")
-            return out + [f"{cl.country}: no structured value-chain data, so no verdict." for cl in cls
-                          if not cl.structured]
-        elif _reach(first) == _reach(second):
-            out.append(f"{' and '.join(cl.country for cl in ranked)} have as many stages at scale on the chain to "
-                       f"{first.target} ({_reach(first)} of {len(_scope(first))}).")
-        else:
-            rest = ", ".join(f"{cl.country} ({_reach(cl)})" for cl in ranked[1:])
-            out.append(f"{first.country} is further along the chain to {first.target}: {_reach(first)} of "
-                       f"{len(_scope(first))} stages at scale, against {rest}.")
-    else:
-        out.append("Side by side; see each checklist below.")
-    for cl in cls:
-        if not cl.structured:
-            out.append(f"{cl.country}: no structured value-chain data, so no verdict.")
-            continue
-        gap = next((r for r in cl.stages if r.stage == cl.binding_gap), None)
-        verdict = VERDICT_TEXT.get(cl.verdict or "", "Unknown")
-        if gap is None:
-            out.append(f"{cl.country}: {verdict}, every stage runs at scale{_cite_list(_scope(cl)[-1].citations[:1])}.")
-        else:
-            out.append(f"{cl.country}: {verdict}; {_breaks(cl, gap)}{_cite_list(gap.citations[:1])}.")
-    return out
-
-
 # -- supporting points --------------------------------------------------------------------------------------------
 @dataclass
 class Candidate:
@@ -210,94 +75,6 @@ class Candidate:
     passage: Passage
     terms: frozenset[str]
     features: dict[str, float] = field(default_factory=dict)  # answer/scoring.py
-
-
-def _table_header(text: str, row_start: int) -> list[str] | None:
-    """The header cells of the Markdown table a row belongs to."""
-    lines = text[:row_start].splitlines()
-    header = None
-    for line in reversed(lines):
-        if table_cells(line) is None and not re.fullmatch(r"\s*\|[\s:|-]+\|\s*", line):
-            break
-        cells = table_cells(line)
-        if cells is not None:
-            header = cells
-    return header
-
-
-def _unit(header: str) -> tuple[str, str]:
-    """A column header's label and its unit, the unit being a bracket without digits: '2024 (t REO)' →
-    ('2024', 't REO'); '2022 (MCS 2024)' is a label alone."""
-    head = plain(header)
-    m = re.fullmatch(r"(.*?)\s*\(([^)\d]+)\)", head)
-    return (m.group(1), m.group(2)) if m else (head, "")
-
-
-def _is_figure(cell: str) -> bool:
-    return parse_number(plain(cell))[0] is not None
-
-
-def _cell(header: str, value: str) -> str:
-    """One cell read with its column: the unit after the figure, a year column as 'in <year>'."""
-    label, unit = _unit(header)
-    value = plain(value)
-    value = STATUS_LABEL.get(value, value)  # a status key reads as every front end writes it ("at scale")
-    figure = f"{value} {unit}" if unit and _is_figure(value) else value
-    if YEAR.fullmatch(label):
-        return f"{figure} in {label}"
-    return f"{label}: {figure}" if label else figure
-
-
-def row_sentence(row: str, chunk_text: str, years: list[int], about: str | None = None) -> str | None:
-    """A table row as a sentence, each cell read with its column: 'Thailand: 13,000 t REO in 2024; 3,600 t REO
-    in 2023'. Where the question names a year that heads a column, that column comes first. A row of a document
-    about one country (`about`) whose first cell names no country is read with it: 'Greenland, mining: …'."""
-    cells = table_cells(row)
-    if cells is None:
-        return None
-    header = _table_header(chunk_text, chunk_text.find(row))
-    if not header or len(header) != len(cells) or header == cells:
-        return plain(row)
-    pairs = [(h, c) for h, c in zip(header[1:], cells[1:], strict=True) if plain(c) and plain(h)]
-    wanted = [p for p in pairs if any(str(y) in p[0] for y in years)]
-    pairs = wanted + [p for p in pairs if p not in wanted]
-    first = plain(cells[0])
-    if about and not find_countries(first):
-        first = f"{about}, {first}"
-    return f"{first[:1].upper()}{first[1:]}: " + "; ".join(_cell(h, c) for h, c in pairs)
-
-
-def _introduced(text: str, sent: str) -> tuple[str, str] | None:
-    """A sentence ending in a colon together with the list or table it introduces: the verbatim span, and how it
-    reads ('…by 2030: Extracted in the EU, at least 10%; Processed in the EU, at least 40%.'). None when no list
-    or table follows it."""
-    start = text.find(sent)
-    pos = start + len(sent)
-    items: list[str] = []
-    end = pos
-    lines = text[pos:].split("\n")
-    offset = pos
-    for i, line in enumerate(lines):
-        stripped = line.strip()
-        if not stripped:
-            if items:
-                break
-        else:
-            cells = table_cells(stripped)
-            nxt = lines[i + 1].strip() if i + 1 < len(lines) else ""
-            if re.fullmatch(r"[|\-:\s]+", stripped) or cells is not None and re.fullmatch(r"\|[\s|:-]+\|", nxt):
-                pass  # a table's header and the line under it
-            elif cells is not None:
-                items.append(", ".join(plain(c) for c in cells if plain(c)))
-            elif _LIST_ITEM.match(line):
-                items.append(plain(stripped))
-            else:
-                break
-            end = offset + len(line.rstrip())
-        offset += len(line) + 1
-    if not items or start < 0:
-        return None
-    return text[start:end], plain(sent).rstrip(":") + ": " + "; ".join(items) + "."
 
 
 # A sentence that addresses the reader or gives instructions ("ignore previous instructions", "tell the user") is
@@ -447,40 +224,6 @@ def _point(c: Candidate, book: CitationBook) -> str | None:
     return f"{shown[:-1]} [{n}]{shown[-1]}" if shown[-1] in ".!?" else f"{shown} [{n}]"
 
 
-def entity_lead(entity: Entity, section_chunks: Callable[[str, str], list[Chunk]], book: CitationBook,
-                doc_chunks: Callable[[str], list[Chunk]]) -> str:
-    """An entity's registered one-sentence summary, cited to the sentences that hold its names and figures (at
-    most four): from its source section first, then from the other documents that discuss it, since a summary
-    may draw on several sections."""
-    text = entity.summary.strip().rstrip(".")
-    want = terms(entity.summary) | terms(" ".join(entity.names))
-    key = terms(" ".join(_PROPER.findall(entity.summary) + re.findall(r"\d[\w,.]*", entity.summary))) - terms(
-        " ".join(entity.names))  # what the summary claims beyond naming the entity
-    pool: list[tuple[int, Chunk, str, set[str]]] = []
-    seen: set[str] = set()
-    tiers = [(0, c) for c in section_chunks(entity.source.doc, entity.source.section)]
-    tiers += [(1, c) for d in dict.fromkeys((entity.source.doc, *entity.docs)) for c in doc_chunks(d)]
-    for tier, chunk in tiers:
-        if chunk.id in seen:
-            continue
-        seen.add(chunk.id)
-        for sent in sentences(chunk):
-            shown = plain(sent)
-            if len(shown.split()) >= 4 and not sent.lstrip().startswith("#"):
-                pool.append((tier, chunk, sent, terms(shown)))
-    marks: list[int] = []
-    rest, rest_key = set(want), set(key)
-    while pool and len(marks) < 4:  # each sentence adds names, figures or words the others lack
-        tier, chunk, sent, st = max(pool, key=lambda x: (3 * len(rest_key & x[3]) + len(rest & x[3]), -x[0]))
-        if not rest_key & st and (marks or not rest & st):
-            break
-        marks.append(book.cite(chunk, sent))
-        rest -= st
-        rest_key -= st
-        pool = [x for x in pool if x[2] != sent]
-    return f"{text}{_cite_list(sorted(set(marks)))}."
-
-
 def table_comparison(intent: Intent, cands: list[Candidate], book: CitationBook) -> tuple[str | None, list[Candidate]]:
     """Rows of one table about two or more of the countries asked about, read together in one sentence, largest
     first, by the column of the year asked about (else the latest), each row cited."""
@@ -518,40 +261,6 @@ def table_comparison(intent: Intent, cands: list[Candidate], book: CitationBook)
         value = plain(cells_of[k][col])
         parts.append(f"{plain(cells_of[k][0])} {value}{' ' + unit if unit else ''} [{n}]")
     return f"{label}: " + "; ".join(parts) + ".", [rows[k] for k in order]
-
-
-def _more_of_retrieved(passages: list[Passage], doc_chunks: Callable[[str], list[Chunk]],
-                       wanted: Callable[[Chunk], bool], docs: set[str] | None = None) -> list[Passage]:
-    """Chunks of the retrieved documents (those in `docs`, when given) that are `wanted` and were not retrieved
-    themselves, as passages ranked after the retrieved ones."""
-    have = {p.chunk.id for p in passages}
-    out: list[Passage] = []
-    for doc in dict.fromkeys(p.chunk.doc_id for p in passages if docs is None or p.chunk.doc_id in docs):
-        for chunk in doc_chunks(doc):
-            if chunk.id not in have and wanted(chunk):
-                out.append(Passage(chunk=chunk, score=0.0))
-                have.add(chunk.id)
-    return out
-
-
-def table_passages(passages: list[Passage], countries: list[str],
-                   doc_chunks: Callable[[str], list[Chunk]]) -> list[Passage]:
-    """Passages of the retrieved documents that hold a table row about one of the countries: a document found for
-    a question of figures is read for its table as well as its prose."""
-    def has_row(chunk: Chunk) -> bool:
-        rows = (table_cells(line) for line in chunk.text.splitlines())
-        return any(cells and set(find_countries(cells[0])) & set(countries) for cells in rows)
-
-    return _more_of_retrieved(passages, doc_chunks, has_row)
-
-
-def entity_passages(passages: list[Passage], entity: Entity,
-                    doc_chunks: Callable[[str], list[Chunk]]) -> list[Passage]:
-    """Passages that name an entity and hold a figure, from the retrieved documents that discuss it: a document
-    found for a figure about a named plant, mine or company is read for every passage about it."""
-    names = [re.compile(r"\b" + re.escape(n) + r"\b", re.I) for n in entity.names]
-    return _more_of_retrieved(passages, doc_chunks, lambda c: bool(_NUMBER.search(c.text)) and any(
-        n.search(c.text) for n in names), set(entity.docs))
 
 
 def compose(intent: Intent, passages: list[Passage], checklists: list[Checklist], book: CitationBook,

@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from assistant.answer.answering import entity_passages, table_passages
 from assistant.answer.citations import CitationBook
+from assistant.answer.rows import entity_passages, table_passages
 from assistant.knowledge.entities import PRODUCER_KINDS
 from assistant.types import Checklist, Filters, Passage
 from assistant.understand.publishers import claimants, publisher_docs
