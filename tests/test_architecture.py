@@ -21,7 +21,7 @@ FLOORS: dict[str, int] = {
     "understand": 3,
     "answer": 4, "state": 4,
     "views": 5,
-    "core": 6, "snapshot": 6, "service": 6, "pipeline": 6,
+    "core": 6, "snapshot": 6, "service": 6, "pipeline": 6, "lifecycle": 6,
     "frontends": 7, "evaluation": 7, "bench": 7, "integrations": 7, "__init__": 7,
 }
 # What a front end may import of ours: the core's public surface, the typed ground floor, the views that render

@@ -549,7 +549,7 @@ def test_the_verdict_says_what_exists_and_what_is_missing(corpus_assistant) -> N
         scope = _scope(cl)
         present = [r for r in scope if r.status in ("at_scale", "emerging", "planned")]
         for r in present:
-            assert f"{r.stage} ({r.label}" in verdict, (key, verdict)
+            assert f"{r.stage} ({r.label.removeprefix(r.stage + ', ')}" in verdict, (key, verdict)
         if not present:
             assert "none of the stages" in verdict, (key, verdict)
         elif len(present) < len(scope):

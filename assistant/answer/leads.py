@@ -48,7 +48,8 @@ def _in_words(scope: list[StageRow], gap: StageRow) -> str:
     found) [7]'. A stage exists when it runs at scale, is emerging or is planned."""
     def said(r: StageRow) -> str:
         noun = "a deposit" if r.stage == "deposit" else r.stage
-        return f"{noun} ({r.label or STATUS_LABEL[r.status]}){_cite_list(r.citations[:1])}"
+        label = (r.label or STATUS_LABEL[r.status]).removeprefix(f"{r.stage}, ")  # "deposit, no reserve"
+        return f"{noun} ({label}){_cite_list(r.citations[:1])}"
 
     present = [r for r in scope if r.status in ("at_scale", "emerging", "planned")]
     absent = [r for r in scope if r not in present]
