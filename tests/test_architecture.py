@@ -150,3 +150,10 @@ def test_the_readme_tree_names_every_module() -> None:
                if p.name != "__init__.py" and p.parent.name not in ("bench", "integrations")
                and p.stem not in block]
     assert missing == []
+
+
+def test_no_module_is_over_450_lines() -> None:
+    """A module a newcomer can read in one sitting: none of the package's modules is over 450 lines."""
+    long = {str(p.relative_to(PACKAGE)): n for p in PACKAGE.rglob("*.py")
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > 450}
+    assert not long, long
