@@ -145,8 +145,11 @@ def test_projects_cli_table_json_and_csv(corpus_indexes, monkeypatch) -> None:  
     assert [r["name"] for r in table] == [r["name"] for r in rows]
     out = runner.invoke(app, ["projects", "--phase", "dreaming"])
     assert out.exit_code != 0 and "Unknown phase" in out.output
-    out = runner.invoke(app, ["projects", "--expected-by", "2024", "--json"])
-    assert all(r["first_output"] <= 2024 for r in json.loads(out.output))
+    out = runner.invoke(app, ["projects", "--expected-by", "2027", "--json"])
+    rows = json.loads(out.output)
+    assert all((r["first_output"] or r["expected_output"]) <= 2027 for r in rows)
+    assert any(r["first_output"] is None for r in rows)  # expected, not yet begun (a first-output milestone)
+    assert all("milestones" in r for r in rows)
 
 
 def test_projects_support_filter_names_the_programme(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
@@ -205,3 +208,168 @@ def test_slack_projects_command_arguments() -> None:
         projects_args("projects colour=red")
     with pytest.raises(InputError):
         projects_args("projects expected_by=soon")
+
+
+# -- milestones: what changed at a project, and projects by a dated milestone (issue 19) ---------------------------
+def _window_ok(date: str, lo: int | None, hi: int | None) -> bool:
+    year = int(date[:4])
+    return (lo is None or year >= lo) and (hi is None or year <= hi)
+
+
+def _order_key(date: str) -> str:
+    return date if len(date) > 4 else f"{date}-13"
+
+
+@pytest.mark.parametrize(("question", "name", "lo", "hi"), [
+    ("Walk me through what changed at the Eneabba refinery between 2021 and 2026", "Eneabba", 2021, 2026),
+    ("What has become of the Songwe Hill project since 2022?", "Songwe Hill", 2022, None),
+    ("Tell me how Ngualla has moved on since its 2023 licence", "Ngualla", 2023, None),
+    ("How has Tanbreez changed since 2023?", "Tanbreez", 2023, None),
+])
+def test_a_change_at_a_project_lists_its_milestones_in_date_order(corpus_assistant, question: str, name: str,  # type: ignore[no-untyped-def]
+                                                                  lo: int, hi: int | None) -> None:
+    answer = corpus_assistant.ask(question)
+    q = answer.query
+    assert q is not None and q.kind == "change" and q.measure == "milestone", question
+    assert any(name in n for n in q.names) and (q.year_from, q.year_to) == (lo, hi)
+    rows = answer.table
+    assert rows and all(_window_ok(r["date"], lo, hi) for r in rows)
+    assert [_order_key(r["date"]) for r in rows] == sorted(_order_key(r["date"]) for r in rows)
+    # every milestone of the project in the window is there, each cited to the sentence that states it
+    project = next(p for p in corpus_assistant.registry() if name in p.name)
+    want = {(m.kind, m.date) for m in project.milestones if _window_ok(m.date, lo, hi)}
+    got = {(r["kind"], r["date"]) for r in rows if r["kind"] != "report"}
+    assert want <= got
+    for r in rows:
+        assert r["citation"] is not None, r
+        cited = answer.citations[r["citation"] - 1]
+        assert cited.quote.rstrip(" .") in answer.answer
+        if r["kind"] != "report":  # the sentence its evidence points at
+            milestone = next(m for p in corpus_assistant.registry() if p.name == r["project"] for m in p.milestones
+                             if (m.kind, m.date) == (r["kind"], r["date"]))
+            assert milestone.evidence.text in cited.context
+    assert ("done" in answer.answer) or ("expected" in answer.answer)
+
+
+def test_what_happened_to_a_project_without_years_gives_all_its_milestones(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    answer = corpus_assistant.ask("Whatever happened to the Saltend refinery?")
+    assert answer.query is not None and answer.query.kind == "change"
+    kinds = [r["kind"] for r in answer.table if r["kind"] != "report"]
+    assert kinds == ["construction_start", "closure"]
+    assert "closure, done" in answer.answer and "16 October 2025" in answer.answer
+
+
+def test_a_change_in_a_country_lists_its_projects_milestones(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    answer = corpus_assistant.ask("What changed in Uganda's rare-earth projects between 2022 and 2024?")
+    q = answer.query
+    assert q is not None and q.kind == "change" and q.countries == ["uganda"] and not q.names
+    want = sorted((m.date, m.kind) for p in corpus_assistant.registry() if p.country == "uganda"
+                  for m in p.milestones if 2022 <= m.year <= 2024)
+    assert sorted((r["date"], r["kind"]) for r in answer.table) == want and len(want) >= 3
+    assert all(r["country"] == "Uganda" and r["citation"] for r in answer.table)
+    assert answer.answer.startswith("Projects in Uganda: 3 dated milestones (3 done, 0 expected) between 2022 and 2024")
+
+
+def test_a_company_and_its_country_limit_a_change_to_the_companys_projects(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    answer = corpus_assistant.ask("What changed for Lynas in Malaysia after 2024?")
+    q = answer.query
+    assert q is not None and q.kind == "change" and q.operators == ["Lynas Rare Earths"] and q.year_from == 2025
+    assert {r["project"] for r in answer.table} <= {"Lynas Malaysia", "Lynas Malaysia cracking and leaching, Gebeng"}
+    assert {r["kind"] for r in answer.table} >= {"first_output", "licence"}
+
+
+@pytest.mark.parametrize(("question", "years", "lo", "hi"), [
+    ("Which facilities should begin producing in 2026?", [2026], None, None),
+    ("List the projects due to start output in 2027", [2027], None, None),
+    ("Name the facilities whose output began before 2014.", [], None, 2013),
+])
+def test_projects_by_the_year_of_their_first_output(corpus_assistant, question: str, years: list[int],  # type: ignore[no-untyped-def]
+                                                    lo: int | None, hi: int | None) -> None:
+    answer = corpus_assistant.ask(question)
+    q = answer.query
+    assert q is not None and q.kind in ("set", "count") and q.milestone == "first_output", question
+    assert (q.years, q.year_from, q.year_to) == (years, lo, hi)
+
+    def began(p):  # type: ignore[no-untyped-def]
+        dates = [m for m in p.milestones if m.kind == "first_output"]
+        found = [m.year for m in dates if (not years or m.year in years) and _window_ok(m.date, lo, hi)]
+        if p.first_output and not any(m.done for m in dates):
+            found += [y for y in [p.first_output] if (not years or y in years) and _window_ok(str(y), lo, hi)]
+        return found
+
+    want = {p.name for p in corpus_assistant.registry() if began(p)}
+    assert want and {r["name"] for r in answer.table} == want
+    dates = [_order_key(r["date"]) for r in answer.table]
+    assert dates == sorted(dates)  # earliest first
+    future = [r for r in answer.table if not r["done"]]
+    assert (not future) or "expected" in answer.answer
+    assert len(answer.citations) >= min(len(want), 10)
+
+
+def test_projects_by_a_licence_or_a_financing_year(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    answer = corpus_assistant.ask("Which projects were granted a licence before 2022?")
+    q = answer.query
+    assert q is not None and q.milestone == "licence" and q.year_to == 2021 and q.stage is None
+    assert {"Lofdal", "Khotgor", "Norra Kärr"} <= {r["name"] for r in answer.table}
+    answer = corpus_assistant.ask("Which projects raised financing in 2025?")
+    assert answer.query is not None and answer.query.milestone == "financing" and answer.query.years == [2025]
+    assert {"Longonjo", "Pela Ema", "Nolans"} <= {r["name"] for r in answer.table}
+    assert all(r["date"].startswith("2025") for r in answer.table)
+
+
+def test_year_bounds_read_from_prepositions() -> None:
+    from assistant.understand.records import milestone_named, year_bounds
+
+    assert year_bounds("what changed between 2019 and early 2024") == (2019, 2024, {2019, 2024})
+    assert year_bounds("from 2021 to 2023, what happened")[:2] == (2021, 2023)
+    assert year_bounds("progress since 2022")[:2] == (2022, None)
+    assert year_bounds("output began before 2014")[:2] == (None, 2013)
+    assert year_bounds("running after 2026")[:2] == (2027, None)
+    assert year_bounds("expected by the end of 2027")[:2] == (None, 2027)
+    assert year_bounds("first output in 2026") == (None, None, set())
+    assert milestone_named("began construction to produce in 2027") == "construction_start"
+    assert milestone_named("granted a mining licence") == "licence"
+    assert milestone_named("which plants produce oxide") == "first_output"
+
+
+def test_project_rows_and_the_timeline_carry_the_milestones() -> None:
+    from assistant.frontends.web_projects import timeline_svg
+    from assistant.knowledge.entities import load_entities
+    from assistant.knowledge.registry import load_registry
+    from assistant.views.projects import project_row, timeline, to_csv, to_text
+    from tests.conftest import ROOT
+
+    corpus = ROOT / "corpus"
+    registry = load_registry(corpus / "value_chain", load_entities(corpus / "entities.yaml"))
+    rows = [project_row(p) for p in registry if p.country in ("angola", "united_kingdom")]
+    longonjo = next(r for r in rows if r["name"] == "Longonjo")
+    assert [m["kind"] for m in longonjo["milestones"]] == ["financing", "financing", "construction_start",
+                                                            "first_output"]
+    assert longonjo["expected_output"] == 2027 and longonjo["milestones"][-1]["done"] is False
+    assert all(m["quote"] and m["doc"] for r in rows for m in r["milestones"])
+    marks = timeline(rows, 2026)
+    assert len(marks) == sum(len(r["milestones"]) for r in rows) + sum(
+        1 for r in rows if r["first_output"] and not any(m["kind"] == "first_output" for m in r["milestones"]))
+    svg = timeline_svg(marks)
+    assert svg.count("<circle") == len(marks) + 7  # one dot a milestone, and the legend's seven kinds
+    assert svg.count("fill='none'") == sum(1 for m in marks if not m["done"])
+    assert "first output 2027 (expected)" in to_csv(rows)
+    assert "construction start 2025 → first output 2027 expected" in to_text(rows)
+
+
+@pytest.mark.parametrize("question", [
+    "Which country mined the most rare earths in 2023?",
+    "what country produced the most rare-earth ore in 2023, going by USGS",
+])
+def test_a_superlative_after_the_verb_asks_for_the_top_country(corpus_assistant, question: str) -> None:  # type: ignore[no-untyped-def]
+    """Asked for one country with a superlative anywhere in the question, the records rank the countries by the
+    measure and the answer leads with the top one of the USGS table for that year."""
+    from assistant.knowledge.tables import mine_production
+
+    answer = corpus_assistant.ask(question)
+    q = answer.query
+    assert q is not None and q.kind in ("ranking", "extreme") and q.subject == "country" and q.years == [2023]
+    assert q.measure == "mine_production"
+    rows = [r for r in mine_production(corpus_assistant.settings.paths.corpus) if r.year == 2023 and r.key]
+    top = max(rows, key=lambda r: r.tonnes or 0)
+    assert top.country in answer.answer.split(". ")[0], answer.answer[:300]

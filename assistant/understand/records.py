@@ -20,6 +20,7 @@ from assistant.knowledge.taxonomy import (
     ELEMENT_GROUPS,
     ELEMENTS,
     MEASURE_WORDS,
+    MILESTONE_WORDS,
     PHASE_WORDS,
     SITE_WORDS,
     SMALLEST_WORDS,
@@ -50,6 +51,49 @@ _NUMBER_WORDS = {w: i for i, w in enumerate("zero one two three four five six se
 # A count before a plural noun or after "top"/"first" asks for that many ("the top five", "three largest").
 _LIMIT = re.compile(r"\b(?:top|first|leading|biggest|largest)\s+(\d{1,2}|[a-z]+)\b|\b(\d{1,2}|[a-z]+)\s+"
                     r"(?:largest|biggest|leading|top|main|major)\b", re.I)
+
+
+# Grammar: a preposition before a year bounds the years asked ("since 2022", "before 2020", "by 2027"), and two
+# years joined by "and"/"to" after "between"/"from" give a range.
+_YEAR = r"((?:19|20)\d{2})"
+_QUALIFIER = r"(?:(?:the|its|their)\s+)?(?:(?:end|start|beginning|middle)\s+of\s+|early\s+|late\s+|mid-?\s*)?"
+_BETWEEN = re.compile(rf"\b(?:between|from)\s+{_QUALIFIER}{_YEAR}\s+(?:and|to|until|through)\s+{_QUALIFIER}{_YEAR}\b",
+                      re.I)
+_BOUND = re.compile(rf"\b(since|from|after|before|by|until|till|through|up to)\s+{_QUALIFIER}{_YEAR}\b", re.I)
+# A change read from the examples alone, with no year in the question ("what happened to X"), needs one example at
+# least this close (cosine of the masked questions): a far vote for it is a lookup about the project.
+CHANGE_CLOSE = 0.6
+# The phase a question names with the words of a milestone it dates ("began construction in 2025"): the date is
+# the filter then, not the project's phase today.
+_MILESTONE_PHASE = {"construction_start": "construction", "commissioning": "commissioning",
+                    "suspension": "suspended", "closure": "closed"}
+
+
+def year_bounds(question: str) -> tuple[int | None, int | None, set[int]]:
+    """The first and last year asked (inclusive, None where open) and the years that are bounds, not years asked
+    exactly: "between 2023 and 2025" (2023, 2025), "since 2022" (2022, None), "before 2020" (None, 2019)."""
+    if m := _BETWEEN.search(question):
+        a, b = sorted((int(m.group(1)), int(m.group(2))))
+        return a, b, {a, b}
+    lo = hi = None
+    bounds: set[int] = set()
+    for m in _BOUND.finditer(question):
+        word, year = m.group(1).lower(), int(m.group(2))
+        bounds.add(year)
+        if word in ("since", "from"):
+            lo = year
+        elif word == "after":
+            lo = year + 1
+        elif word == "before":
+            hi = year - 1
+        else:  # by, until, till, through, up to
+            hi = year
+    return lo, hi, bounds
+
+
+def milestone_named(question: str) -> str | None:
+    """The kind of milestone the question's words name (construction, a licence, financing ...), output last."""
+    return next((k for k, words in MILESTONE_WORDS.items() if _has(question, words)), None)
 
 
 def _words(text: str) -> list[str]:
@@ -105,9 +149,23 @@ def _members(question: str) -> str | None:
     return None
 
 
+def _one_asked(question: str) -> bool:
+    """A clause opens by asking for one country or site: an interrogative, then within three words a singular noun
+    for countries or sites ("Which country…", "What African plant…")."""
+    for clause in _clauses(question):
+        opening = _OPENS_SET.match(clause.strip())
+        head = _words(clause.strip()[opening.end():])[:3] if opening else []
+        if any(w in COUNTRY_WORDS + SITE_WORDS and not w.endswith("s") for w in head):
+            return True
+    return False
+
+
 def _superlative(question: str) -> bool:
     """A superlative before, within four words, a noun for countries or sites or a measure asks for an extreme
-    ("the largest operating separation plant", "smallest reserve figure")."""
+    ("the largest operating separation plant", "smallest reserve figure"); so does any superlative in a question
+    that asks for one country or site ("Which country mined the most in 2024?")."""
+    if _SUPERLATIVE.search(question) and _one_asked(question):
+        return True
     for m in _SUPERLATIVE.finditer(question):
         after = " ".join(_words(question[m.end():])[:4])
         if any(w in COUNTRY_WORDS + SITE_WORDS for w in after.split()) or any(
@@ -179,9 +237,11 @@ def read_query(question: str, intent: Intent, scores: dict[str, float], spans: l
     # Otherwise the supply examples' share of the vote goes to the others, as if those examples were not there.
     rest = 1.0 - scores.get("supply", 0.0) - scores.get("scenario", 0.0)
     scores = {k: v / rest for k, v in scores.items() if k not in ("supply", "scenario")} if rest > 0 else {}
-    # A question that names a company is about it: passages answer it. A policy, programme or agency named is a
-    # filter on support (or context the answer adds); an organisation or place only places the question.
-    if any(e.kind == "company" for e in intent.entities):
+    # A question that names a company is about it: passages answer it, unless it asks what changed at a project or
+    # in a country the company works in (its projects' milestones answer that). A policy, programme or agency named
+    # is a filter on support (or context the answer adds); an organisation or place only places the question.
+    companies = [e.name for e in intent.entities if e.kind == "company"]
+    if companies and not (projects or spans):
         return None
     kind = max(KINDS, key=lambda k: scores.get(k, 0.0))
     if sum(scores.get(k, 0.0) for k in KINDS) < MIN_SHARE:
@@ -197,6 +257,8 @@ def read_query(question: str, intent: Intent, scores: dict[str, float], spans: l
         if asked is None:
             return None
         kind = asked
+    if companies and kind != "change":
+        return None
     # Each kind needs the words it works on; without them the question is answered from passages.
     plural = any(w in COUNTRY_WORDS + SITE_WORDS and w.endswith("s") for w in _words(question))
     if kind in ("set", "count") and not plural:
@@ -231,6 +293,20 @@ def read_query(question: str, intent: Intent, scores: dict[str, float], spans: l
                     else [],
                     programmes=programmes_named(question, programmes) if _has(question, SUPPORT_WORDS) else [],
                     limit=_limit(question), names=projects, ascending=_has(question, SMALLEST_WORDS))
+    if kind == "change":
+        return _change_query(q, question, intent, projects, companies)
+    lo, hi, bounds = year_bounds(question)
+    milestone = milestone_named(question) if subject == "project" and kind in ("set", "count") else None
+    if milestone and (intent.years or lo or hi):
+        # A year with a project's milestone ("started construction in 2025", "first output before 2020") dates
+        # that milestone, done or expected: the registry's milestones answer it.
+        q.milestone, q.year_from, q.year_to = milestone, lo, hi
+        q.years = [y for y in intent.years if y not in bounds]
+        q.phases = [p for p in q.phases if p != _MILESTONE_PHASE.get(milestone)]
+        if milestone == "licence" and q.stage in ("deposit", "mining"):
+            q.stage = None  # a mining licence is held by the project, whether listed at its deposit or its mine
+        # financing of any kind, not only a listed programme's; "granted a licence" is not public support
+        q.supported = bool(q.programmes)
     if kind == "compare":
         return q if len(projects) >= 2 else None
     # One country named and not left out: the question is about that country, not a set or a ranking of them.
@@ -253,18 +329,39 @@ def read_query(question: str, intent: Intent, scores: dict[str, float], spans: l
         return q if q.measure else None
     if kind == "concentration":
         return q if stage or measure in ("reserves", "mine_production") else None
-    if kind == "change":
-        return q if len(intent.years) >= 2 and countries and measure in ("reserves", "mine_production") else None
     # set / count: a filter that the records can answer
     if subject == "country" and stage is None:
         return None
-    if subject == "project" and not (stage or phases or q.region or q.supported or countries or q.years):
+    if subject == "project" and not (stage or phases or q.region or q.supported or countries or q.years
+                                     or q.year_from or q.year_to):
         return None
     if subject == "country" and any(_has(question, w) for w in (*ELEMENTS.values(), *ELEMENT_GROUPS.values())):
         return None  # the map's statuses are for a stage as a whole, not for particular elements
     return q
 
 
+
+def _change_query(q: RecordQuery, question: str, intent: Intent, projects: list[str],
+                  companies: list[str]) -> RecordQuery | None:
+    """A change between dates. A country's reserves or mine output between two years, with no project or company
+    named, is read from the tables of figures (for countries compared; one country alone is answered from
+    passages). Otherwise the registry's milestones answer it, in date order: those of the projects named, else of
+    the projects the companies named run (in the countries named), else of the countries' or the region's."""
+    if q.measure in ("reserves", "mine_production") and not projects and not companies:
+        if len(intent.years) >= 2 and q.countries and not (q.subject == "country" and len(q.countries) == 1):
+            return q.model_copy(update={"years": intent.years})
+        return None
+    if not (projects or q.countries or q.region):
+        return None
+    lo, hi, _bounds = year_bounds(question)
+    if intent.type == "numeric" and len(intent.years) == 1 and lo is None and hi is None:
+        return None  # a quantity in one year ("how much did it raise in 2026") is a figure, not a change
+    if lo is None and hi is None and intent.years:
+        lo, hi = min(intent.years), max(intent.years)
+    named = {"stage": None, "countries": [], "region": None} if projects else {}
+    return q.model_copy(update={"subject": "project", "years": intent.years, "year_from": lo, "year_to": hi,
+                                "names": projects, "operators": companies, "measure": "milestone", "statuses": [],
+                                "phases": [], "supported": False, "programmes": [], "limit": None, **named})
 
 
 class RecordReader:
@@ -295,6 +392,9 @@ class RecordReader:
             return None, intent  # a registered source other than the tables' publisher ("the corpus" is not one)
         projects = [e.name for e in intent.entities if e.kind in set(sites)]
         scores = self.classifier.scores(question) if self.classifier else {}
+        if (not intent.years and scores and max(scores, key=lambda k: scores[k]) == "change"
+                and self.closest(question, "change") < CHANGE_CLOSE):
+            scores = {k: v for k, v in scores.items() if k != "change"}
         found = country_spans(question)
         # A country in the possessive before a name it qualifies ("Japan's JOGMEC") places that name; it does not
         # filter the records.
@@ -304,5 +404,18 @@ class RecordReader:
         parties = find_parties(question, found, list(intent.entities), names) if names is not None else []
         return read_query(question, intent, scores, spans, regions, projects, programmes, parties), intent
 
+    def closest(self, question: str, label: str) -> float:
+        """The similarity of the question to the nearest labelled example of this kind (names masked)."""
+        import numpy as np
 
-__all__ = ["KINDS", "MIN_SHARE", "RecordQuery", "RecordReader", "excluded_countries", "read_query", "region_in"]
+        c = self.classifier
+        mine = c.labels == label
+        if not mine.any():
+            return 0.0
+        vec = np.asarray(c.embed([c.mask(question)]), dtype=np.float32)[0]
+        vec /= np.linalg.norm(vec) + 1e-9
+        return float((c.vectors[mine] @ vec).max())
+
+
+__all__ = ["KINDS", "MIN_SHARE", "RecordQuery", "RecordReader", "excluded_countries", "milestone_named", "read_query",
+           "region_in", "year_bounds"]
