@@ -57,7 +57,6 @@ COPY_HOSTS = [r"stocktitan\.net$", r"etfdailynews\.com$", r"advfn\.com$", r"gree
 # `url`, an http-only address or a listing page). The list may only shrink: a new offender fails, and so does an entry
 # that has been fixed but not removed from here.
 KNOWN_UNFIXED = {
-    ("primers/deposit.md", "https://fr.scribd.com/document/349319276/China-s-rare-earth-ore-deposits"),
     ("profiles/chile.md", "https://greenstocknews.com/news/tsx/ara/aclara-provides-update-on-permitting-and-development-strategy-for-the-penco-module-project-in-chile"),
     ("profiles/kyrgyzstan.md", "http://gca.satrapia.com/stans-energy-outlines-work-for-kyrgyzstan-heavy-rare-earth-beryllium-licences"),
     ("profiles/kyrgyzstan.md", "http://www.stansenergy.com/projects/page_id-253"),
