@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import random
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,4 +30,13 @@ def test_zipf_equals_wordfreq() -> None:
              if words.zipf(w) != zipf_frequency(w, "en")}
     assert wrong == {}
     assert words.is_english("mine") and not words.is_english("japn")
+
     assert words.is_common("what", words.FRAMING) and not words.is_common("bastnaesite")
+
+
+def test_reading_a_question_does_not_import_wordfreq() -> None:
+    code = ("import sys; from assistant.understand import words; "
+            "[words.is_common(w) for w in ('Japan', 's', '', 'usually', 'magnets')]; "
+            "print('wordfreq' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert out.returncode == 0 and out.stdout.strip() == "False", out.stderr[-500:]

@@ -20,10 +20,10 @@ FRAMING = 6.0
 
 @functools.lru_cache(maxsize=65536)
 def zipf(word: str) -> float:
-    """`wordfreq.zipf_frequency(word, "en")`. A word of ASCII letters (what questions are read as) is looked up in
-    wordfreq's English list directly, with wordfreq's own arithmetic; importing wordfreq (its language-code and
-    text-repair packages, ~0.25 s) is left to anything else."""
-    buckets = _english_buckets() if word.isascii() and word.isalpha() else None
+    """`wordfreq.zipf_frequency(word, "en")`. A word of ASCII letters (what questions are read as; or nothing, the
+    "singular" of a lone "s") is looked up in wordfreq's English list directly, with wordfreq's own arithmetic;
+    importing wordfreq (its language-code and text-repair packages, ~0.25 s) is left to anything else."""
+    buckets = _english_buckets() if word.isascii() and (word.isalpha() or not word) else None
     if buckets is None:
         from wordfreq import zipf_frequency
 
