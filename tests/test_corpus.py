@@ -57,7 +57,6 @@ COPY_HOSTS = [r"stocktitan\.net$", r"etfdailynews\.com$", r"advfn\.com$", r"gree
 # `url`, an http-only address or a listing page). The list may only shrink: a new offender fails, and so does an entry
 # that has been fixed but not removed from here.
 KNOWN_UNFIXED = {
-    ("profiles/chile.md", "https://greenstocknews.com/news/tsx/ara/aclara-provides-update-on-permitting-and-development-strategy-for-the-penco-module-project-in-chile"),
     ("profiles/kyrgyzstan.md", "http://gca.satrapia.com/stans-energy-outlines-work-for-kyrgyzstan-heavy-rare-earth-beryllium-licences"),
     ("profiles/kyrgyzstan.md", "http://www.stansenergy.com/projects/page_id-253"),
     ("profiles/kyrgyzstan.md", "https://russia-islworld.ru/temy/ekonomika/kyrgyz-prime-minister-highlights-mineral-reserves-in-the-country-2024-06-19-42167"),
