@@ -143,7 +143,14 @@ class RecordQuery(BaseModel):
     supported: bool = False  # only projects with public support (a strategic-project listing, a state lender)
     programmes: list[str] = Field(default_factory=list)  # ... from these programmes, where the question names them
     years: list[int] = Field(default_factory=list)
-    measure: str | None = None  # reserves | mine_production | capacity
+    # Bounds on the years (inclusive) a question sets with a preposition: "since 2022", "before 2020", "by 2027".
+    year_from: int | None = None
+    year_to: int | None = None
+    # The kind of project milestone a year filters or a change lists (licence, financing, construction_start,
+    # commissioning, first_output, suspension, closure); None for a change: every kind.
+    milestone: str | None = None
+    operators: list[str] = Field(default_factory=list)  # only the projects these companies run (a change)
+    measure: str | None = None  # reserves | mine_production | capacity | milestone
     limit: int | None = None
     ascending: bool = False  # smallest first
     names: list[str] = Field(default_factory=list)  # the projects compared

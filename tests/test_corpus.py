@@ -405,3 +405,58 @@ def test_stale_entries_lists_old_and_undated_evidence() -> None:
     assert out[0].age_days is None, "undated first, then oldest first"
     with pytest.raises(ValueError):
         stale_entries(docs, CORPUS / "value_chain", -1, today)
+
+
+# -- project milestones (issue 19): dated, done or expected, each resting on a sentence of its document ----------
+def _registry():  # type: ignore[no-untyped-def]
+    from assistant.knowledge.entities import load_entities
+    from assistant.knowledge.registry import load_registry
+
+    return load_registry(CORPUS / "value_chain", load_entities(CORPUS / "entities.yaml"))
+
+
+def test_every_milestone_quotes_a_sentence_that_dates_it() -> None:
+    registry = _registry()
+    milestones = [(p, m) for p in registry for m in p.milestones]
+    assert len(milestones) >= 40 and len({(p.country, p.name) for p, _ in milestones}) >= 20
+    assert {m.kind for _, m in milestones} >= {"licence", "financing", "construction_start", "commissioning",
+                                                 "first_output", "suspension", "closure"}
+    assert any(m.done for _, m in milestones) and any(not m.done for _, m in milestones)
+    for p, m in milestones:
+        ev = m.evidence
+        assert ev.doc in BY_ID, (p.name, ev.doc)
+        assert ev.span is not None, f"{p.name}: {ev.text!r} is not found exactly once in {ev.doc}"
+        assert ev.sentence and ev.section and ev.url, (p.name, m.kind)
+        assert str(m.year) in ev.sentence, f"{p.name} {m.kind}: the sentence does not give {m.year}: {ev.sentence}"
+        if len(m.date) > 4:  # a month named in the date is named in the sentence
+            month = dt.date(m.year, int(m.date[5:7]), 1).strftime("%B")
+            assert month in ev.sentence or "quarter" in ev.sentence, (p.name, m.kind, ev.sentence)
+
+
+def test_first_output_milestones_agree_with_the_stage_facts() -> None:
+    """A done first-output milestone is when output began: the year the stage records as first_output where the
+    facility is the stage's only one, never a later report's year."""
+    for key, facts in FACTS.items():
+        for stage, row in facts.stages.items():
+            for fac in row.facilities:
+                began = [m.year for m in fac.milestones if m.kind == "first_output" and m.done]
+                if began and row.first_output is not None and len(row.facilities) == 1:
+                    assert min(began) == row.first_output, (key, stage, fac.name)
+    for p in _registry():
+        began = [m.year for m in p.milestones if m.kind == "first_output" and m.done]
+        if began:
+            assert p.first_output == min(began) or (p.first_output is not None and p.first_output < min(began)), \
+                p.name
+
+
+def test_a_milestone_date_is_a_year_a_month_or_a_day() -> None:
+    from assistant.knowledge.valuechain import Milestone
+
+    ok = {"kind": "licence", "done": True, "evidence": {"doc": "profiles/namibia.md", "text": "x"}}
+    assert Milestone(date="2021-07", **ok).year == 2021
+    assert Milestone(date=dt.date(2021, 7, 1), **ok).date == "2021-07-01"
+    for bad in ("July 2021", "2021-13", "21", "2021/07"):
+        with pytest.raises(ValueError):
+            Milestone(date=bad, **ok)
+    with pytest.raises(ValueError):
+        Milestone(date="2021", kind="groundbreaking", done=True, evidence=ok["evidence"])

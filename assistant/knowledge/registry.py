@@ -4,6 +4,10 @@ One source of truth for each field: where a facility is, which stages it serves,
 capacity and evidence come from the value-chain facts (`corpus/value_chain/*.yaml`, the same records the checklist
 and the map read); its other names, kind and summary come from the entity registry (`corpus/entities.yaml`), joined
 by name. Nothing here is typed twice, and no status is stored: statuses stay derived by the one rule.
+
+A project's milestones (licence, financing, construction start, commissioning, first output, suspension, closure),
+each dated, done or expected, and pointing at the sentence that states it, are gathered from every stage the
+facility is listed at; `load_registry` finds each one's sentence in its document (knowledge/sentences.py).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.knowledge.entities import SITE_KINDS, Entity
-from assistant.knowledge.valuechain import CountryFacts, Evidence, Facility, Figure, Support
+from assistant.knowledge.valuechain import MILESTONE_KINDS, CountryFacts, Evidence, Facility, Figure, Milestone, Support
 from assistant.types import STAGES
 
 # The phases of the value-chain facts, in the order a project moves through them.
@@ -42,13 +46,29 @@ class Project(BaseModel):
     support: tuple[Support, ...] = ()
     capacity: Figure | None = None  # the stage's capacity, where this is the stage's only facility
     output: Figure | None = None  # the stage's latest output, likewise
-    first_output: int | None = None
+    first_output: int | None = None  # the year output began: the stage's, else a first-output milestone done
+    milestones: tuple[Milestone, ...] = ()  # in date order
     summary: str = ""
     docs: tuple[str, ...] = ()  # the documents that discuss it (the entity registry's, then its evidence's)
     evidence: tuple[Evidence, ...] = Field(default_factory=tuple)
 
     def names(self) -> tuple[str, ...]:
         return (self.name, *self.aliases)
+
+    def expected_output(self) -> int | None:
+        """The year output is expected to begin (a first-output milestone not yet done), where none has begun."""
+        if self.first_output is not None:
+            return None
+        years = [m.year for m in self.milestones if m.kind == "first_output" and not m.done]
+        return min(years) if years else None
+
+    def milestones_of(self, kinds: Iterable[str] = (), years: Iterable[int] = (), year_from: int | None = None,
+                      year_to: int | None = None) -> list[Milestone]:
+        """Its milestones of these kinds (all where none given) dated in these years, or within the bounds given
+        (inclusive)."""
+        kinds, years = set(kinds), set(years)
+        return [m for m in self.milestones if (not kinds or m.kind in kinds) and (not years or m.year in years)
+                and (year_from is None or m.year >= year_from) and (year_to is None or m.year <= year_to)]
 
 
 def fold(text: str) -> str:
@@ -78,6 +98,12 @@ def _site_index(entities: Iterable[Entity]) -> dict[str, Entity]:
     return out
 
 
+def milestone_order(m: Milestone) -> tuple[str, int]:
+    """Date order; a date given only as a year ("in 2025") after that year's dated steps, since the sentence
+    places it no more precisely."""
+    return (m.date if len(m.date) > 4 else f"{m.date}-13", MILESTONE_KINDS.index(m.kind))
+
+
 def build_registry(countries: Iterable[CountryFacts], entities: Iterable[Entity]) -> list[Project]:
     """One record per facility, its stages gathered across the country's chain (a mine listed at the deposit and
     the mining stage is one project)."""
@@ -91,8 +117,9 @@ def build_registry(countries: Iterable[CountryFacts], entities: Iterable[Entity]
                 ent = _entity_for(fac.name, sites)
                 key = f"entity:{ent.name}" if ent else (_core_name(fac.name) or fold(fac.name))
                 rec = by_name.setdefault(key, {"facility": fac, "stages": [], "evidence": [], "capacity": None,
-                                               "output": None, "first_output": None})
+                                               "output": None, "first_output": None, "milestones": []})
                 rec["stages"].append(stage)
+                rec["milestones"] += [m for m in fac.milestones if m not in rec["milestones"]]
                 rec["evidence"] += [e for e in facts.evidence if e not in rec["evidence"]]
                 if len(facts.facilities) == 1:
                     rec["capacity"] = rec["capacity"] or facts.capacity
@@ -103,6 +130,8 @@ def build_registry(countries: Iterable[CountryFacts], entities: Iterable[Entity]
         for rec in by_name.values():
             fac: Facility = rec["facility"]
             ent = _entity_for(fac.name, sites)
+            milestones = sorted(rec["milestones"], key=milestone_order)
+            began = [m.year for m in milestones if m.kind == "first_output" and m.done]
             records.append(Project(
                 name=ent.name if ent else fac.name,
                 aliases=tuple(dict.fromkeys(n for n in ((ent.name, *ent.aliases, fac.name) if ent else ())
@@ -110,7 +139,8 @@ def build_registry(countries: Iterable[CountryFacts], entities: Iterable[Entity]
                 kind=ent.kind if ent else "", country=cf.key, country_name=cf.country, region=cf.region,
                 stages=tuple(rec["stages"]), operator=fac.operator, phase=fac.phase, pilot=fac.pilot, note=fac.note,
                 support=tuple(fac.support), capacity=rec["capacity"], output=rec["output"],
-                first_output=rec["first_output"], summary=ent.summary if ent else "",
+                first_output=rec["first_output"] or (min(began) if began else None),
+                milestones=tuple(milestones), summary=ent.summary if ent else "",
                 docs=tuple(dict.fromkeys([*(ent.docs if ent else ()), *(e.doc for e in rec["evidence"])])),
                 evidence=tuple(sorted(rec["evidence"], key=lambda e: e.date, reverse=True))))
     return records
@@ -126,7 +156,9 @@ def select(projects: Iterable[Project], *, countries: Iterable[str] = (), exclud
            phases: Iterable[str] = (), supported: bool = False, programmes: Iterable[str] = (),
            first_output_in: Iterable[int] = (), expected_by: int | None = None) -> list[Project]:
     """The projects that pass every filter given (an empty filter passes all). `region` matches any region whose
-    name contains it; `programmes` keeps projects backed by one of them (by name, case-insensitive substring)."""
+    name contains it; `programmes` keeps projects backed by one of them (by name, case-insensitive substring);
+    `first_output_in` keeps those whose output began, or is expected to begin, in one of these years; `expected_by`
+    those whose output began, or is expected to begin, by that year."""
     countries, exclude = set(countries), set(exclude)
     phases, years = set(phases), set(first_output_in)
     wanted = [fold(p) for p in programmes]
@@ -143,19 +175,30 @@ def select(projects: Iterable[Project], *, countries: Iterable[str] = (), exclud
             continue
         if wanted and not any(w in fold(s.programme) for s in p.support for w in wanted):
             continue
-        if years and p.first_output not in years:
+        began = p.first_output or p.expected_output()
+        if years and began not in years:
             continue
-        if expected_by is not None and (p.first_output is None or p.first_output > expected_by):
+        if expected_by is not None and (began is None or began > expected_by):
             continue
         out.append(p)
     return out
+
+
+def locate_milestones(projects: Iterable[Project], corpus: Path) -> list[Project]:
+    """The projects with each milestone's evidence found in its document: its whole sentence, section, span and
+    source (knowledge/sentences.py); a fragment not found exactly once stays unlocated (the tests report it)."""
+    from assistant.knowledge.sentences import locate
+
+    return [p.model_copy(update={"milestones": tuple(m.model_copy(update={"evidence": locate(corpus, m.evidence)})
+                                                     for m in p.milestones)}) if p.milestones else p
+            for p in projects]
 
 
 def load_registry(folder: Path, entities: Iterable[Entity]) -> list[Project]:
     from assistant.knowledge.valuechain import load_country
 
     countries = [load_country(p) for p in sorted(folder.glob("*.yaml"))] if folder.exists() else []
-    return build_registry(countries, entities)
+    return locate_milestones(build_registry(countries, entities), folder.parent)
 
 
-__all__ = ["PHASES", "Project", "build_registry", "load_registry", "select"]
+__all__ = ["PHASES", "Project", "build_registry", "load_registry", "locate_milestones", "milestone_order", "select"]

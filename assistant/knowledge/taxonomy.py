@@ -93,6 +93,17 @@ PHASE_WORDS: dict[str, tuple[str, ...]] = {
     "suspended": ("suspended", "idle", "mothballed"),
     "closed": ("closed", "shut down"),
 }
+# A project's dated steps (the registry's milestones) as a question says them. Output words come last: a question
+# that names another step and output ("began construction to produce in 2027") asks about that step.
+MILESTONE_WORDS: dict[str, tuple[str, ...]] = {
+    "licence": ("licence", "license", "licensed", "permit", "mining lease", "concession"),
+    "financing": ("financ", "loan", "funding", "funded", "equity", "raised"),
+    "construction_start": ("construction", "broke ground", "break ground", "groundbreaking", "build"),
+    "commissioning": ("commission",),
+    "suspension": ("suspend", "suspension", "care and maintenance", "halted"),
+    "closure": ("closed", "closure", "abandon", "cancelled", "scrapped"),
+    "first_output": ("first output", "produc", "output"),
+}
 # Public backing of a project: strategic-project listings, state lenders and agencies.
 SUPPORT_WORDS: tuple[str, ...] = ("strategic project", "backed", "backing", "support", "loan", "financ", "funding",
                                   "funded", "grant", "crma", "dfc", "exim", "jogmec", "dod", "pentagon")

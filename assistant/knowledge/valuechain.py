@@ -14,6 +14,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from assistant.knowledge.sentences import Quote
 from assistant.types import STAGES
 
 Phase = Literal["exploration", "feasibility", "construction", "commissioning", "operating", "suspended", "closed"]
@@ -48,6 +49,40 @@ class Support(_Strict):
     source: SourceRef
 
 
+# The dated steps of a project, in the order a project meets them.
+MILESTONE_KINDS: tuple[str, ...] = ("licence", "financing", "construction_start", "commissioning", "first_output",
+                                    "suspension", "closure")
+MilestoneKind = Literal["licence", "financing", "construction_start", "commissioning", "first_output", "suspension",
+                        "closure"]
+MILESTONE_LABEL: dict[str, str] = {"licence": "licence", "financing": "financing",
+                                   "construction_start": "construction start", "commissioning": "commissioning",
+                                   "first_output": "first output", "suspension": "suspension", "closure": "closure"}
+_MILESTONE_DATE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
+
+
+class Milestone(_Strict):
+    """A dated step of a project: a licence granted, financing closed or approved, construction started,
+    commissioning, first output, a suspension or a closure; done, or expected (a target the sources give)."""
+
+    kind: MilestoneKind
+    date: str  # YYYY, YYYY-MM or YYYY-MM-DD, as precise as the sentence is
+    done: bool  # False: expected, a target or plan
+    note: str = ""  # one short line: what was granted or raised, by whom
+    evidence: Quote  # the sentence that states it: {doc, text}, text a unique fragment of it
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _date(cls, v: object) -> str:
+        v = v.isoformat() if isinstance(v, dt.date) else str(v)
+        if not _MILESTONE_DATE.match(v):
+            raise ValueError(f"a milestone date is YYYY, YYYY-MM or YYYY-MM-DD (got {v!r})")
+        return v
+
+    @property
+    def year(self) -> int:
+        return int(self.date[:4])
+
+
 class Facility(_Strict):
     name: str
     operator: str = ""
@@ -58,6 +93,7 @@ class Facility(_Strict):
     byproduct: bool = False
     note: str = ""
     support: list[Support] = Field(default_factory=list)
+    milestones: list[Milestone] = Field(default_factory=list)
 
 
 class Figure(_Strict):
