@@ -139,8 +139,12 @@ class RecordAnswerer:
     def answer(self, q: RecordQuery, book: CitationBook) -> RecordAnswer:
         if q.kind == "compare":
             return self._compare(q, book)
+        if q.kind == "change" and q.measure == "milestone":
+            return self._milestone_change(q, book)
         if q.kind == "change":
             return self._change(q, book)
+        if q.subject == "project" and q.milestone and (q.years or q.year_from or q.year_to):
+            return self._milestone_set(q, book)
         if q.kind == "concentration":
             return self._concentration(q, book)
         if q.kind in ("ranking", "extreme"):
@@ -251,6 +255,25 @@ class RecordAnswerer:
         text = (f"{lead}. {_evidenced(items, book)}{note}" if items else
                 f"No {what}project{_scope(q, self.name_of)} has a capacity on record.")
         return RecordAnswer(text, [self._row(p) for p in found])
+
+    # -- projects by their milestones (answer/milestones.py) ---------------------------------------------------
+    def _milestone_change(self, q: RecordQuery, book: CitationBook) -> RecordAnswer:
+        """What changed at the projects named, the companies' projects or a country's, in date order; where the
+        records hold nothing dated for it, the passages answer."""
+        from assistant.answer.milestones import answer_change
+
+        text, rows = answer_change(q, self.registry, self.builder, book, lambda k: self._country_ok(q, k),
+                                   self.name_of, self.want)
+        return RecordAnswer(text, rows, complete=bool(text))
+
+    def _milestone_set(self, q: RecordQuery, book: CitationBook) -> RecordAnswer:
+        """The projects that reached, or expect, a milestone in the years asked, earliest first."""
+        from assistant.answer.milestones import answer_dated
+
+        found = self.projects(q.model_copy(update={"years": []}))
+        text, rows = answer_dated(q, found, book, self.builder, lambda p: self._cite_project(p, book),
+                                  self._describe, _scope(q, self.name_of))
+        return RecordAnswer(text, rows)
 
     # -- countries from the tables of figures -----------------------------------------------------------------
     def _table(self, q: RecordQuery) -> tuple[list[Reserve] | list[MineOutput], str, str]:
