@@ -169,9 +169,16 @@ def test_projects_tab_filters_the_registry_and_draws_its_timeline(server: tuple[
     names = [page.locator("#proj-table tbody tr").nth(i).locator("td").first.inner_text()
              for i in range(page.locator("#proj-table tbody tr").count())]
     assert names == [r["name"] for r in want]
-    dated = [r for r in want if r["first_output"]]
-    assert page.locator("#proj-timeline circle").count() == len(dated) > 0
-    assert page.locator("#proj-timeline circle[fill='none']").count() < len(dated)  # some done, drawn filled
+    import datetime as dt
+
+    from assistant.views.projects import timeline
+
+    marks = timeline(want, dt.date.today().year)  # their milestones, and first outputs no milestone dates
+    dots = page.locator("#proj-timeline circle[data-kind]")
+    assert dots.count() == len(marks) > 0
+    hollow = page.locator("#proj-timeline circle[data-kind][fill='none']").count()
+    assert hollow == sum(1 for m in marks if not m["done"]) > 0 and hollow < len(marks)  # expected hollow, done filled
+    assert page.locator("#proj-timeline circle[data-kind='closure']").count() >= 1  # Saltend, abandoned in 2025
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "projects.png"), full_page=True)
     _assert_loopback_only(requested)

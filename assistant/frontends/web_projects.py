@@ -1,5 +1,6 @@
 """The web UI's "Projects" tab: the registry of mines, deposits and plants as a filterable table, and a timeline of
-its dated milestones (filled: done; hollow: expected). Everything from the corpus is escaped."""
+its dated milestones, one row per project (filled: done; hollow: expected; coloured by kind: licence, financing,
+construction start, commissioning, first output, suspension, closure). Everything from the corpus is escaped."""
 
 from __future__ import annotations
 
@@ -33,43 +34,66 @@ def _esc(text: Any) -> str:
 def projects_table_html(rows: list[dict[str, Any]]) -> str:
     if not rows:
         return "<p class='proj-count'>No project matches these filters.</p>"
+    from assistant.views.projects import milestone_text
+
     head = "".join(f"<th>{h}</th>" for h in ("Project", "Country", "Stages", "Operator", "Phase", "Capacity",
-                                             "First output", "Support"))
+                                             "First output", "Milestones", "Support"))
     body = "".join(
         "<tr>" + "".join(f"<td>{_esc(v)}</td>" for v in (
             r["name"], r["country"], ", ".join(r["stages"]), r["operator"],
             r["phase"] + (" (pilot)" if r["pilot"] else ""), r["capacity"] or "–", r["first_output"] or "–",
+            "; ".join(milestone_text(m) for m in r.get("milestones", [])) or "–",
             ", ".join(r["support"]) or "–")) + "</tr>" for r in rows)
     return (f"<p class='proj-count' id='proj-count'>{len(rows)} project(s)</p>"
             f"<table class='proj-table' id='proj-table'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
 
 
+# One colour per kind of milestone (filled: done; hollow: expected).
+KIND_COLOURS = {"licence": "#7c3aed", "financing": "#b45309", "construction_start": "#0369a1",
+                "commissioning": "#0d9488", "first_output": "#15803d", "suspension": "#dc2626", "closure": "#6b7280"}
+
+
 def timeline_svg(milestones: list[dict[str, Any]]) -> str:
-    """One row per dated milestone on a year axis; a filled dot is done, a hollow one expected."""
+    """One row per project on a year axis, a dot per milestone coloured by its kind; a filled dot is done, a
+    hollow one expected. Each dot's tooltip gives the milestone, its date and the sentence that states it."""
     if not milestones:
         return "<p>No dated milestones among these projects.</p>"
+    rows: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for m in milestones:
+        rows.setdefault((m["name"], m["country"]), []).append(m)
     years = [m["year"] for m in milestones]
     lo, hi = min(years) - 1, max(years) + 1
     left, width, row = 260, 520, 16
-    height = 30 + row * len(milestones)
+    height = 46 + row * len(rows)
 
-    def x(year: int) -> float:
-        return left + (year - lo) / max(1, hi - lo) * width
+    def x(year: int, date: str = "") -> float:
+        month = int(date[5:7]) if len(date) >= 7 else 7  # a bare year sits mid-year
+        return left + (year - lo + (month - 0.5) / 12) / max(1, hi - lo + 1) * width
 
     parts = [f"<svg class='timeline' id='proj-timeline' role='img' aria-label='Milestones by year' "
              f"viewBox='0 0 {left + width + 20} {height}' width='100%'>"]
+    legend = "".join(f"<circle cx='{14 + i * 112}' cy='8' r='4' fill='{c}'/>"
+                     f"<text x='{21 + i * 112}' y='12'>{_esc(k.replace('_', ' '))}</text>"
+                     for i, (k, c) in enumerate(KIND_COLOURS.items()))
+    parts.append(f"<g class='tl-legend'>{legend}</g>")
     step = next(s for s in (1, 2, 5, 10, 20, 50) if (hi - lo) / s <= 12)  # at most a dozen labelled years
     for year in range(lo - lo % step + (step if lo % step else 0), hi + 1, step):
-        parts.append(f"<line x1='{x(year):.0f}' y1='14' x2='{x(year):.0f}' y2='{height}' stroke='#e5e7eb'/>"
-                     f"<text x='{x(year):.0f}' y='10' text-anchor='middle'>{year}</text>")
-    for i, m in enumerate(milestones):
-        y = 26 + i * row
-        label = f"{m['name'][:28]}{'…' if len(m['name']) > 28 else ''} ({m['country']})"
-        fill = "#15803d" if m["done"] else "none"
-        parts.append(f"<text x='{left - 8}' y='{y + 4}' text-anchor='end'>{_esc(label)}</text>"
-                     f"<circle cx='{x(m['year']):.0f}' cy='{y}' r='5' fill='{fill}' stroke='#15803d' "
-                     f"stroke-width='2'><title>{_esc(m['milestone'])} {m['year']}: "
-                     f"{'done' if m['done'] else 'expected'}</title></circle>")
+        parts.append(f"<line x1='{x(year, f'{year}-01'):.0f}' y1='30' x2='{x(year, f'{year}-01'):.0f}' "
+                     f"y2='{height}' stroke='#e5e7eb'/>"
+                     f"<text x='{x(year, f'{year}-01'):.0f}' y='26' text-anchor='middle'>{year}</text>")
+    for i, ((name, country), ms) in enumerate(rows.items()):
+        y = 42 + i * row
+        label = f"{name[:28]}{'…' if len(name) > 28 else ''} ({country})"
+        parts.append(f"<text x='{left - 8}' y='{y + 4}' text-anchor='end'>{_esc(label)}</text>")
+        for m in ms:
+            colour = KIND_COLOURS.get(m.get("kind", ""), "#15803d")
+            fill = colour if m["done"] else "none"
+            tip = f"{m['milestone']} {m.get('date') or m['year']}: {'done' if m['done'] else 'expected'}"
+            tip += f" ({m['note']})" if m.get("note") else ""
+            tip += f". {m['quote']}" if m.get("quote") else ""
+            parts.append(f"<circle cx='{x(m['year'], m.get('date', '')):.0f}' cy='{y}' r='5' fill='{fill}' "
+                         f"stroke='{colour}' stroke-width='2' data-kind='{_esc(m.get('kind', ''))}'>"
+                         f"<title>{_esc(tip)}</title></circle>")
     parts.append("</svg>")
     return "".join(parts)
 
