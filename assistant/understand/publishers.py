@@ -37,6 +37,26 @@ def _matches(name: str, publisher: str) -> bool:
     return a == b or re.search(r"\b" + re.escape(a) + r"\b", b) is not None or a == _acronym(publisher)
 
 
+_FIRSTS: tuple[object, list[dict[str, Any]]] = (None, [])
+
+
+def _one_per_document(metas: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The first chunk's metadata of each document (every chunk of a document carries the same document fields:
+    origin, kind, hash, sources), kept for the last chunk list asked about, so a question's scan runs over the
+    documents once instead of decoding every chunk's metadata (~0.8 s at 100k chunks)."""
+    global _FIRSTS
+    held, firsts = _FIRSTS
+    if held is not metas:
+        seen: set[Any] = set()
+        firsts = []
+        for meta in metas:
+            if meta.get("doc_id") not in seen:
+                seen.add(meta.get("doc_id"))
+                firsts.append(meta)
+        _FIRSTS = (metas, firsts)
+    return firsts
+
+
 def publisher_docs(names: list[str], metas: list[dict[str, Any]],
                    primary: dict[str, str] | None = None) -> dict[str, int]:
     """doc_id → preference (0 = an upload the user marked as that publisher's primary source by its checksum,
@@ -49,10 +69,8 @@ def publisher_docs(names: list[str], metas: list[dict[str, Any]],
     def named(text: str) -> bool:
         return any(_matches(n, text) for n in names)
 
-    for meta in metas:
+    for meta in _one_per_document(metas):
         doc = str(meta.get("doc_id"))
-        if doc in out:
-            continue
         if meta.get("origin") == "ingest" or meta.get("kind") == "upload":
             owner = vouched.get(str(meta.get("doc_hash") or "").lower())
             if owner is not None and named(owner):
@@ -72,9 +90,9 @@ def claimants(names: list[str], metas: list[dict[str, Any]], primary: dict[str, 
     checksum (`primary`): "according to X" never answers from them."""
     own = publisher_docs(names, metas, primary)
     out: set[str] = set()
-    for meta in metas:
+    for meta in _one_per_document(metas):
         doc = str(meta.get("doc_id"))
-        if doc in own or doc in out or meta.get("origin") != "ingest":
+        if doc in own or meta.get("origin") != "ingest":
             continue
         dm = doc_meta(meta)
         claimed = [str(dm.get("publisher") or ""), str(meta.get("title") or "")]
