@@ -57,9 +57,6 @@ COPY_HOSTS = [r"stocktitan\.net$", r"etfdailynews\.com$", r"advfn\.com$", r"gree
 # `url`, an http-only address or a listing page). The list may only shrink: a new offender fails, and so does an entry
 # that has been fixed but not removed from here.
 KNOWN_UNFIXED = {
-    ("profiles/kyrgyzstan.md", "http://gca.satrapia.com/stans-energy-outlines-work-for-kyrgyzstan-heavy-rare-earth-beryllium-licences"),
-    ("profiles/kyrgyzstan.md", "http://www.stansenergy.com/projects/page_id-253"),
-    ("profiles/kyrgyzstan.md", "https://russia-islworld.ru/temy/ekonomika/kyrgyz-prime-minister-highlights-mineral-reserves-in-the-country-2024-06-19-42167"),
     ("profiles/madagascar.md", "https://www.stocktitan.net/sec-filings/UUUU/8-k-energy-fuels-inc-reports-material-event-cf7089d2c022.html"),
     ("profiles/malawi.md", "https://thewitness.com.au/lindian-secures-long-lead-gear-as-malawian-rare-earths-build-gathers-pace/"),
     ("profiles/sweden.md", "https://de.advfn.com/borse/TSXV/LEM/nachrichten/95057154/mining-lease-application-submitted-for-norra-karr"),
