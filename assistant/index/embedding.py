@@ -6,6 +6,7 @@ from the same weights the first time an index is built, and kept beside the inde
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 from pathlib import Path
@@ -140,7 +141,8 @@ def query_embedder(settings: Settings) -> Embedder:
         try:
             emb.export_onnx(folder)
         except Exception:  # noqa: BLE001 - the torch embedder still works; export is an optimisation
-            pass
+            logging.getLogger("ree.embedding").warning("ONNX export to %s failed; queries use the torch embedder",
+                                                        folder, exc_info=True)
     return emb
 
 

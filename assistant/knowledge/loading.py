@@ -231,7 +231,7 @@ def _pdf(data: bytes, where: str) -> tuple[str, dict[str, Any], list[tuple[int, 
         if info and info.author:
             meta["publisher"] = str(info.author)  # who published the PDF, shown on its citations
     except Exception:  # noqa: BLE001 - broken metadata must not lose the text
-        pass
+        logging.getLogger("ree.loading").warning("%s: unreadable PDF metadata ignored", where, exc_info=True)
     return text, meta, pages
 
 

@@ -4,8 +4,6 @@ conversation so far."""
 from __future__ import annotations
 
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -376,34 +374,6 @@ def rewrite(intent: Intent, previous: Intent, turn: Intent | None = None) -> str
     if turn is not None and turn.countries and not previous.countries:
         question = question.rstrip(" ?.") + f" in {who}?"
     return question
-
-
-class Conversations:
-    """Conversation state keyed by id (web session, Slack thread), bounded LRU, thread-safe."""
-
-    def __init__(self, max_conversations: int = 2000, max_turns: int = 20) -> None:
-        self._data: OrderedDict[str, list[Intent]] = OrderedDict()
-        self._lock = threading.Lock()
-        self.max_conversations = max_conversations
-        self.max_turns = max_turns
-
-    def last(self, conversation_id: str | None) -> Intent | None:
-        if not conversation_id:
-            return None
-        with self._lock:
-            turns = self._data.get(conversation_id)
-            return turns[-1] if turns else None
-
-    def add(self, conversation_id: str | None, intent: Intent) -> None:
-        if not conversation_id:
-            return
-        with self._lock:
-            turns = self._data.setdefault(conversation_id, [])
-            turns.append(intent)
-            del turns[: -self.max_turns]
-            self._data.move_to_end(conversation_id)
-            while len(self._data) > self.max_conversations:
-                self._data.popitem(last=False)
 
 
 def stage_range(target: str) -> list[str]:
