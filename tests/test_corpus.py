@@ -57,7 +57,6 @@ COPY_HOSTS = [r"stocktitan\.net$", r"etfdailynews\.com$", r"advfn\.com$", r"gree
 # `url`, an http-only address or a listing page). The list may only shrink: a new offender fails, and so does an entry
 # that has been fixed but not removed from here.
 KNOWN_UNFIXED = {
-    ("profiles/malawi.md", "https://thewitness.com.au/lindian-secures-long-lead-gear-as-malawian-rare-earths-build-gathers-pace/"),
     ("profiles/sweden.md", "https://de.advfn.com/borse/TSXV/LEM/nachrichten/95057154/mining-lease-application-submitted-for-norra-karr"),
     ("profiles/sweden.md", "https://www.stocktitan.net/news/LEMIF/heavy-rare-earth-global-crisis-spotlights-norra-karr-in-do942kj12qon.html"),
 }
