@@ -54,12 +54,8 @@ COPY_HOSTS = [r"stocktitan\.net$", r"etfdailynews\.com$", r"advfn\.com$", r"gree
               r"russia-islworld\.ru$", r"globalflowcontrol\.com$", r"numusfinancial\.com$", r"caliber\.az$",
               r"asianewschannels\.com$", r"marketscreener\.com$", r"capedge\.com$", r"scribd\.com$"]
 # Sources the issue-21 audit found and that still wait for their original publisher's page (a spam host, a copy in
-# `url`, an http-only address or a listing page). The list may only shrink: a new offender fails, and so does an entry
-# that has been fixed but not removed from here.
-KNOWN_UNFIXED = {
-    ("profiles/sweden.md", "https://de.advfn.com/borse/TSXV/LEM/nachrichten/95057154/mining-lease-application-submitted-for-norra-karr"),
-    ("profiles/sweden.md", "https://www.stocktitan.net/news/LEMIF/heavy-rare-earth-global-crisis-spotlights-norra-karr-in-do942kj12qon.html"),
-}
+# `url`, an http-only address or a listing page). Empty since every one was fixed: a new offender fails.
+KNOWN_UNFIXED: set[tuple[str, str]] = set()
 # Publishers known to serve https (every host in the corpus that does is listed by its registrable name).
 HTTPS_SERVED = ["pubs.usgs.gov", "usgs.gov", "reuters.com", "iea.org", "mdpi.com", "doi.org", "mining.com",
                 "argusmedia.com", "fastmarkets.com", "britannica.com", "epa.gov", "jxmetals.com", "advancedmagnets.com",
