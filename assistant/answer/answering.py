@@ -18,7 +18,7 @@ from assistant.answer.rows import (
     _unit,
     row_sentence,
 )
-from assistant.answer.scoring import score
+from assistant.answer.scoring import MAX_POINTS, MMR_RELEVANCE, NEAR_DUPLICATE, POOL, score
 from assistant.knowledge.tables import parse_number
 from assistant.knowledge.taxonomy import (
     COUNTRIES,
@@ -52,7 +52,6 @@ def wording(question: str, at: float = COMMON) -> set[str]:
 _DIFFERENCE = re.compile(r"\bdifferences?\s+between\b", re.I)
 _PROPER = re.compile(r"(?<!^)(?<![.?!]\s)\b([A-Z][a-z][\w'-]+)\b")
 _BRACKETED = re.compile(r"\[(\d+)\]")
-MAX_POINTS = 5
 
 
 def country_terms_for(key: str) -> set[str]:
@@ -112,7 +111,14 @@ def _candidates(intent: Intent, passages: list[Passage], idf: Callable[[str], fl
     listed = [doc_meta(p.chunk.meta).get("countries") or [] for p in passages]
     subject = {rank: cs[0] if cs else None for rank, cs in enumerate(listed)}
     about = {rank: country_name(cs[0]) for rank, cs in enumerate(listed) if len(cs) == 1}
+    # A passage read because its document was retrieved (no rank of its own in either search) ranks as its
+    # document's first retrieved passage does.
+    doc_rank: dict[str, int] = {}
     for rank, p in enumerate(passages):
+        doc_rank.setdefault(p.chunk.doc_id, rank)
+    for rank, p in enumerate(passages):
+        if p.dense_rank is None and p.bm25_rank is None and p.score == 0.0:
+            rank = doc_rank[p.chunk.doc_id]
         sents = sentences(p.chunk)
         for i, sent in enumerate(sents):
             shown = plain(sent)
@@ -159,6 +165,9 @@ def _candidates(intent: Intent, passages: list[Passage], idf: Callable[[str], fl
             if lists and i > 0 and cells is None and table_cells(sents[i - 1]) is None:
                 context = st | terms(plain(sents[i - 1]))  # a list is about what the sentence before it says it lists
             common = q_terms & context
+            # A sentence carries on from the one before it in its paragraph: what that one names, it speaks of.
+            before = terms(plain(sents[i - 1])) if i > 0 and cells is None and table_cells(sents[i - 1]) is None \
+                and not sents[i - 1].lstrip().startswith("#") else set()
             by_name = sum(max((sum(min(weight(t), 4.0) for t in (name & context) - common) for name in names),
                               default=0.0) for names in entity_names)
             if not common and not by_name:
@@ -166,7 +175,9 @@ def _candidates(intent: Intent, passages: list[Passage], idf: Callable[[str], fl
             has_year, has_figure = bool(YEAR.search(shown)), bool(_NUMBER.search(shown))
             f = {
                 "words": sum(min(weight(t), 4.0) for t in common), "entity": by_name,
-                "coverage": len(common) / (len(q_terms) or 1), "countries": float(len(country_terms & st)),
+                "coverage": len(common) / (len(q_terms) or 1),
+                "carried": len((q_terms & (context | before)) - common) / (len(q_terms) or 1),
+                "countries": float(len(country_terms & st)),
                 "rank": float(rank), "similarity": p.similarity or 0.0, "position": float(min(i, 10)),
                 "row_about": float(row_about), "row_year": float(row_year),
                 "figure_asked": float(wants_figure and has_figure),
@@ -192,13 +203,13 @@ def _similar(a: frozenset[str], b: frozenset[str]) -> float:
 
 
 def select(cands: list[Candidate], n: int, already: list[frozenset[str]] | None = None,
-           lam: float = 0.7, duplicate: float = 0.75) -> list[Candidate]:
+           lam: float = MMR_RELEVANCE, duplicate: float = NEAR_DUPLICATE) -> list[Candidate]:
     """Maximal marginal relevance over the candidates' words: relevant, and unlike what is already chosen;
     near-duplicates (Jaccard ≥ `duplicate`) are dropped."""
     chosen: list[Candidate] = []
     seen = list(already or [])
     top = cands[0].score if cands else 1.0
-    pool = list(cands[:60])
+    pool = list(cands[:POOL])
     while pool and len(chosen) < n:
         def mmr(c: Candidate) -> float:
             sim = max((_similar(c.terms, s) for s in seen), default=0.0)

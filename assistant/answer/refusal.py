@@ -19,6 +19,11 @@ if TYPE_CHECKING:
     from assistant.answer.evidence import Evidence
     from assistant.understand.reading import Reading
 
+# The refusal's constants, relative to the similarity floor (`Settings.answer.min_similarity`):
+NOTHING_CLOSE = 0.6  # under this share of the floor, no retrieved passage is close to the question at all
+CLOSE_IN_MEANING = 2.0  # at this multiple of the floor, a passage is close enough to outweigh weak word coverage
+SUBJECT_SHARE = 0.5  # a passage must hold more than this share of the question's subject words
+
 _PROPER = re.compile(r"(?<!^)(?<![.?!]\s)\b([A-Z][a-z][\w'-]+)\b")
 
 SCOPE = ("REE Assistant answers from its corpus on rare-earth supply chains (value-chain stages, countries, "
@@ -71,7 +76,7 @@ def weak_evidence(intent: Intent, passages: list[Passage], best_similarity: floa
     mentions (unless the question asks about the future, which is answered with the latest figure); no domain
     word and no close passage; or, for a question that names no known country, entity or element, no one
     passage holding more than half of its subject and none close in meaning."""
-    if not passages or best_similarity < min_similarity * 0.6:
+    if not passages or best_similarity < min_similarity * NOTHING_CLOSE:
         return True
     years = set(intent.years)
     if years and not years & corpus_years and not (intent.future and max(years) > max(corpus_years, default=0)):
@@ -83,7 +88,8 @@ def weak_evidence(intent: Intent, passages: list[Passage], best_similarity: floa
     if not has_domain_words(intent.question) and best_similarity < min_similarity:
         return True
     # Weak word coverage is outweighed by a passage that is close in meaning (twice the similarity floor).
-    return coverage(intent.question, passages, known) <= 0.5 and best_similarity < 2 * min_similarity
+    return (coverage(intent.question, passages, known) <= SUBJECT_SHARE
+            and best_similarity < CLOSE_IN_MEANING * min_similarity)
 
 RefusalReason = Literal["not_facts", "off_subject", "unknown_names", "weak_evidence"]
 

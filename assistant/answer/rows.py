@@ -107,13 +107,18 @@ def _introduced(text: str, sent: str) -> tuple[str, str] | None:
 def _more_of_retrieved(passages: list[Passage], doc_chunks: Callable[[str], list[Chunk]],
                        wanted: Callable[[Chunk], bool], docs: set[str] | None = None) -> list[Passage]:
     """Chunks of the retrieved documents (those in `docs`, when given) that are `wanted` and were not retrieved
-    themselves, as passages ranked after the retrieved ones."""
+    themselves, as passages ranked after the retrieved ones. Each carries its document's best similarity to the
+    question: it is read because its document was found."""
     have = {p.chunk.id for p in passages}
+    best: dict[str, float] = {}
+    for p in passages:
+        if p.similarity is not None:
+            best[p.chunk.doc_id] = max(best.get(p.chunk.doc_id, p.similarity), p.similarity)
     out: list[Passage] = []
     for doc in dict.fromkeys(p.chunk.doc_id for p in passages if docs is None or p.chunk.doc_id in docs):
         for chunk in doc_chunks(doc):
             if chunk.id not in have and wanted(chunk):
-                out.append(Passage(chunk=chunk, score=0.0))
+                out.append(Passage(chunk=chunk, score=0.0, similarity=best.get(doc)))
                 have.add(chunk.id)
     return out
 

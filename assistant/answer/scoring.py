@@ -12,6 +12,8 @@ FEATURES: dict[str, str] = {
     "words": "the question's subject words the sentence holds, each weighted by its rarity in the corpus (idf, "
              "capped at 4): lexical evidence that it speaks of what is asked",
     "coverage": "the share of the question's subject words the sentence holds (0-1)",
+    "carried": "the share of the question's subject words only the sentence before it in its paragraph holds: a "
+               "sentence carries on from the one before ('…opened a plant at Stepnogorsk. It would make 1,500 t')",
     "entity": "credit for naming an entity asked about, once per entity, by the name of it the sentence uses best",
     "countries": "how many words naming an asked country the sentence (or its document, about that country) holds",
     "rank": "the retrieval rank of the sentence's passage (0 = best)",
@@ -35,27 +37,35 @@ FEATURES: dict[str, str] = {
 # whether a sentence holds one of the question's key facts), L2 1.0, calibrated so that `score` is a probability;
 # `bias` is the calibration's intercept. Fit: `python -m assistant.bench fit-scorer --write` (docs/benchmarks.md).
 FITTED: dict[str, float] = {
-    "bias": -3.340,
-    "words": 0.077,
-    "coverage": 1.514,
-    "entity": -0.035,
-    "countries": -0.209,
-    "rank": -0.184,
-    "similarity": 0.786,
-    "position": -0.000,
-    "row_about": 1.142,
-    "row_year": 1.214,
-    "figure_asked": 0.332,
-    "future_dated": -0.042,
-    "year_asked": 1.574,
-    "asked_year": 0.508,
-    "new_names": 0.345,
-    "figure": 0.538,
-    "defines": -0.043,
-    "members": 0.088,
-    "disagree": 0.076,
-    "overlong": 0.235,
+    "bias": -3.803,
+    "words": 0.083,
+    "coverage": 1.373,
+    "carried": 0.262,
+    "entity": -0.031,
+    "countries": -0.216,
+    "rank": -0.163,
+    "similarity": 1.391,
+    "position": -0.012,
+    "row_about": 1.296,
+    "row_year": -0.120,
+    "figure_asked": 0.258,
+    "future_dated": 0.365,
+    "year_asked": 1.414,
+    "asked_year": 0.478,
+    "new_names": 0.320,
+    "figure": 0.501,
+    "defines": -0.091,
+    "members": 0.078,
+    "disagree": 0.024,
+    "overlong": 0.254,
 }
+
+
+# How the scored sentences are chosen (answering.select): maximal marginal relevance over the best POOL.
+MMR_RELEVANCE = 0.7  # a sentence's weight on its score, against its word overlap with the sentences chosen
+NEAR_DUPLICATE = 0.75  # word overlap (relative to the shorter sentence) at which a sentence restates another
+POOL = 60  # the best-scored sentences considered
+MAX_POINTS = 5  # supporting points after the lead
 
 
 def logit(features: dict[str, float], weights: dict[str, float] | None = None) -> float:
@@ -69,4 +79,4 @@ def score(features: dict[str, float], weights: dict[str, float] | None = None) -
     return 1.0 / (1.0 + math.exp(-z)) if z > -60 else 0.0
 
 
-__all__ = ["FEATURES", "FITTED", "logit", "score"]
+__all__ = ["FEATURES", "FITTED", "MAX_POINTS", "MMR_RELEVANCE", "NEAR_DUPLICATE", "POOL", "logit", "score"]
