@@ -3,11 +3,12 @@ that answering never imports chromadb (nor bm25s).
 
 `index_dir()/read/<location>/` holds `manifest.json` (which folder is current, the collection's revision and
 fingerprint, the row count and a digest of the ids) and that folder: `chunks.json` (ids, texts, metadata),
-`bm25/` (the keyword index's score arrays) and `vectors.npy` (the unit-length embeddings, one row per chunk in
-the same order). Chroma stays the system of record: a snapshot is used only while the fingerprint read from the
-collection's SQLite file equals the one it was written from; a stale, partial or unreadable snapshot is ignored
-(with a log line) and Chroma answers, and the next snapshot is written from Chroma. With a Chroma server there is
-no fingerprint: the folder then only caches the keyword side for the collection's revision, as before.
+`bm25/` (the keyword index's score arrays) and the unit-length embeddings (`vectors.npy`; beyond 20k chunks
+stored in coarse lists, `assistant.index.dense`). Chroma stays the system of record: a snapshot is used only while
+the fingerprint read from the collection's SQLite file equals the one it was written from; a stale, partial or
+unreadable snapshot is ignored (with a log line) and Chroma answers, and the next snapshot is written from Chroma.
+With a Chroma server there is no fingerprint: the folder then only caches the keyword side for the collection's
+revision, as before.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from assistant.index.chroma import read_dir
+from assistant.index.dense import DenseIndex
 from assistant.index.filters import conditions
 from assistant.index.keywords import KeywordIndex
 from assistant.settings import Settings
@@ -48,29 +50,14 @@ class ReadView:
     revision: str
     fingerprint: str | None
     keywords: KeywordIndex
-    vectors: np.ndarray | None  # (rows, dim) float32, unit length, rows in keywords' order
+    dense: DenseIndex | None  # the unit vectors, one per chunk row of `keywords`
 
     def query(self, vector: np.ndarray, n: int, filters: Filters | None) -> list[tuple[Chunk, float]]:
-        """The n nearest chunks by cosine similarity (exact), best first: what Chroma's query answers."""
-        assert self.vectors is not None
+        """The n nearest chunks by cosine similarity, best first: what Chroma's query answers."""
+        assert self.dense is not None
         table = self.keywords.table
-        if not table.ids or n <= 0:
-            return []
-        v = np.asarray(vector, dtype=np.float32).reshape(-1)
-        v = v / max(float(np.linalg.norm(v)), 1e-12)
-        rows: np.ndarray | None = None
-        if conditions(filters):
-            rows = np.flatnonzero(table.mask(filters))  # type: ignore[arg-type]
-            if not len(rows):
-                return []
-            sims = self.vectors[rows] @ v
-        else:
-            sims = self.vectors @ v
-        k = min(n, len(sims))
-        top = np.argpartition(-sims, k - 1)[:k] if len(sims) > k else np.arange(len(sims))
-        top = top[np.argsort(-sims[top], kind="stable")]
-        picked = rows[top] if rows is not None else top
-        return [(table.chunk(int(r)), float(s)) for r, s in zip(picked, sims[top], strict=True)]
+        mask = table.mask(filters) if conditions(filters) else None  # type: ignore[arg-type]
+        return [(table.chunk(row), sim) for row, sim in self.dense.search(vector, n, mask)]
 
 
 def view_dir(settings: Settings, location: str) -> Path:
@@ -117,13 +104,11 @@ def _read(folder: Path, manifest: dict[str, Any], location: str, vectors: bool) 
     rows = int(manifest["rows"])
     if len(keywords.ids) != rows or ids_digest(keywords.ids) != manifest["ids"]:
         raise ValueError(f"{len(keywords.ids)} chunks where the manifest lists {rows}")
-    vecs = None
+    dense = None
     if vectors and manifest.get("dim"):
-        vecs = np.load(folder / "vectors.npy", mmap_mode="r")
-        if vecs.shape != (rows, int(manifest["dim"])) or vecs.dtype != np.float32:
-            raise ValueError(f"vectors {vecs.shape} {vecs.dtype} for {rows} chunks")
+        dense = DenseIndex.load(folder, rows, int(manifest["dim"]), int(manifest.get("lists") or 0))
     return ReadView(location=location, revision=str(manifest["revision"]), fingerprint=manifest.get("fingerprint"),
-                    keywords=keywords, vectors=vecs)
+                    keywords=keywords, dense=dense)
 
 
 def write_view(settings: Settings, location: str, revision: str, fingerprint: str | None,
@@ -134,13 +119,14 @@ def write_view(settings: Settings, location: str, revision: str, fingerprint: st
     root = view_dir(settings, location)
     tag = uuid.uuid4().hex[:16]
     tmp = root / f".tmp-{os.getpid()}-{tag}"
-    dim = 0
+    dense = None
     if vectors is not None and len(keywords.ids):
         vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(keywords.ids), -1)
-        vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-        dim = int(vectors.shape[1])
+        dense = DenseIndex.build(vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12))
+    lists = 0 if dense is None or dense.centroids is None else len(dense.centroids)
     manifest = {"format": FORMAT, "location": location, "revision": revision, "fingerprint": fingerprint,
-                "folder": tag, "rows": len(keywords.ids), "dim": dim, "ids": ids_digest(keywords.ids)}
+                "folder": tag, "rows": len(keywords.ids), "dim": 0 if dense is None else int(dense.vectors.shape[1]),
+                "lists": lists, "ids": ids_digest(keywords.ids)}
     try:
         previous = json.loads((root / MANIFEST).read_text(encoding="utf-8")).get("folder")
     except (OSError, ValueError, AttributeError):
@@ -148,8 +134,8 @@ def write_view(settings: Settings, location: str, revision: str, fingerprint: st
     try:
         tmp.mkdir(parents=True)
         keywords.save(tmp)
-        if vectors is not None and dim:
-            np.save(tmp / "vectors.npy", vectors)
+        if dense is not None:
+            dense.save(tmp)
         tmp.rename(root / tag)
         _replace_file(root / MANIFEST, json.dumps(manifest))
     except OSError as exc:
@@ -158,8 +144,9 @@ def write_view(settings: Settings, location: str, revision: str, fingerprint: st
         return None
     _sweep(root, keep={tag, previous})
     shutil.rmtree(settings.index_dir() / "bm25", ignore_errors=True)  # the keyword cache's earlier home
-    vecs = np.load(root / tag / "vectors.npy", mmap_mode="r") if vectors is not None and dim else None
-    return ReadView(location=location, revision=revision, fingerprint=fingerprint, keywords=keywords, vectors=vecs)
+    if dense is not None:  # read back as readers will: mapped, not held twice
+        dense = DenseIndex.load(root / tag, len(keywords.ids), int(manifest["dim"]), lists)
+    return ReadView(location=location, revision=revision, fingerprint=fingerprint, keywords=keywords, dense=dense)
 
 
 def _sweep(root: Path, keep: set[str | None]) -> None:
@@ -198,7 +185,7 @@ def keyword_index(settings: Settings, store: VectorStore, rev: str | None = None
     embedded = not settings.chroma_url and fingerprint is not None
     cached = load_view(settings, store.location, fingerprint=fingerprint, revision=rev, vectors=embedded)
     if cached is not None and cached.revision == rev:
-        if cached.vectors is not None:
+        if cached.dense is not None:
             store.view = cached
         return cached.keywords
     ids, texts, metas, vectors = store.records(vectors=embedded)
@@ -206,7 +193,7 @@ def keyword_index(settings: Settings, store: VectorStore, rev: str | None = None
     if len(ids) != store.count() or store.revision() != rev or store.fingerprint() != fingerprint:
         return keywords  # written to while we read (another process ingesting): use it, but never save it as `rev`
     view = write_view(settings, store.location, rev, fingerprint, keywords, vectors)
-    if view is not None and view.vectors is not None:
+    if view is not None and view.dense is not None:
         store.view = view
     return keywords
 

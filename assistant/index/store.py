@@ -59,7 +59,7 @@ class VectorStore:
             current = self.fingerprint()
             if current is not None:
                 view = load_view(settings, self.location, fingerprint=current)
-                self.view = view if view is not None and view.vectors is not None else None
+                self.view = view if view is not None and view.dense is not None else None
         if self.view is None:
             self._open()
 
@@ -227,7 +227,7 @@ class VectorStore:
         """Nearest chunks (from the read snapshot when the store has one); pass `total` (the known chunk count)
         to save a round trip to Chroma."""
         view = self.view  # one read: a writer may drop it meanwhile
-        if view is not None and view.vectors is not None:
+        if view is not None and view.dense is not None:
             return view.query(vector, n, filters)
         total = self.collection.count() if total is None else total
         if total == 0:
