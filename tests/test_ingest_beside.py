@@ -34,7 +34,7 @@ def test_ingest_switches_to_a_new_index_and_keeps_everything(mini_assistant, tmp
 
 def test_a_failed_ingest_leaves_the_previous_index_live(mini_assistant, tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    from assistant import core
+    from assistant import lifecycle
 
     location = mini_assistant._snapshot().location
     upload = tmp_path / "broken.md"
@@ -43,7 +43,7 @@ def test_a_failed_ingest_leaves_the_previous_index_live(mini_assistant, tmp_path
     def explode(self, paths, progress):  # type: ignore[no-untyped-def]
         raise ReeError("disk full while writing the upload")
 
-    monkeypatch.setattr(core.Indexer, "ingest", explode)
+    monkeypatch.setattr(lifecycle.Indexer, "ingest", explode)
     with pytest.raises(ReeError):
         mini_assistant.ingest([upload])
     assert mini_assistant._snapshot().location == location

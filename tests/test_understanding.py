@@ -251,6 +251,7 @@ def test_according_to_a_publisher_says_when_none_of_its_documents_is_indexed(cor
 
 def test_ingested_primary_source_is_preferred(tmp_path: Path, model_cache: Path) -> None:
     """With the USGS PDF ingested beside a note that restates it, "according to the USGS" cites the PDF."""
+    import hashlib
     import shutil
 
     from conftest import SHARED, _share_models, make_settings
@@ -263,7 +264,9 @@ def test_ingested_primary_source_is_preferred(tmp_path: Path, model_cache: Path)
     shutil.copy(next((SHARED / "data" / "usgs").glob("*rare*earth*.pdf")), corpus / "mcs2025-rare-earths.pdf")
     indexes = tmp_path / "indexes"
     _share_models(indexes, model_cache)
-    assistant = Assistant(make_settings(corpus, indexes))
+    # The PDF says it is the USGS's; it is the USGS's primary source because its checksum is vouched for.
+    checksum = hashlib.sha256((corpus / "mcs2025-rare-earths.pdf").read_bytes()).hexdigest()
+    assistant = Assistant(make_settings(corpus, indexes, primary_sources={checksum: "U.S. Geological Survey"}))
     assistant.index()
     answer = assistant.ask("According to the USGS, how much rare earth did Burma mine in 2024?")
     assert answer.citations[0].doc_id == "mcs2025-rare-earths.pdf", [c.doc_id for c in answer.citations]

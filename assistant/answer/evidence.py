@@ -71,7 +71,11 @@ def prefer_publisher(snap: Any, reading: Reading, query: str, passages: list[Pas
     wide = snap.retriever.search(query, k=min(50, k * 4), filters=filters, boost=boost)
     # "According to X" is answered from X's own documents when the search finds any (an ingested primary source
     # first); otherwise from the passages that report X's figures.
-    mine = sorted((p for p in wide if p.chunk.doc_id in own), key=lambda p: own[p.chunk.doc_id])
+    # Of X's own documents found, those it vouched for most (an ingested primary source before a corpus note of
+    # its figures) are the ones read.
+    mine = [p for p in wide if p.chunk.doc_id in own]
+    best = min((own[p.chunk.doc_id] for p in mine), default=None)
+    mine = [p for p in mine if own[p.chunk.doc_id] == best]
     return (mine[:k] if mine else passages), None
 
 

@@ -81,9 +81,9 @@ def weak_evidence(intent: Intent, passages: list[Passage], best_similarity: floa
     years = set(intent.years)
     if years and not years & corpus_years and not (intent.future and max(years) > max(corpus_years, default=0)):
         return True
-    # A question naming what the corpus knows (a country it covers, an entity, an element) is answered from the
-    # best passages about it.
-    if set(intent.countries) & known_countries or intent.entities or intent.elements:
+    # A question naming what the corpus knows (a country it covers, named or carried from the conversation, an
+    # entity, an element) is answered from the best passages about it.
+    if set(intent.countries + intent.places) & known_countries or intent.entities or intent.elements:
         return False
     if not has_domain_words(intent.question) and best_similarity < min_similarity:
         return True
@@ -113,7 +113,7 @@ def decide(reading: Reading, evidence: Evidence | None, min_similarity: float, k
         if intent.off_subject:
             return Refusal("off_subject", OFF_SUBJECT.format(subject=intent.off_subject))
         return Refusal("not_facts", NOT_FACTS)
-    known = {c for c in intent.countries if c in profiled
+    known = {c for c in [*intent.countries, *intent.places] if c in profiled
              or any(all(keywords.knows(t) for t in terms(n)) for n in country_names(c))}
     named = set(intent.corrected) | {w for e in intent.entities for n in e.names for w in n.split()} | {
         w for c in known for n in country_names(c) for w in n.split()}
