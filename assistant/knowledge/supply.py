@@ -244,7 +244,8 @@ def elements_missing(link: SupplyLink) -> list[str]:
 
 # -- loading ---------------------------------------------------------------------------------------------------
 def _raw_links(path: Path) -> list[dict]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's safe loader, ~6x faster, where installed
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {}  # noqa: S506 - a safe loader
     return list(data.get("links") or [])
 
 

@@ -109,7 +109,8 @@ def _facilities(corpus: Path, key: str) -> list[tuple[str, str]]:
     path = corpus / "value_chain" / f"{key}.yaml"
     if not path.exists():
         return []
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    raw = yaml.load(path.read_text(encoding="utf-8"),  # noqa: S506 - a safe loader
+                    Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
     out: list[tuple[str, str]] = []
     for stage, facts in (raw.get("stages") or {}).items():
         for f in (facts or {}).get("facilities") or []:
