@@ -557,3 +557,29 @@ def test_the_verdict_says_what_exists_and_what_is_missing(corpus_assistant) -> N
             assert "none of the stages" in verdict, (key, verdict)
         elif len(present) < len(scope):
             assert "none of the stages after" in verdict or "missing:" in verdict, (key, verdict)
+
+
+def test_cached_example_vectors_are_found_without_masking_again(tmp_path: Path) -> None:
+    """With a mask key, a second start reads the examples' vectors from the cache and masks none of them; a
+    changed key (another registry, other masking code) embeds them again."""
+    import numpy as np
+
+    from assistant.understand.intent import IntentClassifier
+
+    examples = [("Can Japan make magnets?", "capability"), ("Who won the cup?", "out_of_scope")]
+    masked: list[str] = []
+
+    def mask(text: str) -> str:
+        masked.append(text)
+        return text.replace("Japan", "Country")
+
+    def embed(texts: list[str]) -> np.ndarray:
+        return np.array([[len(t), t.count("a") + 1.0, 1.0] for t in texts], dtype=np.float32)
+
+    first = IntentClassifier(examples, embed, mask, cache=tmp_path, mask_key="k1")
+    assert len(masked) == 2
+    masked.clear()
+    again = IntentClassifier(examples, embed, mask, cache=tmp_path, mask_key="k1")
+    assert masked == [] and np.allclose(first.vectors, again.vectors)
+    IntentClassifier(examples, embed, mask, cache=tmp_path, mask_key="k2")
+    assert len(masked) == 2

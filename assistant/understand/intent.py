@@ -20,15 +20,26 @@ NEIGHBOURS = 7
 class IntentClassifier:
     def __init__(self, examples: list[tuple[str, str]], embed: Callable[[list[str]], np.ndarray],
                  mask: Callable[[str], str], cache: Path | None = None, labels: tuple[str, ...] = LABELS,
-                 neighbours: int = NEIGHBOURS) -> None:
+                 neighbours: int = NEIGHBOURS, mask_key: str | None = None) -> None:
         self.examples = [(q, lab) for q, lab in examples if lab in labels]
         self.neighbours = neighbours
         self.embed = embed
         self.mask = mask
         self.labels = np.array([lab for _, lab in self.examples])
-        self.vectors = self._vectors(cache)
+        self.vectors = self._vectors(cache, mask_key)
 
-    def _vectors(self, cache: Path | None) -> np.ndarray:
+    def _vectors(self, cache: Path | None, mask_key: str | None) -> np.ndarray:
+        """The examples' vectors, from the cache when it holds them. With `mask_key` (what the masking depends
+        on: the name registry and the code that masks) the cache is found without masking every example again."""
+        if mask_key is not None:
+            digest = hashlib.sha256((mask_key + "\n" + "\n".join(f"{q}\t{lab}" for q, lab in self.examples))
+                                    .encode()).hexdigest()
+            path = cache / f"intents-raw-{digest[:16]}.npy" if cache else None
+            if path is not None and path.exists():
+                vecs = np.load(path)
+                if len(vecs) == len(self.examples):
+                    return vecs
+            return self._embedded([self.mask(q) for q, _ in self.examples], path)
         texts = [self.mask(q) for q, _ in self.examples]
         digest = hashlib.sha256("\n".join(f"{t}\t{lab}" for t, (_, lab) in zip(texts, self.examples,
                                                                                   strict=True)).encode()).hexdigest()
@@ -37,6 +48,9 @@ class IntentClassifier:
             vecs = np.load(path)
             if len(vecs) == len(texts):
                 return vecs
+        return self._embedded(texts, path)
+
+    def _embedded(self, texts: list[str], path: Path | None) -> np.ndarray:
         vecs = np.asarray(self.embed(texts), dtype=np.float32) if texts else np.zeros((0, 384), np.float32)
         vecs /= np.linalg.norm(vecs, axis=1, keepdims=True) + 1e-9
         if path is not None:

@@ -76,6 +76,20 @@ def _subjects(intent: Intent, resolved: str) -> tuple[str, ...]:
                  and (e is intent.entities[0] or not set(e.docs) > subject))
 
 
+def mask_key(entities: Path) -> str:
+    """What masking a question depends on: the entity registry and the code that finds names (understand/names.py,
+    knowledge/taxonomy.py). The examples' vectors are cached under it, so a start does not mask them again."""
+    import hashlib
+
+    from assistant.knowledge import taxonomy
+    from assistant.understand import names
+
+    digest = hashlib.sha256()
+    for path in (entities, Path(names.__file__), Path(taxonomy.__file__)):
+        digest.update(path.read_bytes() if path.exists() else b"")
+    return digest.hexdigest()
+
+
 class QuestionReader:
     """Question understanding, built once per Assistant: the entity registry, the labelled intent examples, the
     labelled query-kind examples and the corpus vocabulary."""
@@ -88,11 +102,13 @@ class QuestionReader:
 
         names = NameIndex(load_entities(corpus / "entities.yaml"))
         intents = load_examples(corpus / "eval" / "intents.yaml")
-        self.reader = Reader(names, IntentClassifier(intents, embed, names.mask, cache=cache), known_word=known_word)
+        key = mask_key(corpus / "entities.yaml")
+        self.reader = Reader(names, IntentClassifier(intents, embed, names.mask, cache=cache, mask_key=key),
+                             known_word=known_word)
         # Every intent example is an example of a question answered from passages.
         kinds = load_examples(corpus / "query_kinds.yaml", key="kind") + [(q, "none") for q, _ in intents]
         self.records = RecordReader(IntentClassifier(kinds, embed, names.mask, cache=cache, labels=(*KINDS, "none"),
-                                                     neighbours=KIND_NEIGHBOURS))
+                                                     neighbours=KIND_NEIGHBOURS, mask_key=key))
 
     def read(self, question: str, previous: Intent | None = None,
              records: Callable[[], RecordContext] | None = None) -> Reading:
