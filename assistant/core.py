@@ -92,8 +92,6 @@ class Assistant(IndexLifecycle):
         previous = self.conversations.last(conversation_id)
         return self._understanding().read(question, previous, (lambda: record_context(self)) if records else None)
 
-    reading = read
-
     def _understanding(self) -> Any:
         """Question understanding, built once: entity registry, labelled examples, corpus vocabulary."""
         if self._understanding_obj is None:

@@ -49,7 +49,10 @@ class Answerer(Protocol):
 
 
 def load_questions(path: Path) -> list[dict[str, Any]]:
-    items = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    return _questions(yaml.safe_load(path.read_text(encoding="utf-8")) or [])
+
+
+def _questions(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for item in items:
         for key in ("history", "facts", "docs"):
             item[key] = item.get(key) or []
@@ -185,11 +188,11 @@ def gate(value: float | None, bound: float, op: str) -> bool | None:
     return value >= bound if op == ">=" else value <= bound
 
 
-def evaluate_checklists(assistant: Any, path: Path) -> dict[str, Any]:
+def evaluate_checklists(assistant: Any, path: Path, key: dict[str, Any] | None = None) -> dict[str, Any]:
     """The checklists against a key of statuses written from the profiles' prose and sources, never from the
     value-chain YAML (corpus/eval/statuses.yaml: country -> stage -> {status, alt?, reason}). A stage agrees when
     the checklist gives the key's status or the alternative the key allows; each disagreement is listed."""
-    key = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    key = key if key is not None else yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     rows: list[dict[str, Any]] = []
     ok = n = 0
     confusion: dict[str, int] = {}
@@ -220,9 +223,10 @@ def evaluate_checklists(assistant: Any, path: Path) -> dict[str, Any]:
 
 def evaluate(assistant: Answerer, path: Path | None = None) -> dict[str, Any]:
     path = path or assistant.settings.paths.corpus / "eval" / "questions.yaml"
-    if isinstance(yaml.safe_load(path.read_text(encoding="utf-8")), dict):  # a key of statuses, not questions
-        return evaluate_checklists(assistant, path)
-    items = load_questions(path)
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if isinstance(data, dict):  # a key of statuses, not questions
+        return evaluate_checklists(assistant, path, data)
+    items = _questions(data or [])
     docs = _DocTexts(assistant.settings.paths.corpus)
     rows: list[dict[str, Any]] = []
     hits = mrr = retr_n = 0.0

@@ -12,6 +12,7 @@ from assistant.answer.answering import compose
 from assistant.answer.citations import CitationBook
 from assistant.answer.evidence import checklists_for, gather, widen
 from assistant.answer.refusal import Refusal, decide
+from assistant.knowledge.taxonomy import country_name
 from assistant.types import Answer, Checklist, Filters
 from assistant.understand.reading import Reading, RecordContext
 
@@ -36,7 +37,7 @@ def record_context(a: Assistant) -> RecordContext:
 
 def ask(a: Assistant, question: str, conversation_id: str | None, filters: Filters | None) -> Answer:
     snap = a._snapshot()
-    reading = a.reading(question, conversation_id, records=True)
+    reading = a.read(question, conversation_id, records=True)
     if reading.query is not None and (answer := answer_records(a, reading, conversation_id)) is not None:
         return answer
     book = CitationBook(limit=a.settings.answer.max_citations)
@@ -84,7 +85,7 @@ def answer_records(a: Assistant, reading: Reading, conversation_id: str | None) 
     data = snap.builder.data
     links, party_names, registry = a.supply()
     answerer = RecordAnswerer(snap.builder, registry, a.settings.paths.corpus,
-                              region_of=lambda k: (f.region if (f := data.get(k)) else ""), name_of=_country_name,
+                              region_of=lambda k: (f.region if (f := data.get(k)) else ""), name_of=country_name,
                               question=reading.resolved)
     book = CitationBook(limit=None)
     result: Any
@@ -106,12 +107,6 @@ def answer_records(a: Assistant, reading: Reading, conversation_id: str | None) 
     return Answer(question=reading.resolved, answer=text, answerable=True, citations=book.items, checklist=None,
                   conversation_id=conversation_id, resolved_question=reading.shown_resolved, query=rq,
                   table=result.rows)
-
-
-def _country_name(key: str) -> str:
-    from assistant.knowledge.taxonomy import country_name
-
-    return country_name(key)
 
 
 __all__ = ["answer_records", "ask", "record_context", "refuse"]

@@ -116,6 +116,18 @@ def serving(app: Any) -> Iterator[str]:
 
 
 CHROMIUM = Path("/usr/bin/chromium")
+LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}  # the only hosts a browser test's page may reach
+
+
+@pytest.fixture(scope="module")
+def server(corpus_indexes: Path) -> Iterator[tuple[str, object]]:
+    """The app on loopback over the shipped corpus's index, for browser tests that write nothing to it."""
+    from assistant.core import Assistant
+    from assistant.frontends.api import create_app
+
+    assistant = Assistant(make_settings(ROOT / "corpus", corpus_indexes))
+    with serving(create_app(assistant)) as url:
+        yield url, assistant
 
 
 @pytest.fixture(scope="module")

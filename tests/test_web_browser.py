@@ -10,12 +10,11 @@ from typing import Any
 from urllib.parse import urlparse
 
 import pytest
-from conftest import ROOT, make_settings, serving
+from conftest import LOOPBACK, ROOT, make_settings, serving
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
 
 @pytest.fixture(scope="module")

@@ -5,27 +5,15 @@ the sources browser opens the same viewer."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import pytest
-from conftest import ROOT, make_settings, serving
+from conftest import LOOPBACK
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"  # docs/viewer.png is copied from here
-LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
-
-
-@pytest.fixture(scope="module")
-def server(corpus_indexes: Path) -> Iterator[tuple[str, object]]:
-    from assistant.core import Assistant
-    from assistant.frontends.api import create_app
-
-    assistant = Assistant(make_settings(ROOT / "corpus", corpus_indexes))
-    with serving(create_app(assistant)) as url:
-        yield url, assistant
 
 
 def _words(text: str) -> str:

@@ -8,7 +8,15 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from assistant.answer.citations import CitationBook, plain, sentences, strip_markers, table_cells, terms
+from assistant.answer.citations import (
+    PROPER_NAME,
+    CitationBook,
+    plain,
+    sentences,
+    strip_markers,
+    table_cells,
+    terms,
+)
 from assistant.answer.leads import checklist_lead, comparison_lead, entity_lead, why_lead
 from assistant.answer.rows import NUMBER as _NUMBER
 from assistant.answer.rows import (
@@ -50,7 +58,6 @@ def wording(question: str, at: float = COMMON) -> set[str]:
 
 
 _DIFFERENCE = re.compile(r"\bdifferences?\s+between\b", re.I)
-_PROPER = re.compile(r"(?<!^)(?<![.?!]\s)\b([A-Z][a-z][\w'-]+)\b")
 _BRACKETED = re.compile(r"\[(\d+)\]")
 
 
@@ -184,7 +191,7 @@ def _candidates(intent: Intent, passages: list[Passage], idf: Callable[[str], fl
                 "future_dated": float(wants_figure and intent.future and has_figure and has_year),
                 "year_asked": float(wants_year and has_year),
                 "asked_year": float(bool(intent.years) and any(str(y) in shown for y in intent.years)),
-                "new_names": float(bool({w.lower() for w in _PROPER.findall(shown)} - q_words)),
+                "new_names": float(bool({w.lower() for w in PROPER_NAME.findall(shown)} - q_words)),
                 "figure": float(has_figure),
                 "defines": float(defines and cells is None and bool(terms(" ".join(shown.split()[:3])) & q_terms)),
                 "members": float(min(named, 7)) if lists else 0.0,

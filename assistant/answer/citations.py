@@ -9,6 +9,8 @@ from assistant.knowledge.chunking import units
 from assistant.types import Chunk, Citation, doc_meta
 
 _MARK = re.compile(r"\[S(\d+)\]")
+# A capitalised word that is not the first of a sentence: a name ("Lynas", "Songwe").
+PROPER_NAME = re.compile(r"(?<!^)(?<![.?!]\s)\b([A-Z][a-z][\w'-]+)\b")
 _TOKEN = re.compile(r"[a-z0-9][a-z0-9.,']*[a-z0-9]|[a-z0-9]", re.I)
 STOP = frozenset(
     "a an the of and or in on at to for from by with is are was were be been being do does did can could "

@@ -7,12 +7,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from assistant.answer.citations import CitationBook, plain, sentences, terms
+from assistant.answer.citations import PROPER_NAME, CitationBook, plain, sentences, terms
 from assistant.knowledge.entities import Entity
 from assistant.types import STAGES, STATUS_LABEL, Checklist, Chunk, StageRow
 from assistant.understand.query import VERB, stage_range
-
-_PROPER = re.compile(r"(?<!^)(?<![.?!]\s)\b([A-Z][a-z][\w'-]+)\b")
 
 STAGE_STATE = {"at_scale": "runs at scale", "emerging": "is only emerging", "planned": "is only planned",
                "none": "does not exist there", "unknown": "is not documented"}
@@ -166,7 +164,7 @@ def entity_lead(entity: Entity, section_chunks: Callable[[str, str], list[Chunk]
     may draw on several sections."""
     text = entity.summary.strip().rstrip(".")
     want = terms(entity.summary) | terms(" ".join(entity.names))
-    key = terms(" ".join(_PROPER.findall(entity.summary) + re.findall(r"\d[\w,.]*", entity.summary))) - terms(
+    key = terms(" ".join(PROPER_NAME.findall(entity.summary) + re.findall(r"\d[\w,.]*", entity.summary))) - terms(
         " ".join(entity.names))  # what the summary claims beyond naming the entity
     pool: list[tuple[int, Chunk, str, set[str]]] = []
     seen: set[str] = set()

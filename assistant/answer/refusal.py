@@ -4,13 +4,12 @@ says what to do instead. Nothing else in the package refuses."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from assistant.answer.answering import wording
-from assistant.answer.citations import terms
+from assistant.answer.citations import PROPER_NAME, terms
 from assistant.knowledge.taxonomy import YEAR, country_names, has_domain_words
 from assistant.types import Passage
 from assistant.understand.query import Intent
@@ -24,7 +23,6 @@ NOTHING_CLOSE = 0.6  # under this share of the floor, no retrieved passage is cl
 CLOSE_IN_MEANING = 2.0  # at this multiple of the floor, a passage is close enough to outweigh weak word coverage
 SUBJECT_SHARE = 0.5  # a passage must hold more than this share of the question's subject words
 
-_PROPER = re.compile(r"(?<!^)(?<![.?!]\s)\b([A-Z][a-z][\w'-]+)\b")
 
 SCOPE = ("REE Assistant answers from its corpus on rare-earth supply chains (value-chain stages, countries, "
          "companies, policy and market facts); try rephrasing, or ask about a country or stage.")
@@ -53,7 +51,7 @@ def unknown_names(question: str, known: Callable[[str], bool], named: set[str] |
     """Capitalised words (names) in the question that no indexed document contains and that are not a close
     match of a known country or entity (`named`: the words already recognised as names)."""
     out = []
-    for m in _PROPER.finditer(question.strip()):
+    for m in PROPER_NAME.finditer(question.strip()):
         word = m.group(1).removesuffix("'s").rstrip("'")
         if named and word in named:
             continue

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from assistant.knowledge.entities import SITE_KINDS, Entity
 from assistant.knowledge.registry import Project, fold
-from assistant.knowledge.sentences import doc_text, locate, sentence_of
+from assistant.knowledge.sentences import Quote, doc_text, locate, sentence_of
 from assistant.knowledge.taxonomy import COUNTRIES, ELEMENTS, country_name
 from assistant.types import STAGES
 
@@ -74,18 +74,10 @@ class Share(_Strict):
     of: str
 
 
-class LinkEvidence(_Strict):
-    doc: str
-    text: str  # the sentence, or a unique fragment of it
+class LinkEvidence(Quote):
+    """The sentence that states a link (a `Quote`, located by the loader), with the words naming each party."""
+
     named: dict[str, str] = Field(default_factory=dict)  # {from|to: the words that name the party}
-    # Filled by the loader: the whole sentence as a reader sees it, its section and its source.
-    sentence: str = ""
-    section: str = ""
-    span: tuple[int, int] | None = None
-    url: str = ""
-    title: str = ""
-    publisher: str = ""
-    date: str = ""
 
 
 class Party(_Strict):

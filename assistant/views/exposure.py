@@ -112,12 +112,14 @@ def is_flow(link: SupplyLink) -> bool:
     return not (link.kind == "ownership" and link.to.kind == "company")
 
 
-def _figures(link: SupplyLink) -> str:
+def link_figures(link: SupplyLink, year_in: bool = False) -> str:
+    """A link's volume, share and dates in words; the volume's year after it ("… in 2024", only with a figure) or
+    apart ("…, 2024")."""
     parts = []
     v = link.volume
     if v and v.value is not None:
-        parts.append(f"{v.value:,.0f} {v.unit} {v.basis}".strip())
-    if v and v.year:
+        parts.append(f"{v.value:,.0f} {v.unit} {v.basis}".strip() + (f" in {v.year}" if year_in and v.year else ""))
+    if v and v.year and not year_in:
         parts.append(str(v.year))
     if link.share:
         parts.append(f"{link.share.value:g}% of {link.share.of}")
@@ -132,7 +134,7 @@ def _flow(link: SupplyLink, book: _Book) -> Flow:
     return Flow(link=link.id, supplier=src.name if src else "supplier not sourced",
                 supplier_country=src.country if src else None, receiver=link.to.name,
                 receiver_country=link.to.country or "", material=link.label(), stage=USED_AT[link.material],
-                kind=link.kind, status=link.status, figures=_figures(link), cites=[book.cite(link)])
+                kind=link.kind, status=link.status, figures=link_figures(link), cites=[book.cite(link)])
 
 
 def exposure(links: Iterable[SupplyLink], country: str, target: str = "magnet") -> Exposure:

@@ -21,7 +21,7 @@ from assistant.knowledge.registry import Project
 from assistant.knowledge.supply import GROUPS, Names, Party, SupplyLink
 from assistant.knowledge.taxonomy import country_name
 from assistant.types import RecordQuery
-from assistant.views.exposure import compatible, is_flow, scenario
+from assistant.views.exposure import compatible, is_flow, link_figures, scenario
 
 Cite = Callable[[SupplyLink], "int | None"]
 _STATUS_ORDER = {"current": 0, "planned": 1, "ended": 2}
@@ -52,23 +52,10 @@ def _they(names: list[str], verb: str, plural: str) -> str:
     return f"{_list(names)} {verb if len(names) == 1 else plural}"
 
 
-def _figures(link: SupplyLink) -> str:
-    parts = []
-    v = link.volume
-    if v and v.value is not None:
-        parts.append(f"{v.value:,.0f} {v.unit} {v.basis}".strip() + (f" in {v.year}" if v.year else ""))
-    if link.share:
-        parts.append(f"{link.share.value:g}% of {link.share.of}")
-    for label, value in (("signed", link.signed), ("from", link.since), ("until", link.until)):
-        if value:
-            parts.append(f"{label} {value}")
-    return ", ".join(parts)
-
-
 def _label(link: SupplyLink) -> str:
     """The link as the records hold it: supplier to receiver, material, kind, status, figures and dates."""
     status = "" if link.status == "current" else f", {link.status}"
-    figures = f"; {_figures(link)}" if _figures(link) else ""
+    figures = f"; {said}" if (said := link_figures(link, year_in=True)) else ""
     return (f"{_who(link.source)} to {_who(link.to)}: {link.label()}, {link.kind.replace('_', ' ')}{status}"
             f"{figures}")
 
@@ -84,7 +71,7 @@ def _row(link: SupplyLink, n: int | None, **extra: Any) -> dict[str, Any]:
     return {**extra, "link": link.id, "supplier": link.source.name if link.source else None,
             "supplier_country": link.source.country if link.source else None, "receiver": link.to.name,
             "receiver_country": link.to.country, "material": link.material, "elements": list(link.elements),
-            "stage": link.stage, "kind": link.kind, "status": link.status, "figures": _figures(link),
+            "stage": link.stage, "kind": link.kind, "status": link.status, "figures": link_figures(link, year_in=True),
             "quote": link.evidence.sentence, "doc_id": link.evidence.doc, "citation": n}
 
 
