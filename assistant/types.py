@@ -151,6 +151,11 @@ class RecordQuery(BaseModel):
     milestone: str | None = None
     operators: list[str] = Field(default_factory=list)  # only the projects these companies run (a change)
     measure: str | None = None  # reserves | mine_production | capacity | milestone
+    # Bounds on the measure, in tonnes, that a question sets ("at least 10,000 t", "under one million tonnes").
+    at_least: float | None = None
+    at_most: float | None = None
+    # A ranking by how a table's figure changed between the first and last year asked: by tonnes or by percent.
+    change: Literal["absolute", "relative"] | None = None
     limit: int | None = None
     ascending: bool = False  # smallest first
     names: list[str] = Field(default_factory=list)  # the projects compared

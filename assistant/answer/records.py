@@ -14,7 +14,7 @@ from typing import Any
 
 from assistant.answer.checklist import ChecklistBuilder
 from assistant.answer.citations import CitationBook, plain, terms
-from assistant.knowledge.registry import Project, select
+from assistant.knowledge.registry import Project, fold, select
 from assistant.knowledge.tables import MineOutput, Reserve, available, mine_production, reserves
 from assistant.types import STATUS_LABEL, RecordQuery, doc_meta
 
@@ -132,9 +132,15 @@ class RecordAnswerer:
         keep = {p.country for p in self.registry if self._country_ok(q, p.country)}
         if not keep:
             return []
-        return select(self.registry, countries=keep, exclude=q.exclude, stage=q.stage,
-                      phases=q.phases, supported=q.supported, programmes=q.programmes,
-                      first_output_in=q.years if q.kind in ("set", "count") else ())
+        found = select(self.registry, countries=keep, exclude=q.exclude, stage=q.stage,
+                       phases=q.phases, supported=q.supported, programmes=q.programmes,
+                       first_output_in=q.years if q.kind in ("set", "count") else ())
+        if q.operators:  # the sites the companies named run or own
+            wanted = [fold(c) for c in q.operators]
+            found = [p for p in found if any(w in fold(p.operator) for w in wanted)]
+        if q.milestone and not (q.years or q.year_from or q.year_to):  # the projects that reached the milestone
+            found = [p for p in found if any(m.kind == q.milestone and m.done for m in p.milestones)]
+        return found
 
     def answer(self, q: RecordQuery, book: CitationBook) -> RecordAnswer:
         if q.kind == "compare":
@@ -149,6 +155,8 @@ class RecordAnswerer:
             return self._concentration(q, book)
         if q.kind in ("ranking", "extreme"):
             return self._rank_projects(q, book) if q.subject == "project" else self._rank_countries(q, book)
+        if q.subject == "country" and q.measure in ("reserves", "mine_production"):
+            return self._rank_countries(q, book)  # a set or count of the countries in a table of figures
         return self._set_projects(q, book) if q.subject == "project" else self._set_countries(q, book)
 
     # -- countries by the map's status ------------------------------------------------------------------------
@@ -234,8 +242,10 @@ class RecordAnswerer:
         year = f" with first output in {', '.join(map(str, q.years))}" if q.years else ""
         backed = (f" supported as {' or '.join(q.programmes)}" if q.programmes else
                   " with public support" if q.supported else "")
+        run = f" run by {q.operators[0]}" if q.operators else ""
+        held = f" holding a {q.milestone.replace('_', ' ')}" if q.milestone else ""
         lead = (f"The registry holds {_count(len(found))} {what}project{'s' if len(found) != 1 else ''}"
-                f"{_scope(q, self.name_of)}{phase}{year}{backed}")
+                f"{run}{_scope(q, self.name_of)}{phase}{year}{held}{backed}")
         items = [(self._describe(p), self._cite_project(p, book)) for p in found[:SHOWN]]
         text = f"{lead}: {_names([p.name for p in found])}. {_evidenced(items, book)}" if found else f"{lead}."
         return RecordAnswer(text, [self._row(p) for p in found])
@@ -270,7 +280,7 @@ class RecordAnswerer:
         """The projects that reached, or expect, a milestone in the years asked, earliest first."""
         from assistant.answer.milestones import answer_dated
 
-        found = self.projects(q.model_copy(update={"years": []}))
+        found = self.projects(q.model_copy(update={"years": [], "milestone": None}))  # answer_dated dates them
         text, rows = answer_dated(q, found, book, self.builder, lambda p: self._cite_project(p, book),
                                   self._describe, _scope(q, self.name_of))
         return RecordAnswer(text, rows)
@@ -294,9 +304,67 @@ class RecordAnswerer:
     def _cite_row(self, r: Reserve | MineOutput, book: CitationBook) -> int | None:
         return self.builder.cite_line(r.doc_id, r.section, [r.country], book)
 
-    def _rank_countries(self, q: RecordQuery, book: CitationBook) -> RecordAnswer:
+    def _bounded(self, q: RecordQuery, rows: list[Any]) -> list[Any]:
+        """The rows in the places asked, with a figure, within the amounts asked."""
+        return [r for r in rows if self._country_ok(q, r.key) and r.tonnes is not None
+                and (q.at_least is None or r.tonnes >= q.at_least) and (q.at_most is None or r.tonnes <= q.at_most)]
+
+    def _bounds(self, q: RecordQuery) -> str:
+        parts = ([f"at least {_tonnes(q.at_least)} REO"] if q.at_least is not None else []) + (
+            [f"at most {_tonnes(q.at_most)} REO"] if q.at_most is not None else [])
+        return f" {' and '.join(parts)}" if parts else ""
+
+    def _table_set(self, q: RecordQuery, book: CitationBook) -> RecordAnswer:
+        """The countries a table gives a figure for, within the bounds asked, largest first."""
         rows, label, _ = self._table(q)
-        rows = [r for r in rows if self._country_ok(q, r.key) and r.tonnes is not None]
+        rows = sorted(self._bounded(q, [r for r in rows if r.key]), key=lambda r: -(r.tonnes or 0))
+        q.matched = len(rows)
+        items = [(f"{r.country}: {'>' if getattr(r, 'lower_bound', False) else ''}{_tonnes(r.tonnes)} REO",
+                  self._cite_row(r, book)) for r in rows[:SHOWN]]
+        n, scope, bounds = len(rows), _scope(q, self.name_of), self._bounds(q)
+        what = f"{bounds} of {label}" if bounds else f" a figure for {label}"
+        lead = (f"{_count(n).capitalize()} countr{'ies' if n != 1 else 'y'}{scope} {'have' if n != 1 else 'has'}"
+                f"{what}: {_names([r.country for r in rows])}")
+        text = f"{lead}. {_cited(items)}" if rows else f"No country{scope} has{what}."
+        out = [{"country": r.country, "key": r.key, "tonnes": r.tonnes, "measure": q.measure,
+                "source": r.source_title, "doc_id": r.doc_id} for r in rows]
+        return RecordAnswer(text, out)
+
+    def _rank_changes(self, q: RecordQuery, book: CitationBook) -> RecordAnswer:
+        """Countries ranked by how a table's figure changed between two years: by tonnes or by percent."""
+        (ra, label, la), (rb, _, lb) = (self._table(q.model_copy(update={"years": [y]})) for y in q.years[:2])
+        label = label.split(" in ")[0].split(" (")[0]  # "mine production", "reserves"
+        before = {r.key: r for r in self._bounded(q, ra) if r.key}
+        pairs = [(before[r.key], r) for r in self._bounded(q, rb) if r.key in before and before[r.key].tonnes]
+        relative = q.change == "relative"
+
+        def delta(pair: tuple[Any, Any]) -> float:
+            a, b = pair[0].tonnes or 0.0, pair[1].tonnes or 0.0
+            return (b - a) / a if relative else b - a
+
+        pairs.sort(key=delta, reverse=not q.ascending)
+        q.matched = len(pairs)
+        top = pairs[:q.limit or RANKED]
+        items = []
+        for i, (a, b) in enumerate(top, 1):  # the change, our arithmetic, follows the cited figures
+            marks = "".join(f"[{n}]" for n in dict.fromkeys((self._cite_row(a, book), self._cite_row(b, book))) if n)
+            items.append(f"{i}. {b.country}: {_tonnes(a.tonnes)} REO in {la} to {_tonnes(b.tonnes)} in {lb} {marks} "
+                         f"({(b.tonnes - a.tonnes) / a.tonnes:+.0%}).")
+        way = ("fell most" if q.ascending else "grew most") + (" in percentage terms" if relative else " in tonnes")
+        lead = (f"Of the {len(pairs)} countries{_scope(q, self.name_of)} with {label} figures for both {la} and "
+                f"{lb} (USGS), {_names([b.country for _, b in top])} {way}") if top else \
+            f"No country{_scope(q, self.name_of)} has {label} figures for both {la} and {lb}"
+        out = [{"country": b.country, "key": b.key, "from": a.tonnes, "to": b.tonnes, "measure": q.measure}
+               for a, b in pairs]
+        return RecordAnswer(f"{lead}. {' '.join(items)}" if top else f"{lead}.", out)
+
+    def _rank_countries(self, q: RecordQuery, book: CitationBook) -> RecordAnswer:
+        if q.kind in ("set", "count"):
+            return self._table_set(q, book)
+        if q.change and len(q.years) >= 2:
+            return self._rank_changes(q, book)
+        rows, label, _ = self._table(q)
+        rows = self._bounded(q, rows)
         rows.sort(key=lambda r: (r.tonnes or 0) if q.ascending else -(r.tonnes or 0))
         q.matched = len(rows)
         top = rows[:q.limit or RANKED]
@@ -306,8 +374,15 @@ class RecordAnswerer:
         scope = _scope(q, self.name_of)
         names = _names([r.country for r in top])
         most = "smallest" if q.ascending else "largest"
-        lead = (f"The {_count(len(top))} {most} countries{scope} by {label} are {names}" if len(top) > 1 else
-                f"The {most}{scope} by {label} is {names}" if top else f"No country{scope} has {label}")
+        bounds = self._bounds(q)
+        if bounds:  # the countries within the amounts asked, in the order asked
+            order = "smallest first" if q.ascending else "largest first"
+            lead = (f"{_count(len(rows)).capitalize()} countr{'ies' if len(rows) != 1 else 'y'}{scope} "
+                    f"{'have' if len(rows) != 1 else 'has'}{bounds} of {label}; {order}: {names}" if rows else
+                    f"No country{scope} has{bounds} of {label}")
+        else:
+            lead = (f"The {_count(len(top))} {most} countries{scope} by {label} are {names}" if len(top) > 1 else
+                    f"The {most}{scope} by {label} is {names}" if top else f"No country{scope} has {label}")
         text = f"{lead}. {_cited(items)}" if top else f"{lead}."
         out = [{"country": r.country, "key": r.key, "tonnes": r.tonnes, "measure": q.measure,
                 "source": r.source_title, "doc_id": r.doc_id} for r in rows]

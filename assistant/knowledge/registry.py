@@ -169,7 +169,11 @@ def select(projects: Iterable[Project], *, countries: Iterable[str] = (), exclud
             continue
         if region and fold(region) not in fold(region_name):
             continue
-        if (stage and stage not in p.stages) or (phases and p.phase not in phases):
+        if stage and stage not in p.stages:
+            continue
+        # A plant being commissioned that has already produced is operating as a question means it.
+        if phases and p.phase not in phases and not (
+                "operating" in phases and p.phase == "commissioning" and p.first_output is not None):
             continue
         if (supported or wanted) and not p.support:
             continue

@@ -75,7 +75,7 @@ STAGE_WORDS: dict[str, tuple[str, ...]] = {
 MEASURE_WORDS: dict[str, tuple[str, ...]] = {
     "reserves": ("reserve",),
     "capacity": ("capacit", "throughput", "nameplate"),
-    "mine_production": ("mine production", "mine output", "produc", "output", "miner", "mined"),
+    "mine_production": ("mine production", "mine output", "produc", "output", "miner ", "miners", "mined"),
 }
 # The map's statuses as a question says them.
 STATUS_WORDS: dict[str, tuple[str, ...]] = {
@@ -121,6 +121,11 @@ CONCENTRATION_WORDS: tuple[str, ...] = ("concentrated", "concentration", "domina
                                         "diversif", "market power")
 # Superlatives that put the smallest first.
 SMALLEST_WORDS: tuple[str, ...] = ("smallest", "lowest", "least", "fewest", "minimum", "tiniest")
+# A change downwards, which a ranking of changes puts first ("the biggest drop").
+DECLINE_WORDS: tuple[str, ...] = ("drop", "fall", "fell", "declin", "decreas", "shrank", "shrink", "slump", "plung",
+                                  "lost", "contract")
+# A change measured relative to its start ("in percentage terms").
+RELATIVE_WORDS: tuple[str, ...] = ("percent", "per cent", "percentage", "relative", "proportion")
 COUNTRY_WORDS: tuple[str, ...] = ("country", "countries", "nation", "nations")
 
 ELEMENTS: dict[str, tuple[str, ...]] = {

@@ -17,11 +17,13 @@ from typing import Any
 from assistant.knowledge.taxonomy import (
     CONCENTRATION_WORDS,
     COUNTRY_WORDS,
+    DECLINE_WORDS,
     ELEMENT_GROUPS,
     ELEMENTS,
     MEASURE_WORDS,
     MILESTONE_WORDS,
     PHASE_WORDS,
+    RELATIVE_WORDS,
     SITE_WORDS,
     SMALLEST_WORDS,
     STATUS_WORDS,
@@ -91,9 +93,41 @@ def year_bounds(question: str) -> tuple[int | None, int | None, set[int]]:
     return lo, hi, bounds
 
 
+# Grammar: a comparative before an amount of tonnes bounds the figures asked ("at least 10,000 t", "under one
+# million tonnes"); a bare four-digit year after it is a year bound, not an amount.
+_AT_LEAST = r"at least|more than|over|above|greater than|exceeding|upwards of|no less than"
+_AT_MOST = r"at most|less than|under|below|fewer than|no more than|up to"
+_AMOUNT = re.compile(rf"\b({_AT_LEAST}|{_AT_MOST})\s+(\d[\d,]*(?:\.\d+)?|[a-z]+)\s*(million|thousand|m|kt|mt)?\s*"
+                     r"(t|tonnes?|tons?)?\b", re.I)
+
+
+def amount_bounds(question: str) -> tuple[float | None, float | None]:
+    """The least and most tonnes the question allows (inclusive bounds; None where open)."""
+    low = high = None
+    for m in _AMOUNT.finditer(question):
+        word, number, scale, unit = m.group(1).lower(), m.group(2).lower(), (m.group(3) or "").lower(), m.group(4)
+        value = float(number.replace(",", "")) if number[0].isdigit() else _NUMBER_WORDS.get(number)
+        if value is None or (not (scale or unit) and (value < 100 or re.fullmatch(r"(19|20)\d\d", number))):
+            continue  # "over 2020", "more than two": not an amount of tonnes
+        value *= {"million": 1e6, "m": 1e6, "mt": 1e6, "thousand": 1e3, "kt": 1e3}.get(scale, 1.0)
+        if re.fullmatch(_AT_LEAST, word):
+            low = value
+        else:
+            high = value
+    return low, high
+
+
 def milestone_named(question: str) -> str | None:
     """The kind of milestone the question's words name (construction, a licence, financing ...), output last."""
     return next((k for k, words in MILESTONE_WORDS.items() if _has(question, words)), None)
+
+
+def _without(text: str, phrases: Iterable[str]) -> str:
+    """The text with each of these phrases (multi-word ones only) blanked out."""
+    for phrase in phrases:
+        if " " in phrase:
+            text = re.sub(rf"\b{re.escape(phrase)}\b", " ", text, flags=re.I)
+    return text
 
 
 def _words(text: str) -> list[str]:
@@ -125,14 +159,28 @@ def _limit(question: str) -> int | None:
 
 
 _ORDERS = re.compile(r"^\W*(rank|order|sort)\b", re.I)  # an imperative of ordering asks for a ranking
-_OPENS_SET = re.compile(r"\b(which|what|name|list|how many)\b", re.I)
-_SUPERLATIVE = re.compile(r"\b(largest|biggest|smallest|highest|lowest|most|least|leading|first|top|fastest)\b",
+# An interrogative that opens a clause, after a preposition where one leads ("In how many countries…").
+_OPENS_SET = re.compile(r"(?:(?:in|of|for|from|among|at|to|with|by|across)\s+)?\b(which|what|name|list|how many)\b",
+                        re.I)
+_SUPERLATIVE = re.compile(r"\b(largest|biggest|smallest|highest|lowest|most|least|fewest|leading|first|top|fastest|"
+                          r"tiniest|minimum)\b",
                           re.I)
 
 
 def _clauses(question: str) -> list[str]:
     """The question's clauses: split at sentence ends, semicolons and the comma after an opening phrase."""
     return [c for c in re.split(r"[.?!;:,]\s+", question) if c.strip()]
+
+
+def _smallest_first(question: str) -> bool:
+    """The first superlative the question uses (amounts aside: "at least 10,000 t") puts the smallest first."""
+    first = _SUPERLATIVE.search(_AMOUNT.sub(" ", question))
+    return first is not None and first.group(1).lower() in SMALLEST_WORDS
+
+
+def _orders(question: str) -> bool:
+    """A clause opens with an imperative of ordering ("Rank the…", "…, sort them by…")."""
+    return any(_ORDERS.match(c) for c in _clauses(question))
 
 
 def _members(question: str) -> str | None:
@@ -197,12 +245,36 @@ def region_in(question: str, regions: Iterable[str]) -> str | None:
     return None
 
 
-def programmes_named(question: str, programmes: Iterable[str]) -> list[str]:
-    """The support programmes the question names most closely: those sharing the most words with it."""
-    words = set(_words(question))
-    scored = [(len(words & set(_words(p))), p) for p in set(programmes)]
-    best = max((s for s, _ in scored), default=0)
-    return sorted(p for s, p in scored if s == best and best > 0)
+def programmes_named(question: str, programmes: Iterable[str], places: Iterable[str] = (),
+                     backers: Iterable[Iterable[str]] = ()) -> list[str]:
+    """The support programmes the question names. Each backer the question names (an agency, policy or programme
+    of the entity registry, by all its names) names the programmes that share the most with its names; without
+    one, the programmes that share the most with the question's words. A shared word weighs more the fewer
+    programme names hold it, and a place's name (a region where the question asks) names no programme."""
+    import math
+
+    names = sorted(set(programmes))
+    bags = {p: set(_words(p)) for p in names}
+    df: dict[str, int] = {}
+    for bag in bags.values():
+        for w in bag:
+            df[w] = df.get(w, 0) + 1
+    skip = {w for place in places for w in _words(place)}
+
+    def best(words: set[str]) -> list[str]:
+        words = words - skip
+        scored = [(sum(math.log(1 + len(names) / df[w]) for w in words & bags[p]), p) for p in names]
+        top = max((sc for sc, _ in scored), default=0.0)
+        return [p for sc, p in scored if sc == top and top > 0]
+
+    groups = [set(_words(" ".join(b))) for b in backers]
+    if groups:
+        return sorted({p for g in groups for p in best(g)})
+    # Without a backer named, only a word that is no general wording names a programme ("a state lender" is
+    # any public lender, not the programmes that happen to say "state").
+    from assistant.understand.words import is_common
+
+    return sorted(best({w for w in _words(question) if not is_common(w)}))
 
 
 _ASKS = re.compile(r"^\W*(who|whom|where|which|what|from|does|do|did|is|are|has|have)\b", re.I)
@@ -231,6 +303,8 @@ def read_query(question: str, intent: Intent, scores: dict[str, float], spans: l
     supply links' parties the question names, with their places (understand/supply.py)."""
     if intent.type in ("out_of_scope", "followup"):
         return None
+    regions = list(regions)
+    backers = [e.names for e in intent.entities if e.kind in ("agency", "programme", "policy")]
     if kind := supply_kind(question, scores, parties or []):
         return read_supply(question, kind, parties or [], intent.stages[-1] if intent.stages else None,
                            excluded_countries(question, spans))
@@ -241,14 +315,19 @@ def read_query(question: str, intent: Intent, scores: dict[str, float], spans: l
     # in a country the company works in (its projects' milestones answer that). A policy, programme or agency named
     # is a filter on support (or context the answer adds); an organisation or place only places the question.
     companies = [e.name for e in intent.entities if e.kind == "company"]
-    if companies and not (projects or spans):
-        return None
     kind = max(KINDS, key=lambda k: scores.get(k, 0.0))
-    if sum(scores.get(k, 0.0) for k in KINDS) < MIN_SHARE:
+    # Grammar over a vote for a change: a clause that opens by asking for members ("How many countries…") asks
+    # for a set or a count, and one that opens with an imperative of ordering ("…, rank them") for a ranking.
+    if kind == "change" and (members := _members(question)):
+        kind = members
+    if kind in ("extreme", "change") and _orders(question):
+        kind = "ranking"
+    # A vote for a comparison with fewer than two projects named has nothing to compare: grammar decides then.
+    if sum(scores.get(k, 0.0) for k in KINDS) < MIN_SHARE or (kind == "compare" and len(projects) < 2):
         # Grammar, where the examples are split: an interrogative followed by a plural noun for countries or
         # sites asks for the members of a set ("Which countries…", "How many plants…").
         asked = _members(question)
-        if asked is None and _ORDERS.match(question):
+        if asked is None and _orders(question):
             asked = "ranking"
         if asked is None and _superlative(question):
             asked = "extreme"
@@ -257,17 +336,21 @@ def read_query(question: str, intent: Intent, scores: dict[str, float], spans: l
         if asked is None:
             return None
         kind = asked
-    if companies and kind != "change":
-        return None
     # Each kind needs the words it works on; without them the question is answered from passages.
     plural = any(w in COUNTRY_WORDS + SITE_WORDS and w.endswith("s") for w in _words(question))
+    # A company named in a set or count of sites is whose sites are asked for ("Which plants does X run?"); in a
+    # change it is whose projects moved; otherwise the question is about the company, and passages answer it.
+    sites_of_company = kind in ("set", "count") and plural and bool(set(_words(question)) & set(SITE_WORDS))
+    if companies and not (kind == "change" and (projects or spans)) and not sites_of_company:
+        return None
     if kind in ("set", "count") and not plural:
         return None
-    if kind in ("ranking", "extreme") and not (plural or any(_has(question, w) for w in MEASURE_WORDS.values())):
+    # A stage whose figures the tables hold (deposits' reserves, mining's output) is a measure too.
+    if kind in ("ranking", "extreme") and not (plural or any(_has(question, w) for w in MEASURE_WORDS.values())
+                                               or (intent.stages and intent.stages[-1] in ("deposit", "mining"))):
         return None
     # An order needs words that order: a superlative, an imperative of ordering, or how many to show.
-    if kind in ("ranking", "extreme") and not (_superlative(question) or _ORDERS.search(question)
-                                               or _limit(question)):
+    if kind in ("ranking", "extreme") and not (_superlative(question) or _orders(question) or _limit(question)):
         kind = _members(question) or ""
         if not kind:
             return None
@@ -279,20 +362,26 @@ def read_query(question: str, intent: Intent, scores: dict[str, float], spans: l
     if kind == "concentration" and not {"concentrate", "concentrates"} & set(_words(question)):
         stages = [s for s in stages if s != "concentrate"]  # "concentrated" is the measure, not the stage
     stage = stages[-1] if stages else None
-    words = set(_words(question))
-    subject = "project" if (words & set(SITE_WORDS) and not words & set(COUNTRY_WORDS)) or kind == "compare" \
-        else "country"
+    # A site noun inside a measure's name ("mine output") names the measure, not what is ranked or counted.
+    # What is counted or ranked is the first noun for countries or sites ("Which plants ... in which countries").
+    nouns = [w for w in _words(_without(question, MEASURE_WORDS["mine_production"]))
+             if w in COUNTRY_WORDS + SITE_WORDS]
+    subject = "project" if (nouns and nouns[0] in SITE_WORDS) or kind == "compare" else "country"
     statuses = [s for s, words in STATUS_WORDS.items() if _has(question, words)]
     phases = [p for p, words in PHASE_WORDS.items() if _has(question, words)]
     measure = next((m for m, words in MEASURE_WORDS.items() if _has(question, words)), None)
     q = RecordQuery(kind=kind, subject=subject, stage=stage, statuses=statuses, countries=countries,
                     exclude=exclude, region=region_in(question, regions), phases=phases,
-                    supported=_has(question, SUPPORT_WORDS), measure=measure,
+                    supported=_has(question, SUPPORT_WORDS) or bool(backers), measure=measure,
                     # a year filters projects by their first output only where the question speaks of output
                     years=intent.years if subject == "country" or _has(question, MEASURE_WORDS["mine_production"])
                     else [],
-                    programmes=programmes_named(question, programmes) if _has(question, SUPPORT_WORDS) else [],
-                    limit=_limit(question), names=projects, ascending=_has(question, SMALLEST_WORDS))
+                    programmes=programmes_named(question, programmes, regions, backers)
+                    if _has(question, SUPPORT_WORDS) or backers else [],
+                    limit=_limit(question), names=projects, ascending=_smallest_first(question),
+                    operators=[n for e in intent.entities if e.kind == "company" for n in e.names]
+                    if sites_of_company else [])
+    q.at_least, q.at_most = amount_bounds(question)
     if kind == "change":
         return _change_query(q, question, intent, projects, companies)
     lo, hi, bounds = year_bounds(question)
@@ -307,11 +396,36 @@ def read_query(question: str, intent: Intent, scores: dict[str, float], spans: l
             q.stage = None  # a mining licence is held by the project, whether listed at its deposit or its mine
         # financing of any kind, not only a listed programme's; "granted a licence" is not public support
         q.supported = bool(q.programmes)
+    elif milestone == "licence":
+        # A licence, which no phase names, asked without a year: the projects that hold one (a licence milestone
+        # done), whether listed at their deposit or their mine. A licence "granted" is not a grant of support.
+        q.milestone = milestone
+        q.stage = None if q.stage in ("deposit", "mining") else q.stage
+        rest = re.sub(r"\bgrant\w*", " ", question, flags=re.I)
+        q.programmes = programmes_named(rest, programmes, regions, backers) if _has(rest, SUPPORT_WORDS) else []
+        q.supported = bool(q.programmes)
     if kind == "compare":
         return q if len(projects) >= 2 else None
     # One country named and not left out: the question is about that country, not a set or a ranking of them.
     if subject == "country" and len(countries) == 1:
         return None
+    if kind in ("ranking", "extreme") and subject == "country" and measure is None:
+        measure = "reserves" if stage == "deposit" else "mine_production" if stage == "mining" else None
+    table_measure = measure in ("reserves", "mine_production") and stage in (None, "deposit", "mining", "concentrate")
+    if kind in ("ranking", "extreme") and subject == "country" and table_measure and len(intent.years) >= 2:
+        # A ranking across two years ranks how the figure changed between them: a fall first where the question
+        # speaks of one, by percent where it speaks of proportions.
+        q.change = "relative" if _has(question, RELATIVE_WORDS) or "%" in question else "absolute"
+        q.ascending = q.ascending or _has(question, DECLINE_WORDS)
+        q.years = sorted(intent.years)[:1] + sorted(intent.years)[-1:]
+    if kind in ("set", "count") and subject == "country" and table_measure and (
+            measure == "reserves" or intent.years or q.at_least is not None or q.at_most is not None):
+        # Countries by a figure the tables hold (reserves; mine output in a year or above an amount): the table
+        # answers, not the map's statuses.
+        q.measure = measure
+        return q
+    if kind in ("set", "count") and subject == "country":
+        q.measure = None  # the map's statuses answer it, not a table's figures
     if kind in ("ranking", "extreme"):
         if subject == "country":
             # The country tables rank reserves and mine output; other stages have no table of figures by country.
@@ -333,7 +447,7 @@ def read_query(question: str, intent: Intent, scores: dict[str, float], spans: l
     if subject == "country" and stage is None:
         return None
     if subject == "project" and not (stage or phases or q.region or q.supported or countries or q.years
-                                     or q.year_from or q.year_to):
+                                     or q.year_from or q.year_to or q.operators or q.milestone):
         return None
     if subject == "country" and any(_has(question, w) for w in (*ELEMENTS.values(), *ELEMENT_GROUPS.values())):
         return None  # the map's statuses are for a stage as a whole, not for particular elements
@@ -400,7 +514,12 @@ class RecordReader:
         # filter the records.
         owners = {key for start, end, key in found if re.match(r"['’]s\s", question[end:end + 3])
                   and any(question[end + 3:].lower().startswith(n.lower()) for e in intent.entities for n in e.names)}
-        spans = [(key, start) for start, _end, key in found if key not in owners]
+        # A country inside a registered name the question uses ("the Export-Import Bank of the United States")
+        # is part of that name, not a place asked about.
+        inside = [(m.start(), m.end()) for e in intent.entities for n in e.names if len(n) > 3
+                  for m in re.finditer(re.escape(n), question, re.I)]
+        spans = [(key, start) for start, end, key in found if key not in owners
+                 and not any(a <= start and end <= b and (a, b) != (start, end) for a, b in inside)]
         parties = find_parties(question, found, list(intent.entities), names) if names is not None else []
         return read_query(question, intent, scores, spans, regions, projects, programmes, parties), intent
 

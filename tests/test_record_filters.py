@@ -1,0 +1,125 @@
+"""Filters a question sets on records: amounts of tonnes, a change between two years, the company that runs the
+sites, a licence held, plants that produce while being commissioned, and which end of a ranking comes first.
+
+Each answer is checked against the tables and the registry themselves, not against fixed lists. The wordings
+here are in no evaluation set."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.knowledge.tables import mine_production, reserves
+from assistant.understand.records import amount_bounds
+
+
+@pytest.mark.parametrize(("text", "bounds"), [
+    ("countries that mined more than 20,000 t in 2023", (20000.0, None)),
+    ("reserves below 2 million tonnes", (None, 2e6)),
+    ("at least 500 tonnes but no more than 5 kt", (500.0, 5000.0)),
+    ("plants opened after 2020", (None, None)),  # a year, not an amount
+    ("more than two countries", (None, None)),
+])
+def test_amounts_of_tonnes_are_read_as_bounds(text: str, bounds: tuple[float | None, float | None]) -> None:
+    assert amount_bounds(text) == bounds
+
+
+def _table_rows(assistant, measure: str, year: int | None = None) -> list:  # type: ignore[no-untyped-def]
+    corpus = assistant.settings.paths.corpus
+    if measure == "reserves":
+        rows = reserves(corpus)
+        newest = max(r.edition for r in rows)
+        return [r for r in rows if r.edition == newest and r.key and r.tonnes is not None]
+    return [r for r in mine_production(corpus) if r.year == year and r.key and r.tonnes is not None]
+
+
+def test_countries_above_an_amount_come_from_the_table(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    answer = corpus_assistant.ask("Which nations produced over 20,000 tonnes of rare earths in 2023?")
+    q = answer.query
+    assert q is not None and q.subject == "country" and q.measure == "mine_production" and q.at_least == 20000
+    want = {r.country for r in _table_rows(corpus_assistant, "mine_production", 2023) if r.tonnes >= 20000}
+    assert want and {r["country"] for r in answer.table} == want
+    assert all(name in answer.answer for name in want)
+    assert answer.answer.split(":")[0].lower().startswith(("two", "three", "four", "five"))
+
+
+def test_a_count_of_the_countries_a_table_gives_a_figure_for(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    answer = corpus_assistant.ask("In how many countries does the USGS report a rare-earth reserve?")
+    q = answer.query
+    assert q is not None and q.kind == "count" and q.measure == "reserves"
+    assert {r["country"] for r in answer.table} == {r.country for r in _table_rows(corpus_assistant, "reserves")}
+
+
+def test_reserves_under_an_amount_ranked_largest_first(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    answer = corpus_assistant.ask("Sort the countries with reserves below 2 million tonnes from largest to smallest.")
+    q = answer.query
+    assert q is not None and q.at_most == 2e6 and not q.ascending
+    rows = sorted((r for r in _table_rows(corpus_assistant, "reserves") if r.tonnes <= 2e6), key=lambda r: -r.tonnes)
+    assert [r["country"] for r in answer.table] == [r.country for r in rows]
+
+
+@pytest.mark.parametrize(("question", "relative", "falls"), [
+    ("Which country's rare-earth mining shrank the most from 2022 to 2023?", False, True),
+    ("Rank the countries by percentage growth in mine output between 2022 and 2024.", True, False),
+])
+def test_a_ranking_across_two_years_ranks_the_change(corpus_assistant, question: str, relative: bool,  # type: ignore[no-untyped-def]
+                                                     falls: bool) -> None:
+    answer = corpus_assistant.ask(question)
+    q = answer.query
+    assert q is not None and q.change == ("relative" if relative else "absolute") and q.ascending == falls
+    a, b = q.years
+    before = {r.key: r.tonnes for r in _table_rows(corpus_assistant, "mine_production", a)}
+    after = {r.key: r.tonnes for r in _table_rows(corpus_assistant, "mine_production", b)}
+
+    def change(key: str) -> float:
+        return (after[key] - before[key]) / before[key] if relative else after[key] - before[key]
+
+    keys = [k for k in after if before.get(k)]
+    best = (min if falls else max)(keys, key=change)
+    assert answer.table[0]["key"] == best
+    assert [change(r["key"]) for r in answer.table] == sorted(map(change, keys), reverse=not falls)
+
+
+def test_the_sites_a_company_runs(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    answer = corpus_assistant.ask("What plants does Lynas operate, and where are they?")
+    q = answer.query
+    assert q is not None and q.kind == "set" and q.subject == "project" and q.operators
+    want = {p.name for p in corpus_assistant.registry() if "lynas" in p.operator.lower()}
+    assert len(want) >= 2 and {r["name"] for r in answer.table} == want
+
+
+def test_projects_holding_a_licence(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    answer = corpus_assistant.ask("Which projects in Africa have been granted a mining licence?")
+    q = answer.query
+    assert q is not None and q.milestone == "licence" and q.region == "africa"
+    region = {p.name for p in corpus_assistant.registry() if "africa" in p.region.lower()
+              and any(m.kind == "licence" and m.done for m in p.milestones)}
+    assert region and {r["name"] for r in answer.table} == region
+
+
+def test_a_plant_producing_while_commissioned_counts_as_operating(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    answer = corpus_assistant.ask("Which magnet factories in Europe are up and running?")
+    q = answer.query
+    assert q is not None and q.phases == ["operating"]
+    names = {r["name"]: r["phase"] for r in answer.table}
+    producing = [p for p in corpus_assistant.registry() if p.phase == "commissioning" and p.first_output
+                 and "magnet" in p.stages and "europe" in p.region.lower()]
+    assert producing and all(names.get(p.name) == "commissioning" for p in producing)
+    not_yet = [p.name for p in corpus_assistant.registry() if p.phase == "commissioning" and not p.first_output]
+    assert not set(not_yet) & set(names)
+
+
+@pytest.mark.parametrize(("question", "programme"), [
+    ("Which projects have Pentagon backing?", "US DoD"),
+    ("Name the projects that the Export-Import Bank of the United States has shown interest in.", "US EXIM"),
+])
+def test_a_backer_named_by_any_of_its_names_filters_by_its_programme(corpus_assistant, question: str,  # type: ignore[no-untyped-def]
+                                                                     programme: str) -> None:
+    answer = corpus_assistant.ask(question)
+    assert answer.query is not None and answer.query.programmes == [programme]
+    want = {p.name for p in corpus_assistant.registry() if any(s.programme == programme for s in p.support)}
+    assert want and {r["name"] for r in answer.table} == want
+
+
+def test_general_words_name_no_programme(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    q = corpus_assistant.ask("Which projects got loans from a state lender?").query
+    assert q is not None and q.supported and q.programmes == []
