@@ -583,3 +583,20 @@ def test_cached_example_vectors_are_found_without_masking_again(tmp_path: Path) 
     assert masked == [] and np.allclose(first.vectors, again.vectors)
     IntentClassifier(examples, embed, mask, cache=tmp_path, mask_key="k2")
     assert len(masked) == 2
+
+
+@pytest.mark.parametrize("turns", [
+    ("What is the Nolans project?", "When is it scheduled to start production?"),
+    ("Tell me about the Narva magnet plant.", "Is it expected to expand?"),
+])
+def test_the_it_of_a_raising_participle_points_back(corpus_assistant, turns: tuple[str, str]) -> None:  # type: ignore[no-untyped-def]
+    """"Is it expected to…" is about the thing named before ("it" is expected), unlike the "it" of "is it hard
+    to…", which stands for the clause that follows."""
+    conv = f"raised-{turns[0]}"
+    corpus_assistant.ask(turns[0], conversation_id=conv)
+    answer = corpus_assistant.ask(turns[1], conversation_id=conv)
+    assert answer.answerable and answer.citations
+    named = turns[0].split("the ")[-1].split(" project")[0].split(" magnet")[0].rstrip("?.")
+    assert named.lower() in (answer.answer + " ".join(c.quote for c in answer.citations)).lower()
+    fresh = corpus_assistant.ask("Is it hard to separate terbium from dysprosium?", conversation_id=conv)
+    assert named.lower() not in fresh.resolved_question.lower() if fresh.resolved_question else True

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from assistant.errors import InputError
-from assistant.knowledge.entities import SITE_KINDS, Entity
+from assistant.knowledge.entities import PRODUCER_KINDS, SITE_KINDS, Entity
 from assistant.knowledge.taxonomy import (
     COUNTRIES,
     YEAR,
@@ -34,6 +34,11 @@ _REFERS_BACK = re.compile(r"\b(it|its|they|them|their|there|that|this|those|thes
 # for anything said before.
 _DUMMY_IT = re.compile(r"\b(is|was|isn't|wasn't|would|will)\s+it\s+(\w+\s+){1,2}(to|that|for)\b|"
                        r"\bit\s+(is|was|'s)\s+(\w+\s+){1,2}(to|that)\b|\bdoes\s+it\s+take\b", re.I)
+# But a participle before "to" raises the subject: the "it" of "is it expected to open" is the thing expected.
+_RAISED = re.compile(r"\b\w+ed\s+to$", re.I)
+# An auxiliary right before a pronoun puts it in the subject's place ("when is it…", "does it…").
+FRAGMENT = 4  # a turn of at most this many words is a fragment ("And magnets?", "What about Japan?")
+_SUBJECT_SLOT = re.compile(r"\b(is|was|are|were|does|did|do|will|would|can|could|has|had|should)\s+$", re.I)
 # A possessive stands for a named owner of something the question itself names ("its concentrate"), and is
 # replaced by the owner's name; any other pronoun ("what was it before…", "that") may stand for a figure or a
 # whole statement, and the turn is read as elliptical.
@@ -195,10 +200,12 @@ class Reader:
             if _CONTINUES.match(question) and not intent.countries and previous.countries:
                 intent.places = previous.countries[:1]
             return intent, question
-        if pronoun is not None and _best(intent.scores) != "followup" and pronoun.group(0).lower() in _POSSESSIVE:
+        if pronoun is not None and _best(intent.scores) != "followup" and (
+                pronoun.group(0).lower() in _POSSESSIVE or _names_a_site(question, pronoun, previous)):
             name = _antecedent(previous)
             if name:
-                rewritten = question[:pronoun.start()] + name + "'s" + question[pronoun.end():]
+                owner = "'s" if pronoun.group(0).lower() in _POSSESSIVE else ""
+                rewritten = question[:pronoun.start()] + name + owner + question[pronoun.end():]
                 resolved = self.understand(rewritten)
                 if resolved.type not in CHECKLIST_TYPES:
                     resolved.followup = True
@@ -210,7 +217,7 @@ class Reader:
         country, entity, stage or element named before it in the question for it to stand for ("What is solvent
         extraction and why is it hard?" is complete on its own); "there" is bound only by a place."""
         for m in _REFERS_BACK.finditer(question):
-            if m.group(0).lower() == "it" and any(d.start() <= m.start() < d.end()
+            if m.group(0).lower() == "it" and any(d.start() <= m.start() < d.end() and not _RAISED.search(d.group(0))
                                                   for d in _DUMMY_IT.finditer(question)):
                 continue
             before = question[:m.start()]
@@ -224,9 +231,14 @@ class Reader:
     def _is_followup(self, intent: Intent, question: str, pronoun: re.Match[str] | None) -> bool:
         """A turn needs the conversation when the examples say it is elliptical, when it names no country or
         entity of its own and has a pronoun that points outside it, or when it asks "why" about nothing new."""
-        if intent.scores and _best(intent.scores) == "followup":
-            return True
         named = bool(intent.countries or intent.entities)
+        # The examples' vote for a follow-up holds unless the turn is a whole sentence (not a fragment: "And
+        # magnets?") that names its own subject (an entity, element or stage, not only a country: "How does the
+        # UK compare?") with no pronoun pointing back ("Is it hard to separate terbium from dysprosium?").
+        own = (bool(intent.entities or intent.elements or find_stages(question)) and pronoun is None
+               and len(question.split()) > FRAGMENT)
+        if intent.scores and _best(intent.scores) == "followup" and not own:
+            return True
         if not named and pronoun is not None:
             return True
         return bool(_WHY.match(question)) and not named and len(question.split()) <= 4
@@ -297,6 +309,17 @@ def _label(scores: dict[str, float], question: str, countries: list[str], has_pr
             # Asked like a capability question, it is a question of fact, whatever else it resembles.
             label = _best(scores, ("followup", "out_of_scope", *CHECKLIST_TYPES))
     return label
+
+
+def _names_a_site(question: str, pronoun: re.Match[str], previous: Intent) -> bool:
+    """The "it" after an auxiliary ("when is it scheduled to…", "does it still…") is the subject of the turn, and
+    where the turn before named a project, plant or company (not a country, whose figures "it" may stand for),
+    it stands for that name."""
+    if pronoun.group(0).lower() != "it" or not previous.entities or previous.countries:
+        return False
+    if previous.entities[0].kind not in PRODUCER_KINDS:
+        return False
+    return bool(_SUBJECT_SLOT.search(question[:pronoun.start()])) and _antecedent(previous) == previous.entities[0].name
 
 
 def _antecedent(previous: Intent) -> str | None:
