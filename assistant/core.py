@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.answer.answering import compose
@@ -100,8 +101,13 @@ class Assistant(IndexLifecycle):
                     from assistant.understand.reading import QuestionReader
 
                     cache = self.settings.paths.indexes / "intent-cache" / self.settings.index_name()
+                    from assistant.understand.names import load_entities
+
+                    path = self.settings.paths.corpus / "entities.yaml"
+                    entities = self._parsed("entities", [path], lambda: load_entities(path))
                     self._understanding_obj = QuestionReader(self.settings.paths.corpus, cache,
-                                                             self._query_embedder().embed, self._knows_word)
+                                                             self._query_embedder().embed, self._knows_word,
+                                                             entities)
         return self._understanding_obj
 
     def _reader(self) -> Any:
@@ -220,9 +226,14 @@ class Assistant(IndexLifecycle):
         stamp = tuple(p.stat().st_mtime if p.exists() else 0.0 for p in files)
         cached = getattr(self, "_supply", None)
         if cached is None or cached[0] != stamp:
-            entities = load_entities(corpus / "entities.yaml") if (corpus / "entities.yaml").exists() else []
-            registry = load_registry(corpus / "value_chain", entities)
-            cached = (stamp, (load_links(corpus, registry, entities), party_names(registry, entities), registry))
+            def build() -> tuple[list[Any], Any, list[Any]]:
+                entities = load_entities(corpus / "entities.yaml") if (corpus / "entities.yaml").exists() else []
+                registry = load_registry(corpus / "value_chain", entities)
+                return load_links(corpus, registry, entities), party_names(registry, entities), registry
+
+            # kept beside the index while no corpus file (documents included: milestones quote them) changes
+            inputs = [p for p in corpus.rglob("*") if p.is_file() and "eval" not in p.relative_to(corpus).parts]
+            cached = (stamp, self._parsed("supply", inputs, build))
             self._supply = cached
         return cached[1]
 
@@ -345,8 +356,20 @@ class Assistant(IndexLifecycle):
         if self._vc is None:
             with self._init_lock:
                 if self._vc is None:
-                    self._vc = ValueChainData(self.settings.paths.corpus / "value_chain")
+                    folder = self.settings.paths.corpus / "value_chain"
+                    vc = ValueChainData(folder)
+                    fresh = ValueChainData(folder)
+                    vc.preload(self._parsed("value-chain", sorted(folder.glob("*.yaml")), fresh.read_all))
+                    self._vc = vc
         return self._vc
+
+    def _parsed(self, name: str, inputs: list[Path], build: Any) -> Any:
+        """`build()`'s result, kept beside the index while its input files and the code are unchanged
+        (knowledge/stamped.py): a cold start reads it instead of parsing the corpus YAML again."""
+        from assistant.knowledge.stamped import load_or_build
+
+        keep = self.settings.paths.indexes / "parsed" / f"{name}-{self.settings.index_name()}.pickle"
+        return load_or_build(keep, inputs, build)
 
     def _validate_filters(self, filters: Filters | None) -> Filters | None:
         """The filters with the country as its key, checked; the caller's object is left as it was."""

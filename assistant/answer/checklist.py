@@ -80,6 +80,14 @@ class ValueChainData:
         """The countries with a value-chain file, listed once (the files are read once too, by `get`)."""
         return frozenset(p.stem for p in self.folder.glob("*.yaml")) if self.folder.exists() else frozenset()
 
+    def read_all(self) -> dict[str, CountryFacts]:
+        """Every country's facts, read now (for keeping beside the index: knowledge/stamped.py)."""
+        return {k: f for k in self.keys() if (f := self.get(k)) is not None}
+
+    def preload(self, facts: dict[str, CountryFacts]) -> None:
+        """Facts already read (from the parsed copy kept beside the index), so `get` reads no file for them."""
+        self._cache.update(facts)
+
     def get(self, key: str) -> CountryFacts | None:
         if key not in self._cache:
             path = self.folder / f"{key}.yaml"

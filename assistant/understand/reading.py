@@ -94,13 +94,14 @@ class QuestionReader:
     """Question understanding, built once per Assistant: the entity registry, the labelled intent examples, the
     labelled query-kind examples and the corpus vocabulary."""
 
-    def __init__(self, corpus: Path, cache: Path, embed: Callable[..., Any], known_word: Callable[[str], bool]):
+    def __init__(self, corpus: Path, cache: Path, embed: Callable[..., Any], known_word: Callable[[str], bool],
+                 entities: list[Any] | None = None):
         from assistant.understand.intent import IntentClassifier, load_examples
         from assistant.understand.names import NameIndex, load_entities
         from assistant.understand.query import Reader
         from assistant.understand.records import KIND_NEIGHBOURS, KINDS, RecordReader
 
-        names = NameIndex(load_entities(corpus / "entities.yaml"))
+        names = NameIndex(load_entities(corpus / "entities.yaml") if entities is None else entities)
         intents = load_examples(corpus / "eval" / "intents.yaml")
         key = mask_key(corpus / "entities.yaml")
         self.reader = Reader(names, IntentClassifier(intents, embed, names.mask, cache=cache, mask_key=key),
