@@ -162,7 +162,7 @@ class RecordAnswerer:
     # -- countries by the map's status ------------------------------------------------------------------------
     def _set_countries(self, q: RecordQuery, book: CitationBook) -> RecordAnswer:
         stage = q.stage or "magnet"
-        wanted = q.statuses or ["at_scale", "emerging"]
+        wanted = q.statuses or ["at_scale", "emerging", "planned"]
         keys = [k for k in self.builder.data.keys() if self._country_ok(q, k)]
         if q.countries and q.subject == "country":
             keys = [k for k in keys if k in q.countries] or keys
@@ -182,8 +182,8 @@ class RecordAnswerer:
             group = [r for r in rows if r["status"] == status]
             label = STATUS_LABEL[status]
             if i == 0:
-                lead = (f"{_count(len(group)).capitalize()} of the {len(rows)} profiled countries{scope} have the "
-                        f"{stage} stage {label} (the map's status)")
+                lead = (f"{_count(len(group)).capitalize()} of the {len(rows)} profiled countries{scope} "
+                        f"{'has' if len(group) == 1 else 'have'} the {stage} stage {label} (the map's status)")
             elif group:
                 lead = f"{_count(len(group)).capitalize()} more {'have' if len(group) != 1 else 'has'} it {label}"
             else:

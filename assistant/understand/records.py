@@ -347,7 +347,8 @@ def read_query(question: str, intent: Intent, scores: dict[str, float], spans: l
         return None
     # A stage whose figures the tables hold (deposits' reserves, mining's output) is a measure too.
     if kind in ("ranking", "extreme") and not (plural or any(_has(question, w) for w in MEASURE_WORDS.values())
-                                               or (intent.stages and intent.stages[-1] in ("deposit", "mining"))):
+                                               or (intent.stages and intent.stages[-1] in ("deposit", "mining"))
+                                               or _superlative(question)):
         return None
     # An order needs words that order: a superlative, an imperative of ordering, or how many to show.
     if kind in ("ranking", "extreme") and not (_superlative(question) or _orders(question) or _limit(question)):
