@@ -93,10 +93,19 @@ class RecordAnswerer:
         """The sentence of these documents that names one of `names` and best answers the question, cited."""
         return self.builder.cite_about(docs, names, self.want, book, skip={c.verbatim for c in book.items})
 
-    def best_sentence(self, p: Project, book: CitationBook) -> list[str]:
-        """The sentence of a compared project's documents that best answers the question about it."""
-        found = self.about(list(p.docs), list(p.names()), book)
-        return [f"{plain(found[1])} [{found[0]}]"] if found else []
+    def best_sentence(self, p: Project, book: CitationBook, most: int = 3) -> list[str]:
+        """The sentences of a compared project's documents that together best answer the question about it: the
+        best one, then each next one for what the question asks that those before did not say (up to `most`)."""
+        out: list[str] = []
+        want = self.want - terms(" ".join(p.names()))
+        for _ in range(most):
+            found = self.builder.cite_about(list(p.docs), list(p.names()), want, book,
+                                            skip={c.verbatim for c in book.items})
+            if found is None:
+                break
+            out.append(f"{plain(found[1])} [{found[0]}]")
+            want = want - terms(found[1])
+        return out
 
     def context(self, entities: list[Any], book: CitationBook) -> str:
         """For a policy, programme or agency the question names: the sentence that best answers it about it."""
