@@ -133,7 +133,8 @@ class RecordQuery(BaseModel):
     it counts or ranks, how it filters, and how it sorts. Shown in the answer JSON as `query`."""
 
     kind: Literal["set", "count", "ranking", "extreme", "compare", "change", "concentration", "supply", "scenario"]
-    subject: Literal["country", "project", "party"]  # party: a supply query's country, company or facility
+    # party: a supply query's country, company or facility; stage: one country's stages, by status
+    subject: Literal["country", "project", "party", "stage"]
     stage: str | None = None
     statuses: list[str] = Field(default_factory=list)
     countries: list[str] = Field(default_factory=list)  # only these

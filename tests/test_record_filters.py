@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.knowledge.tables import mine_production, reserves
+from assistant.types import STAGES
 from assistant.understand.records import amount_bounds
 
 
@@ -123,3 +124,23 @@ def test_a_backer_named_by_any_of_its_names_filters_by_its_programme(corpus_assi
 def test_general_words_name_no_programme(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
     q = corpus_assistant.ask("Which projects got loans from a state lender?").query
     assert q is not None and q.supported and q.programmes == []
+
+
+@pytest.mark.parametrize(("question", "country", "first"), [
+    ("How many stages of the chain does Japan have at scale?", "japan", "at_scale"),
+    ("Which steps of the value chain are still emerging in the United States?", "united_states", "emerging"),
+    ("Which parts of the supply chain does Brazil lack?", "brazil", None),
+])
+def test_one_countrys_stages_come_from_its_checklist(corpus_assistant, question: str, country: str,  # type: ignore[no-untyped-def]
+                                                    first: str | None) -> None:
+    answer = corpus_assistant.ask(question)
+    q = answer.query
+    assert q is not None and q.subject == "stage" and q.countries == [country]
+    cmap = corpus_assistant.capability_map(target="recycling")  # the Map tab, every stage
+    row = next(r for r in cmap.rows if r.key == country)
+    statuses = {stage: row.cell(stage).status for stage in STAGES}
+    assert {r["stage"]: r["status"] for r in answer.table} == statuses
+    if first is not None:
+        group = [s for s, st in statuses.items() if st == first]
+        assert answer.answer.split(":")[0].endswith(first.replace("_", " "))
+        assert all(s in answer.answer.split(".")[0] for s in group)

@@ -16,7 +16,7 @@ from assistant.answer.checklist import ChecklistBuilder
 from assistant.answer.citations import CitationBook, plain, terms
 from assistant.knowledge.registry import Project, fold, select
 from assistant.knowledge.tables import MineOutput, Reserve, available, mine_production, reserves
-from assistant.types import STATUS_LABEL, RecordQuery, doc_meta
+from assistant.types import STAGES, STATUS_LABEL, RecordQuery, doc_meta
 
 SHOWN = 10  # items written out in the answer text; the rest are counted ("and N more") and kept in the table
 RANKED = 5  # items in a ranking that names no number
@@ -152,6 +152,8 @@ class RecordAnswerer:
         return found
 
     def answer(self, q: RecordQuery, book: CitationBook) -> RecordAnswer:
+        if q.subject == "stage":
+            return self._stages_of(q, book)
         if q.kind == "compare":
             return self._compare(q, book)
         if q.kind == "change" and q.measure == "milestone":
@@ -203,6 +205,35 @@ class RecordAnswerer:
         shown = [(label, [n] if (n := self.builder.cite_stage(key, stage, book)) else [])
                  for label, key in items[:SHOWN]]
         return RecordAnswer(" ".join(parts) + (" " + _evidenced(shown, book) if shown else ""), matched)
+
+    # -- one country's stages by the map's status --------------------------------------------------------------
+    def _stages_of(self, q: RecordQuery, book: CitationBook) -> RecordAnswer:
+        """The stages of one country's chain, grouped by status (the statuses asked first), each group cited."""
+        key = q.countries[0]
+        facts = self.builder.data.get(key)
+        name = self.name_of(key)
+        if facts is None:
+            q.matched = 0
+            return RecordAnswer(f"{name} has no value-chain record.", [])
+        rows = [{"country": facts.country, "key": key, "stage": st, "status": facts.status(st),
+                 "detail": facts.stages[st].detail} for st in STAGES]
+        order = list(dict.fromkeys([*q.statuses, "at_scale", "emerging", "planned", "none", "unknown"]))
+        q.matched = sum(r["status"] in (q.statuses or order) for r in rows)
+        parts, items = [], []
+        for i, status in enumerate(order):
+            group = [r["stage"] for r in rows if r["status"] == status]
+            if not group and i:
+                continue
+            label = STATUS_LABEL[status]
+            head = (f"{name} has {_count(len(group))} of the {_count(len(STAGES))} value-chain stages {label}"
+                    if i == 0 else f"{label.capitalize()} ({_count(len(group))})")
+            parts.append(f"{head}: {_names(group)}.")
+            if status != "unknown":  # each stage with the sentence that says what is there, or is not
+                items += [(f"{st.capitalize()} ({label})", [n] if (n := self.builder.cite_stage(key, st, book))
+                           else []) for st in group]
+        evidence = _evidenced(items, book)
+        return RecordAnswer(" ".join(parts) + " These are the map's statuses, from the value-chain facts. "
+                            + evidence, rows)
 
     # -- projects from the registry ---------------------------------------------------------------------------
     def _cite_project(self, p: Project, book: CitationBook) -> list[int]:

@@ -183,16 +183,21 @@ def _orders(question: str) -> bool:
     return any(_ORDERS.match(c) for c in _clauses(question))
 
 
-def _members(question: str) -> str | None:
-    """"set" or "count" when a clause opens by asking for members of a set of countries or sites: an
-    interrogative, then within six words a plural noun for countries or sites ("Which African countries…",
+# The nouns for the value chain's stages, counted or listed for one country ("How many stages does X run?").
+STAGE_NOUNS = ("stages", "steps", "links", "parts")
+
+
+def _members(question: str, nouns: Iterable[str] = COUNTRY_WORDS + SITE_WORDS) -> str | None:
+    """"set" or "count" when a clause opens by asking for members of a set of countries or sites (or of other
+    `nouns`): an interrogative, then within six words a plural noun for them ("Which African countries…",
     "Apart from China, which countries…", "List the countries and the plants")."""
+    nouns = tuple(nouns)
     for clause in _clauses(question):
         opening = _OPENS_SET.match(clause.strip())
         if opening is None:
             continue
         head = _words(clause.strip()[opening.end():].replace("-", " "))[:6]
-        if any(w in COUNTRY_WORDS + SITE_WORDS and w.endswith("s") for w in head):
+        if any(w in nouns and w.endswith("s") for w in head):
             return "count" if opening.group(1).lower() == "how many" else "set"
     return None
 
@@ -315,6 +320,11 @@ def read_query(question: str, intent: Intent, scores: dict[str, float], spans: l
     # in a country the company works in (its projects' milestones answer that). A policy, programme or agency named
     # is a filter on support (or context the answer adds); an organisation or place only places the question.
     companies = [e.name for e in intent.entities if e.kind == "company"]
+    # Which or how many stages one country has (at a status): its checklist answers, grouped by status.
+    named = list(dict.fromkeys(k for k, _ in spans))
+    if (asked := _members(question, STAGE_NOUNS)) and len(named) == 1 and not (companies or projects):
+        return RecordQuery(kind=asked, subject="stage", countries=named,
+                           statuses=[s for s, words in STATUS_WORDS.items() if _has(question, words)])
     kind = max(KINDS, key=lambda k: scores.get(k, 0.0))
     # Grammar over a vote for a change: a clause that opens by asking for members ("How many countries…") asks
     # for a set or a count, and one that opens with an imperative of ordering ("…, rank them") for a ranking.
