@@ -109,6 +109,8 @@ class StageRow(BaseModel):
     as_of: str
     citations: list[int] = Field(default_factory=list)
     inferred: bool = False
+    # the stage's facilities that its cited sentence names (so naming them in an answer rests on that citation)
+    facilities: list[str] = Field(default_factory=list)
 
 
 class NextStep(BaseModel):

@@ -6,11 +6,12 @@ from __future__ import annotations
 import re
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from assistant.answer.citations import CitationBook, best_sentence, sentences, strip_markers, terms
 from assistant.index.keywords import KeywordIndex
 from assistant.knowledge.taxonomy import STAGE_WORDS, country_name
-from assistant.knowledge.valuechain import CountryFacts, detail_line, load_country
+from assistant.knowledge.valuechain import CountryFacts, Facility, detail_line, load_country
 from assistant.types import STAGES, Checklist, Chunk, NextStep, StageRow
 from assistant.understand.query import stage_range
 
@@ -62,6 +63,32 @@ def binding_gap(rows: list[StageRow]) -> str | None:
         if row.status != "at_scale":
             return row.stage
     return None
+
+
+def leading(facilities: list[Facility]) -> list[Facility]:
+    """The facilities a stage's status rests on: those furthest along (operating, then commissioning, …), commercial
+    lines before pilots; where those are pilots, the commercial plants being built or commissioned as well."""
+    order = ("operating", "commissioning", "construction", "feasibility", "exploration", "suspended", "closed")
+    ranked = sorted(facilities, key=lambda f: (order.index(f.phase) if f.phase in order else len(order), f.pilot))
+    top = [f for f in ranked if (f.phase, f.pilot) == (ranked[0].phase, ranked[0].pilot)] if ranked else []
+    if top and all(f.pilot for f in top):  # pilots only: the commercial plants on the way count too
+        top += [f for f in ranked if not f.pilot and f.phase in ("commissioning", "construction")]
+    return top
+
+
+def named_in(name: str, text: str) -> str | None:
+    """How the text names a facility: its whole name when every capitalised word of it is there ("Solvay La
+    Rochelle", not "separation plant"), else its place (after the last comma: "Ellesmere Port") when that is."""
+    low = text.lower()
+
+    def there(part: str) -> bool:
+        proper = [w for w in re.findall(r"[\w'’-]+", part) if w[:1].isupper()]
+        return bool(proper) and all(w.lower() in low for w in proper)
+
+    if there(name):
+        return name
+    place = name.rsplit(",", 1)[-1].strip() if "," in name else ""
+    return place if place and there(place) else None
 
 
 class ValueChainData:
@@ -139,11 +166,30 @@ class ChecklistBuilder:
         score, i, sent = max(scored, key=lambda x: x[0])
         if score <= 0:
             return None
-        # A sentence already cited that speaks of this too is reused: fewer, shared citations.
-        reuse = [x for x in scored if x[0] >= 0.5 * score and book.has(self.keywords.chunk(x[1]), x[2])]
+        # A sentence already cited that speaks of this too is reused: fewer, shared citations (but one that names
+        # what `bonus` asks for, where the best does, is not traded for one that does not).
+        names = bool(bonus and bonus & terms(strip_markers(sent)))
+        reuse = [x for x in scored if x[0] >= 0.5 * score and book.has(self.keywords.chunk(x[1]), x[2])
+                 and (not names or bonus & terms(strip_markers(x[2])))]
         if reuse:
             score, i, sent = max(reuse, key=lambda x: x[0])
         return book.cite(self.keywords.chunk(i), sent), sent
+
+    def _cite_naming(self, facts: Any, name: str, want: set[str], book: CitationBook) -> int | None:
+        """The sentence of a stage's evidence sections that names this facility and says most of `want`, cited
+        (nothing is cited when none names it)."""
+        best: tuple[int, Chunk, str] | None = None
+        for ev in facts.evidence:
+            for i in self._section_chunks(ev.doc, ev.section):
+                chunk = self.keywords.chunk(i)
+                for sent in sentences(chunk):
+                    text = strip_markers(sent)
+                    if "|" in text or not named_in(name, text):
+                        continue
+                    score = len(want & terms(text))
+                    if best is None or score > best[0]:
+                        best = (score, chunk, sent)
+        return book.cite(best[1], best[2]) if best else None
 
     def cite_in(self, doc: str, section: str, want: set[str], book: CitationBook) -> int | None:
         """The best sentence of one section for these terms, cited."""
@@ -210,14 +256,29 @@ class ChecklistBuilder:
             detail = detail_line(facts)
             cites: list[int] = []
             want = terms(" ".join(STAGE_WORDS[stage])) | terms(facts.detail) | name_terms
+            # the sentence that names the facility the status rests on (the one furthest along) is preferred
+            lead = leading(facts.facilities)
+            bonus = terms(" ".join(f"{f.name} {f.operator}" for f in lead)) - name_terms if lead else None
             for ev in facts.evidence:
                 idxs = self._section_chunks(ev.doc, ev.section)
-                n = self._cite_best(idxs, want, book)
+                n = self._cite_best(idxs, want, book, bonus=bonus)
                 if n is not None and n not in cites:
                     cites.append(n)
                     break  # one passage per stage keeps the evidence readable
+            # the facilities the status rests on, each named by a sentence cited for the stage: the one above, or
+            # (for the target stage, which the verdict names them at) the sentence of its evidence that names it
+            named: list[str] = []
+            for f in lead:
+                quotes = " ".join(book.items[n - 1].quote for n in cites)
+                if stage == target and not named_in(f.name, quotes) and len(cites) < 2 and not book.full():
+                    n = self._cite_naming(facts, f.name, want, book)
+                    if n is not None and n not in cites:
+                        cites.append(n)
+                        quotes += " " + book.items[n - 1].quote
+                if (shown := named_in(f.name, quotes)) and shown not in named:
+                    named.append(shown)
             rows.append(StageRow(stage=stage, status=data.status(stage), label=data.label(stage), detail=detail,
-                                 as_of=facts.as_of, citations=cites))
+                                 as_of=facts.as_of, citations=cites, facilities=named))
         upto = [r for r in rows if r.stage in scope]
         return Checklist(country=data.country, target=target, verdict=verdict_for([r.status for r in upto]),
                          binding_gap=binding_gap(upto), stages=rows, next_steps=self._next_steps(upto, book),

@@ -35,6 +35,11 @@ def _breaks(cl: Checklist, gap: StageRow) -> str:
     return f"the chain first breaks at the {gap.stage} stage ({STATUS_LABEL[gap.status]})"
 
 
+def _at(row: StageRow) -> str:
+    """Where the stage is, by the facilities its cited sentence names: ' (Solvay La Rochelle)'."""
+    return f" ({_and(row.facilities[:3])})" if row.facilities else ""
+
+
 def _and(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
@@ -47,7 +52,8 @@ def _in_words(scope: list[StageRow], gap: StageRow) -> str:
     def said(r: StageRow) -> str:
         noun = "a deposit" if r.stage == "deposit" else r.stage
         label = (r.label or STATUS_LABEL[r.status]).removeprefix(f"{r.stage}, ")  # "deposit, no reserve"
-        return f"{noun} ({label}){_cite_list(r.citations[:1])}"
+        where = f": {_and(r.facilities[:3])}" if r.facilities and r is scope[-1] else ""
+        return f"{noun} ({label}{where}){_cite_list(r.citations[:2] if where else r.citations[:1])}"
 
     present = [r for r in scope if r.status in ("at_scale", "emerging", "planned")]
     absent = [r for r in scope if r not in present]
@@ -96,8 +102,8 @@ def checklist_lead(cl: Checklist) -> list[str]:
     out = [f"{verdict}: {can}; {words}."]
     target = next(r for r in cl.stages if r.stage == cl.target)
     if target.stage != gap.stage:
-        out.append(f"The {target.stage} stage itself {STAGE_STATE[target.status]}"
-                   f"{_cite_list(target.citations[:1])}.")
+        out.append(f"The {target.stage} stage itself {STAGE_STATE[target.status]}{_at(target)}"
+                   f"{_cite_list(target.citations[:2] if target.facilities else target.citations[:1])}.")
     if len(scope) == 1:  # a stage that rests on itself alone: the rest of the chain is context
         out.append(_tally([r for r in cl.stages if r not in scope], "Elsewhere in the chain, at scale"))
     return out
