@@ -10,7 +10,7 @@ import pytest
 
 from assistant.knowledge.tables import mine_production, reserves
 from assistant.types import STAGES
-from assistant.understand.records import amount_bounds
+from assistant.understand.grammar import amount_bounds
 
 
 @pytest.mark.parametrize(("text", "bounds"), [

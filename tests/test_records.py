@@ -318,7 +318,7 @@ def test_projects_by_a_licence_or_a_financing_year(corpus_assistant) -> None:  #
 
 
 def test_year_bounds_read_from_prepositions() -> None:
-    from assistant.understand.records import milestone_named, year_bounds
+    from assistant.understand.grammar import milestone_named, year_bounds
 
     assert year_bounds("what changed between 2019 and early 2024") == (2019, 2024, {2019, 2024})
     assert year_bounds("from 2021 to 2023, what happened")[:2] == (2021, 2023)

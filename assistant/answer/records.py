@@ -8,78 +8,27 @@ tab; every figure is a table row or a value-chain fact, cited to the line or sen
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from assistant.answer.checklist import ChecklistBuilder
 from assistant.answer.citations import CitationBook, plain, terms
+from assistant.answer.record_text import (
+    RANKED,
+    SHOWN,
+    RecordAnswer,
+    _count,
+    _evidenced,
+    _names,
+    _scope,
+)
+from assistant.answer.table_answers import TableAnswers
 from assistant.knowledge.registry import Project, fold, select
-from assistant.knowledge.tables import MineOutput, Reserve, available, mine_production, reserves
+from assistant.knowledge.tables import available, mine_production, reserves
 from assistant.types import STAGES, STATUS_LABEL, RecordQuery, doc_meta
 
-SHOWN = 10  # items written out in the answer text; the rest are counted ("and N more") and kept in the table
-RANKED = 5  # items in a ranking that names no number
-_NUMBERS = "zero one two three four five six seven eight nine ten eleven twelve".split()
 
-
-@dataclass
-class RecordAnswer:
-    text: str
-    rows: list[dict[str, Any]] = field(default_factory=list)
-    complete: bool = True  # False when a named item has no record: the question is then answered from passages
-
-
-def _count(n: int) -> str:
-    return _NUMBERS[n] if n < len(_NUMBERS) else f"{n:,}"
-
-
-def _tonnes(v: float | None) -> str:
-    return "n/a" if v is None else f"{v:,.0f} t"
-
-
-def _scope(q: RecordQuery, name: Any) -> str:
-    parts = []
-    places = ([q.region.title()] if q.region else []) + (
-        [name(c) for c in q.countries] if q.countries and q.subject == "project" else [])
-    if places:
-        parts.append("in " + " or ".join(places))
-    if q.exclude:
-        parts.append("outside " + ", ".join(name(c) for c in q.exclude))
-    return (" " + " ".join(parts)) if parts else ""
-
-
-def _names(names: list[str]) -> str:
-    """'A, B and C', or 'A, B, … and 7 more' past SHOWN."""
-    if not names:
-        return "none"
-    shown = names[:SHOWN]
-    more = len(names) - len(shown)
-    if more:
-        return f"{', '.join(shown)} and {more} more (the full table is in the answer)"
-    return shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} and {shown[-1]}"
-
-
-def _evidenced(items: list[tuple[str, list[int]]], book: CitationBook) -> str:
-    """Each item as its record (a label) followed by the quoted sentences that support it, each with its
-    marker: the label says what the registry or the map holds, the quotes are the evidence."""
-    out = []
-    for label, ns in items[:SHOWN]:
-        quotes = " ".join(f"{book.items[n - 1].quote.rstrip(' .')} [{n}]." for n in ns)
-        out.append(f"{label}. {quotes}" if quotes else f"{label}.")
-    return " ".join(out)
-
-
-def _cited(sentences: list[tuple[str, int | list[int] | None]]) -> str:
-    """One sentence per item, each with its citations, for the items written out."""
-    out = []
-    for s, ns in sentences[:SHOWN]:
-        marks = "".join(f"[{n}]" for n in ([ns] if isinstance(ns, int) else ns or []))
-        out.append(f"{s} {marks}." if marks else f"{s}.")
-    return " ".join(out)
-
-
-class RecordAnswerer:
+class RecordAnswerer(TableAnswers):
     def __init__(self, builder: ChecklistBuilder, registry: list[Project], corpus: Path,
                  region_of: Any, name_of: Any, question: str = "") -> None:
         self.builder = builder
@@ -324,168 +273,6 @@ class RecordAnswerer:
         text, rows = answer_dated(q, found, book, self.builder, lambda p: self._cite_project(p, book),
                                   self._describe, _scope(q, self.name_of))
         return RecordAnswer(text, rows)
-
-    # -- countries from the tables of figures -----------------------------------------------------------------
-    def _table(self, q: RecordQuery) -> tuple[list[Reserve] | list[MineOutput], str, str]:
-        if q.measure == "reserves":
-            rows = available(reserves, self.corpus)
-            if not rows:
-                return [], "reserves (no table in this corpus)", ""
-            editions = sorted({r.edition for r in rows})
-            want = next((e for e in editions for y in q.years[-1:] if e.endswith(str(y + 1))), editions[-1])
-            return [r for r in rows if r.edition == want], f"reserves (USGS {want})", want
-        rows = available(mine_production, self.corpus)
-        if not rows:
-            return [], "mine production (no table in this corpus)", ""
-        years = sorted({r.year for r in rows})
-        year = q.years[-1] if q.years and q.years[-1] in years else years[-1]
-        return [r for r in rows if r.year == year], f"mine production in {year} (USGS)", str(year)
-
-    def _cite_row(self, r: Reserve | MineOutput, book: CitationBook) -> int | None:
-        return self.builder.cite_line(r.doc_id, r.section, [r.country], book)
-
-    def _bounded(self, q: RecordQuery, rows: list[Any]) -> list[Any]:
-        """The rows in the places asked, with a figure, within the amounts asked."""
-        return [r for r in rows if self._country_ok(q, r.key) and r.tonnes is not None
-                and (q.at_least is None or r.tonnes >= q.at_least) and (q.at_most is None or r.tonnes <= q.at_most)]
-
-    def _bounds(self, q: RecordQuery) -> str:
-        parts = ([f"at least {_tonnes(q.at_least)} REO"] if q.at_least is not None else []) + (
-            [f"at most {_tonnes(q.at_most)} REO"] if q.at_most is not None else [])
-        return f" {' and '.join(parts)}" if parts else ""
-
-    def _table_set(self, q: RecordQuery, book: CitationBook) -> RecordAnswer:
-        """The countries a table gives a figure for, within the bounds asked, largest first."""
-        rows, label, _ = self._table(q)
-        rows = sorted(self._bounded(q, [r for r in rows if r.key]), key=lambda r: -(r.tonnes or 0))
-        q.matched = len(rows)
-        items = [(f"{r.country}: {'>' if getattr(r, 'lower_bound', False) else ''}{_tonnes(r.tonnes)} REO",
-                  self._cite_row(r, book)) for r in rows[:SHOWN]]
-        n, scope, bounds = len(rows), _scope(q, self.name_of), self._bounds(q)
-        what = f"{bounds} of {label}" if bounds else f" a figure for {label}"
-        lead = (f"{_count(n).capitalize()} countr{'ies' if n != 1 else 'y'}{scope} {'have' if n != 1 else 'has'}"
-                f"{what}: {_names([r.country for r in rows])}")
-        text = f"{lead}. {_cited(items)}" if rows else f"No country{scope} has{what}."
-        out = [{"country": r.country, "key": r.key, "tonnes": r.tonnes, "measure": q.measure,
-                "source": r.source_title, "doc_id": r.doc_id} for r in rows]
-        return RecordAnswer(text, out)
-
-    def _rank_changes(self, q: RecordQuery, book: CitationBook) -> RecordAnswer:
-        """Countries ranked by how a table's figure changed between two years: by tonnes or by percent."""
-        (ra, label, la), (rb, _, lb) = (self._table(q.model_copy(update={"years": [y]})) for y in q.years[:2])
-        label = label.split(" in ")[0].split(" (")[0]  # "mine production", "reserves"
-        before = {r.key: r for r in self._bounded(q, ra) if r.key}
-        pairs = [(before[r.key], r) for r in self._bounded(q, rb) if r.key in before and before[r.key].tonnes]
-        relative = q.change == "relative"
-
-        def delta(pair: tuple[Any, Any]) -> float:
-            a, b = pair[0].tonnes or 0.0, pair[1].tonnes or 0.0
-            return (b - a) / a if relative else b - a
-
-        pairs.sort(key=delta, reverse=not q.ascending)
-        q.matched = len(pairs)
-        top = pairs[:q.limit or RANKED]
-        items = []
-        for i, (a, b) in enumerate(top, 1):  # the change, our arithmetic, follows the cited figures
-            marks = "".join(f"[{n}]" for n in dict.fromkeys((self._cite_row(a, book), self._cite_row(b, book))) if n)
-            items.append(f"{i}. {b.country}: {_tonnes(a.tonnes)} REO in {la} to {_tonnes(b.tonnes)} in {lb} {marks} "
-                         f"({(b.tonnes - a.tonnes) / a.tonnes:+.0%}).")
-        way = ("fell most" if q.ascending else "grew most") + (" in percentage terms" if relative else " in tonnes")
-        lead = (f"Of the {len(pairs)} countries{_scope(q, self.name_of)} with {label} figures for both {la} and "
-                f"{lb} (USGS), {_names([b.country for _, b in top])} {way}") if top else \
-            f"No country{_scope(q, self.name_of)} has {label} figures for both {la} and {lb}"
-        out = [{"country": b.country, "key": b.key, "from": a.tonnes, "to": b.tonnes, "measure": q.measure}
-               for a, b in pairs]
-        return RecordAnswer(f"{lead}. {' '.join(items)}" if top else f"{lead}.", out)
-
-    def _rank_countries(self, q: RecordQuery, book: CitationBook) -> RecordAnswer:
-        if q.kind in ("set", "count"):
-            return self._table_set(q, book)
-        if q.change and len(q.years) >= 2:
-            return self._rank_changes(q, book)
-        rows, label, _ = self._table(q)
-        rows = self._bounded(q, rows)
-        rows.sort(key=lambda r: (r.tonnes or 0) if q.ascending else -(r.tonnes or 0))
-        q.matched = len(rows)
-        top = rows[:q.limit or RANKED]
-        missing = [c for c in q.countries if not any(r.key == c for r in rows)]
-        items = [(f"{i}. {r.country}: {'>' if getattr(r, 'lower_bound', False) else ''}{_tonnes(r.tonnes)} REO",
-                  self._cite_row(r, book)) for i, r in enumerate(top, 1)]
-        scope = _scope(q, self.name_of)
-        names = _names([r.country for r in top])
-        most = "smallest" if q.ascending else "largest"
-        bounds = self._bounds(q)
-        if bounds:  # the countries within the amounts asked, in the order asked
-            order = "smallest first" if q.ascending else "largest first"
-            lead = (f"{_count(len(rows)).capitalize()} countr{'ies' if len(rows) != 1 else 'y'}{scope} "
-                    f"{'have' if len(rows) != 1 else 'has'}{bounds} of {label}; {order}: {names}" if rows else
-                    f"No country{scope} has{bounds} of {label}")
-        else:
-            lead = (f"The {_count(len(top))} {most} countries{scope} by {label} are {names}" if len(top) > 1 else
-                    f"The {most}{scope} by {label} is {names}" if top else f"No country{scope} has {label}")
-        text = f"{lead}. {_cited(items)}" if top else f"{lead}."
-        out = [{"country": r.country, "key": r.key, "tonnes": r.tonnes, "measure": q.measure,
-                "source": r.source_title, "doc_id": r.doc_id} for r in rows]
-        return RecordAnswer(text, out, complete=not missing)
-
-    def _change(self, q: RecordQuery, book: CitationBook) -> RecordAnswer:
-        a, b = q.years[0], q.years[-1]
-        lines = []
-        out = []
-        for key in q.countries:
-            values = []
-            for year in (a, b):
-                sub = q.model_copy(update={"years": [year]})
-                rows, label, _ = self._table(sub)
-                row = next((r for r in rows if r.key == key), None)
-                values.append((year, row, label))
-            (ya, ra, la), (yb, rb, lb) = values
-            name = self.name_of(key)
-            if ra is None or rb is None or ra.tonnes is None or rb.tonnes is None:
-                missing = ya if ra is None or ra.tonnes is None else yb
-                lines.append(f"The tables hold no {q.measure.replace('_', ' ') if q.measure else 'figure'} for "
-                             f"{name} in {missing}.")
-                continue
-            na, nb = self._cite_row(ra, book), self._cite_row(rb, book)
-            delta = rb.tonnes - ra.tonnes
-            pct = f" ({delta / ra.tonnes:+.0%})" if ra.tonnes else ""
-            verb = "rose" if delta > 0 else "fell" if delta < 0 else "stayed"
-            lines.append(f"{name}'s {la.split(' (')[0] if q.measure == 'reserves' else 'mine production'} {verb} "
-                         f"from {_tonnes(ra.tonnes)} ({la}){f' [{na}]' if na else ''} to {_tonnes(rb.tonnes)} "
-                         f"({lb}){f' [{nb}]' if nb else ''}{pct if delta else ''}.")
-            out.append({"country": name, "from": {"year": ya, "tonnes": ra.tonnes, "source": la},
-                        "to": {"year": yb, "tonnes": rb.tonnes, "source": lb}})
-        q.matched = len(out)
-        return RecordAnswer(" ".join(lines), out)
-
-    # -- how concentrated a stage is ----------------------------------------------------------------------------
-    def _concentration(self, q: RecordQuery, book: CitationBook) -> RecordAnswer:
-        from assistant.knowledge.concentration import concentration
-
-        stage = "deposit" if q.measure == "reserves" else q.stage or "mining"
-        rows = [c for c in concentration(self.corpus) if c.stage == stage]
-        q.matched = len(rows)
-        full = [c for c in rows if c.hhi is not None]
-        lines: list[str] = []
-        if full:
-            c = full[-1]
-            band = ("highly concentrated" if c.hhi > 2500 else "moderately concentrated" if c.hhi > 1500
-                    else "unconcentrated")
-            lines.append(f"{stage.capitalize()} ({c.measure}, {c.year}): the top country, {c.top_country}, holds "
-                         f"{c.top_share:.0f}%, the top three {c.top3_share:.0f}%, and the HHI is {c.hhi:,.0f} "
-                         f"({band} by the US merger guidelines' bands).")
-            top3 = c.inputs[:3]
-            ns = [n for i in top3 if (n := self.builder.cite_line(i.doc_id, i.section, [i.country], book))]
-            lines.append("Its inputs are the USGS rows " + ", ".join(f"{i.country} {i.tonnes:,.0f} t" for i in top3)
-                         + " " + "".join(f"[{n}]" for n in ns) + ".")
-        for c in (r for r in rows if r.hhi is None):
-            n = self.builder.cite_line("analysis/china-share-by-stage.md", "Table: China's share by stage",
-                                       [f"{c.china_share:.0f}"], book)
-            lines.append(f"China's share of {stage} is {c.china_share:.0f}% ({c.source}, {c.year})"
-                         f"{f' [{n}]' if n else ''}.")
-        if not full and rows:
-            lines.append("The corpus gives only China's share for this stage, so no HHI is computed.")
-        return RecordAnswer(" ".join(lines), [c.model_dump(exclude={"inputs"}) for c in rows])
 
     # -- named projects side by side --------------------------------------------------------------------------
     def _compare(self, q: RecordQuery, book: CitationBook) -> RecordAnswer:

@@ -21,15 +21,30 @@ from assistant.knowledge.taxonomy import (
     ELEMENT_GROUPS,
     ELEMENTS,
     MEASURE_WORDS,
-    MILESTONE_WORDS,
     PHASE_WORDS,
     RELATIVE_WORDS,
     SITE_WORDS,
-    SMALLEST_WORDS,
     STATUS_WORDS,
     SUPPORT_WORDS,
 )
 from assistant.types import RecordQuery
+from assistant.understand.grammar import (
+    STAGE_NOUNS,
+    _has,
+    _limit,
+    _members,
+    _orders,
+    _smallest_first,
+    _superlative,
+    _without,
+    _words,
+    amount_bounds,
+    excluded_countries,
+    milestone_named,
+    programmes_named,
+    region_in,
+    year_bounds,
+)
 from assistant.understand.query import COMPARING, Intent
 from assistant.understand.supply import CONDITIONAL, asks_supply, read_supply, scenario_words, supply_words
 
@@ -44,24 +59,6 @@ KINDS = ("set", "count", "ranking", "extreme", "compare", "change", "concentrati
 # conditional, a named party): its wording is close to a lookup's.
 SUPPLY_SHARE = 0.2
 
-# Grammar: a country after one of these prepositions is left out of the answer ("outside China").
-_EXCLUDING = re.compile(r"\b(outside( of)?|except( for)?|excluding|other than|besides|apart from|beyond|without|"
-                        r"not counting|ex)\s+(the\s+)?$", re.I)
-_NUMBER_WORDS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve "
-                                            "thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty"
-                                            .split())}
-# A count before a plural noun or after "top"/"first" asks for that many ("the top five", "three largest").
-_LIMIT = re.compile(r"\b(?:top|first|leading|biggest|largest)\s+(\d{1,2}|[a-z]+)\b|\b(\d{1,2}|[a-z]+)\s+"
-                    r"(?:largest|biggest|leading|top|main|major)\b", re.I)
-
-
-# Grammar: a preposition before a year bounds the years asked ("since 2022", "before 2020", "by 2027"), and two
-# years joined by "and"/"to" after "between"/"from" give a range.
-_YEAR = r"((?:19|20)\d{2})"
-_QUALIFIER = r"(?:(?:the|its|their)\s+)?(?:(?:end|start|beginning|middle)\s+of\s+|early\s+|late\s+|mid-?\s*)?"
-_BETWEEN = re.compile(rf"\b(?:between|from)\s+{_QUALIFIER}{_YEAR}\s+(?:and|to|until|through)\s+{_QUALIFIER}{_YEAR}\b",
-                      re.I)
-_BOUND = re.compile(rf"\b(since|from|after|before|by|until|till|through|up to)\s+{_QUALIFIER}{_YEAR}\b", re.I)
 # A change read from the examples alone, with no year in the question ("what happened to X"), needs one example at
 # least this close (cosine of the masked questions): a far vote for it is a lookup about the project.
 CHANGE_CLOSE = 0.6
@@ -69,217 +66,6 @@ CHANGE_CLOSE = 0.6
 # the filter then, not the project's phase today.
 _MILESTONE_PHASE = {"construction_start": "construction", "commissioning": "commissioning",
                     "suspension": "suspended", "closure": "closed"}
-
-
-def year_bounds(question: str) -> tuple[int | None, int | None, set[int]]:
-    """The first and last year asked (inclusive, None where open) and the years that are bounds, not years asked
-    exactly: "between 2023 and 2025" (2023, 2025), "since 2022" (2022, None), "before 2020" (None, 2019)."""
-    if m := _BETWEEN.search(question):
-        a, b = sorted((int(m.group(1)), int(m.group(2))))
-        return a, b, {a, b}
-    lo = hi = None
-    bounds: set[int] = set()
-    for m in _BOUND.finditer(question):
-        word, year = m.group(1).lower(), int(m.group(2))
-        bounds.add(year)
-        if word in ("since", "from"):
-            lo = year
-        elif word == "after":
-            lo = year + 1
-        elif word == "before":
-            hi = year - 1
-        else:  # by, until, till, through, up to
-            hi = year
-    return lo, hi, bounds
-
-
-# Grammar: a comparative before an amount of tonnes bounds the figures asked ("at least 10,000 t", "under one
-# million tonnes"); a bare four-digit year after it is a year bound, not an amount.
-_AT_LEAST = r"at least|more than|over|above|greater than|exceeding|upwards of|no less than"
-_AT_MOST = r"at most|less than|under|below|fewer than|no more than|up to"
-_AMOUNT = re.compile(rf"\b({_AT_LEAST}|{_AT_MOST})\s+(\d[\d,]*(?:\.\d+)?|[a-z]+)\s*(million|thousand|m|kt|mt)?\s*"
-                     r"(t|tonnes?|tons?)?\b", re.I)
-
-
-def amount_bounds(question: str) -> tuple[float | None, float | None]:
-    """The least and most tonnes the question allows (inclusive bounds; None where open)."""
-    low = high = None
-    for m in _AMOUNT.finditer(question):
-        word, number, scale, unit = m.group(1).lower(), m.group(2).lower(), (m.group(3) or "").lower(), m.group(4)
-        value = float(number.replace(",", "")) if number[0].isdigit() else _NUMBER_WORDS.get(number)
-        if value is None or (not (scale or unit) and (value < 100 or re.fullmatch(r"(19|20)\d\d", number))):
-            continue  # "over 2020", "more than two": not an amount of tonnes
-        value *= {"million": 1e6, "m": 1e6, "mt": 1e6, "thousand": 1e3, "kt": 1e3}.get(scale, 1.0)
-        if re.fullmatch(_AT_LEAST, word):
-            low = value
-        else:
-            high = value
-    return low, high
-
-
-def milestone_named(question: str) -> str | None:
-    """The kind of milestone the question's words name (construction, a licence, financing ...), output last."""
-    return next((k for k, words in MILESTONE_WORDS.items() if _has(question, words)), None)
-
-
-def _without(text: str, phrases: Iterable[str]) -> str:
-    """The text with each of these phrases (multi-word ones only) blanked out."""
-    for phrase in phrases:
-        if " " in phrase:
-            text = re.sub(rf"\b{re.escape(phrase)}\b", " ", text, flags=re.I)
-    return text
-
-
-def _words(text: str) -> list[str]:
-    return re.findall(r"[a-z0-9]+(?:[-/][a-z0-9]+)*", text.lower())
-
-
-def _has(text: str, vocabulary: Iterable[str]) -> bool:
-    """A vocabulary entry appears as a word or phrase, in any inflection (a prefix of a word)."""
-    low = " " + " ".join(_words(text)) + " "
-    return any(f" {w}" in low for w in vocabulary)
-
-
-def _number(token: str) -> int | None:
-    token = token.lower()
-    return int(token) if token.isdigit() else _NUMBER_WORDS.get(token)
-
-
-def _limit(question: str) -> int | None:
-    """How many are asked for: a count after "top"/"first" or before "largest", or before a plural noun for
-    countries or sites ("the three countries with…", "5 biggest plants")."""
-    for m in _LIMIT.finditer(question):
-        if n := _number(m.group(1) or m.group(2) or ""):
-            return n
-    words = _words(question)
-    for i, w in enumerate(words):
-        if (n := _number(w)) and any(x in COUNTRY_WORDS + SITE_WORDS and x.endswith("s") for x in words[i + 1:i + 3]):
-            return n
-    return None
-
-
-_ORDERS = re.compile(r"^\W*(rank|order|sort)\b", re.I)  # an imperative of ordering asks for a ranking
-# An interrogative that opens a clause, after a preposition where one leads ("In how many countries…").
-_OPENS_SET = re.compile(r"(?:(?:in|of|for|from|among|at|to|with|by|across)\s+)?\b(which|what|name|list|how many)\b",
-                        re.I)
-_SUPERLATIVE = re.compile(r"\b(largest|biggest|smallest|highest|lowest|most|least|fewest|leading|first|top|fastest|"
-                          r"tiniest|minimum)\b",
-                          re.I)
-
-
-def _clauses(question: str) -> list[str]:
-    """The question's clauses: split at sentence ends, semicolons and the comma after an opening phrase."""
-    return [c for c in re.split(r"[.?!;:,]\s+", question) if c.strip()]
-
-
-def _smallest_first(question: str) -> bool:
-    """The first superlative the question uses (amounts aside: "at least 10,000 t") puts the smallest first."""
-    first = _SUPERLATIVE.search(_AMOUNT.sub(" ", question))
-    return first is not None and first.group(1).lower() in SMALLEST_WORDS
-
-
-def _orders(question: str) -> bool:
-    """A clause opens with an imperative of ordering ("Rank the…", "…, sort them by…")."""
-    return any(_ORDERS.match(c) for c in _clauses(question))
-
-
-# The nouns for the value chain's stages, counted or listed for one country ("How many stages does X run?").
-STAGE_NOUNS = ("stages", "steps", "links", "parts")
-
-
-def _members(question: str, nouns: Iterable[str] = COUNTRY_WORDS + SITE_WORDS) -> str | None:
-    """"set" or "count" when a clause opens by asking for members of a set of countries or sites (or of other
-    `nouns`): an interrogative, then within six words a plural noun for them ("Which African countries…",
-    "Apart from China, which countries…", "List the countries and the plants")."""
-    nouns = tuple(nouns)
-    for clause in _clauses(question):
-        opening = _OPENS_SET.match(clause.strip())
-        if opening is None:
-            continue
-        head = _words(clause.strip()[opening.end():].replace("-", " "))[:6]
-        if any(w in nouns and w.endswith("s") for w in head):
-            return "count" if opening.group(1).lower() == "how many" else "set"
-    return None
-
-
-def _one_asked(question: str) -> bool:
-    """A clause opens by asking for one country or site: an interrogative, then within three words a singular noun
-    for countries or sites ("Which country…", "What African plant…")."""
-    for clause in _clauses(question):
-        opening = _OPENS_SET.match(clause.strip())
-        head = _words(clause.strip()[opening.end():])[:3] if opening else []
-        if any(w in COUNTRY_WORDS + SITE_WORDS and not w.endswith("s") for w in head):
-            return True
-    return False
-
-
-def _superlative(question: str) -> bool:
-    """A superlative before, within four words, a noun for countries or sites or a measure asks for an extreme
-    ("the largest operating separation plant", "smallest reserve figure"); so does any superlative in a question
-    that asks for one country or site ("Which country mined the most in 2024?")."""
-    if _SUPERLATIVE.search(question) and _one_asked(question):
-        return True
-    for m in _SUPERLATIVE.finditer(question):
-        after = " ".join(_words(question[m.end():])[:4])
-        if any(w in COUNTRY_WORDS + SITE_WORDS for w in after.split()) or any(
-                f" {v}" in f" {after}" for vs in MEASURE_WORDS.values() for v in vs):
-            return True
-    return False
-
-
-def excluded_countries(question: str, spans: list[tuple[str, int]]) -> list[str]:
-    """The countries named right after an excluding preposition ("outside China", "other than Japan")."""
-    return [key for key, start in spans if _EXCLUDING.search(question[:start])]
-
-
-def region_in(question: str, regions: Iterable[str]) -> str | None:
-    """The region the question names: a whole region name ("South America"), else a continent by its name or
-    adjective ("Europe", "European", "African": a word that begins with the continent's name less its final
-    vowel). A continent names every region that contains it."""
-    low = " ".join(_words(question))
-    words = set(low.split())
-    names = sorted({r.lower() for r in regions}, key=len, reverse=True)
-    for region in names:
-        if f" {' '.join(_words(region))} " in f" {low} ":
-            return region
-    for region in names:
-        last = _words(region)[-1]
-        stem = last[:-1] if last[-1] in "aeiou" else last
-        if len(stem) >= 4 and any(w.startswith(stem) for w in words):
-            return last
-    return None
-
-
-def programmes_named(question: str, programmes: Iterable[str], places: Iterable[str] = (),
-                     backers: Iterable[Iterable[str]] = ()) -> list[str]:
-    """The support programmes the question names. Each backer the question names (an agency, policy or programme
-    of the entity registry, by all its names) names the programmes that share the most with its names; without
-    one, the programmes that share the most with the question's words. A shared word weighs more the fewer
-    programme names hold it, and a place's name (a region where the question asks) names no programme."""
-    import math
-
-    names = sorted(set(programmes))
-    bags = {p: set(_words(p)) for p in names}
-    df: dict[str, int] = {}
-    for bag in bags.values():
-        for w in bag:
-            df[w] = df.get(w, 0) + 1
-    skip = {w for place in places for w in _words(place)}
-
-    def best(words: set[str]) -> list[str]:
-        words = words - skip
-        scored = [(sum(math.log(1 + len(names) / df[w]) for w in words & bags[p]), p) for p in names]
-        top = max((sc for sc, _ in scored), default=0.0)
-        return [p for sc, p in scored if sc == top and top > 0]
-
-    groups = [set(_words(" ".join(b))) for b in backers]
-    if groups:
-        return sorted({p for g in groups for p in best(g)})
-    # Without a backer named, only a word that is no general wording names a programme ("a state lender" is
-    # any public lender, not the programmes that happen to say "state").
-    from assistant.understand.words import is_common
-
-    return sorted(best({w for w in _words(question) if not is_common(w)}))
 
 
 _ASKS = re.compile(r"^\W*(who|whom|where|which|what|from|does|do|did|is|are|has|have)\b", re.I)

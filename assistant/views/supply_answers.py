@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from assistant.answer.records import SHOWN, RecordAnswer
+from assistant.answer.record_text import SHOWN, RecordAnswer
 from assistant.knowledge.registry import Project
 from assistant.knowledge.supply import GROUPS, Names, Party, SupplyLink
 from assistant.knowledge.taxonomy import country_name

@@ -1,0 +1,70 @@
+"""How answers from records are written: the direct answer's counts and lists, cut at SHOWN items with "and N
+more", each item with its quoted evidence or its citation markers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from assistant.answer.citations import CitationBook
+from assistant.types import RecordQuery
+
+SHOWN = 10  # items written out in the answer text; the rest are counted ("and N more") and kept in the table
+RANKED = 5  # items in a ranking that names no number
+_NUMBERS = "zero one two three four five six seven eight nine ten eleven twelve".split()
+
+
+@dataclass
+class RecordAnswer:
+    text: str
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    complete: bool = True  # False when a named item has no record: the question is then answered from passages
+
+
+def _count(n: int) -> str:
+    return _NUMBERS[n] if n < len(_NUMBERS) else f"{n:,}"
+
+
+def _tonnes(v: float | None) -> str:
+    return "n/a" if v is None else f"{v:,.0f} t"
+
+
+def _scope(q: RecordQuery, name: Any) -> str:
+    parts = []
+    places = ([q.region.title()] if q.region else []) + (
+        [name(c) for c in q.countries] if q.countries and q.subject == "project" else [])
+    if places:
+        parts.append("in " + " or ".join(places))
+    if q.exclude:
+        parts.append("outside " + ", ".join(name(c) for c in q.exclude))
+    return (" " + " ".join(parts)) if parts else ""
+
+
+def _names(names: list[str]) -> str:
+    """'A, B and C', or 'A, B, … and 7 more' past SHOWN."""
+    if not names:
+        return "none"
+    shown = names[:SHOWN]
+    more = len(names) - len(shown)
+    if more:
+        return f"{', '.join(shown)} and {more} more (the full table is in the answer)"
+    return shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} and {shown[-1]}"
+
+
+def _evidenced(items: list[tuple[str, list[int]]], book: CitationBook) -> str:
+    """Each item as its record (a label) followed by the quoted sentences that support it, each with its
+    marker: the label says what the registry or the map holds, the quotes are the evidence."""
+    out = []
+    for label, ns in items[:SHOWN]:
+        quotes = " ".join(f"{book.items[n - 1].quote.rstrip(' .')} [{n}]." for n in ns)
+        out.append(f"{label}. {quotes}" if quotes else f"{label}.")
+    return " ".join(out)
+
+
+def _cited(sentences: list[tuple[str, int | list[int] | None]]) -> str:
+    """One sentence per item, each with its citations, for the items written out."""
+    out = []
+    for s, ns in sentences[:SHOWN]:
+        marks = "".join(f"[{n}]" for n in ([ns] if isinstance(ns, int) else ns or []))
+        out.append(f"{s} {marks}." if marks else f"{s}.")
+    return " ".join(out)
