@@ -77,14 +77,16 @@ def leading(facilities: list[Facility]) -> list[Facility]:
 
 
 def named_in(name: str, text: str) -> str | None:
-    """How the text names a facility: its whole name when every capitalised word of it is there ("Solvay La
-    Rochelle", not "separation plant"), else its place (after the last comma: "Ellesmere Port") when that is."""
+    """How the text names a facility: its whole name, asides in brackets left out, when every capitalised word of
+    it is there ("Solvay La Rochelle", not "separation plant"), else its place (after the last comma: "Ellesmere
+    Port") when that is."""
     low = text.lower()
 
     def there(part: str) -> bool:
         proper = [w for w in re.findall(r"[\w'’-]+", part) if w[:1].isupper()]
         return bool(proper) and all(w.lower() in low for w in proper)
 
+    name = re.sub(r"\s*\([^)]*\)", "", name).strip()  # an aside in brackets ("(metal from 2027)") is not the name
     if there(name):
         return name
     place = name.rsplit(",", 1)[-1].strip() if "," in name else ""

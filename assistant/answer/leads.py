@@ -35,6 +35,11 @@ def _breaks(cl: Checklist, gap: StageRow) -> str:
     return f"the chain first breaks at the {gap.stage} stage ({STATUS_LABEL[gap.status]})"
 
 
+def _cites(row: StageRow) -> str:
+    """A stage's first citation, and the second where it names the stage's facilities."""
+    return _cite_list(row.citations[:2] if row.facilities else row.citations[:1])
+
+
 def _at(row: StageRow) -> str:
     """Where the stage is, by the facilities its cited sentence names: ' (Solvay La Rochelle)'."""
     return f" ({_and(row.facilities[:3])})" if row.facilities else ""
@@ -52,7 +57,7 @@ def _in_words(scope: list[StageRow], gap: StageRow) -> str:
     def said(r: StageRow) -> str:
         noun = "a deposit" if r.stage == "deposit" else r.stage
         label = (r.label or STATUS_LABEL[r.status]).removeprefix(f"{r.stage}, ")  # "deposit, no reserve"
-        where = f": {_and(r.facilities[:3])}" if r.facilities and r is scope[-1] else ""
+        where = f": {_and(r.facilities[:3])}" if r.facilities else ""
         return f"{noun} ({label}{where}){_cite_list(r.citations[:2] if where else r.citations[:1])}"
 
     present = [r for r in scope if r.status in ("at_scale", "emerging", "planned")]
@@ -93,7 +98,10 @@ def checklist_lead(cl: Checklist) -> list[str]:
     if cl.verdict == "yes" or gap is None:
         cites = sorted({n for r in scope for n in r.citations[:1]})[:2]
         where = f"every stage from deposit to {cl.target}" if len(scope) > 1 else f"the {cl.target} stage"
-        return [f"{verdict}: {name} can {goal}; {where} runs at scale{_cite_list(cites)}."]
+        target = scope[-1]
+        at = (f" The {target.stage} stage: {_and(target.facilities[:3])}{_cite_list(target.citations[:2])}."
+              if target.facilities else "")
+        return [f"{verdict}: {name} can {goal}; {where} runs at scale{_cite_list(cites)}.{at}"]
     can = {"partly": f"{name} can {goal} only in part", "not yet": f"{name} cannot {goal} yet",
            "no": f"{name} cannot {goal} today"}.get(cl.verdict or "", f"{name}'s ability to {goal} is unknown")
     # The verdict says in words what exists on the chain and what is missing; the stage details are the
@@ -135,7 +143,7 @@ def comparison_lead(cls: list[Checklist]) -> list[str]:
         first, second = ranked[0], ranked[1]
         if len(_scope(first)) == 1:  # a verdict on one stage: its status, country by country
             out.append(f"The {first.target} stage: " + "; ".join(
-                f"{cl.country} {STATUS_LABEL[_scope(cl)[0].status]}{_cite_list(_scope(cl)[0].citations[:1])}"
+                f"{cl.country} {STATUS_LABEL[_scope(cl)[0].status]}{_at(_scope(cl)[0])}{_cites(_scope(cl)[0])}"
                 for cl in structured) + ".")
             return out + [f"{cl.country}: no structured value-chain data, so no verdict." for cl in cls
                           if not cl.structured]
