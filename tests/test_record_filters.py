@@ -144,3 +144,26 @@ def test_one_countrys_stages_come_from_its_checklist(corpus_assistant, question:
         group = [s for s, st in statuses.items() if st == first]
         assert answer.answer.split(":")[0].endswith(first.replace("_", " "))
         assert all(s in answer.answer.split(".")[0] for s in group)
+
+
+@pytest.mark.parametrize(("question", "kind", "limit", "ascending"), [
+    ("Which nation holds the smallest reserve figure?", "extreme", 1, True),
+    ("Which countries produced the least rare earths in 2022?", "ranking", None, True),
+    ("Which countries hold the most reserves?", "ranking", None, False),
+])
+def test_superlatives_of_a_set_ask_for_an_order(corpus_assistant, question: str, kind: str,  # type: ignore[no-untyped-def]
+                                                limit: int | None, ascending: bool) -> None:
+    answer = corpus_assistant.ask(question)
+    q = answer.query
+    assert q is not None and q.kind == kind and q.subject == "country" and q.ascending == ascending
+    assert q.limit == limit
+    tonnes = [r["tonnes"] for r in answer.table]
+    assert tonnes == sorted(tonnes, reverse=not ascending)
+
+
+def test_a_split_vote_leaves_the_kind_to_grammar(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    answer = corpus_assistant.ask("What is the largest alloy plant outside China?")
+    q = answer.query
+    assert q is not None and q.kind == "extreme" and q.subject == "project" and q.limit == 1
+    capacities = [r["capacity"]["value"] for r in answer.table if r["capacity"]]
+    assert capacities and capacities[0] == max(capacities)

@@ -139,6 +139,15 @@ def _smallest_first(question: str) -> bool:
     return first is not None and first.group(1).lower() in SMALLEST_WORDS
 
 
+# Superlatives of degree: asked of a set ("Which countries mined the most?") they ask for its order.
+_DEGREE = re.compile(r"\b(most|least|largest|biggest|smallest|highest|lowest|fewest)\b", re.I)
+
+
+def _degree(question: str) -> bool:
+    """A superlative of degree, amounts aside ("at least 10,000 t" asks for no order)."""
+    return bool(_DEGREE.search(_AMOUNT.sub(" ", question)))
+
+
 def _orders(question: str) -> bool:
     """A clause opens with an imperative of ordering ("Rank the…", "…, sort them by…")."""
     return any(_ORDERS.match(c) for c in _clauses(question))

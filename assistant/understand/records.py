@@ -30,9 +30,11 @@ from assistant.knowledge.taxonomy import (
 from assistant.types import RecordQuery
 from assistant.understand.grammar import (
     STAGE_NOUNS,
+    _degree,
     _has,
     _limit,
     _members,
+    _one_asked,
     _orders,
     _smallest_first,
     _superlative,
@@ -112,6 +114,10 @@ def read_query(question: str, intent: Intent, scores: dict[str, float], spans: l
         return RecordQuery(kind=asked, subject="stage", countries=named,
                            statuses=[s for s, words in STATUS_WORDS.items() if _has(question, words)])
     kind = max(KINDS, key=lambda k: scores.get(k, 0.0))
+    # A vote for records split among kinds (none holding half of it) leaves the kind to grammar, where it says.
+    vote = sum(scores.get(k, 0.0) for k in KINDS)
+    if vote >= MIN_SHARE and scores.get(kind, 0.0) < 0.5 * vote:
+        kind = _grammar_kind(question, projects) or kind
     # Grammar over a vote for a change: a clause that opens by asking for members ("How many countries…") asks
     # for a set or a count, and one that opens with an imperative of ordering ("…, rank them") for a ranking.
     if kind == "change" and (members := _members(question)):
@@ -122,16 +128,16 @@ def read_query(question: str, intent: Intent, scores: dict[str, float], spans: l
     if sum(scores.get(k, 0.0) for k in KINDS) < MIN_SHARE or (kind == "compare" and len(projects) < 2):
         # Grammar, where the examples are split: an interrogative followed by a plural noun for countries or
         # sites asks for the members of a set ("Which countries…", "How many plants…").
-        asked = _members(question)
-        if asked is None and _orders(question):
-            asked = "ranking"
-        if asked is None and _superlative(question):
-            asked = "extreme"
-        if asked is None and len(projects) >= 2 and COMPARING.search(question):
-            asked = "compare"
+        asked = _grammar_kind(question, projects)
         if asked is None:
             return None
         kind = asked
+    # A set asked with a superlative of degree is a ranking ("Which countries mined the least?"), and a ranking
+    # that asks for one country or site, with no number, its extreme ("Which country has the smallest reserves?").
+    if kind in ("set", "count") and _degree(question):
+        kind = "ranking"
+    if kind == "ranking" and _one_asked(question) and _limit(question) is None:
+        kind = "extreme"
     # Each kind needs the words it works on; without them the question is answered from passages.
     plural = any(w in COUNTRY_WORDS + SITE_WORDS and w.endswith("s") for w in _words(question))
     # A company named in a set or count of sites is whose sites are asked for ("Which plants does X run?"); in a
@@ -147,7 +153,8 @@ def read_query(question: str, intent: Intent, scores: dict[str, float], spans: l
                                                or _superlative(question)):
         return None
     # An order needs words that order: a superlative, an imperative of ordering, or how many to show.
-    if kind in ("ranking", "extreme") and not (_superlative(question) or _orders(question) or _limit(question)):
+    if kind in ("ranking", "extreme") and not (_superlative(question) or _degree(question) or _orders(question)
+                                               or _limit(question)):
         kind = _members(question) or ""
         if not kind:
             return None
@@ -250,6 +257,20 @@ def read_query(question: str, intent: Intent, scores: dict[str, float], spans: l
         return None  # the map's statuses are for a stage as a whole, not for particular elements
     return q
 
+
+
+def _grammar_kind(question: str, projects: list[str]) -> str | None:
+    """The kind grammar asks for: members of a set ("Which countries…", "How many plants…"), an order ("Rank…"),
+    an extreme (a superlative before a noun for countries or sites), or a comparison of two named projects."""
+    if asked := _members(question):
+        return asked
+    if _orders(question):
+        return "ranking"
+    if _superlative(question):
+        return "extreme"
+    if len(projects) >= 2 and COMPARING.search(question):
+        return "compare"
+    return None
 
 
 def _change_query(q: RecordQuery, question: str, intent: Intent, projects: list[str],
