@@ -199,9 +199,9 @@ _SET_GATES: dict[str, dict[str, float]] = {
     # when the key was written; the disagreements are listed by `ree eval --file corpus/eval/statuses.yaml`.
     "statuses": {"min_checklist_agreement": 0.95},
     "fresh3": {"min_key_fact_recall": 0.85, "min_hit_at_5": 0.95, "min_mrr": 0.79},
-    # Round 2's sealed set, a development set since round 3: three of its 13 out-of-scope questions (a spot price
-    # "today", a 2030 quota, a company's plans for 2030) are still answered with the latest figures.
-    "round2": {"min_key_fact_recall": 0.85, "min_hit_at_5": 0.98, "min_mrr": 0.95, "min_refusal_accuracy": 0.76},
+    # Round 2's sealed set, a development set since round 3: two of its 13 out-of-scope questions (a 2030 quota, a
+    # company's plans for 2030) are still answered with the latest figures.
+    "round2": {"min_key_fact_recall": 0.87, "min_hit_at_5": 0.98, "min_mrr": 0.95, "min_refusal_accuracy": 0.84},
     "crossdoc": {"min_key_fact_recall": 0.8, "min_hit_at_5": 0.95, "min_mrr": 0.85},
 }
 

@@ -600,3 +600,19 @@ def test_the_it_of_a_raising_participle_points_back(corpus_assistant, turns: tup
     assert named.lower() in (answer.answer + " ".join(c.quote for c in answer.citations)).lower()
     fresh = corpus_assistant.ask("Is it hard to separate terbium from dysprosium?", conversation_id=conv)
     assert named.lower() not in fresh.resolved_question.lower() if fresh.resolved_question else True
+
+
+@pytest.mark.parametrize("question", [
+    "What's dysprosium oxide trading at today?",
+    "live terbium oxide price please",
+    "What is the spot price for NdPr oxide this week?",
+])
+def test_a_price_at_this_moment_is_a_live_quote_no_document_holds(corpus_assistant, question: str) -> None:  # type: ignore[no-untyped-def]
+    answer = corpus_assistant.ask(question)
+    assert not answer.answerable and answer.refusal == "off_subject"
+    assert "live market prices" in answer.answer
+
+
+def test_a_dated_price_is_answered(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    answer = corpus_assistant.ask("What was the spot price of dysprosium oxide in 2024?")
+    assert answer.answerable and answer.citations

@@ -50,6 +50,11 @@ _CONTINUES = re.compile(r"^\W*(so|and|then|also|but)\b", re.I)
 # Securities (shares, stocks, funds) are investment information; the corpus holds no market quotes.
 _SECURITIES = re.compile(r"\b(share|stock)\s+prices?\b|\bstocks?\b|\bETFs?\b|\bdividends?\b|\bmarket cap\w*|"
                          r"\b(buy|sell|invest\w*)\b.{0,40}\bshares\b", re.I)
+# A price at this moment (spot, live, today, right now, this week) is a live market quote, which no document
+# holds: the documents give dated prices, and a question that names a year asks for one of those.
+_LIVE_QUOTE = re.compile(r"\b(spot|live)\s+([\w-]+\s+){0,3}prices?\b|"
+                         r"\bprices?\b[^.?!]{0,40}\b(today|right now|this (week|morning)|at the moment)\b|"
+                         r"\b(today'?s)\s+(spot\s+)?prices?\b|\btrading at\b[^.?!]{0,30}\b(today|now)\b", re.I)
 _WHO = re.compile(r"^\W*who(se)?\b", re.I)
 _WHY = re.compile(r"^\W*(and\s+)?(why|how come)\b", re.I)
 # An interrogative that asks for an amount or a time: the answer is a figure or a date, not a verdict.
@@ -171,13 +176,15 @@ class Reader:
         if qtype in CHECKLIST_TYPES and (found.entities and not stages or members_asked(question) in _COUNTRY_SET):
             qtype = _best(scores, ("followup", "out_of_scope", *CHECKLIST_TYPES))
         years = sorted({int(y) for y in YEAR.findall(question)})
-        # Two scope rules that hold for any wording: securities are investment information, and another
-        # commodity asked about with no rare-earth word is another subject.
+        # Three scope rules that hold for any wording: securities are investment information, a price at this
+        # moment is a live quote, and another commodity asked about with no rare-earth word is another subject.
         off_subject = None
         if _SECURITIES.search(question):
             qtype = "out_of_scope"
         elif (other := other_commodity(question)) and not has_domain_words(question):
             qtype, off_subject = "out_of_scope", other
+        elif _LIVE_QUOTE.search(question) and not years:
+            qtype, off_subject = "out_of_scope", "live market prices"
         return Intent(off_subject=off_subject, question=question, type=qtype, countries=countries, stages=stages,
                       elements=find_elements(question), magnet_types=find_magnet_types(question),
                       target=target_stage(stages), years=years, entities=found.entities,
