@@ -167,3 +167,22 @@ def test_a_split_vote_leaves_the_kind_to_grammar(corpus_assistant) -> None:  # t
     assert q is not None and q.kind == "extreme" and q.subject == "project" and q.limit == 1
     capacities = [r["capacity"]["value"] for r in answer.table if r["capacity"]]
     assert capacities and capacities[0] == max(capacities)
+
+
+def test_ree_ask_table_prints_every_record_past_the_ten_written_out(corpus_indexes, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from assistant.frontends.cli import app
+
+    monkeypatch.setenv("REE_PATHS__INDEXES", str(corpus_indexes))
+    monkeypatch.setenv("COLUMNS", "160")
+    runner = CliRunner()
+    question = "Which countries does the USGS give a reserve figure for?"
+    out = runner.invoke(app, ["ask", question, "--table"])
+    assert out.exit_code == 0, out.output
+    body, _, table = out.output.rpartition(" records")
+    assert "more (the full table is in the answer)" in body  # the text cuts the list at ten
+    listed = [line.split("│")[1].strip() for line in table.splitlines() if line.startswith("│")]
+    assert len(listed) > 10 and "Thailand" in listed  # the table holds them all
+    plain = runner.invoke(app, ["ask", question])
+    assert " records" not in plain.output.split("Sources")[-1]

@@ -29,6 +29,8 @@ def ask(question: Annotated[str, typer.Argument(help="The question, or '-' to re
         country: Annotated[str | None, typer.Option(help="Only passages about this country.")] = None,
         stage: Annotated[str | None, typer.Option(help="Only passages about this stage.")] = None,
         kind: Annotated[str | None, typer.Option(help="primer | profile | policy | analysis | data")] = None,
+        table: Annotated[bool, typer.Option("--table", help="After the answer, the whole table of records it "
+                                                             "rests on (a set, ranking or count).")] = False,
         ) -> None:
     """Answer a question with cited passages (and a gap checklist for capability questions)."""
     from assistant.types import Filters
@@ -59,7 +61,7 @@ def ask(question: Annotated[str, typer.Argument(help="The question, or '-' to re
     except Exception as exc:  # noqa: BLE001 - one line on stderr, never a traceback
         fail(exc)
         return
-    show_answer(answer, json_out)
+    show_answer(answer, json_out, table)
 
 
 def search(query: str, json_out: JsonOpt = False, k: Annotated[int, typer.Option(help="Results.")] = 8,

@@ -117,9 +117,40 @@ def render_answer(console: Any, answer: Any) -> None:
         console.print(f"     [italic]“{escape(c.quote)}”[/]", highlight=False)
 
 
-def show_answer(answer: Any, json_out: bool) -> None:
-    """An answer as indented JSON, or rendered for the terminal."""
+def render_rows(console: Any, rows: list[dict[str, Any]]) -> None:
+    """The whole table a records answer rests on (the text cuts a long list at ten), one column per field."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    if not rows:
+        console.print("[dim]No table: this answer rests on passages, not on records.[/]")
+        return
+    columns = [k for k in rows[0] if k not in ("key", "doc_id")]
+    table = Table(title=f"{len(rows)} records", expand=True)
+    for col in columns:
+        table.add_column(col.replace("_", " ").capitalize())
+
+    def cell(value: Any) -> str:
+        if isinstance(value, dict):
+            value = " ".join(str(v) for k, v in value.items() if v not in (None, "", "reported"))
+        elif isinstance(value, list):
+            value = ", ".join(map(str, value))
+        elif isinstance(value, float):
+            value = f"{value:,.0f}"
+        return escape("" if value is None else str(value))
+
+    for row in rows:
+        table.add_row(*(cell(row.get(c)) for c in columns))
+    console.print(table)
+
+
+def show_answer(answer: Any, json_out: bool, table: bool = False) -> None:
+    """An answer as indented JSON, or rendered for the terminal; with `table`, the whole records table after it."""
     if json_out:
         print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
-    else:
-        render_answer(make_console(), answer)
+        return
+    console = make_console()
+    render_answer(console, answer)
+    if table:
+        console.print()
+        render_rows(console, answer.table)
