@@ -55,7 +55,7 @@ class IndexStatus:
         if self.error:
             raise IndexMissingError(f"Building the index failed: {self.error}. Run `ree index` to see why.")
         if not self.ready:
-            raise IndexMissingError(f"{self.message}. Try again in a minute.")
+            raise IndexMissingError(f"{self.message.rstrip('.')}. Try again in a minute.")
 
 
 def build_index_in_background(assistant: Assistant, status: IndexStatus) -> threading.Thread:
