@@ -358,8 +358,7 @@ class Assistant(IndexLifecycle):
                 if self._vc is None:
                     folder = self.settings.paths.corpus / "value_chain"
                     vc = ValueChainData(folder)
-                    fresh = ValueChainData(folder)
-                    vc.preload(self._parsed("value-chain", sorted(folder.glob("*.yaml")), fresh.read_all))
+                    vc.preload(self._parsed("value-chain", sorted(folder.glob("*.yaml")), vc.read_all))
                     self._vc = vc
         return self._vc
 

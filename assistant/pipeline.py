@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 def record_context(a: Assistant) -> RecordContext:
     """What the records hold, for reading a question as a query over them."""
-    from assistant.answer.records import RecordAnswerer
+    from assistant.answer.table_answers import table_sources
     from assistant.knowledge.entities import SITE_KINDS
 
     snap = a._snapshot()
@@ -31,8 +31,7 @@ def record_context(a: Assistant) -> RecordContext:
     return RecordContext(regions={f.region for k in data.keys() if (f := data.get(k)) and f.region},
                          sites=SITE_KINDS, programmes=[s.programme for p in registry for s in p.support],
                          parties=party_names,
-                         table_sources=RecordAnswerer(snap.builder, registry, a.settings.paths.corpus, region_of=None,
-                                                                  name_of=None).table_sources())
+                         table_sources=table_sources(snap.builder, a.settings.paths.corpus))
 
 
 def ask(a: Assistant, question: str, conversation_id: str | None, filters: Filters | None) -> Answer:

@@ -598,8 +598,8 @@ def test_the_it_of_a_raising_participle_points_back(corpus_assistant, turns: tup
     assert answer.answerable and answer.citations
     named = turns[0].split("the ")[-1].split(" project")[0].split(" magnet")[0].rstrip("?.")
     assert named.lower() in (answer.answer + " ".join(c.quote for c in answer.citations)).lower()
-    fresh = corpus_assistant.ask("Is it hard to separate terbium from dysprosium?", conversation_id=conv)
-    assert named.lower() not in fresh.resolved_question.lower() if fresh.resolved_question else True
+    fresh = corpus_assistant.read("Is it hard to separate terbium from dysprosium?", conv)
+    assert not fresh.intent.followup and named.lower() not in fresh.resolved.lower()
 
 
 @pytest.mark.parametrize("question", [

@@ -58,7 +58,7 @@ def _in_words(scope: list[StageRow], gap: StageRow) -> str:
         noun = "a deposit" if r.stage == "deposit" else r.stage
         label = (r.label or STATUS_LABEL[r.status]).removeprefix(f"{r.stage}, ")  # "deposit, no reserve"
         where = f": {_and(r.facilities[:3])}" if r.facilities else ""
-        return f"{noun} ({label}{where}){_cite_list(r.citations[:2] if where else r.citations[:1])}"
+        return f"{noun} ({label}{where}){_cites(r)}"
 
     present = [r for r in scope if r.status in ("at_scale", "emerging", "planned")]
     absent = [r for r in scope if r not in present]
@@ -99,8 +99,7 @@ def checklist_lead(cl: Checklist) -> list[str]:
         cites = sorted({n for r in scope for n in r.citations[:1]})[:2]
         where = f"every stage from deposit to {cl.target}" if len(scope) > 1 else f"the {cl.target} stage"
         target = scope[-1]
-        at = (f" The {target.stage} stage: {_and(target.facilities[:3])}{_cite_list(target.citations[:2])}."
-              if target.facilities else "")
+        at = f" The {target.stage} stage: {_and(target.facilities[:3])}{_cites(target)}." if target.facilities else ""
         return [f"{verdict}: {name} can {goal}; {where} runs at scale{_cite_list(cites)}.{at}"]
     can = {"partly": f"{name} can {goal} only in part", "not yet": f"{name} cannot {goal} yet",
            "no": f"{name} cannot {goal} today"}.get(cl.verdict or "", f"{name}'s ability to {goal} is unknown")
@@ -110,8 +109,7 @@ def checklist_lead(cl: Checklist) -> list[str]:
     out = [f"{verdict}: {can}; {words}."]
     target = next(r for r in cl.stages if r.stage == cl.target)
     if target.stage != gap.stage:
-        out.append(f"The {target.stage} stage itself {STAGE_STATE[target.status]}{_at(target)}"
-                   f"{_cite_list(target.citations[:2] if target.facilities else target.citations[:1])}.")
+        out.append(f"The {target.stage} stage itself {STAGE_STATE[target.status]}{_at(target)}{_cites(target)}.")
     if len(scope) == 1:  # a stage that rests on itself alone: the rest of the chain is context
         out.append(_tally([r for r in cl.stages if r not in scope], "Elsewhere in the chain, at scale"))
     return out

@@ -24,8 +24,7 @@ from assistant.answer.record_text import (
 )
 from assistant.answer.table_answers import TableAnswers
 from assistant.knowledge.registry import Project, fold, select
-from assistant.knowledge.tables import available, mine_production, reserves
-from assistant.types import STAGES, STATUS_LABEL, RecordQuery, doc_meta
+from assistant.types import STAGES, STATUS_LABEL, RecordQuery
 
 
 class RecordAnswerer(TableAnswers):
@@ -63,17 +62,6 @@ class RecordAnswerer(TableAnswers):
             if found:
                 return f" On {e.name}: {plain(found[1]).rstrip(' .')} [{found[0]}]."
         return ""
-
-    def table_sources(self) -> set[str]:
-        """The publishers of the tables of figures, from their documents' sources (one passage of each document
-        carries them; no pass over the whole index)."""
-        firsts = [chunks[0] for doc in self.table_docs() if (chunks := self.builder.doc_chunks(doc))]
-        return {str(s.get("publisher") or "") for c in firsts for s in (doc_meta(c.meta).get("sources") or [])}
-
-    def table_docs(self) -> set[str]:
-        """The documents the tables of figures come from."""
-        return ({r.doc_id for r in available(reserves, self.corpus)}
-                | {r.doc_id for r in available(mine_production, self.corpus)})
 
     # -- filters shared by every kind -------------------------------------------------------------------------
     def _country_ok(self, q: RecordQuery, key: str | None) -> bool:

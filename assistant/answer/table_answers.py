@@ -10,7 +10,15 @@ from typing import Any
 from assistant.answer.citations import CitationBook
 from assistant.answer.record_text import RANKED, SHOWN, RecordAnswer, _cited, _count, _names, _scope, _tonnes
 from assistant.knowledge.tables import MineOutput, Reserve, available, mine_production, reserves
-from assistant.types import RecordQuery
+from assistant.types import RecordQuery, doc_meta
+
+
+def table_sources(builder: Any, corpus: Path) -> set[str]:
+    """The publishers of the tables of figures, from their documents' sources (one passage of each document
+    carries them; no pass over the whole index)."""
+    docs = {r.doc_id for r in available(reserves, corpus)} | {r.doc_id for r in available(mine_production, corpus)}
+    firsts = [chunks[0] for doc in docs if (chunks := builder.doc_chunks(doc))]
+    return {str(s.get("publisher") or "") for c in firsts for s in (doc_meta(c.meta).get("sources") or [])}
 
 
 class TableAnswers:

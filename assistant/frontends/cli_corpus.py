@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -24,30 +25,30 @@ def index(rebuild: Annotated[bool, typer.Option("--rebuild", help="Build beside 
     _print_report(report, json_out)
 
 
-def ingest(paths: list[Path], json_out: JsonOpt = False) -> None:
-    """Add files or folders (md, txt, html, pdf) to the index."""
+def _write(change: Callable[[Any], Any], json_out: bool) -> Any:
+    """Run one change to the index (ingest, remove) on a ready assistant and print its report; None on failure
+    (said in one line)."""
     try:
         assistant = open_assistant()
         ready(assistant)
-        report = assistant.ingest(paths)
+        report = change(assistant)
     except Exception as exc:  # noqa: BLE001
         fail(exc)
-        return
+        return None
     _print_report(report, json_out)
-    if report.errors and not (report.added or report.updated or report.unchanged):
+    return report
+
+
+def ingest(paths: list[Path], json_out: JsonOpt = False) -> None:
+    """Add files or folders (md, txt, html, pdf) to the index."""
+    report = _write(lambda a: a.ingest(paths), json_out)
+    if report is not None and report.errors and not (report.added or report.updated or report.unchanged):
         raise typer.Exit(1)
 
 
 def remove(doc_id: str, json_out: JsonOpt = False) -> None:
     """Take an ingested document out of the index (its doc_id from `ree sources`); an uploaded file is deleted."""
-    try:
-        assistant = open_assistant()
-        ready(assistant)
-        report = assistant.remove(doc_id)
-    except Exception as exc:  # noqa: BLE001
-        fail(exc)
-        return
-    _print_report(report, json_out)
+    _write(lambda a: a.remove(doc_id), json_out)
 
 
 def _print_report(report: Any, json_out: bool) -> None:

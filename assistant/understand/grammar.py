@@ -7,10 +7,12 @@ the kind of query itself comes from the labelled examples (understand/records.py
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 
 from assistant.knowledge.taxonomy import COUNTRY_WORDS, MEASURE_WORDS, MILESTONE_WORDS, SITE_WORDS, SMALLEST_WORDS
+from assistant.understand.words import is_common
 
 # Grammar: a country after one of these prepositions is left out of the answer ("outside China").
 _EXCLUDING = re.compile(r"\b(outside( of)?|except( for)?|excluding|other than|besides|apart from|beyond|without|"
@@ -80,10 +82,10 @@ def amount_bounds(question: str) -> tuple[float | None, float | None]:
 
 def milestone_named(question: str) -> str | None:
     """The kind of milestone the question's words name (construction, a licence, financing ...), output last."""
-    return next((k for k, words in MILESTONE_WORDS.items() if _has(question, words)), None)
+    return next((k for k, words in MILESTONE_WORDS.items() if has_any(question, words)), None)
 
 
-def _without(text: str, phrases: Iterable[str]) -> str:
+def without_phrases(text: str, phrases: Iterable[str]) -> str:
     """The text with each of these phrases (multi-word ones only) blanked out."""
     for phrase in phrases:
         if " " in phrase:
@@ -91,13 +93,13 @@ def _without(text: str, phrases: Iterable[str]) -> str:
     return text
 
 
-def _words(text: str) -> list[str]:
+def words_of(text: str) -> list[str]:
     return re.findall(r"[a-z0-9]+(?:[-/][a-z0-9]+)*", text.lower())
 
 
-def _has(text: str, vocabulary: Iterable[str]) -> bool:
+def has_any(text: str, vocabulary: Iterable[str]) -> bool:
     """A vocabulary entry appears as a word or phrase, in any inflection (a prefix of a word)."""
-    low = " " + " ".join(_words(text)) + " "
+    low = " " + " ".join(words_of(text)) + " "
     return any(f" {w}" in low for w in vocabulary)
 
 
@@ -106,13 +108,13 @@ def _number(token: str) -> int | None:
     return int(token) if token.isdigit() else _NUMBER_WORDS.get(token)
 
 
-def _limit(question: str) -> int | None:
+def how_many_asked(question: str) -> int | None:
     """How many are asked for: a count after "top"/"first" or before "largest", or before a plural noun for
     countries or sites ("the three countries with…", "5 biggest plants")."""
     for m in _LIMIT.finditer(question):
         if n := _number(m.group(1) or m.group(2) or ""):
             return n
-    words = _words(question)
+    words = words_of(question)
     for i, w in enumerate(words):
         if (n := _number(w)) and any(x in COUNTRY_WORDS + SITE_WORDS and x.endswith("s") for x in words[i + 1:i + 3]):
             return n
@@ -133,7 +135,7 @@ def _clauses(question: str) -> list[str]:
     return [c for c in re.split(r"[.?!;:,]\s+", question) if c.strip()]
 
 
-def _smallest_first(question: str) -> bool:
+def smallest_first(question: str) -> bool:
     """The first superlative the question uses (amounts aside: "at least 10,000 t") puts the smallest first."""
     first = _SUPERLATIVE.search(_AMOUNT.sub(" ", question))
     return first is not None and first.group(1).lower() in SMALLEST_WORDS
@@ -143,12 +145,12 @@ def _smallest_first(question: str) -> bool:
 _DEGREE = re.compile(r"\b(most|least|largest|biggest|smallest|highest|lowest|fewest)\b", re.I)
 
 
-def _degree(question: str) -> bool:
+def asks_degree(question: str) -> bool:
     """A superlative of degree, amounts aside ("at least 10,000 t" asks for no order)."""
     return bool(_DEGREE.search(_AMOUNT.sub(" ", question)))
 
 
-def _orders(question: str) -> bool:
+def orders(question: str) -> bool:
     """A clause opens with an imperative of ordering ("Rank the…", "…, sort them by…")."""
     return any(_ORDERS.match(c) for c in _clauses(question))
 
@@ -157,7 +159,7 @@ def _orders(question: str) -> bool:
 STAGE_NOUNS = ("stages", "steps", "links", "parts")
 
 
-def _members(question: str, nouns: Iterable[str] = COUNTRY_WORDS + SITE_WORDS) -> str | None:
+def members_kind(question: str, nouns: Iterable[str] = COUNTRY_WORDS + SITE_WORDS) -> str | None:
     """"set" or "count" when a clause opens by asking for members of a set of countries or sites (or of other
     `nouns`): an interrogative, then within six words a plural noun for them ("Which African countries…",
     "Apart from China, which countries…", "List the countries and the plants")."""
@@ -166,31 +168,31 @@ def _members(question: str, nouns: Iterable[str] = COUNTRY_WORDS + SITE_WORDS) -
         opening = _OPENS_SET.match(clause.strip())
         if opening is None:
             continue
-        head = _words(clause.strip()[opening.end():].replace("-", " "))[:6]
+        head = words_of(clause.strip()[opening.end():].replace("-", " "))[:6]
         if any(w in nouns and w.endswith("s") for w in head):
             return "count" if opening.group(1).lower() == "how many" else "set"
     return None
 
 
-def _one_asked(question: str) -> bool:
+def asks_one(question: str) -> bool:
     """A clause opens by asking for one country or site: an interrogative, then within three words a singular noun
     for countries or sites ("Which country…", "What African plant…")."""
     for clause in _clauses(question):
         opening = _OPENS_SET.match(clause.strip())
-        head = _words(clause.strip()[opening.end():])[:3] if opening else []
+        head = words_of(clause.strip()[opening.end():])[:3] if opening else []
         if any(w in COUNTRY_WORDS + SITE_WORDS and not w.endswith("s") for w in head):
             return True
     return False
 
 
-def _superlative(question: str) -> bool:
+def asks_extreme(question: str) -> bool:
     """A superlative before, within four words, a noun for countries or sites or a measure asks for an extreme
     ("the largest operating separation plant", "smallest reserve figure"); so does any superlative in a question
     that asks for one country or site ("Which country mined the most in 2024?")."""
-    if _SUPERLATIVE.search(question) and _one_asked(question):
+    if _SUPERLATIVE.search(question) and asks_one(question):
         return True
     for m in _SUPERLATIVE.finditer(question):
-        after = " ".join(_words(question[m.end():])[:4])
+        after = " ".join(words_of(question[m.end():])[:4])
         if any(w in COUNTRY_WORDS + SITE_WORDS for w in after.split()) or any(
                 f" {v}" in f" {after}" for vs in MEASURE_WORDS.values() for v in vs):
             return True
@@ -206,14 +208,14 @@ def region_in(question: str, regions: Iterable[str]) -> str | None:
     """The region the question names: a whole region name ("South America"), else a continent by its name or
     adjective ("Europe", "European", "African": a word that begins with the continent's name less its final
     vowel). A continent names every region that contains it."""
-    low = " ".join(_words(question))
+    low = " ".join(words_of(question))
     words = set(low.split())
     names = sorted({r.lower() for r in regions}, key=len, reverse=True)
     for region in names:
-        if f" {' '.join(_words(region))} " in f" {low} ":
+        if f" {' '.join(words_of(region))} " in f" {low} ":
             return region
     for region in names:
-        last = _words(region)[-1]
+        last = words_of(region)[-1]
         stem = last[:-1] if last[-1] in "aeiou" else last
         if len(stem) >= 4 and any(w.startswith(stem) for w in words):
             return last
@@ -226,15 +228,13 @@ def programmes_named(question: str, programmes: Iterable[str], places: Iterable[
     of the entity registry, by all its names) names the programmes that share the most with its names; without
     one, the programmes that share the most with the question's words. A shared word weighs more the fewer
     programme names hold it, and a place's name (a region where the question asks) names no programme."""
-    import math
-
     names = sorted(set(programmes))
-    bags = {p: set(_words(p)) for p in names}
+    bags = {p: set(words_of(p)) for p in names}
     df: dict[str, int] = {}
     for bag in bags.values():
         for w in bag:
             df[w] = df.get(w, 0) + 1
-    skip = {w for place in places for w in _words(place)}
+    skip = {w for place in places for w in words_of(place)}
 
     def best(words: set[str]) -> list[str]:
         words = words - skip
@@ -242,11 +242,9 @@ def programmes_named(question: str, programmes: Iterable[str], places: Iterable[
         top = max((sc for sc, _ in scored), default=0.0)
         return [p for sc, p in scored if sc == top and top > 0]
 
-    groups = [set(_words(" ".join(b))) for b in backers]
+    groups = [set(words_of(" ".join(b))) for b in backers]
     if groups:
         return sorted({p for g in groups for p in best(g)})
     # Without a backer named, only a word that is no general wording names a programme ("a state lender" is
     # any public lender, not the programmes that happen to say "state").
-    from assistant.understand.words import is_common
-
-    return sorted(best({w for w in _words(question) if not is_common(w)}))
+    return sorted(best({w for w in words_of(question) if not is_common(w)}))

@@ -30,21 +30,21 @@ from assistant.knowledge.taxonomy import (
 from assistant.types import RecordQuery
 from assistant.understand.grammar import (
     STAGE_NOUNS,
-    _degree,
-    _has,
-    _limit,
-    _members,
-    _one_asked,
-    _orders,
-    _smallest_first,
-    _superlative,
-    _without,
-    _words,
     amount_bounds,
+    asks_degree,
+    asks_extreme,
+    asks_one,
     excluded_countries,
+    has_any,
+    how_many_asked,
+    members_kind,
     milestone_named,
+    orders,
     programmes_named,
     region_in,
+    smallest_first,
+    without_phrases,
+    words_of,
     year_bounds,
 )
 from assistant.understand.query import COMPARING, Intent
@@ -110,9 +110,9 @@ def read_query(question: str, intent: Intent, scores: dict[str, float], spans: l
     companies = [e.name for e in intent.entities if e.kind == "company"]
     # Which or how many stages one country has (at a status): its checklist answers, grouped by status.
     named = list(dict.fromkeys(k for k, _ in spans))
-    if (asked := _members(question, STAGE_NOUNS)) and len(named) == 1 and not (companies or projects):
+    if (asked := members_kind(question, STAGE_NOUNS)) and len(named) == 1 and not (companies or projects):
         return RecordQuery(kind=asked, subject="stage", countries=named,
-                           statuses=[s for s, words in STATUS_WORDS.items() if _has(question, words)])
+                           statuses=[s for s, words in STATUS_WORDS.items() if has_any(question, words)])
     kind = max(KINDS, key=lambda k: scores.get(k, 0.0))
     # A vote for records split among kinds (none holding half of it) leaves the kind to grammar, where it says.
     vote = sum(scores.get(k, 0.0) for k in KINDS)
@@ -120,12 +120,12 @@ def read_query(question: str, intent: Intent, scores: dict[str, float], spans: l
         kind = _grammar_kind(question, projects) or kind
     # Grammar over a vote for a change: a clause that opens by asking for members ("How many countries…") asks
     # for a set or a count, and one that opens with an imperative of ordering ("…, rank them") for a ranking.
-    if kind == "change" and (members := _members(question)):
+    if kind == "change" and (members := members_kind(question)):
         kind = members
-    if kind in ("extreme", "change") and _orders(question):
+    if kind in ("extreme", "change") and orders(question):
         kind = "ranking"
     # A vote for a comparison with fewer than two projects named has nothing to compare: grammar decides then.
-    if sum(scores.get(k, 0.0) for k in KINDS) < MIN_SHARE or (kind == "compare" and len(projects) < 2):
+    if vote < MIN_SHARE or (kind == "compare" and len(projects) < 2):
         # Grammar, where the examples are split: an interrogative followed by a plural noun for countries or
         # sites asks for the members of a set ("Which countries…", "How many plants…").
         asked = _grammar_kind(question, projects)
@@ -134,55 +134,55 @@ def read_query(question: str, intent: Intent, scores: dict[str, float], spans: l
         kind = asked
     # A set asked with a superlative of degree is a ranking ("Which countries mined the least?"), and a ranking
     # that asks for one country or site, with no number, its extreme ("Which country has the smallest reserves?").
-    if kind in ("set", "count") and _degree(question):
+    if kind in ("set", "count") and asks_degree(question):
         kind = "ranking"
-    if kind == "ranking" and _one_asked(question) and _limit(question) is None:
+    if kind == "ranking" and asks_one(question) and how_many_asked(question) is None:
         kind = "extreme"
     # Each kind needs the words it works on; without them the question is answered from passages.
-    plural = any(w in COUNTRY_WORDS + SITE_WORDS and w.endswith("s") for w in _words(question))
+    plural = any(w in COUNTRY_WORDS + SITE_WORDS and w.endswith("s") for w in words_of(question))
     # A company named in a set or count of sites is whose sites are asked for ("Which plants does X run?"); in a
     # change it is whose projects moved; otherwise the question is about the company, and passages answer it.
-    sites_of_company = kind in ("set", "count") and plural and bool(set(_words(question)) & set(SITE_WORDS))
+    sites_of_company = kind in ("set", "count") and plural and bool(set(words_of(question)) & set(SITE_WORDS))
     if companies and not (kind == "change" and (projects or spans)) and not sites_of_company:
         return None
     if kind in ("set", "count") and not plural:
         return None
     # A stage whose figures the tables hold (deposits' reserves, mining's output) is a measure too.
-    if kind in ("ranking", "extreme") and not (plural or any(_has(question, w) for w in MEASURE_WORDS.values())
+    if kind in ("ranking", "extreme") and not (plural or any(has_any(question, w) for w in MEASURE_WORDS.values())
                                                or (intent.stages and intent.stages[-1] in ("deposit", "mining"))
-                                               or _superlative(question)):
+                                               or asks_extreme(question)):
         return None
     # An order needs words that order: a superlative, an imperative of ordering, or how many to show.
-    if kind in ("ranking", "extreme") and not (_superlative(question) or _degree(question) or _orders(question)
-                                               or _limit(question)):
-        kind = _members(question) or ""
+    if kind in ("ranking", "extreme") and not (asks_extreme(question) or asks_degree(question) or orders(question)
+                                               or how_many_asked(question)):
+        kind = members_kind(question) or ""
         if not kind:
             return None
-    if kind == "concentration" and not _has(question, CONCENTRATION_WORDS):
+    if kind == "concentration" and not has_any(question, CONCENTRATION_WORDS):
         return None
     exclude = excluded_countries(question, spans)
     countries = [c for c in dict.fromkeys(k for k, _ in spans) if c not in exclude]
     stages = list(intent.stages)
-    if kind == "concentration" and not {"concentrate", "concentrates"} & set(_words(question)):
+    if kind == "concentration" and not {"concentrate", "concentrates"} & set(words_of(question)):
         stages = [s for s in stages if s != "concentrate"]  # "concentrated" is the measure, not the stage
     stage = stages[-1] if stages else None
     # A site noun inside a measure's name ("mine output") names the measure, not what is ranked or counted.
     # What is counted or ranked is the first noun for countries or sites ("Which plants ... in which countries").
-    nouns = [w for w in _words(_without(question, MEASURE_WORDS["mine_production"]))
+    nouns = [w for w in words_of(without_phrases(question, MEASURE_WORDS["mine_production"]))
              if w in COUNTRY_WORDS + SITE_WORDS]
     subject = "project" if (nouns and nouns[0] in SITE_WORDS) or kind == "compare" else "country"
-    statuses = [s for s, words in STATUS_WORDS.items() if _has(question, words)]
-    phases = [p for p, words in PHASE_WORDS.items() if _has(question, words)]
-    measure = next((m for m, words in MEASURE_WORDS.items() if _has(question, words)), None)
+    statuses = [s for s, words in STATUS_WORDS.items() if has_any(question, words)]
+    phases = [p for p, words in PHASE_WORDS.items() if has_any(question, words)]
+    measure = next((m for m, words in MEASURE_WORDS.items() if has_any(question, words)), None)
     q = RecordQuery(kind=kind, subject=subject, stage=stage, statuses=statuses, countries=countries,
                     exclude=exclude, region=region_in(question, regions), phases=phases,
-                    supported=_has(question, SUPPORT_WORDS) or bool(backers), measure=measure,
+                    supported=has_any(question, SUPPORT_WORDS) or bool(backers), measure=measure,
                     # a year filters projects by their first output only where the question speaks of output
-                    years=intent.years if subject == "country" or _has(question, MEASURE_WORDS["mine_production"])
+                    years=intent.years if subject == "country" or has_any(question, MEASURE_WORDS["mine_production"])
                     else [],
                     programmes=programmes_named(question, programmes, regions, backers)
-                    if _has(question, SUPPORT_WORDS) or backers else [],
-                    limit=_limit(question), names=projects, ascending=_smallest_first(question),
+                    if has_any(question, SUPPORT_WORDS) or backers else [],
+                    limit=how_many_asked(question), names=projects, ascending=smallest_first(question),
                     operators=[n for e in intent.entities if e.kind == "company" for n in e.names]
                     if sites_of_company else [])
     q.at_least, q.at_most = amount_bounds(question)
@@ -206,7 +206,7 @@ def read_query(question: str, intent: Intent, scores: dict[str, float], spans: l
         q.milestone = milestone
         q.stage = None if q.stage in ("deposit", "mining") else q.stage
         rest = re.sub(r"\bgrant\w*", " ", question, flags=re.I)
-        q.programmes = programmes_named(rest, programmes, regions, backers) if _has(rest, SUPPORT_WORDS) else []
+        q.programmes = programmes_named(rest, programmes, regions, backers) if has_any(rest, SUPPORT_WORDS) else []
         q.supported = bool(q.programmes)
     if kind == "compare":
         return q if len(projects) >= 2 else None
@@ -219,8 +219,8 @@ def read_query(question: str, intent: Intent, scores: dict[str, float], spans: l
     if kind in ("ranking", "extreme") and subject == "country" and table_measure and len(intent.years) >= 2:
         # A ranking across two years ranks how the figure changed between them: a fall first where the question
         # speaks of one, by percent where it speaks of proportions.
-        q.change = "relative" if _has(question, RELATIVE_WORDS) or "%" in question else "absolute"
-        q.ascending = q.ascending or _has(question, DECLINE_WORDS)
+        q.change = "relative" if has_any(question, RELATIVE_WORDS) or "%" in question else "absolute"
+        q.ascending = q.ascending or has_any(question, DECLINE_WORDS)
         q.years = sorted(intent.years)[:1] + sorted(intent.years)[-1:]
     if kind in ("set", "count") and subject == "country" and table_measure and (
             measure == "reserves" or intent.years or q.at_least is not None or q.at_most is not None):
@@ -253,7 +253,7 @@ def read_query(question: str, intent: Intent, scores: dict[str, float], spans: l
     if subject == "project" and not (stage or phases or q.region or q.supported or countries or q.years
                                      or q.year_from or q.year_to or q.operators or q.milestone):
         return None
-    if subject == "country" and any(_has(question, w) for w in (*ELEMENTS.values(), *ELEMENT_GROUPS.values())):
+    if subject == "country" and any(has_any(question, w) for w in (*ELEMENTS.values(), *ELEMENT_GROUPS.values())):
         return None  # the map's statuses are for a stage as a whole, not for particular elements
     return q
 
@@ -262,11 +262,11 @@ def read_query(question: str, intent: Intent, scores: dict[str, float], spans: l
 def _grammar_kind(question: str, projects: list[str]) -> str | None:
     """The kind grammar asks for: members of a set ("Which countries…", "How many plants…"), an order ("Rank…"),
     an extreme (a superlative before a noun for countries or sites), or a comparison of two named projects."""
-    if asked := _members(question):
+    if asked := members_kind(question):
         return asked
-    if _orders(question):
+    if orders(question):
         return "ranking"
-    if _superlative(question):
+    if asks_extreme(question):
         return "extreme"
     if len(projects) >= 2 and COMPARING.search(question):
         return "compare"
