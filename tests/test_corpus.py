@@ -424,6 +424,46 @@ def test_every_milestone_quotes_a_sentence_that_dates_it() -> None:
             assert month in ev.sentence or "quarter" in ev.sentence, (p.name, m.kind, ev.sentence)
 
 
+def _forms(value: float) -> list[str]:
+    """How a sentence may write a figure: 1,478 / 1478 / 58.5 million / 58.5 Mt / 1.5 Mt."""
+    forms = [f"{value:,.0f}", f"{value:.0f}"] if float(value).is_integer() else [f"{value:g}", f"{value:,.1f}"]
+    if value >= 1e5:
+        forms += [f"{value / 1e6:g} million", f"{value / 1e6:g} Mt", f"{value / 1e6:g} million t"]
+    if value >= 1e3:
+        forms += [f"{value / 1e3:g} kt", f"{value / 1e3:g} thousand"]
+    return forms
+
+
+def test_every_facility_figure_quotes_a_sentence_that_gives_it() -> None:
+    """A facility's own capacity, output, resource and reserves each rest on the sentence that states the figure
+    (and its year, where one is given): a comparison or ranking of projects cites that sentence."""
+    from assistant.knowledge.valuechain import FACILITY_FIGURES
+
+    figures = [(p, k, getattr(p, k)) for p in _registry() for k in FACILITY_FIGURES
+               if getattr(p, k) is not None and getattr(p, k).evidence is not None]
+    assert len(figures) >= 20 and {k for _, k, _ in figures} >= {"capacity", "resource"}
+    for p, k, f in figures:
+        ev = f.evidence
+        assert ev.doc in BY_ID, (p.name, ev.doc)
+        assert ev.span is not None, f"{p.name} {k}: {ev.text!r} is not found exactly once in {ev.doc}"
+        assert ev.sentence and ev.url, (p.name, k)
+        plain = ev.sentence.replace("\u202f", " ").replace("\u00a0", " ")
+        assert any(form in plain for form in _forms(f.value)), \
+            f"{p.name} {k}: the sentence does not give {f.value:g}: {ev.sentence}"
+        if f.year:
+            assert str(f.year) in plain, f"{p.name} {k}: the sentence does not give {f.year}: {ev.sentence}"
+
+
+def test_a_project_groups_facilities_that_exist() -> None:
+    """A facility that names the project it belongs to names one the registry holds, in the same country."""
+    from assistant.knowledge.registry import fold
+
+    registry = _registry()
+    names = {(p.country, fold(n)) for p in registry for n in p.names()}
+    for p in registry:
+        assert (p.country, fold(p.project)) in names, f"{p.name}: no project named {p.project!r} in {p.country}"
+
+
 def test_first_output_milestones_agree_with_the_stage_facts() -> None:
     """A done first-output milestone is when output began: the year the stage records as first_output where the
     facility is the stage's only one, never a later report's year."""

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from assistant.answer.citations import CitationBook, plain, sentences, terms
-from assistant.knowledge.registry import Project, fold, milestone_order
+from assistant.knowledge.registry import Project, family, fold, milestone_order
 from assistant.knowledge.sentences import Quote
 from assistant.knowledge.valuechain import MILESTONE_LABEL, Milestone
 from assistant.types import RecordQuery, doc_meta
@@ -81,14 +81,6 @@ def cite_quote(builder: Any, book: CitationBook, quote: Quote) -> int | None:
                             quote.text)
             return book.cite(chunk, sent)
     return None
-
-
-def family(registry: list[Project], p: Project) -> list[Project]:
-    """A project with the plants and mines named after it in its country ("Mountain Pass" and "Mountain Pass
-    separation"; "Longonjo" and "Longonjo MREC plant")."""
-    heads = {fold(n) for n in p.names() if len(fold(n)) >= 3}
-    return [p] + [o for o in registry if o is not p and o.country == p.country
-                  and any(fold(o.name).startswith(h + " ") for h in heads)]
 
 
 def _runs(p: Project, companies: list[str]) -> bool:
@@ -295,4 +287,4 @@ def answer_dated(q: RecordQuery, found: list[Project], book: CitationBook, build
     return " ".join([lead, *lines]), rows
 
 
-__all__ = ["answer_change", "answer_dated", "chosen", "cite_quote", "dated", "family", "span_text", "when"]
+__all__ = ["answer_change", "answer_dated", "chosen", "cite_quote", "dated", "span_text", "when"]

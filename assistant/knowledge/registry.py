@@ -21,7 +21,16 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.knowledge.entities import SITE_KINDS, Entity
-from assistant.knowledge.valuechain import MILESTONE_KINDS, CountryFacts, Evidence, Facility, Figure, Milestone, Support
+from assistant.knowledge.valuechain import (
+    FACILITY_FIGURES,
+    MILESTONE_KINDS,
+    CountryFacts,
+    Evidence,
+    Facility,
+    Figure,
+    Milestone,
+    Support,
+)
 from assistant.types import STAGES
 
 # The phases of the value-chain facts, in the order a project moves through them.
@@ -34,6 +43,7 @@ class Project(BaseModel):
 
     name: str
     aliases: tuple[str, ...] = ()
+    project: str = ""  # the project it is one part of (its own name where it stands alone)
     kind: str = ""  # plant | mine | deposit, from the entity registry where it is there
     country: str  # taxonomy key
     country_name: str
@@ -44,8 +54,12 @@ class Project(BaseModel):
     pilot: bool = False
     note: str = ""
     support: tuple[Support, ...] = ()
-    capacity: Figure | None = None  # the stage's capacity, where this is the stage's only facility
-    output: Figure | None = None  # the stage's latest output, likewise
+    # its own figures, each citing its sentence; capacity and output fall back to the stage's where it is the
+    # stage's only facility (the stage's figure is then its figure, cited by the stage's evidence)
+    capacity: Figure | None = None
+    output: Figure | None = None
+    resource: Figure | None = None  # a deposit's mineral resource (contained REO, or ore)
+    reserves: Figure | None = None  # a deposit's ore reserve, likewise
     first_output: int | None = None  # the year output began: the stage's, else a first-output milestone done
     milestones: tuple[Milestone, ...] = ()  # in date order
     summary: str = ""
@@ -117,10 +131,14 @@ def build_registry(countries: Iterable[CountryFacts], entities: Iterable[Entity]
                 ent = _entity_for(fac.name, sites)
                 key = f"entity:{ent.name}" if ent else (_core_name(fac.name) or fold(fac.name))
                 rec = by_name.setdefault(key, {"facility": fac, "stages": [], "evidence": [], "capacity": None,
-                                               "output": None, "first_output": None, "milestones": []})
+                                               "output": None, "resource": None, "reserves": None,
+                                               "first_output": None, "milestones": [], "project": ""})
                 rec["stages"].append(stage)
                 rec["milestones"] += [m for m in fac.milestones if m not in rec["milestones"]]
                 rec["evidence"] += [e for e in facts.evidence if e not in rec["evidence"]]
+                rec["project"] = rec["project"] or fac.project
+                for field in FACILITY_FIGURES:
+                    rec[field] = rec[field] or getattr(fac, field)
                 if len(facts.facilities) == 1:
                     rec["capacity"] = rec["capacity"] or facts.capacity
                     rec["output"] = rec["output"] or facts.output
@@ -132,13 +150,15 @@ def build_registry(countries: Iterable[CountryFacts], entities: Iterable[Entity]
             ent = _entity_for(fac.name, sites)
             milestones = sorted(rec["milestones"], key=milestone_order)
             began = [m.year for m in milestones if m.kind == "first_output" and m.done]
+            name = ent.name if ent else fac.name
             records.append(Project(
-                name=ent.name if ent else fac.name,
+                name=name, project=rec["project"] or name,
                 aliases=tuple(dict.fromkeys(n for n in ((ent.name, *ent.aliases, fac.name) if ent else ())
                                             if n != (ent.name if ent else fac.name))),
                 kind=ent.kind if ent else "", country=cf.key, country_name=cf.country, region=cf.region,
                 stages=tuple(rec["stages"]), operator=fac.operator, phase=fac.phase, pilot=fac.pilot, note=fac.note,
                 support=tuple(fac.support), capacity=rec["capacity"], output=rec["output"],
+                resource=rec["resource"], reserves=rec["reserves"],
                 first_output=rec["first_output"] or (min(began) if began else None),
                 milestones=tuple(milestones), summary=ent.summary if ent else "",
                 docs=tuple(dict.fromkeys([*(ent.docs if ent else ()), *(e.doc for e in rec["evidence"])])),
@@ -149,6 +169,14 @@ def build_registry(countries: Iterable[CountryFacts], entities: Iterable[Entity]
 def _later(new: Facility, old: Facility) -> bool:
     """Of one facility listed at several stages, the record furthest along (a mine operating, its deposit too)."""
     return PHASES.index(new.phase) > PHASES.index(old.phase) and new.phase not in ("suspended", "closed")
+
+
+def family(registry: Iterable[Project], p: Project) -> list[Project]:
+    """A project with its other facilities: those of its country that name the same project, or whose name
+    begins with its name ("Mountain Pass" and "Mountain Pass separation"; "Longonjo" and "Longonjo MREC plant")."""
+    heads = {fold(n) for n in (*p.names(), p.project) if len(fold(n)) >= 3}
+    return [p] + [o for o in registry if o is not p and o.country == p.country
+                  and (fold(o.project) in heads or any(fold(o.name).startswith(h + " ") for h in heads))]
 
 
 def select(projects: Iterable[Project], *, countries: Iterable[str] = (), exclude: Iterable[str] = (),
@@ -189,13 +217,17 @@ def select(projects: Iterable[Project], *, countries: Iterable[str] = (), exclud
 
 
 def locate_milestones(projects: Iterable[Project], corpus: Path) -> list[Project]:
-    """The projects with each milestone's evidence found in its document: its whole sentence, section, span and
-    source (knowledge/sentences.py); a fragment not found exactly once stays unlocated (the tests report it)."""
+    """The projects with the evidence of each milestone and of each of their own figures found in its document:
+    its whole sentence, section, span and source (knowledge/sentences.py); a fragment not found exactly once stays
+    unlocated (the tests report it)."""
     from assistant.knowledge.sentences import locate
 
-    return [p.model_copy(update={"milestones": tuple(m.model_copy(update={"evidence": locate(corpus, m.evidence)})
-                                                     for m in p.milestones)}) if p.milestones else p
-            for p in projects]
+    def figure(f: Figure | None) -> Figure | None:
+        return f.model_copy(update={"evidence": locate(corpus, f.evidence)}) if f and f.evidence else f
+
+    return [p.model_copy(update={
+        "milestones": tuple(m.model_copy(update={"evidence": locate(corpus, m.evidence)}) for m in p.milestones),
+        **{k: figure(getattr(p, k)) for k in FACILITY_FIGURES}}) for p in projects]
 
 
 def load_registry(folder: Path, entities: Iterable[Entity]) -> list[Project]:
@@ -205,4 +237,5 @@ def load_registry(folder: Path, entities: Iterable[Entity]) -> list[Project]:
     return locate_milestones(build_registry(countries, entities), folder.parent)
 
 
-__all__ = ["PHASES", "Project", "build_registry", "load_registry", "locate_milestones", "milestone_order", "select"]
+__all__ = ["PHASES", "Project", "build_registry", "family", "load_registry", "locate_milestones", "milestone_order",
+           "select"]

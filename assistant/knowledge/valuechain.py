@@ -83,19 +83,6 @@ class Milestone(_Strict):
         return int(self.date[:4])
 
 
-class Facility(_Strict):
-    name: str
-    operator: str = ""
-    phase: Phase
-    pilot: bool = False  # a pilot, demonstration or research line, not commercial output
-    # rare earths recovered as a by-product of another commodity's plant (scandium from a nickel leach circuit):
-    # without a published output figure this is at most `emerging`, and the label says why
-    byproduct: bool = False
-    note: str = ""
-    support: list[Support] = Field(default_factory=list)
-    milestones: list[Milestone] = Field(default_factory=list)
-
-
 class Figure(_Strict):
     value: float
     unit: Unit
@@ -105,6 +92,42 @@ class Figure(_Strict):
     # a reserve from a study whose design or permit has since lapsed or been replaced: still quoted, but no longer
     # a current code-compliant reserve, so it never makes a deposit `at_scale`
     historic: bool = False
+    # a facility's capacity: the nameplate it is built for, a target it plans, or what it has actually run at
+    kind: Literal["nameplate", "target", "actual"] | None = None
+    # the sentence that states the figure (a facility's figures carry one; `load_registry` locates it)
+    evidence: Quote | None = None
+
+
+# A facility's own figures, each with the sentence that states it: what it can make, what it made, and (a deposit
+# or mine) the mineral resource and the ore reserve, as contained oxide (basis REO) or as ore.
+FACILITY_FIGURES: tuple[str, ...] = ("capacity", "output", "resource", "reserves")
+
+
+class Facility(_Strict):
+    name: str
+    # the project it is one part of, where the project has several facilities ("Lofdal" for the Lofdal flotation
+    # plant); a project's facilities are compared, ranked and listed together
+    project: str = ""
+    operator: str = ""
+    phase: Phase
+    pilot: bool = False  # a pilot, demonstration or research line, not commercial output
+    # rare earths recovered as a by-product of another commodity's plant (scandium from a nickel leach circuit):
+    # without a published output figure this is at most `emerging`, and the label says why
+    byproduct: bool = False
+    note: str = ""
+    capacity: Figure | None = None
+    output: Figure | None = None
+    resource: Figure | None = None
+    reserves: Figure | None = None
+    support: list[Support] = Field(default_factory=list)
+    milestones: list[Milestone] = Field(default_factory=list)
+
+    @field_validator(*FACILITY_FIGURES)
+    @classmethod
+    def _cited(cls, v: Figure | None) -> Figure | None:
+        if v is not None and v.evidence is None:
+            raise ValueError("a facility's figure carries `evidence: {doc, text}`, the sentence that states it")
+        return v
 
 
 class Evidence(_Strict):
