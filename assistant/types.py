@@ -153,7 +153,10 @@ class RecordQuery(BaseModel):
     # commissioning, first_output, suspension, closure); None for a change: every kind.
     milestone: str | None = None
     operators: list[str] = Field(default_factory=list)  # only the projects these companies run (a change)
-    measure: str | None = None  # reserves | mine_production | capacity | milestone
+    measure: str | None = None  # reserves | resource | mine_production | capacity | milestone
+    # What a project's figure weighs (REO, oxide, ore, concentrate, carbonate, metal, alloy, magnet), where the
+    # question says: a ranking of projects compares only figures on these bases.
+    basis: list[str] = Field(default_factory=list)
     # Bounds on the measure, in tonnes, that a question sets ("at least 10,000 t", "under one million tonnes").
     at_least: float | None = None
     at_most: float | None = None

@@ -88,7 +88,8 @@ def test_two_projects_side_by_side(corpus_assistant) -> None:  # type: ignore[no
     assert len(answer.table) == 2
     for row in answer.table:
         assert row["name"] in answer.answer and row["phase"] in answer.answer
-    assert 2 <= len(answer.citations) <= 6  # each project: its record's evidence, then the sentence about it
+    # each project: its record's evidence, each of its figures' and milestones' sentences, then the sentence about it
+    assert len(answer.citations) >= 4
 
 
 def test_a_question_about_one_country_is_not_a_query_over_records(corpus_assistant) -> None:  # type: ignore[no-untyped-def]

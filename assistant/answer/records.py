@@ -13,6 +13,7 @@ from typing import Any
 
 from assistant.answer.checklist import ChecklistBuilder
 from assistant.answer.citations import CitationBook, plain, terms
+from assistant.answer.project_fields import FIELDS, cite_figure, fields, figure_text, figures_of
 from assistant.answer.record_text import (
     RANKED,
     SHOWN,
@@ -23,8 +24,13 @@ from assistant.answer.record_text import (
     _scope,
 )
 from assistant.answer.table_answers import TableAnswers
-from assistant.knowledge.registry import Project, fold, select
+from assistant.knowledge.registry import Project, family, fold, select
 from assistant.types import STAGES, STATUS_LABEL, RecordQuery
+
+
+def _planned(p: Project, f: Any) -> bool:
+    """A figure of what is not built: a target, or any figure of a project still being studied or built."""
+    return f.kind == "target" or p.phase in ("exploration", "feasibility", "construction")
 
 
 class RecordAnswerer(TableAnswers):
@@ -208,7 +214,9 @@ class RecordAnswerer(TableAnswers):
     def _row(self, p: Project) -> dict[str, Any]:
         return {"name": p.name, "country": self.name_of(p.country), "region": p.region, "stages": list(p.stages),
                 "operator": p.operator, "phase": p.phase, "pilot": p.pilot,
-                "capacity": p.capacity.model_dump() if p.capacity else None, "first_output": p.first_output,
+                **{k: f.model_dump(exclude={"evidence"}) if (f := getattr(p, k)) else None
+                   for k in ("capacity", "output", "resource", "reserves")},
+                "first_output": p.first_output,
                 "support": [s.programme for s in p.support]}
 
     def _set_projects(self, q: RecordQuery, book: CitationBook) -> RecordAnswer:
@@ -228,20 +236,50 @@ class RecordAnswerer(TableAnswers):
         return RecordAnswer(text, [self._row(p) for p in found])
 
     def _rank_projects(self, q: RecordQuery, book: CitationBook) -> RecordAnswer:
-        found = [p for p in self.projects(q) if p.capacity]
-        found.sort(key=lambda p: (1 if q.ascending else -1) * (p.capacity.value if p.capacity else 0))
-        q.matched = len(found)
-        top = found[:q.limit or RANKED]
-        items = [(f"{i}. {self._describe(p)}", self._cite_project(p, book)) for i, p in enumerate(top, 1)]
-        what = f"{q.stage} " if q.stage else ""
+        """Projects by a figure of theirs: capacity (or what the question calls output), resource or reserves,
+        on the bases the question names. Named projects are ranked with their other facilities, each by its
+        largest such figure; otherwise every facility that passes the filters."""
+        field = q.measure if q.measure in ("resource", "reserves") else "capacity"
+        if q.names:
+            named = [p for n in q.names if (p := next((p for p in self.registry if n in p.names()), None))]
+            groups = [(p, family(self.registry, p)) for p in dict.fromkeys(named)]
+        else:
+            groups = [(p, [p]) for p in self.projects(q)]
+            if field == "capacity" and not (q.phases or q.statuses or q.years):
+                # Unasked, a ranking is of what stands: a plan's target outranks no built plant, so targets count
+                # only where no built or running capacity is on record.
+                built = [(p, fam) for p, fam in groups if (f := getattr(p, field)) is not None and not _planned(p, f)]
+                groups = built or groups
+        basis = q.basis
+        if not basis and field in ("resource", "reserves") and any(
+                figures_of(fam, field, ["REO"]) for _, fam in groups):
+            # Deposits compare by the oxide they contain: tonnes of ore at different grades do not rank.
+            basis = ["REO"]
+        ranked = []
+        for p, fam in groups:
+            figures = figures_of(fam, field, basis)
+            if figures:
+                ranked.append((p, *figures[0]))
+        ranked.sort(key=lambda r: (1 if q.ascending else -1) * r[2].value)
+        q.matched = len(ranked)
+        top = ranked if q.names else ranked[:q.limit or RANKED]
+        items = [(f"{i}. {p.name} ({self.name_of(p.country)}): {figure_text(f)}"
+                  + (f" at {o.name}" if o is not p else ""), [n] if (n := cite_figure(self.builder, book, o, f))
+                  else self._cite_project(p, book)) for i, (p, o, f) in enumerate(top, 1)]
+        label = dict(FIELDS)[field]
+        shown_basis = f" ({' or '.join(basis)})" if basis else ""
+        what = f"{q.stage} " if q.stage and not q.names else ""
         most = "smallest" if q.ascending else "largest"
-        lead = (f"By recorded capacity, the {most} {what}project{'s' if len(top) != 1 else ''}"
-                f"{_scope(q, self.name_of)} of the {len(found)} with a capacity on record "
-                f"{'are' if len(top) != 1 else 'is'} {_names([p.name for p in top])}")
-        note = " Capacities are on the basis each source gives (ore, oxide, metal, magnet): compare like with like."
+        lead = (f"By recorded {label}{shown_basis}, the {most} {what}project{'s' if len(top) != 1 else ''}"
+                f"{_scope(q, self.name_of) if not q.names else ''} of the {len(ranked)} with one on record "
+                f"{'are' if len(top) != 1 else 'is'} {_names([p.name for p, _, _ in top])}")
+        missing = [p.name for p, _ in groups if q.names and p.name not in {r[0].name for r in ranked}]
+        note = (f" The records give no {label}{shown_basis} for {_names(missing)}." if missing else "") + (
+            "" if basis else " Figures are on the basis each source gives (ore, oxide, metal, magnet): compare "
+                             "like with like.")
         text = (f"{lead}. {_evidenced(items, book)}{note}" if items else
-                f"No {what}project{_scope(q, self.name_of)} has a capacity on record.")
-        return RecordAnswer(text, [self._row(p) for p in found])
+                f"No {what}project{_scope(q, self.name_of)} has a {label}{shown_basis} on record.")
+        return RecordAnswer(text, [self._row(p) for p, _, _ in ranked])
 
     # -- projects by their milestones (answer/milestones.py) ---------------------------------------------------
     def _milestone_change(self, q: RecordQuery, book: CitationBook) -> RecordAnswer:
@@ -264,6 +302,8 @@ class RecordAnswerer(TableAnswers):
 
     # -- named projects side by side --------------------------------------------------------------------------
     def _compare(self, q: RecordQuery, book: CitationBook) -> RecordAnswer:
+        """The named projects side by side, field by field (answer/project_fields.py), each followed by the
+        sentences of its documents that best answer what else the question asks."""
         found = []
         for name in q.names:
             p = next((p for p in self.registry if name in p.names()), None)
@@ -272,10 +312,7 @@ class RecordAnswerer(TableAnswers):
         q.matched = len(found)
         lines = []
         for p in found:
-            ns = self._cite_project(p, book)
-            support = f"; support: {', '.join(s.programme for s in p.support)}" if p.support else ""
-            stages = ", ".join(p.stages)
-            lines.append(_evidenced([(f"{self._describe(p)}: stages {stages}{support}", ns)], book))
+            lines.append(fields(p, family(self.registry, p), self.builder, book, self.name_of))
             lines += self.best_sentence(p, book)
         missing = [n for n in q.names if not any(n in p.names() for p in found)]
         if missing:

@@ -74,8 +74,22 @@ STAGE_WORDS: dict[str, tuple[str, ...]] = {
 # What a table measures: reserves, mine output, or a plant's capacity.
 MEASURE_WORDS: dict[str, tuple[str, ...]] = {
     "reserves": ("reserve",),
+    "resource": ("resource", "contained"),
     "capacity": ("capacit", "throughput", "nameplate"),
     "mine_production": ("mine production", "mine output", "produc", "output", "miner ", "miners", "mined"),
+}
+# What a facility's tonnes weigh (its figures' basis) as a question says it: "oxide output" is REO or separated
+# oxide, "ore" is ore, and so on.
+BASIS_WORDS: dict[str, tuple[str, ...]] = {
+    "REO": ("oxide", "reo", "treo"),
+    "oxide": ("oxide", "ndpr"),
+    "ore": ("ore",),
+    "concentrate": ("concentrate",),
+    "carbonate": ("carbonate", "mrec"),
+    "metal": ("metal",),
+    "alloy": ("alloy",),
+    "magnet": ("magnet",),
+    "scrap": ("scrap",),
 }
 # The map's statuses as a question says them.
 STATUS_WORDS: dict[str, tuple[str, ...]] = {
@@ -110,7 +124,7 @@ SUPPORT_WORDS: tuple[str, ...] = ("strategic project", "backed", "backing", "sup
 # The nouns for sites someone runs (singular and plural), and for countries: the subject of a set or a ranking.
 SITE_WORDS: tuple[str, ...] = ("project", "projects", "plant", "plants", "mine", "mines", "facility", "facilities",
                                "refinery", "refineries", "factory", "factories", "site", "sites", "operation",
-                               "operations", "smelter", "smelters")
+                               "operations", "smelter", "smelters", "deposit", "deposits")
 # Groups of elements, which a stage's status does not distinguish.
 ELEMENT_GROUPS: dict[str, tuple[str, ...]] = {
     "heavy": ("heavy rare earth", "heavy rare-earth", "heavies", "hree", "hrees"),

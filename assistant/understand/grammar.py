@@ -85,6 +85,18 @@ def milestone_named(question: str) -> str | None:
     return next((k for k, words in MILESTONE_WORDS.items() if has_any(question, words)), None)
 
 
+def basis_named(question: str, bases: dict[str, tuple[str, ...]], sites: Iterable[str] = ()) -> list[str]:
+    """The bases a figure is asked on: those of the basis word the question names last, since the unit follows
+    the measure it qualifies ("the largest ore reserve in contained oxide" asks for oxide). A basis word before
+    a noun for a site names the kind of site ("the largest magnet plant"), not the basis."""
+    words = words_of(question)
+    kept = [w for i, w in enumerate(words) if not (i + 1 < len(words) and words[i + 1] in set(sites))]
+    low = " " + " ".join(kept) + " "
+    at = {b: max((low.rfind(f" {w}") for w in words), default=-1) for b, words in bases.items()}
+    last = max(at.values(), default=-1)
+    return [b for b, i in at.items() if i >= 0 and i == last]
+
+
 def without_phrases(text: str, phrases: Iterable[str]) -> str:
     """The text with each of these phrases (multi-word ones only) blanked out."""
     for phrase in phrases:

@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from assistant.knowledge.taxonomy import (
+    BASIS_WORDS,
     CONCENTRATION_WORDS,
     COUNTRY_WORDS,
     DECLINE_WORDS,
@@ -34,6 +35,7 @@ from assistant.understand.grammar import (
     asks_degree,
     asks_extreme,
     asks_one,
+    basis_named,
     excluded_countries,
     has_any,
     how_many_asked,
@@ -122,8 +124,8 @@ def read_query(question: str, intent: Intent, scores: dict[str, float], spans: l
     # for a set or a count, and one that opens with an imperative of ordering ("…, rank them") for a ranking.
     if kind == "change" and (members := members_kind(question)):
         kind = members
-    if kind in ("extreme", "change") and orders(question):
-        kind = "ranking"
+    if kind in ("set", "count", "extreme", "change") and orders(question):
+        kind = "ranking"  # an imperative of ordering ("Rank…", "Order…", "Sort…") asks for a ranking
     # A vote for a comparison with fewer than two projects named has nothing to compare: grammar decides then.
     if vote < MIN_SHARE or (kind == "compare" and len(projects) < 2):
         # Grammar, where the examples are split: an interrogative followed by a plural noun for countries or
@@ -143,7 +145,9 @@ def read_query(question: str, intent: Intent, scores: dict[str, float], spans: l
     # A company named in a set or count of sites is whose sites are asked for ("Which plants does X run?"); in a
     # change it is whose projects moved; otherwise the question is about the company, and passages answer it.
     sites_of_company = kind in ("set", "count") and plural and bool(set(words_of(question)) & set(SITE_WORDS))
-    if companies and not (kind == "change" and (projects or spans)) and not sites_of_company:
+    # Two or more projects named in a comparison or an order are what is compared or ordered, whoever runs them.
+    projects_asked = kind in ("compare", "ranking", "extreme") and len(projects) >= 2
+    if companies and not (kind == "change" and (projects or spans)) and not sites_of_company and not projects_asked:
         return None
     if kind in ("set", "count") and not plural:
         return None
@@ -170,7 +174,7 @@ def read_query(question: str, intent: Intent, scores: dict[str, float], spans: l
     # What is counted or ranked is the first noun for countries or sites ("Which plants ... in which countries").
     nouns = [w for w in words_of(without_phrases(question, MEASURE_WORDS["mine_production"]))
              if w in COUNTRY_WORDS + SITE_WORDS]
-    subject = "project" if (nouns and nouns[0] in SITE_WORDS) or kind == "compare" else "country"
+    subject = "project" if (nouns and nouns[0] in SITE_WORDS) or kind == "compare" or projects_asked else "country"
     statuses = [s for s, words in STATUS_WORDS.items() if has_any(question, words)]
     phases = [p for p, words in PHASE_WORDS.items() if has_any(question, words)]
     measure = next((m for m, words in MEASURE_WORDS.items() if has_any(question, words)), None)
@@ -238,8 +242,15 @@ def read_query(question: str, intent: Intent, scores: dict[str, float], spans: l
             if measure == "mine_production" and stage not in (None, "mining", "concentrate", "deposit"):
                 measure = None
             q.measure = measure if measure in ("reserves", "mine_production") else None
-        if q.measure is None and subject == "project":
-            q.measure = "capacity"
+        if subject == "project":
+            # a project's own figures: its resource or reserves where asked, else its capacity (what it makes a
+            # year, which is also what a plan calls its output), on the basis the question names
+            q.measure = (q.measure if q.measure in ("resource", "reserves") else
+                         "resource" if stage == "deposit" and q.measure is None else "capacity")
+            q.basis = basis_named(question, BASIS_WORDS, SITE_WORDS)
+            q.names = projects if len(projects) >= 2 else []
+            if q.measure in ("resource", "reserves"):
+                q.stage = None  # a deposit's figure: a stage word ("in contained oxide") names its basis
         if subject == "country" and len(countries) >= 2:
             q.limit = len(countries)  # the countries named are the ones ranked, all of them shown
         if q.kind == "extreme":

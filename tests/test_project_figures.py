@@ -1,0 +1,80 @@
+"""A project's own figures (capacity, output, resource, reserves of each of its facilities, each citing the
+sentence that states it): comparisons put them side by side, rankings of projects read them on the basis asked.
+
+Each answer is checked against the registry itself, not against fixed lists. The wordings here are in no
+evaluation set."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.answer.project_fields import figure_text, figures_of
+from assistant.knowledge.registry import family
+from assistant.knowledge.taxonomy import BASIS_WORDS, SITE_WORDS
+from assistant.understand.grammar import basis_named
+
+
+@pytest.mark.parametrize(("text", "bases"), [
+    ("the largest ore reserve in contained oxide", ["REO", "oxide"]),
+    ("rank the mines by ore throughput", ["ore"]),
+    ("which plant makes the most carbonate", ["carbonate"]),
+    ("largest projects by capacity", []),
+    ("the biggest magnet plant in Europe", []),  # the kind of plant, not the basis of its figure
+    ("rank the metal plants by oxide throughput", ["REO", "oxide"]),
+])
+def test_the_basis_asked_is_the_last_one_named(text: str, bases: list[str]) -> None:
+    assert basis_named(text, BASIS_WORDS, SITE_WORDS) == bases
+
+
+def _by_name(assistant, name: str):  # type: ignore[no-untyped-def]
+    return next(p for p in assistant.registry() if name in p.names())
+
+
+def test_every_figure_of_compared_projects_is_shown_and_cited(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    answer = corpus_assistant.ask("Put Ngualla and Nolans side by side.")
+    q = answer.query
+    assert q is not None and q.kind == "compare" and len(answer.table) == 2
+    registry = corpus_assistant.registry()
+    shown = 0
+    for name in ("Ngualla", "Nolans"):
+        fam = family(registry, _by_name(corpus_assistant, name))
+        for field in ("capacity", "output", "resource", "reserves"):
+            for _, f in figures_of(fam, field):
+                text = figure_text(f)
+                at = answer.answer.find(text)
+                assert at >= 0, (name, field, text)
+                # the figure is followed by its citation, and the cited passage holds the sentence that states it
+                marker = answer.answer[at:].split("[", 1)[1].split("]", 1)[0]
+                cited = answer.citations[int(marker) - 1]
+                if f.evidence is not None:
+                    assert f.evidence.text in cited.context, (name, field, cited.context[:200])
+                shown += 1
+    assert shown >= 3
+
+
+def test_named_projects_are_ranked_by_their_own_figures(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    names = ["Kangankunde", "Ngualla", "Longonjo", "Songwe Hill"]
+    answer = corpus_assistant.ask("Order Kangankunde, Ngualla, Longonjo and Songwe Hill by concentrate capacity.")
+    q = answer.query
+    assert q is not None and q.kind == "ranking" and q.subject == "project" and q.basis == ["concentrate"]
+    registry = corpus_assistant.registry()
+    best = {n: figures_of(family(registry, _by_name(corpus_assistant, n)), "capacity", ["concentrate"]) for n in names}
+    want = sorted((n for n in names if best[n]), key=lambda n: -best[n][0][1].value)
+    assert len(want) >= 2
+    assert [r["name"] for r in answer.table] == [_by_name(corpus_assistant, n).name for n in want]
+    positions = [answer.answer.find(figure_text(best[n][0][1])) for n in want]
+    assert all(p >= 0 for p in positions) and positions == sorted(positions)
+    for n in names:
+        if not best[n]:  # a project named without such a figure is said to have none, not left out silently
+            assert _by_name(corpus_assistant, n).name in answer.answer.split("The records give no", 1)[1]
+
+
+def test_deposits_ranked_by_resource_in_a_region(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    answer = corpus_assistant.ask("Which three deposits in Africa have the biggest resources in contained REO?")
+    q = answer.query
+    assert q is not None and q.subject == "project" and q.measure == "resource" and q.stage is None
+    registry = corpus_assistant.registry()
+    found = sorted((f.value, p.name) for p in registry if "africa" in p.region.lower()
+                   and p.resource is not None and p.resource.basis == "REO" for f in [p.resource])[::-1]
+    assert len(found) >= 3
+    assert [r["name"] for r in answer.table][:3] == [n for _, n in found[:3]]
