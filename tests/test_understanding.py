@@ -616,3 +616,31 @@ def test_a_price_at_this_moment_is_a_live_quote_no_document_holds(corpus_assista
 def test_a_dated_price_is_answered(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
     answer = corpus_assistant.ask("What was the spot price of dysprosium oxide in 2024?")
     assert answer.answerable and answer.citations
+
+
+@pytest.mark.parametrize(("turns", "names"), [
+    (["What is the Kangankunde project?", "Who is building it?"], ["Kangankunde"]),
+    (["Tell me about Iluka's Eneabba refinery.", "When do they expect to finish it?"], ["Iluka", "Eneabba"]),
+    (["What does Lynas do in Malaysia?", "how much do they produce there"], ["Lynas", "Malaysia"]),
+])
+def test_each_pronoun_takes_the_last_thing_named_that_it_agrees_with(corpus_assistant, turns: list[str],
+                                                                      names: list[str]) -> None:  # type: ignore[no-untyped-def]
+    """'it' stands for a plant, mine or project (else a company), 'they' for a company or agency, 'there' for a
+    place: the turn is read with the names in the pronouns' places, and keeps what it asks."""
+    conv = "agree-" + re.sub(r"\W+", "-", turns[0])[:40]
+    corpus_assistant.ask(turns[0], conversation_id=conv)
+    answer = corpus_assistant.ask(turns[1], conversation_id=conv)
+    resolved = answer.resolved_question or ""
+    assert all(n.lower() in resolved.lower() for n in names), resolved
+    assert not re.search(r"\b(it|they|there)\b", resolved, re.I), resolved
+    asked = turns[1].split()[0].lower()
+    assert resolved.lower().startswith(asked), resolved  # what the turn asks is kept, not the previous question
+
+
+def test_a_pronoun_for_a_figure_takes_the_rest_from_the_previous_turn(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    """'it' after a question about a country's figure stands for the figure, not for anything named: the turn is
+    read with the previous turn's subject rather than with a name in the pronoun's place."""
+    previous = corpus_assistant._reader().understand("How big are Brazil's reserves according to the USGS?")
+    intent, resolved = corpus_assistant._reader().resolve("and what was it a year earlier?", previous)
+    assert intent.followup and intent.countries == ["brazil"], (intent, resolved)
+    assert " it " not in f" {resolved} " or resolved.startswith("How big"), resolved

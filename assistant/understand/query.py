@@ -207,6 +207,18 @@ class Reader:
             if _CONTINUES.match(question) and not intent.countries and previous.countries:
                 intent.places = previous.countries[:1]
             return intent, question
+        # A pronoun for something the previous turn named other than a country (a plant, a company, a policy),
+        # or one that agrees only with a country (a place, an owner, "they"), stands for it: the turn is read
+        # with the names in the pronouns' places, each pronoun taking the last thing named that it agrees with.
+        pronouns = self._unbound_pronouns(question)
+        if pronoun is not None and (previous.entities or any(
+                m.group(0).lower() in (*_POSSESSIVE, *_PLACE, *_GROUP) for m in pronouns)):
+            rewritten = _substitute(question, pronouns, previous)
+            if rewritten is not None:
+                resolved = self.understand(rewritten)
+                if resolved.type not in CHECKLIST_TYPES:
+                    resolved.followup = True
+                    return resolved, rewritten
         if pronoun is not None and _best(intent.scores) != "followup" and (
                 pronoun.group(0).lower() in _POSSESSIVE or _names_a_site(question, pronoun, previous)):
             name = _antecedent(previous)
@@ -223,6 +235,10 @@ class Reader:
         """The first pronoun that points outside the question: not the "it" of "is it hard to…", and with no
         country, entity, stage or element named before it in the question for it to stand for ("What is solvent
         extraction and why is it hard?" is complete on its own); "there" is bound only by a place."""
+        return next(iter(self._unbound_pronouns(question)), None)
+
+    def _unbound_pronouns(self, question: str) -> list[re.Match[str]]:
+        out = []
         for m in _REFERS_BACK.finditer(question):
             if m.group(0).lower() == "it" and any(d.start() <= m.start() < d.end() and not _RAISED.search(d.group(0))
                                                   for d in _DUMMY_IT.finditer(question)):
@@ -232,8 +248,8 @@ class Reader:
             if found.countries or found.entities or (m.group(0).lower() not in _PLACE
                                                      and (find_stages(before) or find_elements(before))):
                 continue
-            return m
-        return None
+            out.append(m)
+        return out
 
     def _is_followup(self, intent: Intent, question: str, pronoun: re.Match[str] | None) -> bool:
         """A turn needs the conversation when the examples say it is elliptical, when it names no country or
@@ -254,7 +270,7 @@ class Reader:
 _PLACING = re.compile(r"\b(to|from|into|onto|outside|without|except|beyond|besides|on|away from|other than)\s+"
                       r"(the\s+)?$", re.I)
 _NATIONALITY = ("ese", "ian", "an", "ish", "ch", "i")  # endings of adjectives of nationality
-_COMPARING = re.compile(r"\b(compar\w*|versus|vs\.?|than|against|both)\b", re.I)
+_COMPARING = re.compile(r"\b(compar\w*|versus|vs\.?|than|against|both|differ\w*|side by side)\b", re.I)
 COMPARING = _COMPARING  # a word that sets two things side by side
 
 
@@ -327,6 +343,54 @@ def _names_a_site(question: str, pronoun: re.Match[str], previous: Intent) -> bo
     if previous.entities[0].kind not in PRODUCER_KINDS:
         return False
     return bool(_SUBJECT_SLOT.search(question[:pronoun.start()])) and _antecedent(previous) == previous.entities[0].name
+
+
+# What a pronoun can stand for, by agreement: "it" a singular thing (a plant, mine, project, policy, product),
+# "they" an organisation (a company, an agency) or a plural, "there" a place. Each takes the last thing the previous
+# turn named of the first of these groups that has one.
+_THING = ("it", "its")
+_GROUP = ("they", "them", "their")
+_ORGANISATIONS = ("company", "agency", "organisation")
+_PLACE_NOUN = re.compile(r"\b(to|from|in|at|into|out of|near)\s+$", re.I)
+
+
+def _referent(previous: Intent, word: str) -> str | None:
+    """The last thing the previous turn named that the pronoun agrees with, or None."""
+    folded = previous.question.casefold()
+    things = [(max((folded.rfind(n.casefold()) for n in e.names), default=-1), e) for e in previous.entities]
+    countries = [(folded.rfind(country_name(c).casefold()), country_name(c)) for c in previous.countries]
+    sites = [(at, e.name) for at, e in things if e.kind in SITE_KINDS]
+    companies = [(at, e.name) for at, e in things if e.kind == "company"]
+    organisations = [(at, e.name) for at, e in things if e.kind in _ORGANISATIONS]
+    others = [(at, e.name) for at, e in things if e.kind not in (*_ORGANISATIONS, *SITE_KINDS, "place")]
+    places = [(at, e.name) for at, e in things if e.kind == "place"]
+    word = word.lower()
+    if word in _PLACE:
+        order = [countries, places, sites]
+    elif word in _GROUP:
+        order = [organisations, sites, others, countries]
+    else:  # "it" is a thing or a company; a country's "it" may be one of its figures, and is left to the merge
+        order = [sites, others, companies]
+    return next((max(group)[1] for group in order if group), None)
+
+
+def _substitute(question: str, pronouns: list[re.Match[str]], previous: Intent) -> str | None:
+    """The question with each pronoun replaced by what it stands for ("its" by "X's", "there" by "in X"); None
+    when one of them stands for nothing the previous turn named (a figure, a statement: "what was it before they
+    revised it?"), since the turn then takes the rest from the previous turn."""
+    out, at = [], 0
+    for m in pronouns:
+        word = m.group(0)
+        name = _referent(previous, word) if word.lower() in (*_THING, *_GROUP, *_PLACE, *_POSSESSIVE) else None
+        if name is None:
+            return None
+        if word.lower() in _POSSESSIVE:
+            name += "'s"
+        elif word.lower() in _PLACE and not _PLACE_NOUN.search(question[:m.start()]):
+            name = "in " + name
+        out += [question[at:m.start()], name]
+        at = m.end()
+    return "".join(out) + question[at:]
 
 
 def _antecedent(previous: Intent) -> str | None:
