@@ -78,3 +78,40 @@ def test_deposits_ranked_by_resource_in_a_region(corpus_assistant) -> None:  # t
                    and p.resource is not None and p.resource.basis == "REO" for f in [p.resource])[::-1]
     assert len(found) >= 3
     assert [r["name"] for r in answer.table][:3] == [n for _, n in found[:3]]
+
+
+@pytest.mark.parametrize("question", [
+    "Leaving China aside, which nation had the highest rare earth mine output in 2023?",
+    "Not counting China, who was the top miner of rare earths in 2024?",
+])
+def test_an_extreme_names_the_runner_up_and_the_leaders_mines(corpus_assistant, question: str) -> None:  # type: ignore[no-untyped-def]
+    from assistant.knowledge.sentences import doc_text
+
+    answer = corpus_assistant.ask(question)
+    q = answer.query
+    assert q is not None and q.kind == "extreme" and q.subject == "country" and q.measure == "mine_production"
+    assert q.exclude == ["china"]
+    first, second = answer.table[0], answer.table[1]
+    assert first["country"] in answer.answer.split("Next:")[0]
+    assert second["country"] in answer.answer.split("Next:")[1]
+    corpus = corpus_assistant.settings.paths.corpus
+    mines = [p for p in corpus_assistant.registry() if p.country == first["key"] and "mining" in p.stages
+             and p.phase == "operating" and not p.pilot]
+    named = [p for p in mines if any(n.lower() in doc_text(corpus / d)[0].lower() for n in p.names() for d in p.docs)]
+    if named:  # the leader's output is traced to the running mines its documents name
+        assert any(p.name in answer.answer for p in named), answer.answer
+
+
+def test_the_projects_view_carries_each_figure_with_its_sentence(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    from assistant.views.projects import project_row, to_csv
+
+    rows = [project_row(p) for p in corpus_assistant.registry()]
+    with_resource = [r for r in rows if r["resource"]]
+    assert with_resource and all("resource" in r["sources"] for r in with_resource
+                                 if next(p for p in corpus_assistant.registry()
+                                         if p.name == r["name"]).resource.evidence is not None)
+    for r in rows:
+        for field, src in r["sources"].items():
+            assert r[field] and src["quote"] and src["doc"], (r["name"], field)
+    header = to_csv(rows).splitlines()[0].split(",")
+    assert {"project", "output", "resource", "reserves"} <= set(header)

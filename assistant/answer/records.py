@@ -277,6 +277,10 @@ class RecordAnswerer(TableAnswers):
         note = (f" The records give no {label}{shown_basis} for {_names(missing)}." if missing else "") + (
             "" if basis else " Figures are on the basis each source gives (ore, oxide, metal, magnet): compare "
                              "like with like.")
+        if q.kind == "extreme" and len(ranked) > len(top):  # the next one, for the scale of the lead
+            p, o, f = ranked[len(top)]
+            n = cite_figure(self.builder, book, o, f)
+            note = f" Next: {p.name} ({self.name_of(p.country)}), {figure_text(f)}{f' [{n}]' if n else ''}." + note
         text = (f"{lead}. {_evidenced(items, book)}{note}" if items else
                 f"No {what}project{_scope(q, self.name_of)} has a {label}{shown_basis} on record.")
         return RecordAnswer(text, [self._row(p) for p, _, _ in ranked])

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from assistant.answer.citations import CitationBook
+from assistant.answer.citations import CitationBook, terms
 from assistant.answer.record_text import RANKED, SHOWN, RecordAnswer, _cited, _count, _names, _scope, _tonnes
 from assistant.knowledge.tables import MineOutput, Reserve, available, mine_production, reserves
 from assistant.types import RecordQuery, doc_meta
@@ -130,9 +130,29 @@ class TableAnswers:
             lead = (f"The {_count(len(top))} {most} countries{scope} by {label} are {names}" if len(top) > 1 else
                     f"The {most}{scope} by {label} is {names}" if top else f"No country{scope} has {label}")
         text = f"{lead}. {_cited(items)}" if top else f"{lead}."
+        if len(top) == 1 and q.measure == "mine_production":
+            text += self._producing_sites(top[0].key, book)
+        if q.kind == "extreme" and len(rows) > len(top):  # the next one, for the scale of the lead
+            r = rows[len(top)]
+            n = self._cite_row(r, book)
+            text += f" Next: {r.country}, {_tonnes(r.tonnes)} REO{f' [{n}]' if n else ''}."
         out = [{"country": r.country, "key": r.key, "tonnes": r.tonnes, "measure": q.measure,
                 "source": r.source_title, "doc_id": r.doc_id} for r in rows]
         return RecordAnswer(text, out, complete=not missing)
+
+    def _producing_sites(self, key: str | None, book: CitationBook) -> str:
+        """For the one country a question about mine output asks for: the mines the registry has operating
+        there, each with the sentence of its documents that names it as a producer."""
+        mines = [p for p in self.registry if p.country == key and "mining" in p.stages  # type: ignore[attr-defined]
+                 and p.phase == "operating" and not p.pilot]
+        shown = []
+        for p in mines[:3]:
+            found = self.builder.cite_about(list(p.docs), list(p.names()),  # type: ignore[attr-defined]
+                                            terms("mine production output produced ore concentrate"), book,
+                                            skip=set())
+            if found:
+                shown.append(f"{p.name}" + (f" ({p.operator})" if p.operator else "") + f" [{found[0]}]")
+        return f" Its mine output comes from {', '.join(shown)}." if shown else ""
 
     def _change(self, q: RecordQuery, book: CitationBook) -> RecordAnswer:
         a, b = q.years[0], q.years[-1]

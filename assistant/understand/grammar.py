@@ -16,7 +16,8 @@ from assistant.understand.words import is_common
 
 # Grammar: a country after one of these prepositions is left out of the answer ("outside China").
 _EXCLUDING = re.compile(r"\b(outside( of)?|except( for)?|excluding|other than|besides|apart from|beyond|without|"
-                        r"not counting|ex)\s+(the\s+)?$", re.I)
+                        r"not counting|ignoring|leaving( out)?|setting( aside)?|putting( aside)?|ex)\s+(the\s+)?$",
+                        re.I)
 _NUMBER_WORDS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve "
                                             "thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty"
                                             .split())}
@@ -213,7 +214,10 @@ def asks_extreme(question: str) -> bool:
 
 def excluded_countries(question: str, spans: list[tuple[str, int]]) -> list[str]:
     """The countries named right after an excluding preposition ("outside China", "other than Japan")."""
-    return [key for key, start in spans if _EXCLUDING.search(question[:start])]
+    # "Leaving China aside", "setting Japan aside": the verb before the country, "aside" after it.
+    return [key for key, start in spans if _EXCLUDING.search(question[:start])
+            and (not re.search(r"\b(leaving|setting|putting)\s+(the\s+)?$", question[:start], re.I)
+                 or re.match(r"[\w\s'’.-]{0,30}?\baside\b", question[start:], re.I))]
 
 
 def region_in(question: str, regions: Iterable[str]) -> str | None:

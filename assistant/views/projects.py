@@ -13,8 +13,24 @@ from typing import Any
 from assistant.knowledge.registry import Project
 from assistant.knowledge.valuechain import MILESTONE_LABEL, Milestone
 
-FIELDS = ("name", "country", "region", "stages", "operator", "phase", "capacity", "first_output", "expected_output",
-          "milestones", "support", "evidence")
+FIELDS = ("name", "project", "country", "region", "stages", "operator", "phase", "capacity", "output", "resource",
+          "reserves", "first_output", "expected_output", "milestones", "support", "evidence")
+
+
+def figure_row(f: Any) -> str:
+    """'1,478 t/yr REO (announced, target)', or '' where there is none."""
+    if f is None:
+        return ""
+    notes = ", ".join(n for n in (f.estimate, f.kind or "", str(f.year) if f.year else "") if n)
+    return f"{f.value:,.0f} {f.unit} {f.basis} ({notes})"
+
+
+def figure_source(f: Any) -> dict[str, Any] | None:
+    """The sentence that states a facility's figure, and where it is."""
+    ev = getattr(f, "evidence", None)
+    if ev is None:
+        return None
+    return {"quote": ev.sentence, "doc": ev.doc, "section": ev.section, "url": ev.url, "source_date": ev.date}
 
 
 def milestone_row(m: Milestone) -> dict[str, Any]:
@@ -37,9 +53,13 @@ def project_row(p: Project, country_name: Any = None) -> dict[str, Any]:
         "name": p.name, "aliases": list(p.aliases), "kind": p.kind, "country": (country_name or str)(p.country),
         "country_key": p.country, "region": p.region, "stages": list(p.stages), "operator": p.operator,
         "phase": p.phase, "pilot": p.pilot,
-        "capacity": f"{cap.value:,.0f} {cap.unit} {cap.basis} ({cap.estimate})" if cap else "",
-        "capacity_value": cap.value if cap else None, "capacity_unit": cap.unit if cap else None,
-        "capacity_basis": cap.basis if cap else None, "first_output": p.first_output,
+        "project": p.project,
+        "capacity": figure_row(cap), "capacity_value": cap.value if cap else None,
+        "capacity_unit": cap.unit if cap else None, "capacity_basis": cap.basis if cap else None,
+        "output": figure_row(p.output), "resource": figure_row(p.resource), "reserves": figure_row(p.reserves),
+        "sources": {k: src for k in ("capacity", "output", "resource", "reserves")
+                    if (src := figure_source(getattr(p, k))) is not None},
+        "first_output": p.first_output,
         "expected_output": p.expected_output(), "milestones": [milestone_row(m) for m in p.milestones],
         "support": [s.programme for s in p.support], "note": p.note,
         "evidence": [f"{e.doc}#{e.section} ({e.date.isoformat()})" for e in p.evidence],
