@@ -186,3 +186,22 @@ def test_ree_ask_table_prints_every_record_past_the_ten_written_out(corpus_index
     assert len(listed) > 10 and "Thailand" in listed  # the table holds them all
     plain = runner.invoke(app, ["ask", question])
     assert " records" not in plain.output.split("Sources")[-1]
+
+
+def test_what_a_question_sets_its_subject_against_is_not_a_filter(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    answer = corpus_assistant.ask("Which countries make rare-earth metal commercially, as opposed to only planning it?")
+    q = answer.query
+    assert q is not None and q.stage == "metal" and q.statuses == ["at_scale"], q
+
+
+@pytest.mark.parametrize(("question", "oldest"), [
+    ("Which Asian magnet factory has been running the longest?", True),
+    ("name the most recent separation plants to start up outside China", False),
+])
+def test_sites_ranked_by_when_their_output_began(corpus_assistant, question: str, oldest: bool) -> None:  # type: ignore[no-untyped-def]
+    answer = corpus_assistant.ask(question)
+    q = answer.query
+    assert q is not None and q.measure == "first_output" and q.ascending == oldest, q
+    years = [r["first_output"] for r in answer.table]
+    assert years and all(years) and years == sorted(years, reverse=not oldest)
+    assert f"producing since {years[0]}" in answer.answer

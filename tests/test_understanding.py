@@ -644,3 +644,19 @@ def test_a_pronoun_for_a_figure_takes_the_rest_from_the_previous_turn(corpus_ass
     intent, resolved = corpus_assistant._reader().resolve("and what was it a year earlier?", previous)
     assert intent.followup and intent.countries == ["brazil"], (intent, resolved)
     assert " it " not in f" {resolved} " or resolved.startswith("How big"), resolved
+
+
+@pytest.mark.parametrize(("question", "stage"), [
+    ("can vietnam seperate rare earths?", "separation"),
+    ("Does Germany have any magnet recyling?", "recycling"),
+    ("is brazil refinning its own ore", "separation"),
+])
+def test_a_misspelt_stage_word_is_read_as_the_stage(corpus_assistant, question: str, stage: str) -> None:  # type: ignore[no-untyped-def]
+    """A word general English does not use, a letter or two off a stage word, is that word."""
+    intent = corpus_assistant._reader().understand(question)
+    assert stage in intent.stages and intent.corrected, (intent.stages, intent.corrected)
+
+
+def test_an_english_word_is_never_read_as_a_misspelt_stage(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    intent = corpus_assistant._reader().understand("Is a desperate rush for minerals sensible?")
+    assert not intent.stages and not intent.corrected, (intent.stages, intent.corrected)

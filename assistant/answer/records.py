@@ -13,7 +13,16 @@ from typing import Any
 
 from assistant.answer.checklist import ChecklistBuilder
 from assistant.answer.citations import CitationBook, plain, terms
-from assistant.answer.project_fields import FIELDS, cite_figure, fields, figure_text, figures_of
+from assistant.answer.milestones import cite_quote
+from assistant.answer.project_fields import (
+    FIELDS,
+    cite_figure,
+    cite_holding,
+    core_name,
+    fields,
+    figure_text,
+    figures_of,
+)
 from assistant.answer.record_text import (
     RANKED,
     SHOWN,
@@ -239,6 +248,8 @@ class RecordAnswerer(TableAnswers):
         """Projects by a figure of theirs: capacity (or what the question calls output), resource or reserves,
         on the bases the question names. Named projects are ranked with their other facilities, each by its
         largest such figure; otherwise every facility that passes the filters."""
+        if q.measure == "first_output":
+            return self._rank_by_age(q, book)
         field = q.measure if q.measure in ("resource", "reserves") else "capacity"
         if q.names:
             named = [p for n in q.names if (p := next((p for p in self.registry if n in p.names()), None))]
@@ -284,6 +295,29 @@ class RecordAnswerer(TableAnswers):
         text = (f"{lead}. {_evidenced(items, book)}{note}" if items else
                 f"No {what}project{_scope(q, self.name_of)} has a {label}{shown_basis} on record.")
         return RecordAnswer(text, [self._row(p) for p, _, _ in ranked])
+
+    def _rank_by_age(self, q: RecordQuery, book: CitationBook) -> RecordAnswer:
+        """Sites by the year their output began, oldest first (newest first where asked), each with the
+        sentence that dates it."""
+        found = sorted((p for p in self.projects(q) if p.first_output), key=lambda p: p.first_output or 0,
+                       reverse=not q.ascending)
+        q.matched = len(found)
+        top = found[:q.limit or RANKED]
+        items = []
+        for i, p in enumerate(top, 1):
+            began = next((m for m in p.milestones if m.kind == "first_output" and m.done), None)
+            n = cite_quote(self.builder, book, began.evidence) if began else cite_holding(
+                self.builder, book, p.docs, [core_name(p.name), str(p.first_output)])
+            items.append((f"{i}. {p.name} ({self.name_of(p.country)}): producing since {p.first_output}",
+                          [n] if n else []))
+        what = f"{q.stage} " if q.stage else ""
+        order = "oldest" if q.ascending else "newest"
+        lead = (f"By the year output began, the {order} {what}site{'s' if len(top) != 1 else ''}"
+                f"{_scope(q, self.name_of)} of the {len(found)} with a start date on record "
+                f"{'are' if len(top) != 1 else 'is'} {_names([p.name for p in top])}")
+        text = (f"{lead}. {_evidenced(items, book)}" if top else
+                f"No {what}site{_scope(q, self.name_of)} has a start of output on record.")
+        return RecordAnswer(text, [self._row(p) for p in found])
 
     # -- projects by their milestones (answer/milestones.py) ---------------------------------------------------
     def _milestone_change(self, q: RecordQuery, book: CitationBook) -> RecordAnswer:

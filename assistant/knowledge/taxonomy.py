@@ -91,6 +91,9 @@ BASIS_WORDS: dict[str, tuple[str, ...]] = {
     "magnet": ("magnet",),
     "scrap": ("scrap",),
 }
+# How long a site has run, as a question asks it: the oldest first, unless it asks for the newest.
+AGE_WORDS: tuple[str, ...] = ("oldest", "longest", "earliest", "newest", "youngest", "most recent")
+NEWEST_WORDS: tuple[str, ...] = ("newest", "youngest", "most recent")
 # The map's statuses as a question says them.
 STATUS_WORDS: dict[str, tuple[str, ...]] = {
     "at_scale": ("at scale", "commercial", "industrial scale", "in production"),

@@ -98,6 +98,16 @@ def basis_named(question: str, bases: dict[str, tuple[str, ...]], sites: Iterabl
     return [b for b, i in at.items() if i >= 0 and i == last]
 
 
+_CONTRAST = re.compile(r"\b(as opposed to|rather than|instead of|not just|not only|but not|unlike|not merely)\b"
+                       r"[^,.;?!]*", re.I)
+
+
+def without_contrast(question: str) -> str:
+    """The question without what it sets its subject against ("recycling today, as opposed to only planning
+    it"): a status or phase named there is what is not asked for."""
+    return _CONTRAST.sub(" ", question)
+
+
 def without_phrases(text: str, phrases: Iterable[str]) -> str:
     """The text with each of these phrases (multi-word ones only) blanked out."""
     for phrase in phrases:
@@ -139,7 +149,7 @@ _ORDERS = re.compile(r"^\W*(rank|order|sort)\b", re.I)  # an imperative of order
 _OPENS_SET = re.compile(r"(?:(?:in|of|for|from|among|at|to|with|by|across)\s+)?\b(which|what|name|list|how many)\b",
                         re.I)
 _SUPERLATIVE = re.compile(r"\b(largest|biggest|smallest|highest|lowest|most|least|fewest|leading|first|top|fastest|"
-                          r"tiniest|minimum)\b",
+                          r"tiniest|minimum|oldest|longest|earliest|newest|youngest)\b",
                           re.I)
 
 
@@ -155,7 +165,8 @@ def smallest_first(question: str) -> bool:
 
 
 # Superlatives of degree: asked of a set ("Which countries mined the most?") they ask for its order.
-_DEGREE = re.compile(r"\b(most|least|largest|biggest|smallest|highest|lowest|fewest)\b", re.I)
+_DEGREE = re.compile(r"\b(most|least|largest|biggest|smallest|highest|lowest|fewest|oldest|newest|earliest|"
+                     r"longest)\b", re.I)
 
 
 def asks_degree(question: str) -> bool:
@@ -192,7 +203,9 @@ def asks_one(question: str) -> bool:
     for countries or sites ("Which country…", "What African plant…")."""
     for clause in _clauses(question):
         opening = _OPENS_SET.match(clause.strip())
-        head = words_of(clause.strip()[opening.end():])[:3] if opening else []
+        # the domain's own name ("rare earth", "rare-earth") qualifies nothing: it is not counted as a word
+        rest = re.sub(r"\brare[\s-]earths?\b", " ", clause.strip()[opening.end():], flags=re.I) if opening else ""
+        head = words_of(rest)[:3]
         if any(w in COUNTRY_WORDS + SITE_WORDS and not w.endswith("s") for w in head):
             return True
     return False

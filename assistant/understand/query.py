@@ -6,11 +6,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from assistant.errors import InputError
 from assistant.knowledge.entities import PRODUCER_KINDS, SITE_KINDS, Entity
 from assistant.knowledge.taxonomy import (
     COUNTRIES,
+    STAGE_WORDS,
     YEAR,
     country_name,
     country_spans,
@@ -24,6 +26,7 @@ from assistant.knowledge.taxonomy import (
 from assistant.types import STAGES, Filters
 from assistant.understand.intent import IntentClassifier
 from assistant.understand.names import NameIndex
+from assistant.understand.words import is_english
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Grammar, not vocabulary: a future verb form, and a pronoun or demonstrative that points back to an earlier turn.
@@ -154,10 +157,14 @@ class Reader:
         # it is not what the question is about.
         context = _context_countries(question)
         countries = [c for c in found.countries if c not in context]
-        stages = find_stages(question)
+        found.corrected.update(self._stage_typos(question, found.corrected))
         shown = question
         for typed, canonical in found.corrected.items():
-            shown = shown.replace(typed, canonical.title())
+            if canonical.islower():  # a stage word, not a name: read in its place
+                shown = re.sub(rf"\b{re.escape(typed)}\b", canonical, shown)
+        stages = find_stages(shown)
+        for typed, canonical in found.corrected.items():
+            shown = shown.replace(typed, canonical if canonical.islower() else canonical.title())
         scores = self.classifier.scores(shown) if self.classifier else {}
         qtype = _label(scores, question, countries, has_previous, found.entities)
         # A yes/no question whose subject is a country ("Does Japan…", "Can the UK…") about a stage of the
@@ -189,6 +196,21 @@ class Reader:
                       elements=find_elements(question), magnet_types=find_magnet_types(question),
                       target=target_stage(stages), years=years, entities=found.entities,
                       future=bool(_FUTURE.search(question)), corrected=found.corrected, scores=scores)
+
+    def _stage_typos(self, question: str, corrected: dict[str, str]) -> dict[str, str]:
+        """A word of six letters or more that general English does not use, and that is a letter or two off a word
+        for a stage of the chain, is that word misspelt ("seperate", "magnents")."""
+        from rapidfuzz import fuzz, process
+
+        out: dict[str, str] = {}
+        for m in re.finditer(r"[a-z]{6,}", question.lower()):
+            word = m.group(0)
+            if word in corrected or is_english(word):
+                continue
+            best = process.extractOne(word, _stage_vocabulary(), scorer=fuzz.ratio, score_cutoff=STAGE_TYPO_SCORE)
+            if best is not None:
+                out[question[m.start():m.end()]] = best[0]
+        return out
 
     def resolve(self, question: str, previous: Intent | None) -> tuple[Intent, str]:
         """The intent and the question as it will be answered (a standalone rewording for a follow-up). A
@@ -265,6 +287,22 @@ class Reader:
         if not named and pronoun is not None:
             return True
         return bool(_WHY.match(question)) and not named and len(question.split()) <= 4
+
+
+# How close (rapidfuzz ratio) an unknown word must be to a stage word to be read as it: one letter in eight.
+STAGE_TYPO_SCORE = 85
+
+
+@lru_cache(maxsize=1)
+def _stage_vocabulary() -> tuple[str, ...]:
+    """The single words for the stages, with their common inflections ("separate", "separated", "separating",
+    "separation"; "magnet", "magnets")."""
+    out: set[str] = set()
+    for words in STAGE_WORDS.values():
+        for w in (w for w in words if " " not in w and len(w) >= 4):
+            stem = w[:-1] if w.endswith("e") else w
+            out |= {w, w + "s", w + "d", w + "ed", stem + "ing", stem + "ion", stem + "ed"}
+    return tuple(sorted(out))
 
 
 _PLACING = re.compile(r"\b(to|from|into|onto|outside|without|except|beyond|besides|on|away from|other than)\s+"

@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from assistant.knowledge.taxonomy import (
+    AGE_WORDS,
     BASIS_WORDS,
     CONCENTRATION_WORDS,
     COUNTRY_WORDS,
@@ -22,6 +23,7 @@ from assistant.knowledge.taxonomy import (
     ELEMENT_GROUPS,
     ELEMENTS,
     MEASURE_WORDS,
+    NEWEST_WORDS,
     PHASE_WORDS,
     RELATIVE_WORDS,
     SITE_WORDS,
@@ -45,6 +47,7 @@ from assistant.understand.grammar import (
     programmes_named,
     region_in,
     smallest_first,
+    without_contrast,
     without_phrases,
     words_of,
     year_bounds,
@@ -175,8 +178,9 @@ def read_query(question: str, intent: Intent, scores: dict[str, float], spans: l
     nouns = [w for w in words_of(without_phrases(question, MEASURE_WORDS["mine_production"]))
              if w in COUNTRY_WORDS + SITE_WORDS]
     subject = "project" if (nouns and nouns[0] in SITE_WORDS) or kind == "compare" or projects_asked else "country"
-    statuses = [s for s, words in STATUS_WORDS.items() if has_any(question, words)]
-    phases = [p for p, words in PHASE_WORDS.items() if has_any(question, words)]
+    asked = without_contrast(question)
+    statuses = [s for s, words in STATUS_WORDS.items() if has_any(asked, words)]
+    phases = [p for p, words in PHASE_WORDS.items() if has_any(asked, words)]
     measure = next((m for m, words in MEASURE_WORDS.items() if has_any(question, words)), None)
     q = RecordQuery(kind=kind, subject=subject, stage=stage, statuses=statuses, countries=countries,
                     exclude=exclude, region=region_in(question, regions), phases=phases,
@@ -247,6 +251,8 @@ def read_query(question: str, intent: Intent, scores: dict[str, float], spans: l
             # year, which is also what a plan calls its output), on the basis the question names
             q.measure = (q.measure if q.measure in ("resource", "reserves") else
                          "resource" if stage == "deposit" and q.measure is None else "capacity")
+            if has_any(question, AGE_WORDS):  # how long a site has run: by the year its output began
+                q.measure, q.ascending = "first_output", not has_any(question, NEWEST_WORDS)
             q.basis = basis_named(question, BASIS_WORDS, SITE_WORDS)
             q.names = projects if len(projects) >= 2 else []
             if q.measure in ("resource", "reserves"):
