@@ -660,3 +660,25 @@ def test_a_misspelt_stage_word_is_read_as_the_stage(corpus_assistant, question: 
 def test_an_english_word_is_never_read_as_a_misspelt_stage(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
     intent = corpus_assistant._reader().understand("Is a desperate rush for minerals sensible?")
     assert not intent.stages and not intent.corrected, (intent.stages, intent.corrected)
+
+
+@pytest.mark.parametrize(("question", "says"), [
+    ("How much will terbium oxide cost in 2064?", "not forecasts"),
+    ("What was the world's rare-earth output in 1961?", "No document gives anything for 1961"),
+])
+def test_a_year_no_document_mentions_is_refused_with_that_reason(corpus_assistant, question: str,
+                                                                 says: str) -> None:  # type: ignore[no-untyped-def]
+    answer = corpus_assistant.ask(question)
+    assert not answer.answerable and answer.refusal == "weak_evidence" and says in answer.answer, answer.answer
+
+
+@pytest.mark.parametrize("question", ["any breaking rare-earth headlines this morning?",
+                                      "What is the news on rare earths right now?"])
+def test_live_news_is_out_of_scope(corpus_assistant, question: str) -> None:  # type: ignore[no-untyped-def]
+    answer = corpus_assistant.ask(question)
+    assert not answer.answerable and answer.refusal == "off_subject" and "live news" in answer.answer
+
+
+def test_the_latest_developments_the_documents_report_are_answered(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    answer = corpus_assistant.ask("What is the latest news on Lynas?")
+    assert answer.answerable and answer.citations, answer.answer

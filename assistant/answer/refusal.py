@@ -31,6 +31,9 @@ NOT_FACTS = ("REE Assistant answers factual questions from its documents on rare
              "write creative pieces, give advice or talk about other subjects. Ask about a country, company, stage "
              "or figure.")
 OFF_SUBJECT = "The documents cover rare-earth supply chains, not {subject}. " + SCOPE
+NO_FORECAST = ("No document says anything about {years}: the documents hold dated figures and the plans they "
+               "report, not forecasts of their own. Ask for the latest figure, or for what is planned and by when.")
+NO_YEAR = "No document gives anything for {years}. Ask for a year the documents cover, or for the latest figure."
 
 
 def coverage(question: str, passages: list[Passage], known: Callable[[str], bool] | None = None) -> float:
@@ -71,13 +74,14 @@ def not_covered(unknown: list[str] | None = None) -> str:
 def weak_evidence(intent: Intent, passages: list[Passage], best_similarity: float, min_similarity: float,
                   corpus_years: set[int], known: Callable[[str], bool], known_countries: set[str]) -> bool:
     """The passages do not answer the question: nothing retrieved or nothing similar at all; a year no document
-    mentions (unless the question asks about the future, which is answered with the latest figure); no domain
-    word and no close passage; or, for a question that names no known country, entity or element, no one
-    passage holding more than half of its subject and none close in meaning."""
+    mentions, past or to come (the documents hold no figure or forecast for it; a future year they do mention,
+    such as a plan's 2030, is answered with what they say and the latest figure); no domain word and no close
+    passage; or, for a question that names no known country, entity or element, no one passage holding more than
+    half of its subject and none close in meaning."""
     if not passages or best_similarity < min_similarity * NOTHING_CLOSE:
         return True
     years = set(intent.years)
-    if years and not years & corpus_years and not (intent.future and max(years) > max(corpus_years, default=0)):
+    if years and not years & corpus_years:  # a year no document mentions, past or future (no forecast for it)
         return True
     # A question naming what the corpus knows (a country it covers, named or carried from the conversation, an
     # entity, an element) is answered from the best passages about it.
@@ -129,6 +133,11 @@ def decide(reading: Reading, evidence: Evidence | None, min_similarity: float, k
         return None
     if weak_evidence(intent, evidence.passages, evidence.best, min_similarity, keywords.years, keywords.knows,
                      known):
+        unmentioned = sorted(set(intent.years) - set(keywords.years))
+        if unmentioned and len(unmentioned) == len(set(intent.years)):
+            ahead = min(unmentioned) > max(keywords.years, default=0)
+            return Refusal("weak_evidence", (NO_FORECAST if ahead else NO_YEAR).format(
+                years=" or ".join(map(str, unmentioned))))
         return Refusal("weak_evidence", NOT_COVERED)
     return None
 

@@ -58,6 +58,11 @@ _SECURITIES = re.compile(r"\b(share|stock)\s+prices?\b|\bstocks?\b|\bETFs?\b|\bd
 _LIVE_QUOTE = re.compile(r"\b(spot|live)\s+([\w-]+\s+){0,3}prices?\b|"
                          r"\bprices?\b[^.?!]{0,40}\b(today|right now|this (week|morning)|at the moment)\b|"
                          r"\b(today'?s)\s+(spot\s+)?prices?\b|\btrading at\b[^.?!]{0,30}\b(today|now)\b", re.I)
+# News at this moment (breaking, today's, live headlines) is a live feed, which no document holds either; the
+# latest developments the documents report are answered.
+_LIVE_NEWS = re.compile(r"\b(breaking|today'?s|live)\s+([\w-]+\s+){0,2}(news|headlines)\b|"
+                        r"\b(news|headlines)\b[^.?!]{0,40}\b(today|right now|this (week|morning)|at the moment)\b",
+                        re.I)
 _WHO = re.compile(r"^\W*who(se)?\b", re.I)
 _WHY = re.compile(r"^\W*(and\s+)?(why|how come)\b", re.I)
 # An interrogative that asks for an amount or a time: the answer is a figure or a date, not a verdict.
@@ -192,6 +197,8 @@ class Reader:
             qtype, off_subject = "out_of_scope", other
         elif _LIVE_QUOTE.search(question) and not years:
             qtype, off_subject = "out_of_scope", "live market prices"
+        elif _LIVE_NEWS.search(question) and not years:
+            qtype, off_subject = "out_of_scope", "live news"
         return Intent(off_subject=off_subject, question=question, type=qtype, countries=countries, stages=stages,
                       elements=find_elements(question), magnet_types=find_magnet_types(question),
                       target=target_stage(stages), years=years, entities=found.entities,
