@@ -682,3 +682,12 @@ def test_live_news_is_out_of_scope(corpus_assistant, question: str) -> None:  # 
 def test_the_latest_developments_the_documents_report_are_answered(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
     answer = corpus_assistant.ask("What is the latest news on Lynas?")
     assert answer.answerable and answer.citations, answer.answer
+
+
+@pytest.mark.parametrize("question", ["who was Karl Strnat", "Who is Gracelin Baskaran?"])
+def test_a_question_about_someone_the_documents_name_is_answered(corpus_assistant, question: str) -> None:  # type: ignore[no-untyped-def]
+    """Every name known to the documents and a passage naming them all: answered, however far the wording."""
+    answer = corpus_assistant.ask(question)
+    assert answer.answerable and answer.citations, answer.answer
+    last = question.rstrip("?").split()[-1]
+    assert last in answer.answer and last in answer.citations[0].quote

@@ -78,7 +78,15 @@ def weak_evidence(intent: Intent, passages: list[Passage], best_similarity: floa
     such as a plan's 2030, is answered with what they say and the latest figure); no domain word and no close
     passage; or, for a question that names no known country, entity or element, no one passage holding more than
     half of its subject and none close in meaning."""
-    if not passages or best_similarity < min_similarity * NOTHING_CLOSE:
+    if not passages:
+        return True
+    # A question naming people or things the documents name (every name known: "Who was Karl Strnat?") is
+    # answered where a retrieved passage names them all, however far its wording is from theirs.
+    names = [m.group(1).removesuffix("'s") for m in PROPER_NAME.finditer(intent.question.strip())]
+    if names and all(any(known(t) for t in terms(n)) for n in names) and any(
+            all(n.lower() in p.chunk.text.lower() for n in names) for p in passages):
+        return False
+    if best_similarity < min_similarity * NOTHING_CLOSE:
         return True
     years = set(intent.years)
     if years and not years & corpus_years:  # a year no document mentions, past or future (no forecast for it)
