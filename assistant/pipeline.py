@@ -45,8 +45,8 @@ def ask(a: Assistant, question: str, conversation_id: str | None, filters: Filte
         checklists = checklists_for(snap, reading, book, a.settings.answer.max_citations)
         evidence = gather(snap, reading, filters, a.settings, checklists)
     refusal = decide(reading, evidence, a.settings.answer.min_similarity, snap.keywords, snap.builder.data.profiled)
-    a.conversations.add(conversation_id, reading.intent)
     if refusal is not None:
+        a.conversations.add(conversation_id, reading.intent)
         return refuse(reading, refusal, conversation_id)
     assert evidence is not None  # decide() refuses every question it was not searched for
     passages = widen(snap, reading, evidence.passages)
@@ -57,6 +57,7 @@ def ask(a: Assistant, question: str, conversation_id: str | None, filters: Filte
     if a.settings.answer.llm_url:
         text, more = a.generation.generate(reading.resolved, passages, evidence.checklists, book, text)
         notices += more
+    a.conversations.add(conversation_id, a._reader().with_answer(reading.intent, text))
     return Answer(question=question, answer=text, answerable=True, citations=book.items,
                   checklist=_one_or_list(evidence.checklists), conversation_id=conversation_id, notices=notices,
                   resolved_question=reading.shown_resolved)
@@ -102,7 +103,7 @@ def answer_records(a: Assistant, reading: Reading, conversation_id: str | None) 
         f"{result.text} Nothing in the records matches this query (shown as `query` in the answer); the "
         f"passages were not searched instead.")
     text += answerer.context(intent.entities, book)
-    a.conversations.add(conversation_id, intent)
+    a.conversations.add(conversation_id, a._reader().with_answer(intent, text))
     return Answer(question=reading.resolved, answer=text, answerable=True, citations=book.items, checklist=None,
                   conversation_id=conversation_id, resolved_question=reading.shown_resolved, query=rq,
                   table=result.rows)

@@ -691,3 +691,14 @@ def test_a_question_about_someone_the_documents_name_is_answered(corpus_assistan
     assert answer.answerable and answer.citations, answer.answer
     last = question.rstrip("?").split()[-1]
     assert last in answer.answer and last in answer.citations[0].quote
+
+
+def test_a_pronoun_after_a_who_question_stands_for_the_name_answered(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    """'Which company runs X?' is answered with a name; 'they' in the next turn stands for it."""
+    conv = "answered-name"
+    first = corpus_assistant.ask("Which company runs the Tsuruga metal plant?", conversation_id=conv)
+    answer = corpus_assistant.ask("where else do they operate?", conversation_id=conv)
+    resolved = answer.resolved_question or ""
+    assert resolved.startswith("where else do ") and " they " not in f" {resolved} ", resolved
+    name = resolved.removeprefix("where else do ").removesuffix(" operate?")
+    assert name and name.split()[0] in first.answer.split(". ")[0], (name, first.answer[:200])

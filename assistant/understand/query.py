@@ -64,6 +64,7 @@ _LIVE_NEWS = re.compile(r"\b(breaking|today'?s|live)\s+([\w-]+\s+){0,2}(news|hea
                         r"\b(news|headlines)\b[^.?!]{0,40}\b(today|right now|this (week|morning)|at the moment)\b",
                         re.I)
 _WHO = re.compile(r"^\W*who(se)?\b", re.I)
+_ASKS_NAME = re.compile(r"^\W*(who(se|m)?|which)\b", re.I)  # its answer is a name
 _WHY = re.compile(r"^\W*(and\s+)?(why|how come)\b", re.I)
 # An interrogative that asks for an amount or a time: the answer is a figure or a date, not a verdict.
 _AMOUNT = re.compile(r"^\W*(how (much|many|long)|what (share|percentage|proportion|fraction|portion|amount|quantity|"
@@ -91,6 +92,9 @@ class Intent:
     scores: dict[str, float] = field(default_factory=dict)
     off_subject: str | None = None  # what the question is about instead, when it is not rare earths
     places: list[str] = field(default_factory=list)  # countries of the conversation that place a new question
+    # the plants, mines and companies its answer named first, where it asked who or which (its answer is a name):
+    # what a pronoun in the next turn may stand for
+    answered: list[Entity] = field(default_factory=list)
 
     @property
     def wants_checklist(self) -> bool:
@@ -219,6 +223,15 @@ class Reader:
                 out[question[m.start():m.end()]] = best[0]
         return out
 
+    def with_answer(self, intent: Intent, answer: str) -> Intent:
+        """The intent as the conversation keeps it: where the question asked who or which and named no plant,
+        mine or company, the ones its answer's first sentence names (what "it" or "they" may stand for next)."""
+        if not _ASKS_NAME.match(intent.question) or any(e.kind in PRODUCER_KINDS for e in intent.entities):
+            return intent
+        first = re.split(r"(?<=[.!?])\s+", answer.strip(), maxsplit=1)[0]
+        named = [e for e in self.names.find(first, fuzzy=False).entities if e.kind in PRODUCER_KINDS]
+        return replace(intent, answered=named[:2]) if named else intent
+
     def resolve(self, question: str, previous: Intent | None) -> tuple[Intent, str]:
         """The intent and the question as it will be answered (a standalone rewording for a follow-up). A
         question complete on its own is a new question, whatever came before; one that opens by carrying on
@@ -240,7 +253,7 @@ class Reader:
         # or one that agrees only with a country (a place, an owner, "they"), stands for it: the turn is read
         # with the names in the pronouns' places, each pronoun taking the last thing named that it agrees with.
         pronouns = self._unbound_pronouns(question)
-        if pronoun is not None and (previous.entities or any(
+        if pronoun is not None and (previous.entities or previous.answered or any(
                 m.group(0).lower() in (*_POSSESSIVE, *_PLACE, *_GROUP) for m in pronouns)):
             rewritten = _substitute(question, pronouns, previous)
             if rewritten is not None:
@@ -409,13 +422,14 @@ def _referent(previous: Intent, word: str) -> str | None:
     organisations = [(at, e.name) for at, e in things if e.kind in _ORGANISATIONS]
     others = [(at, e.name) for at, e in things if e.kind not in (*_ORGANISATIONS, *SITE_KINDS, "place")]
     places = [(at, e.name) for at, e in things if e.kind == "place"]
+    answered = [(i, e.name) for i, e in enumerate(previous.answered)][:1]
     word = word.lower()
     if word in _PLACE:
         order = [countries, places, sites]
     elif word in _GROUP:
-        order = [organisations, sites, others, countries]
+        order = [organisations, sites, others, answered, countries]
     else:  # "it" is a thing or a company; a country's "it" may be one of its figures, and is left to the merge
-        order = [sites, others, companies]
+        order = [sites, others, companies, answered]
     return next((max(group)[1] for group in order if group), None)
 
 
