@@ -205,3 +205,13 @@ def test_sites_ranked_by_when_their_output_began(corpus_assistant, question: str
     years = [r["first_output"] for r in answer.table]
     assert years and all(years) and years == sorted(years, reverse=not oldest)
     assert f"producing since {years[0]}" in answer.answer
+
+
+def test_an_element_a_question_leaves_out_does_not_make_it_about_that_element(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    answer = corpus_assistant.ask("Excluding China, which countries run separation at commercial scale? "
+                                  "Leave out scandium by-products.")
+    q = answer.query
+    assert q is not None and q.subject == "country" and q.stage == "separation" and q.exclude == ["china"], q
+    data = corpus_assistant._snapshot().builder.data
+    want = {data.get(k).country for k in data.keys() if k != "china" and data.get(k).status("separation") == "at_scale"}
+    assert want and all(c in answer.answer for c in want)

@@ -102,6 +102,16 @@ _CONTRAST = re.compile(r"\b(as opposed to|rather than|instead of|not just|not on
                        r"[^,.;?!]*", re.I)
 
 
+_LEFT_OUT = re.compile(r"\b(leave out|leaving out|leave aside|excluding|except( for)?|not counting|ignoring|other than|"
+                       r"apart from|besides)\b[^,.;?!]*", re.I)
+
+
+def without_left_out(question: str) -> str:
+    """The question without what it leaves out ("Leave out by-product scandium", "excluding China"): what is
+    named there is not what is asked about."""
+    return _LEFT_OUT.sub(" ", question)
+
+
 def without_contrast(question: str) -> str:
     """The question without what it sets its subject against ("recycling today, as opposed to only planning
     it"): a status or phase named there is what is not asked for."""

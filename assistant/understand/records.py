@@ -48,6 +48,7 @@ from assistant.understand.grammar import (
     region_in,
     smallest_first,
     without_contrast,
+    without_left_out,
     without_phrases,
     words_of,
     year_bounds,
@@ -270,7 +271,8 @@ def read_query(question: str, intent: Intent, scores: dict[str, float], spans: l
     if subject == "project" and not (stage or phases or q.region or q.supported or countries or q.years
                                      or q.year_from or q.year_to or q.operators or q.milestone):
         return None
-    if subject == "country" and any(has_any(question, w) for w in (*ELEMENTS.values(), *ELEMENT_GROUPS.values())):
+    if subject == "country" and any(has_any(without_left_out(question), w)
+                                    for w in (*ELEMENTS.values(), *ELEMENT_GROUPS.values())):
         return None  # the map's statuses are for a stage as a whole, not for particular elements
     return q
 
