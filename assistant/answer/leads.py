@@ -10,7 +10,8 @@ from collections.abc import Callable
 from assistant.answer.citations import PROPER_NAME, CitationBook, plain, sentences, terms
 from assistant.knowledge.entities import Entity
 from assistant.types import STAGES, STATUS_LABEL, Checklist, Chunk, StageRow
-from assistant.understand.query import VERB, stage_range
+from assistant.understand.followups import VERB
+from assistant.understand.query import stage_range
 
 STAGE_STATE = {"at_scale": "runs at scale", "emerging": "is only emerging", "planned": "is only planned",
                "none": "does not exist there", "unknown": "is not documented"}

@@ -5,28 +5,34 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from dataclasses import replace
 
 from assistant.errors import InputError
 from assistant.knowledge.entities import PRODUCER_KINDS, SITE_KINDS, Entity
 from assistant.knowledge.taxonomy import (
     COUNTRIES,
-    STAGE_WORDS,
     YEAR,
-    country_name,
     country_spans,
     find_elements,
     find_magnet_types,
     find_stages,
     has_domain_words,
     other_commodity,
-    replace_country,
 )
 from assistant.types import STAGES, Filters
+from assistant.understand.followups import GROUP, antecedent, merge, names_a_site, substitute
 from assistant.understand.intent import IntentClassifier
+from assistant.understand.intent_model import (
+    CHECKLIST_TYPES,
+    PLACE,
+    POSSESSIVE,
+    WHY,
+    Intent,
+    best,
+    target_stage,
+)
 from assistant.understand.names import NameIndex
-from assistant.understand.words import is_english
+from assistant.understand.words import stage_typos
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Grammar, not vocabulary: a future verb form, and a pronoun or demonstrative that points back to an earlier turn.
@@ -41,13 +47,6 @@ _DUMMY_IT = re.compile(r"\b(is|was|isn't|wasn't|would|will)\s+it\s+(\w+\s+){1,2}
 _RAISED = re.compile(r"\b\w+ed\s+to$", re.I)
 # An auxiliary right before a pronoun puts it in the subject's place ("when is it…", "does it…").
 FRAGMENT = 4  # a turn of at most this many words is a fragment ("And magnets?", "What about Japan?")
-_SUBJECT_SLOT = re.compile(r"\b(is|was|are|were|does|did|do|will|would|can|could|has|had|should)\s+$", re.I)
-# A possessive stands for a named owner of something the question itself names ("its concentrate"), and is
-# replaced by the owner's name; any other pronoun ("what was it before…", "that") may stand for a figure or a
-# whole statement, and the turn is read as elliptical.
-_POSSESSIVE = ("its", "their")
-# "There" stands for a place: only a country or an entity named before it in the question can be what it means.
-_PLACE = ("there",)
 # A connective opening a question ("So where…", "And what…") carries on from the turn before.
 _CONTINUES = re.compile(r"^\W*(so|and|then|also|but)\b", re.I)
 # Securities (shares, stocks, funds) are investment information; the corpus holds no market quotes.
@@ -65,40 +64,11 @@ _LIVE_NEWS = re.compile(r"\b(breaking|today'?s|live)\s+([\w-]+\s+){0,2}(news|hea
                         re.I)
 _WHO = re.compile(r"^\W*who(se)?\b", re.I)
 _ASKS_NAME = re.compile(r"^\W*(who(se|m)?|which)\b", re.I)  # its answer is a name
-_WHY = re.compile(r"^\W*(and\s+)?(why|how come)\b", re.I)
 # An interrogative that asks for an amount or a time: the answer is a figure or a date, not a verdict.
 _AMOUNT = re.compile(r"^\W*(how (much|many|long)|what (share|percentage|proportion|fraction|portion|amount|quantity|"
                      r"volume|year)|when|since when)\b", re.I)
-CHECKLIST_TYPES = ("capability", "comparison")
 _COUNTRY_SET = ("countries", "nations")
 _AUXILIARY = frozenset("is are was were do does did has have had can could will would should may might".split())
-
-
-@dataclass
-class Intent:
-    question: str
-    type: str  # capability | comparison | numeric | lookup | explanation | entity | out_of_scope
-    countries: list[str] = field(default_factory=list)
-    stages: list[str] = field(default_factory=list)
-    elements: list[str] = field(default_factory=list)
-    magnet_types: list[str] = field(default_factory=list)
-    target: str = "magnet"
-    followup: bool = False
-    years: list[int] = field(default_factory=list)
-    entities: list[Entity] = field(default_factory=list)
-    future: bool = False
-    why: bool = False  # "Why not?": explain the previous verdict
-    corrected: dict[str, str] = field(default_factory=dict)
-    scores: dict[str, float] = field(default_factory=dict)
-    off_subject: str | None = None  # what the question is about instead, when it is not rare earths
-    places: list[str] = field(default_factory=list)  # countries of the conversation that place a new question
-    # the plants, mines and companies its answer named first, where it asked who or which (its answer is a name):
-    # what a pronoun in the next turn may stand for
-    answered: list[Entity] = field(default_factory=list)
-
-    @property
-    def wants_checklist(self) -> bool:
-        return (self.type in CHECKLIST_TYPES or self.why) and bool(self.countries)
 
 
 def members_asked(question: str) -> str | None:
@@ -123,16 +93,6 @@ def clean_question(text: str, max_chars: int) -> str:
         raise InputError(f"The question is {len(text):,} characters long; the limit is {max_chars:,}. "
                          "Ask one focused question.", field="question")
     return text
-
-
-def target_stage(stages: list[str]) -> str:
-    """The furthest stage down the chain the question is about (magnet by default)."""
-    chain = [s for s in stages if s != "recycling"]
-    if "recycling" in stages and (not chain or chain == ["magnet"]):
-        return "recycling"  # "does France recycle magnets?" is about recycling
-    if chain:
-        return chain[-1]
-    return "recycling" if stages else "magnet"
 
 
 def boost_filters(intent: Intent) -> list[Filters] | None:
@@ -166,7 +126,7 @@ class Reader:
         # it is not what the question is about.
         context = _context_countries(question)
         countries = [c for c in found.countries if c not in context]
-        found.corrected.update(self._stage_typos(question, found.corrected))
+        found.corrected.update(stage_typos(question, found.corrected))
         shown = question
         for typed, canonical in found.corrected.items():
             if canonical.islower():  # a stage word, not a name: read in its place
@@ -190,7 +150,7 @@ class Reader:
         # names, not about a country's chain ("Will China lift the April 2025 controls?"); one that asks which
         # countries asks for a set of them, and the countries it names are context ("outside China").
         if qtype in CHECKLIST_TYPES and (found.entities and not stages or members_asked(question) in _COUNTRY_SET):
-            qtype = _best(scores, ("followup", "out_of_scope", *CHECKLIST_TYPES))
+            qtype = best(scores, ("followup", "out_of_scope", *CHECKLIST_TYPES))
         years = sorted({int(y) for y in YEAR.findall(question)})
         # Three scope rules that hold for any wording: securities are investment information, a price at this
         # moment is a live quote, and another commodity asked about with no rare-earth word is another subject.
@@ -207,21 +167,6 @@ class Reader:
                       elements=find_elements(question), magnet_types=find_magnet_types(question),
                       target=target_stage(stages), years=years, entities=found.entities,
                       future=bool(_FUTURE.search(question)), corrected=found.corrected, scores=scores)
-
-    def _stage_typos(self, question: str, corrected: dict[str, str]) -> dict[str, str]:
-        """A word of six letters or more that general English does not use, and that is a letter or two off a word
-        for a stage of the chain, is that word misspelt ("seperate", "magnents")."""
-        from rapidfuzz import fuzz, process
-
-        out: dict[str, str] = {}
-        for m in re.finditer(r"[a-z]{6,}", question.lower()):
-            word = m.group(0)
-            if word in corrected or is_english(word):
-                continue
-            best = process.extractOne(word, _stage_vocabulary(), scorer=fuzz.ratio, score_cutoff=STAGE_TYPO_SCORE)
-            if best is not None:
-                out[question[m.start():m.end()]] = best[0]
-        return out
 
     def with_answer(self, intent: Intent, answer: str) -> Intent:
         """The intent as the conversation keeps it: where the question asked who or which and named no plant,
@@ -254,24 +199,24 @@ class Reader:
         # with the names in the pronouns' places, each pronoun taking the last thing named that it agrees with.
         pronouns = self._unbound_pronouns(question)
         if pronoun is not None and (previous.entities or previous.answered or any(
-                m.group(0).lower() in (*_POSSESSIVE, *_PLACE, *_GROUP) for m in pronouns)):
-            rewritten = _substitute(question, pronouns, previous)
+                m.group(0).lower() in (*POSSESSIVE, *PLACE, *GROUP) for m in pronouns)):
+            rewritten = substitute(question, pronouns, previous)
             if rewritten is not None:
                 resolved = self.understand(rewritten)
                 if resolved.type not in CHECKLIST_TYPES:
                     resolved.followup = True
                     return resolved, rewritten
-        if pronoun is not None and _best(intent.scores) != "followup" and (
-                pronoun.group(0).lower() in _POSSESSIVE or _names_a_site(question, pronoun, previous)):
-            name = _antecedent(previous)
+        if pronoun is not None and best(intent.scores) != "followup" and (
+                pronoun.group(0).lower() in POSSESSIVE or names_a_site(question, pronoun, previous)):
+            name = antecedent(previous)
             if name:
-                owner = "'s" if pronoun.group(0).lower() in _POSSESSIVE else ""
+                owner = "'s" if pronoun.group(0).lower() in POSSESSIVE else ""
                 rewritten = question[:pronoun.start()] + name + owner + question[pronoun.end():]
                 resolved = self.understand(rewritten)
                 if resolved.type not in CHECKLIST_TYPES:
                     resolved.followup = True
                     return resolved, rewritten
-        return _merge(intent, previous)
+        return merge(intent, previous)
 
     def _unbound_pronoun(self, question: str) -> re.Match[str] | None:
         """The first pronoun that points outside the question: not the "it" of "is it hard to…", and with no
@@ -287,7 +232,7 @@ class Reader:
                 continue
             before = question[:m.start()]
             found = self.names.find(before, fuzzy=False)
-            if found.countries or found.entities or (m.group(0).lower() not in _PLACE
+            if found.countries or found.entities or (m.group(0).lower() not in PLACE
                                                      and (find_stages(before) or find_elements(before))):
                 continue
             out.append(m)
@@ -302,27 +247,11 @@ class Reader:
         # UK compare?") with no pronoun pointing back ("Is it hard to separate terbium from dysprosium?").
         own = (bool(intent.entities or intent.elements or find_stages(question)) and pronoun is None
                and len(question.split()) > FRAGMENT)
-        if intent.scores and _best(intent.scores) == "followup" and not own:
+        if intent.scores and best(intent.scores) == "followup" and not own:
             return True
         if not named and pronoun is not None:
             return True
-        return bool(_WHY.match(question)) and not named and len(question.split()) <= 4
-
-
-# How close (rapidfuzz ratio) an unknown word must be to a stage word to be read as it: one letter in eight.
-STAGE_TYPO_SCORE = 85
-
-
-@lru_cache(maxsize=1)
-def _stage_vocabulary() -> tuple[str, ...]:
-    """The single words for the stages, with their common inflections ("separate", "separated", "separating",
-    "separation"; "magnet", "magnets")."""
-    out: set[str] = set()
-    for words in STAGE_WORDS.values():
-        for w in (w for w in words if " " not in w and len(w) >= 4):
-            stem = w[:-1] if w.endswith("e") else w
-            out |= {w, w + "s", w + "d", w + "ed", stem + "ing", stem + "ion", stem + "ed"}
-    return tuple(sorted(out))
+        return bool(WHY.match(question)) and not named and len(question.split()) <= 4
 
 
 _PLACING = re.compile(r"\b(to|from|into|onto|outside|without|except|beyond|besides|on|away from|other than)\s+"
@@ -355,10 +284,6 @@ def _asks_about_country(question: str) -> bool:
                                              question[: spans[0][0]], re.I))
 
 
-def _best(scores: dict[str, float], exclude: tuple[str, ...] = ()) -> str:
-    return next((k for k in scores if k not in exclude), "lookup")
-
-
 def _label(scores: dict[str, float], question: str, countries: list[str], has_previous: bool,
            entities: list[Entity] | None = None) -> str:
     """The question type: the nearest examples' label, then three rules of grammar. A follow-up needs an earlier
@@ -366,9 +291,9 @@ def _label(scores: dict[str, float], question: str, countries: list[str], has_pr
     countries (one, with no earlier turn, is a capability question about it). Capability and comparison together
     outweighing the best other label make a question about a country's chain one of them, unless it is about a
     named company, plant or project, or its nearest examples ask for a figure."""
-    label = _best(scores) if scores else "lookup"
+    label = best(scores) if scores else "lookup"
     if label == "followup" and not has_previous:
-        label = _best(scores, ("followup",))
+        label = best(scores, ("followup",))
     # Capability and comparison are one family (what a country's chain can do); when the family together
     # outweighs the best other label, the question belongs to it.
     family = sum(scores.get(k, 0.0) for k in CHECKLIST_TYPES)
@@ -380,7 +305,7 @@ def _label(scores: dict[str, float], question: str, countries: list[str], has_pr
     # Two named things compared that are not two countries (sources, companies, magnet types) are compared from
     # the passages about them, not with a country's checklist.
     if label == "comparison" and len(countries) < 2 and len(entities or []) >= 2:
-        label = _best(scores, ("followup", "out_of_scope", *CHECKLIST_TYPES))
+        label = best(scores, ("followup", "out_of_scope", *CHECKLIST_TYPES))
     if label in CHECKLIST_TYPES:
         if len(countries) >= 2:
             label = "comparison"
@@ -388,145 +313,8 @@ def _label(scores: dict[str, float], question: str, countries: list[str], has_pr
             label = "capability"
         elif not countries and not has_previous:
             # Asked like a capability question, it is a question of fact, whatever else it resembles.
-            label = _best(scores, ("followup", "out_of_scope", *CHECKLIST_TYPES))
+            label = best(scores, ("followup", "out_of_scope", *CHECKLIST_TYPES))
     return label
-
-
-def _names_a_site(question: str, pronoun: re.Match[str], previous: Intent) -> bool:
-    """The "it" after an auxiliary ("when is it scheduled to…", "does it still…") is the subject of the turn, and
-    where the turn before named a project, plant or company (not a country, whose figures "it" may stand for),
-    it stands for that name."""
-    if pronoun.group(0).lower() != "it" or not previous.entities or previous.countries:
-        return False
-    if previous.entities[0].kind not in PRODUCER_KINDS:
-        return False
-    return bool(_SUBJECT_SLOT.search(question[:pronoun.start()])) and _antecedent(previous) == previous.entities[0].name
-
-
-# What a pronoun can stand for, by agreement: "it" a singular thing (a plant, mine, project, policy, product),
-# "they" an organisation (a company, an agency) or a plural, "there" a place. Each takes the last thing the previous
-# turn named of the first of these groups that has one.
-_THING = ("it", "its")
-_GROUP = ("they", "them", "their")
-_ORGANISATIONS = ("company", "agency", "organisation")
-_PLACE_NOUN = re.compile(r"\b(to|from|in|at|into|out of|near)\s+$", re.I)
-
-
-def _referent(previous: Intent, word: str) -> str | None:
-    """The last thing the previous turn named that the pronoun agrees with, or None."""
-    folded = previous.question.casefold()
-    things = [(max((folded.rfind(n.casefold()) for n in e.names), default=-1), e) for e in previous.entities]
-    countries = [(folded.rfind(country_name(c).casefold()), country_name(c)) for c in previous.countries]
-    sites = [(at, e.name) for at, e in things if e.kind in SITE_KINDS]
-    companies = [(at, e.name) for at, e in things if e.kind == "company"]
-    organisations = [(at, e.name) for at, e in things if e.kind in _ORGANISATIONS]
-    others = [(at, e.name) for at, e in things if e.kind not in (*_ORGANISATIONS, *SITE_KINDS, "place")]
-    places = [(at, e.name) for at, e in things if e.kind == "place"]
-    answered = [(i, e.name) for i, e in enumerate(previous.answered)][:1]
-    word = word.lower()
-    if word in _PLACE:
-        order = [countries, places, sites]
-    elif word in _GROUP:
-        order = [organisations, sites, others, answered, countries]
-    else:  # "it" is a thing or a company; a country's "it" may be one of its figures, and is left to the merge
-        order = [sites, others, companies, answered]
-    return next((max(group)[1] for group in order if group), None)
-
-
-def _substitute(question: str, pronouns: list[re.Match[str]], previous: Intent) -> str | None:
-    """The question with each pronoun replaced by what it stands for ("its" by "X's", "there" by "in X"); None
-    when one of them stands for nothing the previous turn named (a figure, a statement: "what was it before they
-    revised it?"), since the turn then takes the rest from the previous turn."""
-    out, at = [], 0
-    for m in pronouns:
-        word = m.group(0)
-        name = _referent(previous, word) if word.lower() in (*_THING, *_GROUP, *_PLACE, *_POSSESSIVE) else None
-        if name is None:
-            return None
-        if word.lower() in _POSSESSIVE:
-            name += "'s"
-        elif word.lower() in _PLACE and not _PLACE_NOUN.search(question[:m.start()]):
-            name = "in " + name
-        out += [question[at:m.start()], name]
-        at = m.end()
-    return "".join(out) + question[at:]
-
-
-def _antecedent(previous: Intent) -> str | None:
-    """The name a personal pronoun stands for: of the countries and entities the previous turn named, the one
-    named last in its question (an entity named in a merged turn counts after its country)."""
-    folded = previous.question.casefold()
-    named = [(folded.rfind(country_name(c).casefold()), country_name(c)) for c in previous.countries[:1]]
-    for ent in previous.entities[:1]:
-        at = max((folded.rfind(n.casefold()) for n in ent.names), default=-1)
-        named.append((at if at >= 0 else len(folded), ent.name))
-    return max(named)[1] if named else None
-
-
-def _merge(intent: Intent, previous: Intent) -> tuple[Intent, str]:
-    new = replace(previous, followup=True, why=False, scores=intent.scores, corrected=intent.corrected,
-                  future=intent.future or previous.future)
-    wants = _best(intent.scores, ("followup",)) if intent.scores else intent.type
-    if len(intent.countries) >= 2:
-        new.countries = intent.countries
-        new.type = "comparison"
-    elif intent.countries:
-        if wants == "comparison" and previous.countries and intent.countries[0] not in previous.countries:
-            new.countries = [previous.countries[0], intent.countries[0]]
-            new.type = "comparison"
-        else:
-            new.countries = intent.countries
-            if previous.type == "comparison":
-                new.type = "capability"
-    if intent.stages:
-        new.stages = intent.stages
-        new.target = target_stage(intent.stages)
-        if wants in CHECKLIST_TYPES and new.countries and new.type not in CHECKLIST_TYPES:
-            new.type = "capability"
-    if intent.elements:
-        new.elements = intent.elements
-    if intent.entities:
-        new.entities = intent.entities
-    if intent.years:
-        new.years = intent.years
-    if _WHY.match(intent.question) and not intent.countries and not intent.stages:
-        new.why = True
-        new.type = "explanation"
-    rewritten = rewrite(new, previous, intent)
-    new.question = rewritten
-    return new, rewritten
-
-
-VERB = {"magnet": "make rare-earth magnets", "separation": "separate rare earths", "mining": "mine rare earths",
-        "metal": "make rare-earth metal", "alloy": "make rare-earth magnet alloy",
-        "recycling": "recycle rare-earth magnets", "deposit": "have rare-earth deposits",
-        "concentrate": "produce rare-earth concentrate", "cracking": "crack and leach rare-earth ores"}
-
-
-def rewrite(intent: Intent, previous: Intent, turn: Intent | None = None) -> str:
-    """A standalone question for the resolved follow-up, used for retrieval and shown to the user."""
-    names = [country_name(c) for c in intent.countries]
-    if intent.type == "comparison" and len(names) >= 2:
-        return f"Compare {' and '.join(names)} across the rare-earth value chain up to {intent.target}."
-    who = names[0] if names else "the country"
-    if intent.why:
-        return f"Why can {who} not {VERB.get(intent.target, intent.target)}?" if names else \
-            f"Why? ({previous.question})"
-    if intent.type == "capability":
-        return f"Can {who} {VERB.get(intent.target, intent.target)}?"
-    question = previous.question
-    for old in previous.countries[:1]:
-        if intent.countries and old != intent.countries[0]:
-            question = replace_country(question, old, who)
-    if turn is not None and turn.years:
-        old_years = YEAR.findall(question)
-        if old_years:
-            question = YEAR.sub(str(turn.years[0]), question, count=1)
-        else:
-            question = question.rstrip(" ?.") + f" in {turn.years[0]}?"
-    if turn is not None and turn.countries and not previous.countries:
-        question = question.rstrip(" ?.") + f" in {who}?"
-    return question
 
 
 def stage_range(target: str) -> list[str]:

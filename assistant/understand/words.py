@@ -1,14 +1,18 @@
 """General English, measured rather than listed: how often a word is used, on the Zipf scale (log10 of uses per
 billion words), from wordfreq's English list (it ships in the package; nothing is fetched). A word common in
 general English phrases a question ("what", "usually", "guarantee"); a rare one is what it is about ("Songwe",
-"bastnaesite"); a word English does not use at all is a name or a typo ("Japn")."""
+"bastnaesite"); a word English does not use at all is a name or a typo ("Japn", "seperate": a stage word misspelt,
+read by `stage_typos`)."""
 
 from __future__ import annotations
 
 import bisect
 import functools
 import math
+import re
 from pathlib import Path
+
+from assistant.knowledge.taxonomy import STAGE_WORDS
 
 ENGLISH = 3.0  # at least one use per million words: an English word, not a name or a typo
 COMMON = 4.3  # about twenty uses per million words: general wording, not what a question is about
@@ -72,3 +76,35 @@ def is_common(word: str, at: float = COMMON) -> bool:
     """Whether the word is common in general English (at least `at` on the Zipf scale): it phrases a question
     rather than naming its subject."""
     return zipf(word) >= at
+
+
+# How close (rapidfuzz ratio) an unknown word must be to a stage word to be read as it: one letter in eight.
+STAGE_TYPO_SCORE = 85
+
+
+@functools.lru_cache(maxsize=1)
+def _stage_vocabulary() -> tuple[str, ...]:
+    """The single words for the stages, with their common inflections ("separate", "separated", "separating",
+    "separation"; "magnet", "magnets")."""
+    out: set[str] = set()
+    for words in STAGE_WORDS.values():
+        for w in (w for w in words if " " not in w and len(w) >= 4):
+            stem = w[:-1] if w.endswith("e") else w
+            out |= {w, w + "s", w + "d", w + "ed", stem + "ing", stem + "ion", stem + "ed"}
+    return tuple(sorted(out))
+
+
+def stage_typos(question: str, corrected: dict[str, str]) -> dict[str, str]:
+    """A word of six letters or more that general English does not use, and that is a letter or two off a word
+    for a stage of the chain, is that word misspelt ("seperate", "magnents")."""
+    from rapidfuzz import fuzz, process
+
+    out: dict[str, str] = {}
+    for m in re.finditer(r"[a-z]{6,}", question.lower()):
+        word = m.group(0)
+        if word in corrected or is_english(word):
+            continue
+        best = process.extractOne(word, _stage_vocabulary(), scorer=fuzz.ratio, score_cutoff=STAGE_TYPO_SCORE)
+        if best is not None:
+            out[question[m.start():m.end()]] = best[0]
+    return out

@@ -1,0 +1,159 @@
+"""Follow-ups: a turn that needs the conversation, read against the turn before. A pronoun takes the last thing
+named that it agrees with ("it" a plant, mine or project, else a company; "they" a company or agency; "there" a
+place; after "Who…?" the name the answer gave), and the turn keeps what it asks; an elliptical turn ("And Japan?",
+"Why not?", "what was it before they revised it?") takes the rest from the turn before."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from assistant.knowledge.entities import PRODUCER_KINDS, SITE_KINDS
+from assistant.knowledge.taxonomy import YEAR, country_name, replace_country
+from assistant.understand.intent_model import (
+    CHECKLIST_TYPES,
+    PLACE,
+    POSSESSIVE,
+    SUBJECT_SLOT,
+    WHY,
+    Intent,
+    best,
+    target_stage,
+)
+
+
+def names_a_site(question: str, pronoun: re.Match[str], previous: Intent) -> bool:
+    """The "it" after an auxiliary ("when is it scheduled to…", "does it still…") is the subject of the turn, and
+    where the turn before named a project, plant or company (not a country, whose figures "it" may stand for),
+    it stands for that name."""
+    if pronoun.group(0).lower() != "it" or not previous.entities or previous.countries:
+        return False
+    if previous.entities[0].kind not in PRODUCER_KINDS:
+        return False
+    return bool(SUBJECT_SLOT.search(question[:pronoun.start()])) and antecedent(previous) == previous.entities[0].name
+
+
+# What a pronoun can stand for, by agreement: "it" a singular thing (a plant, mine, project, policy, product),
+# "they" an organisation (a company, an agency) or a plural, "there" a place. Each takes the last thing the previous
+# turn named of the first of these groups that has one.
+_THING = ("it", "its")
+GROUP = ("they", "them", "their")
+_ORGANISATIONS = ("company", "agency", "organisation")
+_PLACE_NOUN = re.compile(r"\b(to|from|in|at|into|out of|near)\s+$", re.I)
+
+
+def referent(previous: Intent, word: str) -> str | None:
+    """The last thing the previous turn named that the pronoun agrees with, or None."""
+    folded = previous.question.casefold()
+    things = [(max((folded.rfind(n.casefold()) for n in e.names), default=-1), e) for e in previous.entities]
+    countries = [(folded.rfind(country_name(c).casefold()), country_name(c)) for c in previous.countries]
+    sites = [(at, e.name) for at, e in things if e.kind in SITE_KINDS]
+    companies = [(at, e.name) for at, e in things if e.kind == "company"]
+    organisations = [(at, e.name) for at, e in things if e.kind in _ORGANISATIONS]
+    others = [(at, e.name) for at, e in things if e.kind not in (*_ORGANISATIONS, *SITE_KINDS, "place")]
+    places = [(at, e.name) for at, e in things if e.kind == "place"]
+    answered = [(i, e.name) for i, e in enumerate(previous.answered)][:1]
+    word = word.lower()
+    if word in PLACE:
+        order = [countries, places, sites]
+    elif word in GROUP:
+        order = [organisations, sites, others, answered, countries]
+    else:  # "it" is a thing or a company; a country's "it" may be one of its figures, and is left to the merge
+        order = [sites, others, companies, answered]
+    return next((max(group)[1] for group in order if group), None)
+
+
+def substitute(question: str, pronouns: list[re.Match[str]], previous: Intent) -> str | None:
+    """The question with each pronoun replaced by what it stands for ("its" by "X's", "there" by "in X"); None
+    when one of them stands for nothing the previous turn named (a figure, a statement: "what was it before they
+    revised it?"), since the turn then takes the rest from the previous turn."""
+    out, at = [], 0
+    for m in pronouns:
+        word = m.group(0)
+        name = referent(previous, word) if word.lower() in (*_THING, *GROUP, *PLACE, *POSSESSIVE) else None
+        if name is None:
+            return None
+        if word.lower() in POSSESSIVE:
+            name += "'s"
+        elif word.lower() in PLACE and not _PLACE_NOUN.search(question[:m.start()]):
+            name = "in " + name
+        out += [question[at:m.start()], name]
+        at = m.end()
+    return "".join(out) + question[at:]
+
+
+def antecedent(previous: Intent) -> str | None:
+    """The name a personal pronoun stands for: of the countries and entities the previous turn named, the one
+    named last in its question (an entity named in a merged turn counts after its country)."""
+    folded = previous.question.casefold()
+    named = [(folded.rfind(country_name(c).casefold()), country_name(c)) for c in previous.countries[:1]]
+    for ent in previous.entities[:1]:
+        at = max((folded.rfind(n.casefold()) for n in ent.names), default=-1)
+        named.append((at if at >= 0 else len(folded), ent.name))
+    return max(named)[1] if named else None
+
+
+def merge(intent: Intent, previous: Intent) -> tuple[Intent, str]:
+    new = replace(previous, followup=True, why=False, scores=intent.scores, corrected=intent.corrected,
+                  future=intent.future or previous.future)
+    wants = best(intent.scores, ("followup",)) if intent.scores else intent.type
+    if len(intent.countries) >= 2:
+        new.countries = intent.countries
+        new.type = "comparison"
+    elif intent.countries:
+        if wants == "comparison" and previous.countries and intent.countries[0] not in previous.countries:
+            new.countries = [previous.countries[0], intent.countries[0]]
+            new.type = "comparison"
+        else:
+            new.countries = intent.countries
+            if previous.type == "comparison":
+                new.type = "capability"
+    if intent.stages:
+        new.stages = intent.stages
+        new.target = target_stage(intent.stages)
+        if wants in CHECKLIST_TYPES and new.countries and new.type not in CHECKLIST_TYPES:
+            new.type = "capability"
+    if intent.elements:
+        new.elements = intent.elements
+    if intent.entities:
+        new.entities = intent.entities
+    if intent.years:
+        new.years = intent.years
+    if WHY.match(intent.question) and not intent.countries and not intent.stages:
+        new.why = True
+        new.type = "explanation"
+    rewritten = rewrite(new, previous, intent)
+    new.question = rewritten
+    return new, rewritten
+
+
+VERB = {"magnet": "make rare-earth magnets", "separation": "separate rare earths", "mining": "mine rare earths",
+        "metal": "make rare-earth metal", "alloy": "make rare-earth magnet alloy",
+        "recycling": "recycle rare-earth magnets", "deposit": "have rare-earth deposits",
+        "concentrate": "produce rare-earth concentrate", "cracking": "crack and leach rare-earth ores"}
+
+
+def rewrite(intent: Intent, previous: Intent, turn: Intent | None = None) -> str:
+    """A standalone question for the resolved follow-up, used for retrieval and shown to the user."""
+    names = [country_name(c) for c in intent.countries]
+    if intent.type == "comparison" and len(names) >= 2:
+        return f"Compare {' and '.join(names)} across the rare-earth value chain up to {intent.target}."
+    who = names[0] if names else "the country"
+    if intent.why:
+        return f"Why can {who} not {VERB.get(intent.target, intent.target)}?" if names else \
+            f"Why? ({previous.question})"
+    if intent.type == "capability":
+        return f"Can {who} {VERB.get(intent.target, intent.target)}?"
+    question = previous.question
+    for old in previous.countries[:1]:
+        if intent.countries and old != intent.countries[0]:
+            question = replace_country(question, old, who)
+    if turn is not None and turn.years:
+        old_years = YEAR.findall(question)
+        if old_years:
+            question = YEAR.sub(str(turn.years[0]), question, count=1)
+        else:
+            question = question.rstrip(" ?.") + f" in {turn.years[0]}?"
+    if turn is not None and turn.countries and not previous.countries:
+        question = question.rstrip(" ?.") + f" in {who}?"
+    return question
