@@ -115,3 +115,15 @@ def test_the_projects_view_carries_each_figure_with_its_sentence(corpus_assistan
             assert r[field] and src["quote"] and src["doc"], (r["name"], field)
     header = to_csv(rows).splitlines()[0].split(",")
     assert {"project", "output", "resource", "reserves"} <= set(header)
+
+
+def test_the_projects_tab_shows_each_figure_with_its_sentence_on_hover(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    import html
+
+    from assistant.frontends.web_projects import projects_table_html
+    from assistant.views.projects import project_row
+
+    p = next(p for p in corpus_assistant.registry() if p.reserves is not None and p.reserves.evidence is not None)
+    table = projects_table_html([project_row(p)])
+    assert "<th>Resource / reserve</th>" in table
+    assert html.escape(p.reserves.evidence.sentence, quote=True) in table and f"{p.reserves.value:,.0f}" in table

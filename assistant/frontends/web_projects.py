@@ -37,12 +37,20 @@ def projects_table_html(rows: list[dict[str, Any]]) -> str:
     from assistant.views.projects import milestone_text
 
     head = "".join(f"<th>{h}</th>" for h in ("Project", "Country", "Stages", "Operator", "Phase", "Capacity",
-                                             "First output", "Milestones", "Support"))
+                                             "Resource / reserve", "First output", "Milestones", "Support"))
+
+    def figure(r: dict[str, Any], *fields: str) -> str:
+        """The figures as text, each cell's tooltip the sentences that state them."""
+        shown = [f"{k}: {r[k]}" if len(fields) > 1 else r[k] for k in fields if r.get(k)]
+        quotes = " | ".join(dict.fromkeys(src["quote"] for k in fields if (src := r.get("sources", {}).get(k))))
+        return f"<td title='{_esc(quotes)}'>{_esc('; '.join(shown) or '–')}</td>"
+
     body = "".join(
         "<tr>" + "".join(f"<td>{_esc(v)}</td>" for v in (
             r["name"], r["country"], ", ".join(r["stages"]), r["operator"],
-            r["phase"] + (" (pilot)" if r["pilot"] else ""), r["capacity"] or "–", r["first_output"] or "–",
-            "; ".join(milestone_text(m) for m in r.get("milestones", [])) or "–",
+            r["phase"] + (" (pilot)" if r["pilot"] else "")))
+        + figure(r, "capacity") + figure(r, "resource", "reserves") + "".join(f"<td>{_esc(v)}</td>" for v in (
+            r["first_output"] or "–", "; ".join(milestone_text(m) for m in r.get("milestones", [])) or "–",
             ", ".join(r["support"]) or "–")) + "</tr>" for r in rows)
     return (f"<p class='proj-count' id='proj-count'>{len(rows)} project(s)</p>"
             f"<table class='proj-table' id='proj-table'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
