@@ -111,6 +111,9 @@ class StageRow(BaseModel):
     inferred: bool = False
     # the stage's facilities that its cited sentence names (so naming them in an answer rests on that citation)
     facilities: list[str] = Field(default_factory=list)
+    # the target stage's detail, clause by clause, each clause kept only where one sentence of the stage's evidence
+    # holds every figure and name in it, and cited to that sentence ("NPM Silmet: … [4]")
+    detail_cited: str = ""
 
 
 class NextStep(BaseModel):

@@ -702,3 +702,18 @@ def test_a_pronoun_after_a_who_question_stands_for_the_name_answered(corpus_assi
     assert resolved.startswith("where else do ") and " they " not in f" {resolved} ", resolved
     name = resolved.removeprefix("where else do ").removesuffix(" operate?")
     assert name and name.split()[0] in first.answer.split(". ")[0], (name, first.answer[:200])
+
+
+@pytest.mark.parametrize("question", ["Is there rare-earth separation in Estonia?", "can vietnam make ndfeb magnets"])
+def test_a_verdict_says_what_is_at_the_target_stage_clause_by_cited_clause(corpus_assistant, question: str) -> None:  # type: ignore[no-untyped-def]
+    """The target stage's record, each clause shown only with a sentence of its evidence that holds every figure
+    and name in it."""
+    answer = corpus_assistant.ask(question)
+    cl = answer.checklists()[0]
+    row = next(r for r in cl.stages if r.stage == cl.target)
+    assert row.detail_cited and row.detail_cited in answer.answer, (row.detail_cited, answer.answer)
+    for clause in row.detail_cited.split("; "):
+        n = int(re.search(r"\[(\d+)\]$", clause).group(1))  # type: ignore[union-attr]
+        quote = answer.citations[n - 1].quote.replace(",", "")
+        for figure in re.findall(r"\d[\d,.]*\d|\d", clause.rsplit("[", 1)[0]):
+            assert figure.replace(",", "") in quote, (figure, quote)

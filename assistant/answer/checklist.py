@@ -8,7 +8,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from assistant.answer.citations import CitationBook, best_sentence, sentences, strip_markers, terms
+from assistant.answer.citations import CitationBook, best_sentence, plain, sentences, strip_markers, terms
 from assistant.index.keywords import KeywordIndex
 from assistant.knowledge.taxonomy import STAGE_WORDS, country_name
 from assistant.knowledge.valuechain import CountryFacts, Facility, detail_line, load_country
@@ -91,6 +91,18 @@ def named_in(name: str, text: str) -> str | None:
         return name
     place = name.rsplit(",", 1)[-1].strip() if "," in name else ""
     return place if place and there(place) else None
+
+
+_FIGURE = re.compile(r"\d[\d,.]*\d|\d")
+_CAPITALISED = re.compile(r"\b[A-Z][\w'’-]*")
+
+
+def _folded(text: str) -> str:
+    """Lower case, accents and thousands separators gone: 'Sillamäe' and 'Sillamae', '3,000' and '3000' match."""
+    import unicodedata
+
+    text = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in text if not unicodedata.combining(c)).lower().replace(",", "")
 
 
 class ValueChainData:
@@ -193,6 +205,25 @@ class ChecklistBuilder:
                         best = (score, chunk, sent)
         return book.cite(best[1], best[2]) if best else None
 
+    def _cite_detail(self, facts: Any, book: CitationBook) -> str:
+        """The stage's detail clause by clause ('; '), each kept only where one sentence of the stage's evidence
+        sections holds every figure and capitalised name in it, and cited to that sentence; a clause no single
+        sentence supports is left out (the checklist still shows the whole detail with its evidence)."""
+        sents = [(chunk, sent, _folded(plain(sent))) for ev in facts.evidence
+                 for i in self._section_chunks(ev.doc, ev.section) for chunk in [self.keywords.chunk(i)]
+                 for sent in sentences(chunk)]
+        sents.sort(key=lambda x: "|" in x[1])  # prose before a table row that states the same
+        out = []
+        for clause in (c.strip().rstrip(".") for c in re.split(r";\s+", plain(facts.detail))):
+            need = [_folded(n) for n in (*_FIGURE.findall(clause),
+                                         *(w for w in _CAPITALISED.findall(clause) if len(w) > 3))]
+            if not need or book.full():
+                continue
+            hit = next(((chunk, sent) for chunk, sent, low in sents if all(n in low for n in need)), None)
+            if hit is not None:
+                out.append(f"{clause} [{book.cite(*hit)}]")
+        return "; ".join(out)
+
     def cite_in(self, doc: str, section: str, want: set[str], book: CitationBook) -> int | None:
         """The best sentence of one section for these terms, cited."""
         return self._cite_best(self._section_chunks(doc, section), want, book)
@@ -243,9 +274,10 @@ class ChecklistBuilder:
     def section_chunks(self, doc: str, section: str) -> list[Chunk]:
         return [self.keywords.chunk(i) for i in self._section_chunks(doc, section)]
 
-    def build(self, country: str, target: str, book: CitationBook) -> Checklist:
+    def build(self, country: str, target: str, book: CitationBook, say_detail: bool = False) -> Checklist:
         """Every stage of the chain, so that the reader sees the whole of it; the verdict, the binding gap and
-        the next steps concern the stages the target rests on (`stage_range`)."""
+        the next steps concern the stages the target rests on (`stage_range`). With `say_detail`, the target
+        stage's detail is cited clause by clause (`detail_cited`), for a verdict that says what is there."""
         stages = list(STAGES)
         scope = set(stage_range(target))
         data = self.data.get(country)
@@ -279,8 +311,10 @@ class ChecklistBuilder:
                         quotes += " " + book.items[n - 1].quote
                 if (shown := named_in(f.name, quotes)) and shown not in named:
                     named.append(shown)
+            cited_detail = self._cite_detail(facts, book) if say_detail and stage == target and data.status(stage) in (
+                "at_scale", "emerging", "planned") else ""
             rows.append(StageRow(stage=stage, status=data.status(stage), label=data.label(stage), detail=detail,
-                                 as_of=facts.as_of, citations=cites, facilities=named))
+                                 as_of=facts.as_of, citations=cites, facilities=named, detail_cited=cited_detail))
         upto = [r for r in rows if r.stage in scope]
         return Checklist(country=data.country, target=target, verdict=verdict_for([r.status for r in upto]),
                          binding_gap=binding_gap(upto), stages=rows, next_steps=self._next_steps(upto, book),

@@ -35,7 +35,9 @@ def checklists_for(snap: Any, reading: Reading, book: CitationBook, max_citation
     out = []
     for i, country in enumerate(keys):
         book.limit = budget and max(1, budget * (i + 1) // len(keys))
-        out.append(snap.builder.build(country, intent.target, book))
+        # a capability verdict on one country says, clause by cited clause, what is at its target stage
+        out.append(snap.builder.build(country, intent.target, book,
+                                      say_detail=intent.type == "capability" and not intent.why and len(keys) == 1))
     book.limit = max_citations
     return out
 

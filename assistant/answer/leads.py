@@ -101,7 +101,8 @@ def checklist_lead(cl: Checklist) -> list[str]:
         where = f"every stage from deposit to {cl.target}" if len(scope) > 1 else f"the {cl.target} stage"
         target = scope[-1]
         at = f" The {target.stage} stage: {_and(target.facilities[:3])}{_cites(target)}." if target.facilities else ""
-        return [f"{verdict}: {name} can {goal}; {where} runs at scale{_cite_list(cites)}.{at}"]
+        said = f" {target.stage.capitalize()}: {target.detail_cited}." if target.detail_cited else ""
+        return [f"{verdict}: {name} can {goal}; {where} runs at scale{_cite_list(cites)}.{at}{said}"]
     can = {"partly": f"{name} can {goal} only in part", "not yet": f"{name} cannot {goal} yet",
            "no": f"{name} cannot {goal} today"}.get(cl.verdict or "", f"{name}'s ability to {goal} is unknown")
     # The verdict says in words what exists on the chain and what is missing; the stage details are the
@@ -111,6 +112,8 @@ def checklist_lead(cl: Checklist) -> list[str]:
     target = next(r for r in cl.stages if r.stage == cl.target)
     if target.stage != gap.stage:
         out.append(f"The {target.stage} stage itself {STAGE_STATE[target.status]}{_at(target)}{_cites(target)}.")
+    if target.detail_cited:  # what is there, clause by clause from the record, each with its sentence
+        out[-1] += f" {target.stage.capitalize()}: {target.detail_cited}."
     if len(scope) == 1:  # a stage that rests on itself alone: the rest of the chain is context
         out.append(_tally([r for r in cl.stages if r not in scope], "Elsewhere in the chain, at scale"))
     return out
