@@ -717,3 +717,9 @@ def test_a_verdict_says_what_is_at_the_target_stage_clause_by_cited_clause(corpu
         quote = answer.citations[n - 1].quote.replace(",", "")
         for figure in re.findall(r"\d[\d,.]*\d|\d", clause.rsplit("[", 1)[0]):
             assert figure.replace(",", "") in quote, (figure, quote)
+
+
+def test_a_magnet_type_named_one_way_finds_sentences_that_name_it_another(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    """'NdFeB', 'neodymium magnet' and 'Nd2Fe14B' are one thing: a sentence using any of them holds the word."""
+    answer = corpus_assistant.ask("By weight, how much of an NdFeB magnet is rare earths?")
+    assert re.search(r"29\.0-32\.5|28-35", answer.answer), answer.answer

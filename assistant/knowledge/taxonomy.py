@@ -153,7 +153,7 @@ ELEMENTS: dict[str, tuple[str, ...]] = {
 }
 
 MAGNET_TYPES: dict[str, tuple[str, ...]] = {
-    "ndfeb": ("ndfeb", "neodymium magnet", "neodymium magnets", "neo magnet", "nd-fe-b"),
+    "ndfeb": ("ndfeb", "neodymium magnet", "neodymium magnets", "neo magnet", "nd-fe-b", "nd2fe14b"),
     "smco": ("smco", "samarium-cobalt", "samarium cobalt"),
 }
 
