@@ -94,6 +94,8 @@ def named_in(name: str, text: str) -> str | None:
 
 
 _FIGURE = re.compile(r"\d[\d,.]*\d|\d")
+# The target stage's record is said in at most this many cited clauses: the answer's own points need citations too.
+DETAIL_CLAUSES = 4
 _CAPITALISED = re.compile(r"\b[A-Z][\w'’-]*")
 
 
@@ -213,11 +215,11 @@ class ChecklistBuilder:
                  for i in self._section_chunks(ev.doc, ev.section) for chunk in [self.keywords.chunk(i)]
                  for sent in sentences(chunk)]
         sents.sort(key=lambda x: "|" in x[1])  # prose before a table row that states the same
-        out = []
+        out: list[str] = []
         for clause in (c.strip().rstrip(".") for c in re.split(r";\s+", plain(facts.detail))):
             need = [_folded(n) for n in (*_FIGURE.findall(clause),
                                          *(w for w in _CAPITALISED.findall(clause) if len(w) > 3))]
-            if not need or book.full():
+            if not need or book.full() or len(out) >= DETAIL_CLAUSES:
                 continue
             hit = next(((chunk, sent) for chunk, sent, low in sents if all(n in low for n in need)), None)
             if hit is not None:
@@ -311,10 +313,13 @@ class ChecklistBuilder:
                         quotes += " " + book.items[n - 1].quote
                 if (shown := named_in(f.name, quotes)) and shown not in named:
                     named.append(shown)
-            cited_detail = self._cite_detail(facts, book) if say_detail and stage == target and data.status(stage) in (
-                "at_scale", "emerging", "planned") else ""
+            # the target stage's record, cited clause by clause, for a verdict short of "yes" (a "yes" names its
+            # facilities already); cited before the later stages take the checklist's citations
+            said = self._cite_detail(facts, book) if (
+                say_detail and stage == target and data.status(stage) in ("at_scale", "emerging", "planned")
+                and verdict_for([data.status(st) for st in stages if st in scope]) != "yes") else ""
             rows.append(StageRow(stage=stage, status=data.status(stage), label=data.label(stage), detail=detail,
-                                 as_of=facts.as_of, citations=cites, facilities=named, detail_cited=cited_detail))
+                                 as_of=facts.as_of, citations=cites, facilities=named, detail_cited=said))
         upto = [r for r in rows if r.stage in scope]
         return Checklist(country=data.country, target=target, verdict=verdict_for([r.status for r in upto]),
                          binding_gap=binding_gap(upto), stages=rows, next_steps=self._next_steps(upto, book),

@@ -35,7 +35,8 @@ def checklists_for(snap: Any, reading: Reading, book: CitationBook, max_citation
     out = []
     for i, country in enumerate(keys):
         book.limit = budget and max(1, budget * (i + 1) // len(keys))
-        # a capability verdict on one country says, clause by cited clause, what is at its target stage
+        # a capability verdict on one country says, clause by cited clause, what is at its target stage (where the
+        # chain does not run at scale all the way: a "yes" names its facilities already)
         out.append(snap.builder.build(country, intent.target, book,
                                       say_detail=intent.type == "capability" and not intent.why and len(keys) == 1))
     book.limit = max_citations

@@ -101,8 +101,7 @@ def checklist_lead(cl: Checklist) -> list[str]:
         where = f"every stage from deposit to {cl.target}" if len(scope) > 1 else f"the {cl.target} stage"
         target = scope[-1]
         at = f" The {target.stage} stage: {_and(target.facilities[:3])}{_cites(target)}." if target.facilities else ""
-        said = f" {target.stage.capitalize()}: {target.detail_cited}." if target.detail_cited else ""
-        return [f"{verdict}: {name} can {goal}; {where} runs at scale{_cite_list(cites)}.{at}{said}"]
+        return [f"{verdict}: {name} can {goal}; {where} runs at scale{_cite_list(cites)}.{at}"]
     can = {"partly": f"{name} can {goal} only in part", "not yet": f"{name} cannot {goal} yet",
            "no": f"{name} cannot {goal} today"}.get(cl.verdict or "", f"{name}'s ability to {goal} is unknown")
     # The verdict says in words what exists on the chain and what is missing; the stage details are the
