@@ -215,3 +215,17 @@ def test_an_element_a_question_leaves_out_does_not_make_it_about_that_element(co
     data = corpus_assistant._snapshot().builder.data
     want = {data.get(k).country for k in data.keys() if k != "china" and data.get(k).status("separation") == "at_scale"}
     assert want and all(c in answer.answer for c in want)
+
+
+@pytest.mark.parametrize(("question", "measure"), [
+    ("Which has bigger rare-earth reserves, India or Australia?", "reserves"),
+    ("Set Nigeria's 2024 mine output against Thailand's.", "mine_production"),
+])
+def test_countries_set_side_by_side_by_a_table_figure_are_ranked_by_it(corpus_assistant, question: str,
+                                                                        measure: str) -> None:  # type: ignore[no-untyped-def]
+    answer = corpus_assistant.ask(question)
+    q = answer.query
+    assert q is not None and q.kind == "ranking" and q.subject == "country" and q.measure == measure, q
+    assert len(answer.table) == 2 and len(q.countries) == 2
+    tonnes = [r["tonnes"] for r in answer.table]
+    assert tonnes == sorted(tonnes, reverse=True) and answer.answer.startswith("Of the countries asked")

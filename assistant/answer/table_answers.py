@@ -126,6 +126,9 @@ class TableAnswers:
             lead = (f"{_count(len(rows)).capitalize()} countr{'ies' if len(rows) != 1 else 'y'}{scope} "
                     f"{'have' if len(rows) != 1 else 'has'}{bounds} of {label}; {order}: {names}" if rows else
                     f"No country{scope} has{bounds} of {label}")
+        elif len(q.countries) >= 2 and len(top) > 1:  # the countries named, side by side
+            lead = (f"Of the countries asked, by {label}: {' ahead of '.join(r.country for r in top)}"
+                    if not q.ascending else f"Of the countries asked, by {label}, smallest first: {names}")
         else:
             lead = (f"The {_count(len(top))} {most} countries{scope} by {label} are {names}" if len(top) > 1 else
                     f"The {most}{scope} by {label} is {names}" if top else f"No country{scope} has {label}")

@@ -179,6 +179,16 @@ _DEGREE = re.compile(r"\b(most|least|largest|biggest|smallest|highest|lowest|few
                      r"longest)\b", re.I)
 
 
+COMPARING = re.compile(r"\b(compar\w*|versus|vs\.?|than|against|both|differ\w*|side by side)\b", re.I)
+_COMPARATIVE = re.compile(r"\b(larger|bigger|greater|higher|smaller|lower|more|less|fewer)\b", re.I)
+
+
+def compares(question: str) -> bool:
+    """A comparative of amount ("larger", "more", "fewer") or a word that sets things side by side ("compare",
+    "versus", "than"): with two or more countries and a measure, the countries are ranked by it."""
+    return bool(_COMPARATIVE.search(question) or COMPARING.search(question))
+
+
 def asks_degree(question: str) -> bool:
     """A superlative of degree, amounts aside ("at least 10,000 t" asks for no order)."""
     return bool(_DEGREE.search(_AMOUNT.sub(" ", question)))

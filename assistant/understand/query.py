@@ -21,6 +21,7 @@ from assistant.knowledge.taxonomy import (
 )
 from assistant.types import STAGES, Filters
 from assistant.understand.followups import GROUP, antecedent, merge, names_a_site, substitute
+from assistant.understand.grammar import COMPARING
 from assistant.understand.intent import IntentClassifier
 from assistant.understand.intent_model import (
     CHECKLIST_TYPES,
@@ -257,8 +258,6 @@ class Reader:
 _PLACING = re.compile(r"\b(to|from|into|onto|outside|without|except|beyond|besides|on|away from|other than)\s+"
                       r"(the\s+)?$", re.I)
 _NATIONALITY = ("ese", "ian", "an", "ish", "ch", "i")  # endings of adjectives of nationality
-_COMPARING = re.compile(r"\b(compar\w*|versus|vs\.?|than|against|both|differ\w*|side by side)\b", re.I)
-COMPARING = _COMPARING  # a word that sets two things side by side
 
 
 def _context_countries(question: str) -> set[str]:
@@ -266,7 +265,7 @@ def _context_countries(question: str) -> set[str]:
     after a preposition ("…or does it all go to China", "…without China"), or, once another country has been
     named, as an adjective of nationality before a noun ("Has the US banned Chinese magnets?"). None when the
     question compares."""
-    if _COMPARING.search(question):
+    if COMPARING.search(question):
         return set()
     placed: dict[str, bool] = {}
     for i, (start, end, key) in enumerate(country_spans(question)):

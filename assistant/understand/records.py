@@ -32,12 +32,14 @@ from assistant.knowledge.taxonomy import (
 )
 from assistant.types import RecordQuery
 from assistant.understand.grammar import (
+    COMPARING,
     STAGE_NOUNS,
     amount_bounds,
     asks_degree,
     asks_extreme,
     asks_one,
     basis_named,
+    compares,
     excluded_countries,
     has_any,
     how_many_asked,
@@ -53,7 +55,7 @@ from assistant.understand.grammar import (
     words_of,
     year_bounds,
 )
-from assistant.understand.query import COMPARING, Intent
+from assistant.understand.query import Intent
 from assistant.understand.supply import CONDITIONAL, asks_supply, read_supply, scenario_words, supply_words
 
 # A query kind is taken when its labelled neighbours hold at least this share of the similarity among the
@@ -63,6 +65,8 @@ MIN_SHARE = 0.5
 # hundreds of questions answered from passages, and a wide vote would drown an exact match.
 KIND_NEIGHBOURS = 5
 KINDS = ("set", "count", "ranking", "extreme", "compare", "change", "concentration", "supply", "scenario")
+# Words that name mine output as an amount (not "production", which may be the process).
+AMOUNT_WORDS = ("mine production", "mine output", "output", "mined", "tonnes", "tons")
 # A scenario is taken on a weaker vote than the other kinds where its grammar agrees (a verb of stopping, a
 # conditional, a named party): its wording is close to a lookup's.
 SUPPLY_SHARE = 0.2
@@ -130,8 +134,16 @@ def read_query(question: str, intent: Intent, scores: dict[str, float], spans: l
         kind = members
     if kind in ("set", "count", "extreme", "change") and orders(question):
         kind = "ranking"  # an imperative of ordering ("Rank…", "Order…", "Sort…") asks for a ranking
+    # Two or more countries set side by side by a figure the tables hold ("Russia or Vietnam, which has the larger
+    # reserves?", "Compare Brazil's and Vietnam's mine output") are ranked by it, whatever the vote says.
+    compared = [k for k in named if k not in excluded_countries(question, spans)]
+    # ("production" alone may be the process, "getting a project into production": the amount is named as one)
+    countries_compared = (len(compared) >= 2 and not projects and compares(question) and kind != "change"
+                          and has_any(question, (*MEASURE_WORDS["reserves"], *AMOUNT_WORDS)))
+    if countries_compared:
+        kind = "ranking"
     # A vote for a comparison with fewer than two projects named has nothing to compare: grammar decides then.
-    if vote < MIN_SHARE or (kind == "compare" and len(projects) < 2):
+    elif vote < MIN_SHARE or (kind == "compare" and len(projects) < 2):
         # Grammar, where the examples are split: an interrogative followed by a plural noun for countries or
         # sites asks for the members of a set ("Which countries…", "How many plants…").
         asked = _grammar_kind(question, projects)
@@ -162,7 +174,7 @@ def read_query(question: str, intent: Intent, scores: dict[str, float], spans: l
         return None
     # An order needs words that order: a superlative, an imperative of ordering, or how many to show.
     if kind in ("ranking", "extreme") and not (asks_extreme(question) or asks_degree(question) or orders(question)
-                                               or how_many_asked(question)):
+                                               or how_many_asked(question) or countries_compared):
         kind = members_kind(question) or ""
         if not kind:
             return None
