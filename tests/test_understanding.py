@@ -723,3 +723,10 @@ def test_a_magnet_type_named_one_way_finds_sentences_that_name_it_another(corpus
     """'NdFeB', 'neodymium magnet' and 'Nd2Fe14B' are one thing: a sentence using any of them holds the word."""
     answer = corpus_assistant.ask("By weight, how much of an NdFeB magnet is rare earths?")
     assert re.search(r"29\.0-32\.5|28-35", answer.answer), answer.answer
+
+
+@pytest.mark.parametrize("question", ["Can Japan make magnets without relying on China?",
+                                      "Could Germany build NdFeB magnets without buying from China at all?"])
+def test_a_country_after_without_and_a_gerund_places_the_question(corpus_assistant, question: str) -> None:  # type: ignore[no-untyped-def]
+    intent = corpus_assistant._reader().understand(question)
+    assert intent.type == "capability" and intent.countries and "china" not in intent.countries, intent

@@ -255,8 +255,9 @@ class Reader:
         return bool(WHY.match(question)) and not named and len(question.split()) <= 4
 
 
+# (after "without", a gerund may come first: "without touching China", "without relying on China")
 _PLACING = re.compile(r"\b(to|from|into|onto|outside|without|except|beyond|besides|on|away from|other than)\s+"
-                      r"(the\s+)?$", re.I)
+                      r"(?:(?<=without )\w+ing\s+(?:on\s+|from\s+|to\s+)?)?(the\s+)?$", re.I)
 _NATIONALITY = ("ese", "ian", "an", "ish", "ch", "i")  # endings of adjectives of nationality
 
 
