@@ -127,3 +127,15 @@ def test_the_projects_tab_shows_each_figure_with_its_sentence_on_hover(corpus_as
     table = projects_table_html([project_row(p)])
     assert "<th>Resource / reserve</th>" in table
     assert html.escape(p.reserves.evidence.sentence, quote=True) in table and f"{p.reserves.value:,.0f}" in table
+
+
+def test_two_projects_set_side_by_side_by_a_comparative_are_compared(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    """'Which is bigger, A or B?' names two projects and compares them; 'Per' in a name is not 'per USGS'."""
+    from assistant.understand.publishers import named_publisher
+
+    question = "Which holds more rare earths, Per Geijer or Kvanefjeld?"
+    assert named_publisher(question) is None and named_publisher("reserves per USGS") == "USGS"
+    answer = corpus_assistant.ask(question)
+    assert answer.query is not None and answer.query.kind == "compare" and len(answer.table) == 2
+    for name in ("Per Geijer", "Kvanefjeld"):
+        assert name in answer.answer

@@ -9,7 +9,8 @@ from assistant.types import doc_meta
 from assistant.understand.names import fold
 
 # "according to X", "X says/reports/estimates": the grammar of attributing a claim to a source.
-_ACCORDING = re.compile(r"\b(?i:according to|per|as reported by|in the view of)\s+(?i:the\s+)?"
+# ("per" only in lower case: "Per Geijer" is a name)
+_ACCORDING = re.compile(r"\b(?:(?i:according to|as reported by|in the view of)|per)\s+(?i:the\s+)?"
                         r"((?:[A-Z][\w.&'-]*)(?:\s+(?:of\s+|for\s+|the\s+)?[A-Z][\w.&'-]*)*)")
 _SAYS = re.compile(r"\b((?:[A-Z][\w.&'-]*\s+){0,3}[A-Z][\w.&'-]*)'?s?\s+(?i:says?|said|reports?|estimates?|data|"
                    r"figures?)\b")

@@ -32,7 +32,6 @@ from assistant.knowledge.taxonomy import (
 )
 from assistant.types import RecordQuery
 from assistant.understand.grammar import (
-    COMPARING,
     STAGE_NOUNS,
     amount_bounds,
     asks_degree,
@@ -292,14 +291,15 @@ def read_query(question: str, intent: Intent, scores: dict[str, float], spans: l
 
 def _grammar_kind(question: str, projects: list[str]) -> str | None:
     """The kind grammar asks for: members of a set ("Which countries…", "How many plants…"), an order ("Rank…"),
-    an extreme (a superlative before a noun for countries or sites), or a comparison of two named projects."""
+    an extreme (a superlative before a noun for countries or sites), or a comparison of two named projects (a
+    comparing word or a comparative of amount)."""
     if asked := members_kind(question):
         return asked
     if orders(question):
         return "ranking"
     if asks_extreme(question):
         return "extreme"
-    if len(projects) >= 2 and COMPARING.search(question):
+    if len(projects) >= 2 and compares(question):  # "Compare A and B", "Which is bigger, A or B?"
         return "compare"
     return None
 
