@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 
 from assistant.answer.citations import CitationBook, plain, sentences, terms
 from assistant.answer.milestones import cite_quote, when
-from assistant.knowledge.registry import PHASES, Project, milestone_order
+from assistant.knowledge.registry import Project, milestone_order
 from assistant.knowledge.valuechain import MILESTONE_LABEL, Figure, Milestone
 
 # The figures a comparison shows, in this order, with how each reads.
@@ -56,6 +56,14 @@ def core_name(operator: str) -> str:
     return re.split(r"\s*[(;,]", operator, maxsplit=1)[0].strip()
 
 
+def _holds(sentence: str, note: str) -> bool:
+    """Whether the sentence states every figure and name of a milestone's note, so the note can stand before the
+    sentence's citation."""
+    low = sentence.lower().replace(",", "")
+    need = re.findall(r"\d[\d,.]*\d|\d", note) + [w for w in re.findall(r"\b[A-Z][\w'-]+", note) if len(w) > 3]
+    return all(n.lower().replace(",", "") in low for n in need)
+
+
 def _mark(n: int | None) -> str:
     return f" [{n}]" if n else ""
 
@@ -80,7 +88,7 @@ def fields(p: Project, family: list[Project], builder: object, book: CitationBoo
     is left out rather than shown uncited."""
     docs = [d for o in family for d in o.docs]
     owner = core_name(p.operator)
-    head = f"{p.name} ({name_of(p.country)}, {max((o.phase for o in family), key=PHASES.index)}"
+    head = f"{p.name} ({name_of(p.country)}, {p.phase}"
     head += ", pilot)" if p.pilot else ")"
     parts = [head + (f": owner {owner}{_mark(cite_holding(builder, book, docs, [owner]))}" if owner else "")]
     for field, label in FIELDS:
@@ -96,6 +104,7 @@ def fields(p: Project, family: list[Project], builder: object, book: CitationBoo
     if milestones:
         parts.append("milestones: " + "; ".join(
             f"{MILESTONE_LABEL[m.kind]} {_date(m)}" + ("" if m.done else " (expected)")
+            + (f", {m.note}" if m.note and _holds(m.evidence.sentence, m.note) else "")
             + _mark(cite_quote(builder, book, m.evidence)) for m in milestones))
     support = list(dict.fromkeys(s for o in family for s in o.support))
     if support:
