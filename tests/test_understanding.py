@@ -730,3 +730,14 @@ def test_a_magnet_type_named_one_way_finds_sentences_that_name_it_another(corpus
 def test_a_country_after_without_and_a_gerund_places_the_question(corpus_assistant, question: str) -> None:  # type: ignore[no-untyped-def]
     intent = corpus_assistant._reader().understand(question)
     assert intent.type == "capability" and intent.countries and "china" not in intent.countries, intent
+
+
+def test_a_pronoun_for_a_named_company_holds_with_a_country_after_it(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    """'its Malaysian plant' after a question about Lynas: the country qualifies the plant, 'its' is Lynas's."""
+    previous = corpus_assistant._reader().understand("Tell me about Lynas Rare Earths.")
+    intent, resolved = corpus_assistant._reader().resolve("where is its Malaysian plant?", previous)
+    assert intent.followup and "Lynas" in resolved and " its " not in f" {resolved} ", resolved
+    # a demonstrative before a noun ("that rule") with its own subject named is a new question
+    intent, resolved = corpus_assistant._reader().resolve("What's that 0.1% rule China announced in October 2025?",
+                                                          previous)
+    assert not intent.followup and resolved.startswith("What's that"), resolved

@@ -36,7 +36,7 @@ def names_a_site(question: str, pronoun: re.Match[str], previous: Intent) -> boo
 # What a pronoun can stand for, by agreement: "it" a singular thing (a plant, mine, project, policy, product),
 # "they" an organisation (a company, an agency) or a plural, "there" a place. Each takes the last thing the previous
 # turn named of the first of these groups that has one.
-_THING = ("it", "its")
+THING = ("it", "its")
 GROUP = ("they", "them", "their")
 _ORGANISATIONS = ("company", "agency", "organisation")
 _PLACE_NOUN = re.compile(r"\b(to|from|in|at|into|out of|near)\s+$", re.I)
@@ -70,7 +70,7 @@ def substitute(question: str, pronouns: list[re.Match[str]], previous: Intent) -
     out, at = [], 0
     for m in pronouns:
         word = m.group(0)
-        name = referent(previous, word) if word.lower() in (*_THING, *GROUP, *PLACE, *POSSESSIVE) else None
+        name = referent(previous, word) if word.lower() in (*THING, *GROUP, *PLACE, *POSSESSIVE) else None
         if name is None:
             return None
         if word.lower() in POSSESSIVE:

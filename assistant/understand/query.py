@@ -20,7 +20,7 @@ from assistant.knowledge.taxonomy import (
     other_commodity,
 )
 from assistant.types import STAGES, Filters
-from assistant.understand.followups import GROUP, antecedent, merge, names_a_site, substitute
+from assistant.understand.followups import GROUP, THING, antecedent, merge, names_a_site, substitute
 from assistant.understand.grammar import COMPARING
 from assistant.understand.intent import IntentClassifier
 from assistant.understand.intent_model import (
@@ -190,7 +190,7 @@ class Reader:
         if previous is None:
             return intent, question
         pronoun = self._unbound_pronoun(question)
-        if not self._is_followup(intent, question, pronoun):
+        if not self._is_followup(intent, question, pronoun, previous):
             intent = self.understand(question)  # read as the new question it is
             if _CONTINUES.match(question) and not intent.countries and previous.countries:
                 intent.places = previous.countries[:1]
@@ -239,9 +239,11 @@ class Reader:
             out.append(m)
         return out
 
-    def _is_followup(self, intent: Intent, question: str, pronoun: re.Match[str] | None) -> bool:
+    def _is_followup(self, intent: Intent, question: str, pronoun: re.Match[str] | None, previous: Intent) -> bool:
         """A turn needs the conversation when the examples say it is elliptical, when it names no country or
-        entity of its own and has a pronoun that points outside it, or when it asks "why" about nothing new."""
+        entity of its own and has a pronoun that points outside it, when its personal pronoun agrees with a
+        company, plant or project the turn before named and it names none of its own, or when it asks "why"
+        about nothing new."""
         named = bool(intent.countries or intent.entities)
         # The examples' vote for a follow-up holds unless the turn is a whole sentence (not a fragment: "And
         # magnets?") that names its own subject (an entity, element or stage, not only a country: "How does the
@@ -251,6 +253,11 @@ class Reader:
         if intent.scores and best(intent.scores) == "followup" and not own:
             return True
         if not named and pronoun is not None:
+            return True
+        # A personal pronoun that agrees with a company, plant or project the turn before named stands for it, even
+        # with a country named after it ("where's its American plant?" after "What is Vacuumschmelze?").
+        if pronoun is not None and not intent.entities and (previous.entities or previous.answered) and (
+                pronoun.group(0).lower() in (*THING, *GROUP)):
             return True
         return bool(WHY.match(question)) and not named and len(question.split()) <= 4
 
