@@ -12,6 +12,7 @@ from assistant.knowledge.entities import PRODUCER_KINDS, SITE_KINDS, Entity
 from assistant.knowledge.taxonomy import (
     COUNTRIES,
     YEAR,
+    country_names,
     country_spans,
     find_elements,
     find_magnet_types,
@@ -127,7 +128,8 @@ class Reader:
         # it is not what the question is about.
         context = _context_countries(question)
         countries = [c for c in found.countries if c not in context]
-        found.corrected.update(stage_typos(question, found.corrected))
+        found.corrected.update(stage_typos(question, found.corrected, [
+            *(n for c in found.countries for n in country_names(c)), *(n for e in found.entities for n in e.names)]))
         shown = question
         for typed, canonical in found.corrected.items():
             if canonical.islower():  # a stage word, not a name: read in its place

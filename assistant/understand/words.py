@@ -10,6 +10,7 @@ import bisect
 import functools
 import math
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 from assistant.knowledge.taxonomy import STAGE_WORDS
@@ -94,16 +95,20 @@ def _stage_vocabulary() -> tuple[str, ...]:
     return tuple(sorted(out))
 
 
-def stage_typos(question: str, corrected: dict[str, str]) -> dict[str, str]:
-    """A word of six letters or more that general English does not use, and that is a letter or two off a word
-    for a stage of the chain, is that word misspelt ("seperate", "magnents")."""
-    from rapidfuzz import fuzz, process
+def stage_typos(question: str, corrected: dict[str, str], names: Iterable[str] = ()) -> dict[str, str]:
+    """A word of six letters or more that general English does not use, is no part of a name the question was
+    found to hold (`names`: its countries' and entities' names), and is a letter or two off a word for a stage of
+    the chain, is that word misspelt ("seperate", "magnents")."""
+    named = {w for n in names for w in re.findall(r"[a-z]+", n.lower())}
+    words = [m for m in re.finditer(r"[a-z]{6,}", question.lower())
+             if m.group(0) not in corrected and m.group(0) not in named and not is_english(m.group(0))]
+    if not words:
+        return {}
+    from rapidfuzz import fuzz, process  # only where a word is left to check: its import is a cold start's cost
 
     out: dict[str, str] = {}
-    for m in re.finditer(r"[a-z]{6,}", question.lower()):
+    for m in words:
         word = m.group(0)
-        if word in corrected or is_english(word):
-            continue
         best = process.extractOne(word, _stage_vocabulary(), scorer=fuzz.ratio, score_cutoff=STAGE_TYPO_SCORE)
         if best is not None:
             out[question[m.start():m.end()]] = best[0]
