@@ -21,7 +21,8 @@ def figure_row(f: Any) -> str:
     """'1,478 t/yr REO (announced, target)', or '' where there is none."""
     if f is None:
         return ""
-    notes = ", ".join(n for n in (f.estimate, f.kind or "", str(f.year) if f.year else "") if n)
+    notes = ", ".join(n for n in (f.estimate, f.kind or "", str(f.year) if f.year else "",
+                                  "historic, no longer current" if f.historic else "") if n)
     return f"{f.value:,.0f} {f.unit} {f.basis} ({notes})"
 
 
