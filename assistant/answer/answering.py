@@ -36,6 +36,7 @@ from assistant.knowledge.taxonomy import (
     country_name,
     find_countries,
     find_elements,
+    find_magnet_types,
     find_stages,
 )
 from assistant.types import Checklist, Chunk, Passage, doc_meta
@@ -95,16 +96,12 @@ ADDRESSES_READER = re.compile(
     r"|^\W*(?:please\s+)?(?:ignore|disregard|tell|respond|reply|pretend|act as)\b", re.I)
 
 
-MAGNET_PATTERNS = {k: re.compile(r"\b(" + "|".join(re.escape(w) for w in v) + r")\b", re.I)
-                   for k, v in MAGNET_TYPES.items()}
-
-
 def _candidates(intent: Intent, passages: list[Passage], idf: Callable[[str], float] | None,
                 weights: dict[str, float] | None = None) -> list[Candidate]:
     country_terms = {t for c in intent.countries for t in country_terms_for(c)}
     # A magnet type is one thing said several ways ("NdFeB", "neodymium magnet", "Nd2Fe14B"): a sentence that
     # names it by any of its names holds the question's words for it.
-    magnets = [(MAGNET_PATTERNS[k], terms(" ".join(MAGNET_TYPES[k]))) for k in intent.magnet_types]
+    magnets = {k: terms(" ".join(MAGNET_TYPES[k])) for k in intent.magnet_types}
     # "The difference between A and B" asks about A and B: the frame is not what a sentence should share.
     asked = _DIFFERENCE.sub(" ", intent.question)
     q_terms = (terms(asked) - wording(asked, FRAMING) - terms(DOMAIN_NAME)) | country_terms
@@ -169,9 +166,8 @@ def _candidates(intent: Intent, passages: list[Passage], idf: Callable[[str], fl
             for c in intent.countries:
                 if c in speaks_of:
                     st |= country_terms_for(c)
-            for pattern, names in magnets:
-                if pattern.search(shown):
-                    st |= names
+            for kind in find_magnet_types(shown) if magnets else ():
+                st |= magnets.get(kind, set())
             if cells and (row_of & set(intent.countries) or any(
                     fold(n) in fold(cells[0]) for e in intent.entities for n in e.names)):
                 row_about, row_year = True, bool(intent.years) and any(str(y) in shown for y in intent.years)

@@ -4,6 +4,7 @@ verdict and binding gap computed from the statuses alone; what closing each gap 
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -101,8 +102,6 @@ _CAPITALISED = re.compile(r"\b[A-Z][\w'’-]*")
 
 def _folded(text: str) -> str:
     """Lower case, accents and thousands separators gone: 'Sillamäe' and 'Sillamae', '3,000' and '3000' match."""
-    import unicodedata
-
     text = unicodedata.normalize("NFKD", text)
     return "".join(c for c in text if not unicodedata.combining(c)).lower().replace(",", "")
 
