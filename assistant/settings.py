@@ -208,6 +208,9 @@ _SET_GATES: dict[str, dict[str, float]] = {
     # Round 3's sealed set, a development set since round 4 (0.815 key facts, 14/16 refusals at round 3's end; 16/16
     # once a year no document mentions is refused and live news is out of scope).
     "round3": {"min_key_fact_recall": 0.85, "min_hit_at_5": 0.96, "min_mrr": 0.89, "min_refusal_accuracy": 0.93},
+    # Round 4's sealed set, a development set since round 5 (0.830 key facts, 12/16 refusals, 1/162 false refusals
+    # at round 4's end).
+    "round4": {"min_key_fact_recall": 0.80, "min_hit_at_5": 0.95, "min_mrr": 0.88, "min_refusal_accuracy": 0.74},
 }
 
 
