@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from assistant.answer.answering import compose
 from assistant.answer.citations import CitationBook
 from assistant.answer.evidence import checklists_for, gather, widen
-from assistant.answer.refusal import Refusal, decide
+from assistant.answer.refusal import Refusal, decide, unprofiled_records
 from assistant.knowledge.taxonomy import country_name
 from assistant.types import Answer, Checklist, Filters
 from assistant.understand.reading import Reading, RecordContext
@@ -99,6 +99,9 @@ def answer_records(a: Assistant, reading: Reading, conversation_id: str | None) 
         result = answerer.answer(rq, book)
     if not result.complete:
         return None
+    if (refusal := unprofiled_records(rq.countries, rq.matched, data.profiled)) is not None:
+        a.conversations.add(conversation_id, intent)
+        return refuse(reading, refusal, conversation_id)
     text = result.text if rq.matched else (
         f"{result.text} Nothing in the records matches this query (shown as `query` in the answer); the "
         f"passages were not searched instead.")

@@ -741,3 +741,53 @@ def test_a_pronoun_for_a_named_company_holds_with_a_country_after_it(corpus_assi
     intent, resolved = corpus_assistant._reader().resolve("What's that 0.1% rule China announced in October 2025?",
                                                           previous)
     assert not intent.followup and resolved.startswith("What's that"), resolved
+
+
+@pytest.mark.parametrize(("question", "word"), [
+    ("What does Malaysia charge in income tax on a teacher's salary?", "teacher"),
+    ("Is Estonia a good place for a skiing holiday?", "skiing"),
+    ("Which airline flies to Kalgoorlie from Perth?", "airline"),
+])
+def test_a_question_about_what_no_document_mentions_is_refused_wherever_it_is_placed(
+        corpus_assistant, question: str, word: str) -> None:  # type: ignore[no-untyped-def]
+    """A known place does not bring a question into the corpus: one that names no entity, element or stage and
+    no word of the domain, asking about what no document mentions, is refused with the words it could not find."""
+    answer = corpus_assistant.ask(question)
+    assert not answer.answerable, answer.answer[:200]
+    assert answer.refusal != "unknown_names" or word in answer.answer.lower(), answer.answer
+
+
+@pytest.mark.parametrize("question", [
+    "ok so what has Estonia got going on, folks?",
+    "Just curious, who runs things at Gebeng?",
+    "I'm wondering what Greenland has in the ground",
+])
+def test_words_that_frame_a_question_do_not_make_it_off_subject(corpus_assistant, question: str) -> None:  # type: ignore[no-untyped-def]
+    """An aside before the question, a closing vocative or the words before an embedded question are framing,
+    however rare: the question proper is what is judged."""
+    answer = corpus_assistant.ask(question)
+    assert answer.answerable and answer.citations, answer.answer[:200]
+
+
+def test_a_name_with_a_capital_inside_a_word_is_a_name(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    """'iPhone' is a name no document holds: a product of the domain beside it does not place the question."""
+    answer = corpus_assistant.ask("How much dysprosium goes into an iPad?")
+    assert not answer.answerable and answer.refusal == "unknown_names" and "iPad" in answer.answer, answer.answer
+
+
+def test_a_record_query_about_an_unprofiled_country_is_refused_not_answered_none(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    """No profile, no records: 'zero projects' would be a finding the documents never made."""
+    answer = corpus_assistant.ask("Which rare-earth mines does Bolivia operate?")
+    assert not answer.answerable and answer.refusal == "unknown_names" and "Bolivia" in answer.answer, answer.answer
+    profiled = corpus_assistant.ask("Which rare-earth mines does Laos have?")
+    assert profiled.answerable, profiled.answer[:200]
+
+
+def test_an_it_in_a_question_that_names_nothing_points_back(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    """'is it expected to…', 'is it meant to…': with nothing named for the 'it' to stand for, it stands for the
+    last thing the previous turn named; with a subject of its own ('is it hard to separate terbium?') it does not."""
+    previous = corpus_assistant._reader().understand("Tell me about the Songwe Hill project")
+    intent, resolved = corpus_assistant._reader().resolve("When is it meant to begin mining?", previous)
+    assert "Songwe" in resolved and intent.followup, resolved
+    intent, resolved = corpus_assistant._reader().resolve("Is it hard to separate terbium from dysprosium?", previous)
+    assert "Songwe" not in resolved and not intent.followup, resolved

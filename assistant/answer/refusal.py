@@ -4,15 +4,17 @@ says what to do instead. Nothing else in the package refuses."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from assistant.answer.answering import wording
-from assistant.answer.citations import PROPER_NAME, terms
+from assistant.answer.citations import PROPER_NAME, STOP, terms
 from assistant.knowledge.taxonomy import YEAR, country_names, has_domain_words
 from assistant.types import Passage
 from assistant.understand.query import Intent
+from assistant.understand.words import is_common, is_english
 
 if TYPE_CHECKING:
     from assistant.answer.evidence import Evidence
@@ -22,6 +24,9 @@ if TYPE_CHECKING:
 NOTHING_CLOSE = 0.6  # under this share of the floor, no retrieved passage is close to the question at all
 CLOSE_IN_MEANING = 2.0  # at this multiple of the floor, a passage is close enough to outweigh weak word coverage
 SUBJECT_SHARE = 0.5  # a passage must hold more than this share of the question's subject words
+# A word general English uses this often (Zipf scale: ten uses in ten thousand words; "big", "anyone", "else")
+# can phrase a question about anything, so the corpus not using it says nothing about what the question asks.
+ANY_SUBJECT = 5.0
 
 
 SCOPE = ("REE Assistant answers from its corpus on rare-earth supply chains (value-chain stages, countries, "
@@ -54,13 +59,52 @@ def unknown_names(question: str, known: Callable[[str], bool], named: set[str] |
     """Capitalised words (names) in the question that no indexed document contains and that are not a close
     match of a known country or entity (`named`: the words already recognised as names)."""
     out = []
-    for m in PROPER_NAME.finditer(question.strip()):
+    for m in [*PROPER_NAME.finditer(question.strip()), *_INNER_CAPITAL.finditer(question)]:
         word = m.group(1).removesuffix("'s").rstrip("'")
         if named and word in named:
             continue
         stems = terms(word)
         if stems and not any(known(t) for t in stems):
             out.append(word)
+    return out
+
+
+# A name written with a capital inside a lower-case word ("iPhone", "eBay") is a name too.
+_INNER_CAPITAL = re.compile(r"\b([a-z]+[A-Z][\w'-]*)\b")
+# What frames a question rather than asking it: an opening clause set off by a comma or colon ("Just curious,",
+# "Quick one:"), words before the question word of an embedded question ("I'm wondering what…"), and a short
+# closing phrase set off by a comma ("…, folks?").
+_OPENING = re.compile(r"^[^,:;?]{0,40}[,:;]\s+")
+_EMBEDDED = re.compile(r"^.*?\b(?=(?:what|which|who|whom|whose|when|where|why|how|whether|if)\b)", re.I)
+_ASKS = re.compile(r"\W*(?:what|which|who|whom|whose|when|where|why|how|is|are|was|were|do|does|did|can|could|"
+                   r"will|would|has|have|had|should)\b", re.I)
+_CLOSING = re.compile(r",\s*(?:\w+\s*){1,2}[?.!]*\s*$")
+
+
+def question_proper(question: str) -> str:
+    """The question with what frames it taken away (a closing vocative, an opening aside, the words before an
+    embedded question); a question that opens with its question word keeps its opening."""
+    text = _CLOSING.sub("", question.strip())
+    if _ASKS.match(text):
+        return text
+    text = _OPENING.sub("", text, count=1)
+    return text if _ASKS.match(text) else _EMBEDDED.sub("", text, count=1)
+
+
+def unused_words(question: str, known: Callable[[str], bool]) -> list[str]:
+    """The English words of the question proper that no indexed document uses, leaving out names (capitalised
+    words after the first, judged by `unknown_names`) and the words general English uses so often
+    (`ANY_SUBJECT`) that they phrase a question about anything: what the question asks about, where the corpus
+    has nothing ("How are crypto gains taxed in Germany?", "Can you recommend a hotel in Kuantan?")."""
+    out = []
+    for i, m in enumerate(re.finditer(r"[A-Za-z][A-Za-z']*", question_proper(question))):
+        word = m.group(0)
+        base = word.lower().removesuffix("'s").strip("'")
+        if (i and word[0].isupper()) or base in STOP or not is_english(base) or is_common(base, ANY_SUBJECT):
+            continue
+        stems = terms(base)
+        if stems and not any(known(t) for t in stems):
+            out.append(base)
     return out
 
 
@@ -101,6 +145,16 @@ def weak_evidence(intent: Intent, passages: list[Passage], best_similarity: floa
     return (coverage(intent.question, passages, known) <= SUBJECT_SHARE
             and best_similarity < CLOSE_IN_MEANING * min_similarity)
 
+def unprofiled_records(countries: list[str], matched: int, profiled: set[str]) -> Refusal | None:
+    """A query over the records that matches nothing, placed only in countries no profile covers, is no finding
+    of "none" but a place the documents do not cover ("What rare-earth projects does Argentina have?")."""
+    if matched or not countries or set(countries) & profiled:
+        return None
+    names = tuple(country_names(c)[0] for c in countries)
+    return Refusal("unknown_names", f"The documents hold no profile of {' or '.join(names)}, so the records say "
+                                    f"nothing about it. " + SCOPE, names)
+
+
 RefusalReason = Literal["not_facts", "off_subject", "unknown_names", "weak_evidence"]
 
 
@@ -133,10 +187,21 @@ def decide(reading: Reading, evidence: Evidence | None, min_similarity: float, k
     if intent.countries and len(unknown_countries) == len(intent.countries) and not intent.entities:
         names = tuple(country_names(c)[0] for c in unknown_countries)
         return Refusal("unknown_names", not_covered(list(names)), names)
-    if not evidence.checklists and not intent.entities:
+    # A named company, site, agency or policy places the question, and a name beside it that no document holds
+    # (a person, a metonym: "Canberra") is left to the passages about it; a product ("NdFeB magnet") places
+    # nothing ("How many neodymium magnets are inside an iPhone 15?").
+    if not evidence.checklists and not any(e.kind != "product" for e in intent.entities):
         strangers = unknown_names(reading.question, keywords.knows, named)
         if strangers:
             return Refusal("unknown_names", not_covered(strangers), tuple(strangers))
+    # A question that names no entity, element or stage and uses no word of the domain, asking about something no
+    # document mentions, is outside the corpus however well its places are known ("How are crypto gains taxed in
+    # Germany?"): its checklist or passages would answer a question it did not ask.
+    if not (any(e.kind != "place" for e in intent.entities) or intent.elements or intent.stages
+            or has_domain_words(reading.question)):
+        unused = unused_words(reading.question, keywords.knows)
+        if unused:
+            return Refusal("unknown_names", not_covered(unused), tuple(unused))
     if evidence.checklists or (intent.type == "entity" and intent.entities):
         return None
     if weak_evidence(intent, evidence.passages, evidence.best, min_similarity, keywords.years, keywords.knows,
@@ -151,4 +216,4 @@ def decide(reading: Reading, evidence: Evidence | None, min_similarity: float, k
 
 
 __all__ = ["NOT_COVERED", "NOT_FACTS", "OFF_SUBJECT", "Refusal", "RefusalReason", "coverage", "decide",
-           "not_covered", "unknown_names", "weak_evidence"]
+           "not_covered", "question_proper", "unprofiled_records", "unknown_names", "unused_words", "weak_evidence"]

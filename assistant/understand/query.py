@@ -46,7 +46,8 @@ _REFERS_BACK = re.compile(r"\b(it|its|they|them|their|there|that|this|those|thes
 _DUMMY_IT = re.compile(r"\b(is|was|isn't|wasn't|would|will)\s+it\s+(\w+\s+){1,2}(to|that|for)\b|"
                        r"\bit\s+(is|was|'s)\s+(\w+\s+){1,2}(to|that)\b|\bdoes\s+it\s+take\b", re.I)
 # But a participle before "to" raises the subject: the "it" of "is it expected to open" is the thing expected.
-_RAISED = re.compile(r"\b\w+ed\s+to$", re.I)
+# So do the other raising words, a closed class ("is it meant to", "is it set to", "is it due to", "is it likely to").
+_RAISED = re.compile(r"\b(\w+ed|meant|set|due|bound|going|about|able|likely|unlikely|sure|certain)\s+to$", re.I)
 # An auxiliary right before a pronoun puts it in the subject's place ("when is it…", "does it…").
 FRAGMENT = 4  # a turn of at most this many words is a fragment ("And magnets?", "What about Japan?")
 # A connective opening a question ("So where…", "And what…") carries on from the turn before.
@@ -229,9 +230,15 @@ class Reader:
 
     def _unbound_pronouns(self, question: str) -> list[re.Match[str]]:
         out = []
+        # The "it" of "is it hard to…" stands for what follows only where something follows for it to stand for
+        # (a name, a stage, an element: "is it hard to separate terbium?"); in a question that names nothing
+        # ("When is it meant to start producing?") it points back.
+        whole = self.names.find(question, fuzzy=False)
+        names_own = bool(whole.countries or whole.entities or find_stages(question) or find_elements(question))
         for m in _REFERS_BACK.finditer(question):
-            if m.group(0).lower() == "it" and any(d.start() <= m.start() < d.end() and not _RAISED.search(d.group(0))
-                                                  for d in _DUMMY_IT.finditer(question)):
+            if names_own and m.group(0).lower() == "it" and any(
+                    d.start() <= m.start() < d.end() and not _RAISED.search(d.group(0))
+                    for d in _DUMMY_IT.finditer(question)):
                 continue
             before = question[:m.start()]
             found = self.names.find(before, fuzzy=False)
