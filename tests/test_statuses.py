@@ -150,3 +150,21 @@ def test_next_steps_give_a_stage_its_own_cost_or_none_sourced(corpus_assistant) 
             assert cost == "none sourced." or _STAGE_SPEAKS[step.stage].search(cost), (country, step.stage, cost)
             if step.stage in ("separation", "metal", "alloy"):
                 assert "Kalgoorlie cracking" not in cost, (country, step.stage, cost)
+
+
+def test_a_verdict_names_who_runs_the_plant_it_rests_on_where_its_sentence_does(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    """A stage's facility is shown with its operator (whole name, initials or distinctive first word) when the
+    sentence cited for the stage names the operator and the facility's own name does not: every such operator
+    appears in that row's cited quotes."""
+    shown = 0
+    for country in ("south_korea", "united_kingdom", "france", "malawi"):
+        answer = corpus_assistant.gaps(country)
+        cl = answer.checklist
+        quotes = {c.n: c.quote for c in answer.citations}
+        for row in cl.stages:
+            for name in row.facilities:
+                if "'s " in name:
+                    who = name.split("'s ")[0]
+                    assert any(who in quotes.get(n, "") for n in row.citations), (country, row.stage, name)
+                    shown += 1
+    assert shown >= 2, "no operator was named beside its facility"

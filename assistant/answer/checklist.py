@@ -15,6 +15,7 @@ from assistant.knowledge.taxonomy import STAGE_WORDS, country_name
 from assistant.knowledge.valuechain import CountryFacts, Facility, detail_line, load_country
 from assistant.types import STAGES, Checklist, Chunk, NextStep, StageRow
 from assistant.understand.query import stage_range
+from assistant.understand.words import is_common
 
 # What closing a missing stage takes, in one line (the figures come from the cited primers).
 STAGE_ACTIONS = {
@@ -75,6 +76,26 @@ def leading(facilities: list[Facility]) -> list[Facility]:
     if top and all(f.pilot for f in top):  # pilots only: the commercial plants on the way count too
         top += [f for f in ranked if not f.pilot and f.phase in ("commissioning", "construction")]
     return top
+
+
+def operator_named(operator: str, facility: str, text: str) -> str | None:
+    """How the text names a facility's operator, where the facility's name does not already: by its whole name,
+    its initials ("ASM" for Australian Strategic Materials) or its first word where that word is a name rather
+    than general English ("Lynas", not "Australian" or "China")."""
+    words = re.findall(r"[\w'’-]+", re.sub(r"\s*\([^)]*\)", "", operator))
+    if not words or operator.lower() in facility.lower() or words[0].lower() in facility.lower():
+        return None
+    forms = [" ".join(words)]
+    caps = [w for w in words if w[:1].isupper()]
+    if len(caps) >= 2:
+        forms.append("".join(w[0] for w in caps))
+    if len(words) > 1 and not is_common(words[0].lower(), 3.5) and words[0] not in {
+            country_name(w) for w in ("china", "japan", "india")}:
+        forms.append(words[0])
+    for form in forms:
+        if re.search(r"(?<![\w-])" + re.escape(form) + r"(?![\w-])", text):
+            return form
+    return None
 
 
 def named_in(name: str, text: str) -> str | None:
@@ -311,6 +332,8 @@ class ChecklistBuilder:
                         cites.append(n)
                         quotes += " " + book.items[n - 1].quote
                 if (shown := named_in(f.name, quotes)) and shown not in named:
+                    if f.operator and (who := operator_named(f.operator, shown, quotes)):
+                        shown = f"{who}'s {shown}"
                     named.append(shown)
             # the target stage's record, cited clause by clause, for a verdict short of "yes" (a "yes" names its
             # facilities already); cited before the later stages take the checklist's citations
