@@ -791,3 +791,10 @@ def test_an_it_in_a_question_that_names_nothing_points_back(corpus_assistant) ->
     assert "Songwe" in resolved and intent.followup, resolved
     intent, resolved = corpus_assistant._reader().resolve("Is it hard to separate terbium from dysprosium?", previous)
     assert "Songwe" not in resolved and not intent.followup, resolved
+
+
+def test_a_point_about_an_entity_may_carry_on_from_the_sentence_naming_it(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    """'Longonjo lies in Huambo… Pensana holds 84% of Ozango Minerais…': the second sentence speaks of Longonjo
+    though it does not name it, so an answer about Longonjo's owners may give it."""
+    answer = corpus_assistant.ask("Who owns Longonjo?")
+    assert "Ozango" in answer.answer and "84%" in answer.answer, answer.answer

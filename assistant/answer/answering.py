@@ -288,6 +288,17 @@ def table_comparison(intent: Intent, cands: list[Candidate], book: CitationBook)
     return f"{label}: " + "; ".join(parts) + ".", [rows[k] for k in order]
 
 
+def _before(c: Candidate) -> str:
+    """The sentence before a candidate in its paragraph (prose, not a heading or table row), or ''."""
+    sents = sentences(c.passage.chunk)
+    at = next((i for i, x in enumerate(sents) if x == c.sent), 0)
+    prev = sents[at - 1] if at > 0 else ""
+    if not prev or table_cells(prev) is not None or prev.lstrip().startswith("#") or "\n\n" in c.passage.chunk.text[
+            c.passage.chunk.text.find(prev):c.passage.chunk.text.find(c.sent)]:
+        return ""
+    return plain(prev)
+
+
 def compose(intent: Intent, passages: list[Passage], checklists: list[Checklist], book: CitationBook,
             max_sentences: int = 6, idf: Callable[[str], float] | None = None,
             section_chunks: Callable[[str, str], list[Chunk]] | None = None,
@@ -307,8 +318,10 @@ def compose(intent: Intent, passages: list[Passage], checklists: list[Checklist]
     cands = [c for c in cands if (c.passage.chunk.id, c.sent.strip()) not in cited or checklists]
     if intent.type == "entity" and intent.entities:
         # Points about a named entity name it (by any of its names).
+        # A sentence that carries on from one naming it ("Longonjo lies in Huambo… Pensana holds 84% of…") speaks
+        # of it too.
         names = [re.compile(r"\b" + re.escape(n) + r"\b", re.I) for n in intent.entities[0].names]
-        cands = [c for c in cands if any(p.search(c.shown) for p in names)]
+        cands = [c for c in cands if any(p.search(c.shown) or p.search(_before(c)) for p in names)]
     if not checklists:
         # Figures for several countries asked about side by side come first, from one table where one holds them.
         line, used = table_comparison(intent, cands, book)
