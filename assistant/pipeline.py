@@ -6,14 +6,16 @@ it returned; none goes back to the question."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from assistant.answer.answering import compose
 from assistant.answer.citations import CitationBook
 from assistant.answer.evidence import checklists_for, gather, widen
-from assistant.answer.refusal import Refusal, decide, unprofiled_records
+from assistant.answer.refusal import Refusal, decide, unknown_names, unprofiled_records, unused_words
 from assistant.knowledge.taxonomy import country_name
 from assistant.types import Answer, Checklist, Filters
+from assistant.understand.followups import antecedent
 from assistant.understand.reading import Reading, RecordContext
 
 if TYPE_CHECKING:
@@ -45,6 +47,10 @@ def ask(a: Assistant, question: str, conversation_id: str | None, filters: Filte
         checklists = checklists_for(snap, reading, book, a.settings.answer.max_citations)
         evidence = gather(snap, reading, filters, a.settings, checklists)
     refusal = decide(reading, evidence, a.settings.answer.min_similarity, snap.keywords, snap.builder.data.profiled)
+    if refusal is not None and refusal.reason in ("weak_evidence", "not_facts") and (
+            placed := _in_conversation(a, reading, conversation_id, filters, book)) is not None:
+        reading, evidence, book = placed
+        refusal = None
     if refusal is not None:
         a.conversations.add(conversation_id, reading.intent)
         return refuse(reading, refusal, conversation_id)
@@ -61,6 +67,33 @@ def ask(a: Assistant, question: str, conversation_id: str | None, filters: Filte
     return Answer(question=question, answer=text, answerable=True, citations=book.items,
                   checklist=_one_or_list(evidence.checklists), conversation_id=conversation_id, notices=notices,
                   resolved_question=reading.shown_resolved)
+
+
+def _in_conversation(a: Assistant, reading: Reading, conversation_id: str | None, filters: Filters | None,
+                     book: CitationBook) -> tuple[Reading, Any, CitationBook] | None:
+    """A question that names nothing of its own, and nothing no document mentions, that the passages do not answer
+    (or that reads as no question of facts), asked in a conversation, is read once more about what the turn before
+    named last ("who's buying the concentrate?" after "What is Kangankunde?"): answered so when the passages then
+    answer it, else None (and it is refused as it stands)."""
+    intent = reading.intent
+    previous = a.conversations.last(conversation_id)
+    if previous is None or intent.followup or intent.countries or intent.entities or intent.places:
+        return None
+    snap = a._snapshot()
+    known = snap.keywords.knows
+    if intent.off_subject or unknown_names(reading.question, known) or unused_words(reading.question, known):
+        return None  # what no document mentions stays refused, whatever the conversation was about
+    name = antecedent(previous)
+    if not name:
+        return None
+    placed = a._understanding().read(f"{reading.question.rstrip(' ?.')} ({name})?", None)
+    placed = replace(placed, question=reading.question)
+    book = CitationBook(limit=a.settings.answer.max_citations)
+    checklists = checklists_for(snap, placed, book, a.settings.answer.max_citations)
+    evidence = gather(snap, placed, filters, a.settings, checklists)
+    if decide(placed, evidence, a.settings.answer.min_similarity, snap.keywords, snap.builder.data.profiled):
+        return None
+    return placed, evidence, book
 
 
 def refuse(reading: Reading, refusal: Refusal, conversation_id: str | None) -> Answer:

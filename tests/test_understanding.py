@@ -798,3 +798,15 @@ def test_a_point_about_an_entity_may_carry_on_from_the_sentence_naming_it(corpus
     though it does not name it, so an answer about Longonjo's owners may give it."""
     answer = corpus_assistant.ask("Who owns Longonjo?")
     assert "Ozango" in answer.answer and "84%" in answer.answer, answer.answer
+
+
+def test_a_question_naming_nothing_is_read_in_the_conversation_before_it_is_refused(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    """'How long does the offtake run?' alone is no question the documents answer; after a turn about Kangankunde
+    it is read about Kangankunde, and the answer says how it was read. An off-topic turn is still refused."""
+    conv = "placed-kangankunde"
+    corpus_assistant.ask("Tell me about the Kangankunde deposit", conversation_id=conv)
+    answer = corpus_assistant.ask("How long does the offtake run?", conversation_id=conv)
+    assert answer.answerable and "Kangankunde" in (answer.resolved_question or ""), answer.answer[:200]
+    assert "Iluka" in answer.answer, answer.answer
+    off = corpus_assistant.ask("Who won the 2018 Tour de France?", conversation_id=conv)
+    assert not off.answerable
