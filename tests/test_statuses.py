@@ -168,3 +168,15 @@ def test_a_verdict_names_who_runs_the_plant_it_rests_on_where_its_sentence_does(
                     assert any(who in quotes.get(n, "") for n in row.citations), (country, row.stage, name)
                     shown += 1
     assert shown >= 2, "no operator was named beside its facility"
+
+
+def test_a_single_verdict_names_the_plant_where_the_chain_stops(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    """A 'no' names who runs the furthest stage reached at scale (by the plant's name, or by its operator where the
+    stage's sentences name only the operator), each name held by that stage's cited quotes."""
+    answer = corpus_assistant.ask("Is Malaysia able to produce NdFeB magnets?")
+    cl = answer.checklist
+    row = next(r for r in cl.stages if r.stage == "separation")
+    assert row.status == "at_scale" and row.facilities, row
+    quotes = " ".join(c.quote for c in answer.citations if c.n in row.citations)
+    assert all(name.split("'s ")[0] in quotes for name in row.facilities), (row.facilities, quotes)
+    assert row.facilities[0] in answer.answer

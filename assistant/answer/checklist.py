@@ -211,21 +211,27 @@ class ChecklistBuilder:
             score, i, sent = max(reuse, key=lambda x: x[0])
         return book.cite(self.keywords.chunk(i), sent), sent
 
-    def _cite_naming(self, facts: Any, name: str, want: set[str], book: CitationBook) -> int | None:
-        """The sentence of a stage's evidence sections that names this facility and says most of `want`, cited
-        (nothing is cited when none names it)."""
+    def _cite_naming(self, facts: Any, name: str, want: set[str], book: CitationBook, operator: str = "") -> int | None:
+        """The sentence of a stage's evidence sections that names this facility (else, given its `operator`, one
+        that names the operator) and says most of `want`, cited (nothing is cited when none names either)."""
+        found = self._naming(facts, lambda text: named_in(name, text), want)
+        if found is None and operator:
+            found = self._naming(facts, lambda text: operator_named(operator, "", text), want)
+        return book.cite(found[1], found[2]) if found else None
+
+    def _naming(self, facts: Any, names: Any, want: set[str]) -> tuple[int, Chunk, str] | None:
         best: tuple[int, Chunk, str] | None = None
         for ev in facts.evidence:
             for i in self._section_chunks(ev.doc, ev.section):
                 chunk = self.keywords.chunk(i)
                 for sent in sentences(chunk):
                     text = strip_markers(sent)
-                    if "|" in text or not named_in(name, text):
+                    if "|" in text or not names(text):
                         continue
                     score = len(want & terms(text))
                     if best is None or score > best[0]:
                         best = (score, chunk, sent)
-        return book.cite(best[1], best[2]) if best else None
+        return best
 
     def _cite_detail(self, facts: Any, book: CitationBook) -> str:
         """The stage's detail clause by clause ('; '), each kept only where one sentence of the stage's evidence
@@ -307,6 +313,11 @@ class ChecklistBuilder:
             return self._inferred(country, target, stages, book)
         rows: list[StageRow] = []
         name_terms = terms(data.country)
+        # The stages the verdict names facilities at: the target, and the furthest stage on the way to it that runs
+        # at scale (where the chain stops: "separation (at scale: Lynas Malaysia)" before "no metal").
+        # (for a single verdict, `say_detail`; side by side, the citations are kept for the other country)
+        reached = [st for st in stages if st in scope and st != target and data.status(st) == "at_scale"]
+        named_at = {target, *(reached[-1:] if say_detail else [])}
         for stage in stages:
             facts = data.stages[stage]
             detail = detail_line(facts)
@@ -326,14 +337,17 @@ class ChecklistBuilder:
             named: list[str] = []
             for f in lead:
                 quotes = " ".join(book.items[n - 1].quote for n in cites)
-                if stage == target and not named_in(f.name, quotes) and len(cites) < 2 and not book.full():
-                    n = self._cite_naming(facts, f.name, want, book)
+                if stage in named_at and not named_in(f.name, quotes) and len(cites) < 2 and not book.full():
+                    n = self._cite_naming(facts, f.name, want, book, f.operator if stage in named_at else "")
                     if n is not None and n not in cites:
                         cites.append(n)
                         quotes += " " + book.items[n - 1].quote
-                if (shown := named_in(f.name, quotes)) and shown not in named:
-                    if f.operator and (who := operator_named(f.operator, shown, quotes)):
-                        shown = f"{who}'s {shown}"
+                shown = named_in(f.name, quotes)
+                if shown and f.operator and (who := operator_named(f.operator, shown, quotes)):
+                    shown = f"{who}'s {shown}"
+                elif not shown and stage in named_at and f.operator:
+                    shown = operator_named(f.operator, "", quotes)  # the plant by who runs it ("Lynas")
+                if shown and shown not in named:
                     named.append(shown)
             # the target stage's record, cited clause by clause, for a verdict short of "yes" (a "yes" names its
             # facilities already); cited before the later stages take the checklist's citations
