@@ -810,3 +810,13 @@ def test_a_question_naming_nothing_is_read_in_the_conversation_before_it_is_refu
     assert "Iluka" in answer.answer, answer.answer
     off = corpus_assistant.ask("Who won the 2018 Tour de France?", conversation_id=conv)
     assert not off.answerable
+
+
+@pytest.mark.parametrize("question", ["what is the Japanese government stockpiling in rare earths?",
+                                      "what are the US defence agencies buying in rare earths?"])
+def test_a_question_about_something_in_a_country_is_no_verdict_on_its_chain(corpus_assistant, question: str) -> None:  # type: ignore[no-untyped-def]
+    """A question that names no stage and does not ask whether the country does something asks about something
+    else in it: it gets no capability checklist, whatever its nearest examples."""
+    intent = corpus_assistant._reader().understand(question)
+    assert intent.type not in ("capability", "comparison"), (intent.type, intent.scores)
+    assert corpus_assistant._reader().understand("Can Japan separate rare earths?").type == "capability"

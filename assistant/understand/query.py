@@ -315,12 +315,17 @@ def _label(scores: dict[str, float], question: str, countries: list[str], has_pr
     family = sum(scores.get(k, 0.0) for k in CHECKLIST_TYPES)
     other = max((v for k, v in scores.items() if k not in (*CHECKLIST_TYPES, "followup")), default=0.0)
     # A question whose nearest examples ask for a figure asks for that figure, not for a verdict.
+    # (a question that names no stage and does not ask whether a country does something asks about something
+    # else in it: "what is the US stockpile planning to buy?")
     if (countries and not entities and label not in (*CHECKLIST_TYPES, "followup", "numeric")
-            and family > other):
+            and family > other and (find_stages(question) or _asks_about_country(question))):
         label = "capability"
     # Two named things compared that are not two countries (sources, companies, magnet types) are compared from
     # the passages about them, not with a country's checklist.
     if label == "comparison" and len(countries) < 2 and len(entities or []) >= 2:
+        label = best(scores, ("followup", "out_of_scope", *CHECKLIST_TYPES))
+    if label in CHECKLIST_TYPES and len(countries) == 1 and not has_previous and not (
+            find_stages(question) or _asks_about_country(question) or re.search(r"\bchain\b", question, re.I)):
         label = best(scores, ("followup", "out_of_scope", *CHECKLIST_TYPES))
     if label in CHECKLIST_TYPES:
         if len(countries) >= 2:
