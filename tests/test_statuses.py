@@ -180,3 +180,15 @@ def test_a_single_verdict_names_the_plant_where_the_chain_stops(corpus_assistant
     quotes = " ".join(c.quote for c in answer.citations if c.n in row.citations)
     assert all(name.split("'s ")[0] in quotes for name in row.facilities), (row.facilities, quotes)
     assert row.facilities[0] in answer.answer
+
+
+def test_a_verdict_says_what_the_chain_once_had(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    """A stage whose plant closed is said with that plant ('there was cracking (closed: …Stepnogorsk)'), cited to
+    a sentence that names it; a stage that never ran (a study) is not."""
+    answer = corpus_assistant.ask("Would Kazakhstan be able to supply NdFeB magnets?")
+    row = next(r for r in answer.checklist.stages if r.stage == "cracking")
+    assert row.label.startswith("closed") and row.facilities, row
+    assert "there was cracking (closed: " in answer.answer and row.facilities[0] in answer.answer, answer.answer
+    quotes = " ".join(c.quote for c in answer.citations if c.n in row.citations)
+    assert "Stepnogorsk" in quotes
+    assert "there was mining" not in answer.answer

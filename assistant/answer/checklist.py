@@ -85,6 +85,8 @@ def operator_named(operator: str, facility: str, text: str) -> str | None:
     words = re.findall(r"[\w'’-]+", re.sub(r"\s*\([^)]*\)", "", operator))
     if not words or operator.lower() in facility.lower() or words[0].lower() in facility.lower():
         return None
+    if any(w[:1].islower() for w in words if len(w) > 3):
+        return None  # an operator described ("Chinese company"), not named
     forms = [" ".join(words)]
     caps = [w for w in words if w[:1].isupper()]
     if len(caps) >= 2:
@@ -317,7 +319,10 @@ class ChecklistBuilder:
         # at scale (where the chain stops: "separation (at scale: Lynas Malaysia)" before "no metal").
         # (for a single verdict, `say_detail`; side by side, the citations are kept for the other country)
         reached = [st for st in stages if st in scope and st != target and data.status(st) == "at_scale"]
-        named_at = {target, *(reached[-1:] if say_detail else [])}
+        # and any stage whose plant closed (what the chain once had: "cracking (closed: SARECO, Stepnogorsk)")
+        closed = [st for st in stages if st in scope and data.status(st) == "none"
+                  and any(f.phase in ("closed", "suspended") for f in data.stages[st].facilities)]
+        named_at = {target, *((reached[-1:] + closed) if say_detail else [])}
         for stage in stages:
             facts = data.stages[stage]
             detail = detail_line(facts)
@@ -344,7 +349,9 @@ class ChecklistBuilder:
                         quotes += " " + book.items[n - 1].quote
                 shown = named_in(f.name, quotes)
                 if shown and f.operator and (who := operator_named(f.operator, shown, quotes)):
-                    shown = f"{who}'s {shown}"
+                    bare = re.sub(r"\s*\([^)]*\)", "", f.name)
+                    place_only = "," in bare and shown == bare.rsplit(",", 1)[1].strip()
+                    shown = f"{who}'s plant at {shown}" if place_only else f"{who}'s {shown}"
                 elif not shown and stage in named_at and f.operator:
                     shown = operator_named(f.operator, "", quotes)  # the plant by who runs it ("Lynas")
                 if shown and shown not in named:

@@ -69,10 +69,13 @@ def _in_words(scope: list[StageRow], gap: StageRow) -> str:
     has = f"it has {_and([said(r) for r in present])}"
     if not absent:
         return f"{has}, not all of them at scale"
+    # a stage that once ran (its plant named, now closed) is said with its plant: what the chain had
+    once = [said(r) for r in absent if r.facilities and (r.label or "").startswith(("closed", "suspended"))]
+    had = f"; there was {_and(once)}" if once else ""
     if all(scope.index(r) > scope.index(present[-1]) for r in absent):
-        return f"{has}, but none of the stages after {'it' if len(present) == 1 else 'them'}{cite}"
+        return f"{has}, but none of the stages after {'it' if len(present) == 1 else 'them'}{cite}{had}"
     labels = sorted({r.label or STATUS_LABEL[r.status] for r in absent})
-    return f"{has}; missing: {_and([r.stage for r in absent])} ({', '.join(labels)}){cite}"
+    return f"{has}; missing: {_and([r.stage for r in absent])} ({', '.join(labels)}){cite}{had}"
 
 
 def _tally(rows: list[StageRow], label: str) -> str:
