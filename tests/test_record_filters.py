@@ -229,3 +229,17 @@ def test_countries_set_side_by_side_by_a_table_figure_are_ranked_by_it(corpus_as
     assert len(answer.table) == 2 and len(q.countries) == 2
     tonnes = [r["tonnes"] for r in answer.table]
     assert tonnes == sorted(tonnes, reverse=True) and answer.answer.startswith("Of the countries asked")
+
+
+def test_the_companies_running_a_kind_of_site_are_asked_for_by_their_sites(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    """"Which firms are running or planning separation plants in Australia?" asks for the sites, each with its
+    operator; a status said beside a phase ('running or planned') is one more phase, not a second filter."""
+    answer = corpus_assistant.ask("Which firms are running or planning separation plants in Australia?")
+    q = answer.query
+    assert q is not None and q.kind == "set" and q.subject == "project" and q.stage == "separation", q
+    assert "operating" in q.phases and "construction" in q.phases, q.phases
+    want = {p.name for p in corpus_assistant.registry() if p.country == "australia" and "separation" in p.stages
+            and p.phase in q.phases}
+    assert want and want <= {r["name"] for r in answer.table}, (want, answer.table)
+    quotas = corpus_assistant.ask("How many firms hold China's mining quotas?")
+    assert quotas.query is None  # no sites named: the companies are what is asked about, from the passages

@@ -128,6 +128,10 @@ SUPPORT_WORDS: tuple[str, ...] = ("strategic project", "backed", "backing", "sup
 SITE_WORDS: tuple[str, ...] = ("project", "projects", "plant", "plants", "mine", "mines", "facility", "facilities",
                                "refinery", "refineries", "factory", "factories", "site", "sites", "operation",
                                "operations", "smelter", "smelters", "deposit", "deposits")
+# The nouns for the companies that run sites: asked for as members of a set of sites ("Which companies are
+# building magnet plants in the US?") they ask for the sites, each shown with who runs it. ("Producer" is left out:
+# the tables call a country a producer.)
+COMPANY_WORDS: tuple[str, ...] = ("companies", "firms", "operators", "manufacturers", "makers")
 # Groups of elements, which a stage's status does not distinguish.
 ELEMENT_GROUPS: dict[str, tuple[str, ...]] = {
     "heavy": ("heavy rare earth", "heavy rare-earth", "heavies", "hree", "hrees"),

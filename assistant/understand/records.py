@@ -17,6 +17,7 @@ from typing import Any
 from assistant.knowledge.taxonomy import (
     AGE_WORDS,
     BASIS_WORDS,
+    COMPANY_WORDS,
     CONCENTRATION_WORDS,
     COUNTRY_WORDS,
     DECLINE_WORDS,
@@ -117,6 +118,9 @@ def read_query(question: str, intent: Intent, scores: dict[str, float], spans: l
     # in a country the company works in (its projects' milestones answer that). A policy, programme or agency named
     # is a filter on support (or context the answer adds); an organisation or place only places the question.
     companies = [e.name for e in intent.entities if e.kind == "company"]
+    # The companies running sites, asked for where sites are named ("Which companies are building magnet plants
+    # in the US?"), are asked for by the sites they run.
+    sites = SITE_WORDS + (COMPANY_WORDS if set(words_of(question)) & set(SITE_WORDS) else ())
     # Which or how many stages one country has (at a status): its checklist answers, grouped by status.
     named = list(dict.fromkeys(k for k, _ in spans))
     if (asked := members_kind(question, STAGE_NOUNS)) and len(named) == 1 and not (companies or projects):
@@ -126,10 +130,10 @@ def read_query(question: str, intent: Intent, scores: dict[str, float], spans: l
     # A vote for records split among kinds (none holding half of it) leaves the kind to grammar, where it says.
     vote = sum(scores.get(k, 0.0) for k in KINDS)
     if vote >= MIN_SHARE and scores.get(kind, 0.0) < 0.5 * vote:
-        kind = _grammar_kind(question, projects) or kind
+        kind = _grammar_kind(question, projects, sites) or kind
     # Grammar over a vote for a change: a clause that opens by asking for members ("How many countries…") asks
     # for a set or a count, and one that opens with an imperative of ordering ("…, rank them") for a ranking.
-    if kind == "change" and (members := members_kind(question)):
+    if kind == "change" and (members := members_kind(question, COUNTRY_WORDS + sites)):
         kind = members
     if kind in ("set", "count", "extreme", "change") and orders(question):
         kind = "ranking"  # an imperative of ordering ("Rank…", "Order…", "Sort…") asks for a ranking
@@ -145,7 +149,7 @@ def read_query(question: str, intent: Intent, scores: dict[str, float], spans: l
     elif vote < MIN_SHARE or (kind == "compare" and len(projects) < 2):
         # Grammar, where the examples are split: an interrogative followed by a plural noun for countries or
         # sites asks for the members of a set ("Which countries…", "How many plants…").
-        asked = _grammar_kind(question, projects)
+        asked = _grammar_kind(question, projects, sites)
         if asked is None:
             return None
         kind = asked
@@ -156,7 +160,7 @@ def read_query(question: str, intent: Intent, scores: dict[str, float], spans: l
     if kind == "ranking" and asks_one(question) and how_many_asked(question) is None:
         kind = "extreme"
     # Each kind needs the words it works on; without them the question is answered from passages.
-    plural = any(w in COUNTRY_WORDS + SITE_WORDS and w.endswith("s") for w in words_of(question))
+    plural = any(w in COUNTRY_WORDS + sites and w.endswith("s") for w in words_of(question))
     # A company named in a set or count of sites is whose sites are asked for ("Which plants does X run?"); in a
     # change it is whose projects moved; otherwise the question is about the company, and passages answer it.
     sites_of_company = kind in ("set", "count") and plural and bool(set(words_of(question)) & set(SITE_WORDS))
@@ -174,7 +178,7 @@ def read_query(question: str, intent: Intent, scores: dict[str, float], spans: l
     # An order needs words that order: a superlative, an imperative of ordering, or how many to show.
     if kind in ("ranking", "extreme") and not (asks_extreme(question) or asks_degree(question) or orders(question)
                                                or how_many_asked(question) or countries_compared):
-        kind = members_kind(question) or ""
+        kind = members_kind(question, COUNTRY_WORDS + sites) or ""
         if not kind:
             return None
     if kind == "concentration" and not has_any(question, CONCENTRATION_WORDS):
@@ -188,11 +192,15 @@ def read_query(question: str, intent: Intent, scores: dict[str, float], spans: l
     # A site noun inside a measure's name ("mine output") names the measure, not what is ranked or counted.
     # What is counted or ranked is the first noun for countries or sites ("Which plants ... in which countries").
     nouns = [w for w in words_of(without_phrases(question, MEASURE_WORDS["mine_production"]))
-             if w in COUNTRY_WORDS + SITE_WORDS]
-    subject = "project" if (nouns and nouns[0] in SITE_WORDS) or kind == "compare" or projects_asked else "country"
+             if w in COUNTRY_WORDS + sites]
+    subject = "project" if (nouns and nouns[0] in sites) or kind == "compare" or projects_asked else "country"
     asked = without_contrast(question)
     statuses = [s for s, words in STATUS_WORDS.items() if has_any(asked, words)]
     phases = [p for p, words in PHASE_WORDS.items() if has_any(asked, words)]
+    if subject == "project" and statuses and phases:
+        # A status said beside a phase ("running and planned") is one more phase asked for, not a second filter:
+        # a site is planned while it is studied, built or commissioned, at scale when it operates.
+        phases = list(dict.fromkeys(phases + [p for st in statuses for p in _STATUS_PHASES.get(st, ())]))
     measure = next((m for m, words in MEASURE_WORDS.items() if has_any(question, words)), None)
     q = RecordQuery(kind=kind, subject=subject, stage=stage, statuses=statuses, countries=countries,
                     exclude=exclude, region=region_in(question, regions), phases=phases,
@@ -289,11 +297,14 @@ def read_query(question: str, intent: Intent, scores: dict[str, float], spans: l
 
 
 
-def _grammar_kind(question: str, projects: list[str]) -> str | None:
+_STATUS_PHASES = {"planned": ("feasibility", "construction", "commissioning"), "at_scale": ("operating",)}
+
+
+def _grammar_kind(question: str, projects: list[str], sites: tuple[str, ...] = SITE_WORDS) -> str | None:
     """The kind grammar asks for: members of a set ("Which countries…", "How many plants…"), an order ("Rank…"),
     an extreme (a superlative before a noun for countries or sites), or a comparison of two named projects (a
     comparing word or a comparative of amount)."""
-    if asked := members_kind(question):
+    if asked := members_kind(question, COUNTRY_WORDS + sites):
         return asked
     if orders(question):
         return "ranking"
