@@ -289,7 +289,9 @@ def _context_countries(question: str) -> set[str]:
         word = question[start:end].lower()
         qualifies = (i > 0 and word in COUNTRIES.get(key, ("", ()))[1] and word.endswith(_NATIONALITY)
                      and bool(re.match(r"\s+[a-z]", question[end:])))
-        placed[key] = placed.get(key, True) and (bool(_PLACING.search(question[:start])) or qualifies)
+        # a country in the possessive owns what follows ("what happened to China's output"): it is asked about
+        owns = bool(re.match(r"['’]s?\b", question[end:]))
+        placed[key] = placed.get(key, True) and not owns and (bool(_PLACING.search(question[:start])) or qualifies)
     return {k for k, v in placed.items() if v}
 
 
