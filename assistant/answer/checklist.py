@@ -91,7 +91,8 @@ def operator_named(operator: str, facility: str, text: str) -> str | None:
     caps = [w for w in words if w[:1].isupper()]
     if len(caps) >= 2:
         forms.append("".join(w[0] for w in caps))
-    if len(words) > 1 and not is_common(words[0].lower(), 3.5) and words[0] not in {
+    # (a word of letters alone is looked up in the word list; one with a hyphen or digits is a name as it stands)
+    if len(words) > 1 and not (words[0].isalpha() and is_common(words[0].lower(), 3.5)) and words[0] not in {
             country_name(w) for w in ("china", "japan", "india")}:
         forms.append(words[0])
     for form in forms:

@@ -100,7 +100,8 @@ def unused_words(question: str, known: Callable[[str], bool]) -> list[str]:
     for i, m in enumerate(re.finditer(r"[A-Za-z][A-Za-z']*", question_proper(question))):
         word = m.group(0)
         base = word.lower().removesuffix("'s").strip("'")
-        if (i and word[0].isupper()) or base in STOP or not is_english(base) or is_common(base, ANY_SUBJECT):
+        if (i and word[0].isupper()) or base in STOP or not base.isalpha() or not is_english(base) or is_common(
+                base, ANY_SUBJECT):  # (a contraction, "don't", is grammar)
             continue
         stems = terms(base)
         if stems and not any(known(t) for t in stems):
