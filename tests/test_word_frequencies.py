@@ -40,3 +40,17 @@ def test_reading_a_question_does_not_import_wordfreq() -> None:
             "print('wordfreq' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert out.returncode == 0 and out.stdout.strip() == "False", out.stderr[-500:]
+
+
+def test_answering_a_verdict_does_not_import_wordfreq(corpus_indexes) -> None:  # type: ignore[no-untyped-def]
+    """The checklist names operators ("Tau-Ken Samruk") and the refusal checks a question's words ("don't"): a
+    word that is not all letters is taken as it stands, so a cold answer never pays for importing wordfreq."""
+    code = ("import sys; from pathlib import Path; from assistant.core import Assistant; "
+            "from assistant.settings import PathSettings, Settings; "
+            f"a = Assistant(Settings(paths=PathSettings(corpus=Path({str(ROOT / 'corpus')!r}), "
+            f"indexes=Path({str(corpus_indexes)!r})))); "
+            "a.ask('Can Kazakhstan make magnets?'); a.ask(\"Why don't Australia's miners separate rare earths?\"); "
+            "print('wordfreq' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert out.returncode == 0 and out.stdout.strip().splitlines()[-1] == "False", (out.stdout[-300:],
+                                                                                     out.stderr[-500:])
