@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from assistant.answer.answering import compose
 from assistant.answer.citations import CitationBook
 from assistant.answer.evidence import checklists_for, gather, widen
-from assistant.answer.refusal import Refusal, decide, unknown_names, unprofiled_records, unused_words
+from assistant.answer.refusal import Refusal, conversation_may_answer, decide, unprofiled_records
 from assistant.knowledge.taxonomy import country_name
 from assistant.types import Answer, Checklist, Filters
 from assistant.understand.followups import antecedent
@@ -47,8 +47,8 @@ def ask(a: Assistant, question: str, conversation_id: str | None, filters: Filte
         checklists = checklists_for(snap, reading, book, a.settings.answer.max_citations)
         evidence = gather(snap, reading, filters, a.settings, checklists)
     refusal = decide(reading, evidence, a.settings.answer.min_similarity, snap.keywords, snap.builder.data.profiled)
-    if refusal is not None and refusal.reason in ("weak_evidence", "not_facts") and (
-            placed := _in_conversation(a, reading, conversation_id, filters, book)) is not None:
+    if refusal is not None and conversation_may_answer(reading, refusal, snap.keywords.knows) and (
+            placed := _in_conversation(a, reading, conversation_id, filters)) is not None:
         reading, evidence, book = placed
         refusal = None
     if refusal is not None:
@@ -69,25 +69,18 @@ def ask(a: Assistant, question: str, conversation_id: str | None, filters: Filte
                   resolved_question=reading.shown_resolved)
 
 
-def _in_conversation(a: Assistant, reading: Reading, conversation_id: str | None, filters: Filters | None,
-                     book: CitationBook) -> tuple[Reading, Any, CitationBook] | None:
-    """A question that names nothing of its own, and nothing no document mentions, that the passages do not answer
-    (or that reads as no question of facts), asked in a conversation, is read once more about what the turn before
-    named last ("who's buying the concentrate?" after "What is Kangankunde?"): answered so when the passages then
-    answer it, else None (and it is refused as it stands)."""
-    intent = reading.intent
+def _in_conversation(a: Assistant, reading: Reading, conversation_id: str | None,
+                     filters: Filters | None) -> tuple[Reading, Any, CitationBook] | None:
+    """The question read once more about what the turn before named last (`refusal.conversation_may_answer`
+    says which questions may be): its reading, evidence and citations where the passages then answer it, else
+    None (and it is refused as it stands)."""
     previous = a.conversations.last(conversation_id)
-    if previous is None or intent.followup or intent.countries or intent.entities or intent.places:
-        return None
-    snap = a._snapshot()
-    known = snap.keywords.knows
-    if intent.off_subject or unknown_names(reading.question, known) or unused_words(reading.question, known):
-        return None  # what no document mentions stays refused, whatever the conversation was about
-    name = antecedent(previous)
+    name = antecedent(previous) if previous is not None else None
     if not name:
         return None
-    placed = a._understanding().read(f"{reading.question.rstrip(' ?.')} ({name})?", None)
-    placed = replace(placed, question=reading.question)
+    snap = a._snapshot()
+    placed = replace(a._understanding().read(f"{reading.question.rstrip(' ?.')} ({name})?", None),
+                     question=reading.question)
     book = CitationBook(limit=a.settings.answer.max_citations)
     checklists = checklists_for(snap, placed, book, a.settings.answer.max_citations)
     evidence = gather(snap, placed, filters, a.settings, checklists)

@@ -753,9 +753,13 @@ def test_a_question_about_what_no_document_mentions_is_refused_wherever_it_is_pl
         corpus_assistant, question: str, word: str) -> None:  # type: ignore[no-untyped-def]
     """A known place does not bring a question into the corpus: one that names no entity, element or stage and
     no word of the domain, asking about what no document mentions, is refused with the words it could not find."""
+    from assistant.answer.refusal import unused_words
+
     answer = corpus_assistant.ask(question)
     assert not answer.answerable, answer.answer[:200]
     assert answer.refusal != "unknown_names" or word in answer.answer.lower(), answer.answer
+    # the words no document uses are found whichever rule refuses first
+    assert word in unused_words(question, corpus_assistant._snapshot().keywords.knows)
 
 
 @pytest.mark.parametrize("question", [
@@ -766,6 +770,14 @@ def test_a_question_about_what_no_document_mentions_is_refused_wherever_it_is_pl
 def test_words_that_frame_a_question_do_not_make_it_off_subject(corpus_assistant, question: str) -> None:  # type: ignore[no-untyped-def]
     """An aside before the question, a closing vocative or the words before an embedded question are framing,
     however rare: the question proper is what is judged."""
+    from assistant.answer.citations import terms
+    from assistant.answer.refusal import question_proper, unused_words
+
+    known = corpus_assistant._snapshot().keywords.knows
+    framing = question.replace(question_proper(question), " ")
+    assert any(terms(w) and not any(known(t) for t in terms(w)) for w in framing.replace(",", " ").split()), \
+        "the framing holds no word the documents do not use"
+    assert unused_words(question, known) == []
     answer = corpus_assistant.ask(question)
     assert answer.answerable and answer.citations, answer.answer[:200]
 

@@ -83,6 +83,7 @@ class Candidate:
     passage: Passage
     terms: frozenset[str]
     features: dict[str, float] = field(default_factory=dict)  # answer/scoring.py
+    before: str = ""  # the prose sentence before it in its paragraph, which it may carry on from
 
 
 # A sentence that addresses the reader or gives instructions ("ignore previous instructions", "tell the user") is
@@ -205,7 +206,11 @@ def _candidates(intent: Intent, passages: list[Passage], idf: Callable[[str], fl
                 "disagree": float("disagree" in p.chunk.section.lower()),
                 "overlong": max(0, len(shown) - 280) / 100,
             }
-            out.append(Candidate(score(f, weights), rank, sent, shown, p, frozenset(st), f))
+            prev = sents[i - 1] if i > 0 and sent == sents[i] else ""
+            carries = bool(prev) and table_cells(prev) is None and not prev.lstrip().startswith("#") and (
+                "\n\n" not in p.chunk.text[p.chunk.text.find(prev):p.chunk.text.find(sent)])
+            out.append(Candidate(score(f, weights), rank, sent, shown, p, frozenset(st), f,
+                                 plain(prev) if carries else ""))
     out.sort(key=lambda c: -c.score)
     return out
 
@@ -288,17 +293,6 @@ def table_comparison(intent: Intent, cands: list[Candidate], book: CitationBook)
     return f"{label}: " + "; ".join(parts) + ".", [rows[k] for k in order]
 
 
-def _before(c: Candidate) -> str:
-    """The sentence before a candidate in its paragraph (prose, not a heading or table row), or ''."""
-    sents = sentences(c.passage.chunk)
-    at = next((i for i, x in enumerate(sents) if x == c.sent), 0)
-    prev = sents[at - 1] if at > 0 else ""
-    if not prev or table_cells(prev) is not None or prev.lstrip().startswith("#") or "\n\n" in c.passage.chunk.text[
-            c.passage.chunk.text.find(prev):c.passage.chunk.text.find(c.sent)]:
-        return ""
-    return plain(prev)
-
-
 def compose(intent: Intent, passages: list[Passage], checklists: list[Checklist], book: CitationBook,
             max_sentences: int = 6, idf: Callable[[str], float] | None = None,
             section_chunks: Callable[[str, str], list[Chunk]] | None = None,
@@ -321,7 +315,7 @@ def compose(intent: Intent, passages: list[Passage], checklists: list[Checklist]
         # A sentence that carries on from one naming it ("Longonjo lies in Huambo… Pensana holds 84% of…") speaks
         # of it too.
         names = [re.compile(r"\b" + re.escape(n) + r"\b", re.I) for n in intent.entities[0].names]
-        cands = [c for c in cands if any(p.search(c.shown) or p.search(_before(c)) for p in names)]
+        cands = [c for c in cands if any(p.search(c.shown) or p.search(c.before) for p in names)]
     if not checklists:
         # Figures for several countries asked about side by side come first, from one table where one holds them.
         line, used = table_comparison(intent, cands, book)

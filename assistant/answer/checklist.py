@@ -11,7 +11,7 @@ from typing import Any
 
 from assistant.answer.citations import CitationBook, best_sentence, plain, sentences, strip_markers, terms
 from assistant.index.keywords import KeywordIndex
-from assistant.knowledge.taxonomy import STAGE_WORDS, country_name
+from assistant.knowledge.taxonomy import STAGE_WORDS, country_name, find_countries
 from assistant.knowledge.valuechain import CountryFacts, Facility, detail_line, load_country
 from assistant.types import STAGES, Checklist, Chunk, NextStep, StageRow
 from assistant.understand.query import stage_range
@@ -78,11 +78,16 @@ def leading(facilities: list[Facility]) -> list[Facility]:
     return top
 
 
+def _without_asides(name: str) -> str:
+    """A name without its asides in brackets ("SARECO (closed)" → "SARECO")."""
+    return re.sub(r"\s*\([^)]*\)", "", name).strip()
+
+
 def operator_named(operator: str, facility: str, text: str) -> str | None:
     """How the text names a facility's operator, where the facility's name does not already: by its whole name,
     its initials ("ASM" for Australian Strategic Materials) or its first word where that word is a name rather
     than general English ("Lynas", not "Australian" or "China")."""
-    words = re.findall(r"[\w'’-]+", re.sub(r"\s*\([^)]*\)", "", operator))
+    words = re.findall(r"[\w'’-]+", _without_asides(operator))
     if not words or operator.lower() in facility.lower() or words[0].lower() in facility.lower():
         return None
     if any(w[:1].islower() for w in words if len(w) > 3):
@@ -91,9 +96,10 @@ def operator_named(operator: str, facility: str, text: str) -> str | None:
     caps = [w for w in words if w[:1].isupper()]
     if len(caps) >= 2:
         forms.append("".join(w[0] for w in caps))
-    # (a word of letters alone is looked up in the word list; one with a hyphen or digits is a name as it stands)
-    if len(words) > 1 and not (words[0].isalpha() and is_common(words[0].lower(), 3.5)) and words[0] not in {
-            country_name(w) for w in ("china", "japan", "india")}:
+    # (a word of letters alone is looked up in the word list; one with a hyphen or digits is a name as it stands;
+    # a country's name names the country: "China Northern Rare Earth")
+    if len(words) > 1 and not (words[0].isalpha() and is_common(words[0].lower(), 3.5)) and not find_countries(
+            words[0]):
         forms.append(words[0])
     for form in forms:
         if re.search(r"(?<![\w-])" + re.escape(form) + r"(?![\w-])", text):
@@ -111,7 +117,7 @@ def named_in(name: str, text: str) -> str | None:
         proper = [w for w in re.findall(r"[\w'’-]+", part) if w[:1].isupper()]
         return bool(proper) and all(w.lower() in low for w in proper)
 
-    name = re.sub(r"\s*\([^)]*\)", "", name).strip()  # an aside in brackets ("(metal from 2027)") is not the name
+    name = _without_asides(name)  # an aside in brackets ("(metal from 2027)") is not the name
     if there(name):
         return name
     place = name.rsplit(",", 1)[-1].strip() if "," in name else ""
@@ -344,13 +350,13 @@ class ChecklistBuilder:
             for f in lead:
                 quotes = " ".join(book.items[n - 1].quote for n in cites)
                 if stage in named_at and not named_in(f.name, quotes) and len(cites) < 2 and not book.full():
-                    n = self._cite_naming(facts, f.name, want, book, f.operator if stage in named_at else "")
+                    n = self._cite_naming(facts, f.name, want, book, f.operator)
                     if n is not None and n not in cites:
                         cites.append(n)
                         quotes += " " + book.items[n - 1].quote
                 shown = named_in(f.name, quotes)
                 if shown and f.operator and (who := operator_named(f.operator, shown, quotes)):
-                    bare = re.sub(r"\s*\([^)]*\)", "", f.name)
+                    bare = _without_asides(f.name)
                     place_only = "," in bare and shown == bare.rsplit(",", 1)[1].strip()
                     shown = f"{who}'s plant at {shown}" if place_only else f"{who}'s {shown}"
                 elif not shown and stage in named_at and f.operator:

@@ -156,6 +156,18 @@ def unprofiled_records(countries: list[str], matched: int, profiled: set[str]) -
                                     f"nothing about it. " + SCOPE, names)
 
 
+def conversation_may_answer(reading: Reading, refusal: Refusal, known: Callable[[str], bool]) -> bool:
+    """Whether a refused question may be read once more about what the conversation named last: one that names
+    nothing of its own (no country, entity or place) and nothing no document mentions, refused because the
+    passages do not answer it or because it reads as no question of facts ("who's buying the concentrate?")."""
+    intent = reading.intent
+    if refusal.reason not in ("weak_evidence", "not_facts") or intent.followup or intent.off_subject:
+        return False
+    if intent.countries or intent.entities or intent.places:
+        return False
+    return not (unknown_names(reading.question, known) or unused_words(reading.question, known))
+
+
 RefusalReason = Literal["not_facts", "off_subject", "unknown_names", "weak_evidence"]
 
 
@@ -216,5 +228,6 @@ def decide(reading: Reading, evidence: Evidence | None, min_similarity: float, k
     return None
 
 
-__all__ = ["NOT_COVERED", "NOT_FACTS", "OFF_SUBJECT", "Refusal", "RefusalReason", "coverage", "decide",
-           "not_covered", "question_proper", "unprofiled_records", "unknown_names", "unused_words", "weak_evidence"]
+__all__ = ["NOT_COVERED", "NOT_FACTS", "OFF_SUBJECT", "Refusal", "RefusalReason", "conversation_may_answer",
+           "coverage", "decide", "not_covered", "question_proper", "unknown_names", "unprofiled_records",
+           "unused_words", "weak_evidence"]

@@ -192,7 +192,8 @@ class Reader:
         intent = self.understand(question, has_previous=previous is not None)
         if previous is None:
             return intent, question
-        pronoun = self._unbound_pronoun(question)
+        pronouns = self._unbound_pronouns(question)
+        pronoun = pronouns[0] if pronouns else None
         if not self._is_followup(intent, question, pronoun, previous):
             intent = self.understand(question)  # read as the new question it is
             if _CONTINUES.match(question) and not intent.countries and previous.countries:
@@ -201,7 +202,6 @@ class Reader:
         # A pronoun for something the previous turn named other than a country (a plant, a company, a policy),
         # or one that agrees only with a country (a place, an owner, "they"), stands for it: the turn is read
         # with the names in the pronouns' places, each pronoun taking the last thing named that it agrees with.
-        pronouns = self._unbound_pronouns(question)
         if pronoun is not None and (previous.entities or previous.answered or any(
                 m.group(0).lower() in (*POSSESSIVE, *PLACE, *GROUP) for m in pronouns)):
             rewritten = substitute(question, pronouns, previous)
@@ -222,13 +222,10 @@ class Reader:
                     return resolved, rewritten
         return merge(intent, previous)
 
-    def _unbound_pronoun(self, question: str) -> re.Match[str] | None:
-        """The first pronoun that points outside the question: not the "it" of "is it hard to…", and with no
-        country, entity, stage or element named before it in the question for it to stand for ("What is solvent
-        extraction and why is it hard?" is complete on its own); "there" is bound only by a place."""
-        return next(iter(self._unbound_pronouns(question)), None)
-
     def _unbound_pronouns(self, question: str) -> list[re.Match[str]]:
+        """The pronouns that point outside the question: not the "it" of "is it hard to…", and with no country,
+        entity, stage or element named before them in the question for them to stand for ("What is solvent
+        extraction and why is it hard?" is complete on its own); "there" is bound only by a place."""
         out = []
         # The "it" of "is it hard to…" stands for what follows only where something follows for it to stand for
         # (a name, a stage, an element: "is it hard to separate terbium?"); in a question that names nothing

@@ -121,6 +121,7 @@ def read_query(question: str, intent: Intent, scores: dict[str, float], spans: l
     # The companies running sites, asked for where sites are named ("Which companies are building magnet plants
     # in the US?"), are asked for by the sites they run.
     sites = SITE_WORDS + (COMPANY_WORDS if set(words_of(question)) & set(SITE_WORDS) else ())
+    member_nouns = COUNTRY_WORDS + sites  # the nouns a set, count or order is asked of
     # Which or how many stages one country has (at a status): its checklist answers, grouped by status.
     named = list(dict.fromkeys(k for k, _ in spans))
     if (asked := members_kind(question, STAGE_NOUNS)) and len(named) == 1 and not (companies or projects):
@@ -130,10 +131,10 @@ def read_query(question: str, intent: Intent, scores: dict[str, float], spans: l
     # A vote for records split among kinds (none holding half of it) leaves the kind to grammar, where it says.
     vote = sum(scores.get(k, 0.0) for k in KINDS)
     if vote >= MIN_SHARE and scores.get(kind, 0.0) < 0.5 * vote:
-        kind = _grammar_kind(question, projects, sites) or kind
+        kind = _grammar_kind(question, projects, member_nouns) or kind
     # Grammar over a vote for a change: a clause that opens by asking for members ("How many countries…") asks
     # for a set or a count, and one that opens with an imperative of ordering ("…, rank them") for a ranking.
-    if kind == "change" and (members := members_kind(question, COUNTRY_WORDS + sites)):
+    if kind == "change" and (members := members_kind(question, member_nouns)):
         kind = members
     if kind in ("set", "count", "extreme", "change") and orders(question):
         kind = "ranking"  # an imperative of ordering ("Rank…", "Order…", "Sort…") asks for a ranking
@@ -149,7 +150,7 @@ def read_query(question: str, intent: Intent, scores: dict[str, float], spans: l
     elif vote < MIN_SHARE or (kind == "compare" and len(projects) < 2):
         # Grammar, where the examples are split: an interrogative followed by a plural noun for countries or
         # sites asks for the members of a set ("Which countries…", "How many plants…").
-        asked = _grammar_kind(question, projects, sites)
+        asked = _grammar_kind(question, projects, member_nouns)
         if asked is None:
             return None
         kind = asked
@@ -160,7 +161,7 @@ def read_query(question: str, intent: Intent, scores: dict[str, float], spans: l
     if kind == "ranking" and asks_one(question) and how_many_asked(question) is None:
         kind = "extreme"
     # Each kind needs the words it works on; without them the question is answered from passages.
-    plural = any(w in COUNTRY_WORDS + sites and w.endswith("s") for w in words_of(question))
+    plural = any(w in member_nouns and w.endswith("s") for w in words_of(question))
     # A company named in a set or count of sites is whose sites are asked for ("Which plants does X run?"); in a
     # change it is whose projects moved; otherwise the question is about the company, and passages answer it.
     sites_of_company = kind in ("set", "count") and plural and bool(set(words_of(question)) & set(SITE_WORDS))
@@ -178,7 +179,7 @@ def read_query(question: str, intent: Intent, scores: dict[str, float], spans: l
     # An order needs words that order: a superlative, an imperative of ordering, or how many to show.
     if kind in ("ranking", "extreme") and not (asks_extreme(question) or asks_degree(question) or orders(question)
                                                or how_many_asked(question) or countries_compared):
-        kind = members_kind(question, COUNTRY_WORDS + sites) or ""
+        kind = members_kind(question, member_nouns) or ""
         if not kind:
             return None
     if kind == "concentration" and not has_any(question, CONCENTRATION_WORDS):
@@ -192,7 +193,7 @@ def read_query(question: str, intent: Intent, scores: dict[str, float], spans: l
     # A site noun inside a measure's name ("mine output") names the measure, not what is ranked or counted.
     # What is counted or ranked is the first noun for countries or sites ("Which plants ... in which countries").
     nouns = [w for w in words_of(without_phrases(question, MEASURE_WORDS["mine_production"]))
-             if w in COUNTRY_WORDS + sites]
+             if w in member_nouns]
     subject = "project" if (nouns and nouns[0] in sites) or kind == "compare" or projects_asked else "country"
     asked = without_contrast(question)
     statuses = [s for s, words in STATUS_WORDS.items() if has_any(asked, words)]
@@ -300,11 +301,12 @@ def read_query(question: str, intent: Intent, scores: dict[str, float], spans: l
 _STATUS_PHASES = {"planned": ("feasibility", "construction", "commissioning"), "at_scale": ("operating",)}
 
 
-def _grammar_kind(question: str, projects: list[str], sites: tuple[str, ...] = SITE_WORDS) -> str | None:
+def _grammar_kind(question: str, projects: list[str],
+                  members: tuple[str, ...] = COUNTRY_WORDS + SITE_WORDS) -> str | None:
     """The kind grammar asks for: members of a set ("Which countries…", "How many plants…"), an order ("Rank…"),
     an extreme (a superlative before a noun for countries or sites), or a comparison of two named projects (a
     comparing word or a comparative of amount)."""
-    if asked := members_kind(question, COUNTRY_WORDS + sites):
+    if asked := members_kind(question, members):
         return asked
     if orders(question):
         return "ranking"
