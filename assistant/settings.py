@@ -213,6 +213,9 @@ _SET_GATES: dict[str, dict[str, float]] = {
     # Round 4's sealed set, a development set since round 5 (0.830 key facts, 12/16 refusals, 1/162 false refusals
     # at round 4's end; 0.874, 16/16 and 0/162 at round 5's).
     "round4": {"min_key_fact_recall": 0.85, "min_hit_at_5": 0.96, "min_mrr": 0.90, "min_refusal_accuracy": 0.99},
+    # Round 5's sealed set, a development set since round 6 (0.789 key facts, 15/18 refusals, 0/162 false refusals
+    # at round 5's end).
+    "round5": {"min_key_fact_recall": 0.77, "min_hit_at_5": 0.93, "min_mrr": 0.86, "min_refusal_accuracy": 0.83},
 }
 
 
