@@ -455,6 +455,10 @@ def test_a_yes_no_question_about_trade_or_policy_gets_no_verdict(corpus_assistan
     (["Can Kazakhstan make magnets?", "Why is it so hard to separate rare earths?"], "explanation"),
     (["Can Japan make magnets?", "How is a rare-earth deposit turned into concentrate, and what does it cost?"],
      None),
+    # an earlier part names what a later part's pronoun stands for, by a word general English rarely uses
+    (["Does Estonia separate rare earths?", "Explain strip casting, and why do alloy makers rely on it?"], None),
+    # the "it" of a cleft stands for the clause after "that"
+    (["Can Brazil make magnets?", "What is it that makes an ore reserve different from a resource?"], None),
 ])
 def test_a_question_complete_on_its_own_is_a_new_question(corpus_assistant, turns: list[str],
                                                           kind: str | None) -> None:  # type: ignore[no-untyped-def]
@@ -469,6 +473,45 @@ def test_a_question_complete_on_its_own_is_a_new_question(corpus_assistant, turn
     assert resolved == turns[1] and not intent.followup and not intent.countries
     if kind:
         assert intent.type == kind
+
+
+@pytest.mark.parametrize(("turns", "says", "not_says"), [
+    # "there" stands for a place, which an adjective of nationality is not
+    (["What is Caremag building at Lacq?", "Who is the Japanese investor there?"], "Lacq", None),
+    # a demonstrative before a noun of kind is the thing named; before another noun, it owns that noun
+    (["What is Caremag building at Lacq?", "How much did that plant cost?"], "Caremag's plant", "that"),
+    (["Who owns the Saltend refinery?", "Why was that plant dropped?"], "Saltend", "that"),
+    # "it" stands for an organisation where the turn before named no country
+    (["What does the Saskatchewan Research Council do with rare earths?", "How much metal did it make?"],
+     "Saskatchewan Research Council", " it "),
+])
+def test_a_pronoun_or_demonstrative_takes_the_thing_it_agrees_with(corpus_assistant, turns: list[str], says: str,
+                                                                  not_says: str | None) -> None:  # type: ignore[no-untyped-def]
+    reader = corpus_assistant._reader()
+    intent, resolved = reader.resolve(turns[1], reader.understand(turns[0]))
+    assert intent.followup and says in resolved, resolved
+    assert not_says is None or not_says not in f" {resolved} ", resolved
+
+
+def test_a_demonstrative_subject_after_an_auxiliary_is_a_statement_not_a_thing(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    """"When did that start?" asks about what the turn before said: it takes the rest from that turn."""
+    reader = corpus_assistant._reader()
+    intent, resolved = reader.resolve("When did that start?", reader.understand("Does Malaysia separate heavy rare "
+                                                                                 "earths?"))
+    assert intent.followup and intent.countries == ["malaysia"] and "that" not in resolved.split(), resolved
+
+
+def test_a_question_of_several_parts_gets_a_sentence_for_each(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    """Each part of "Who owns X, and what does it aim to produce?" is answered, not only the first."""
+    from assistant.understand.grammar import question_parts
+
+    assert question_parts("Who owns Tanbreez, and when does mining start? I read it was delayed.") == [
+        "Who owns Tanbreez", "when does mining start?", "I read it was delayed."]
+    assert question_parts("What did MOFCOM Announcement No. 70 do?") == ["What did MOFCOM Announcement No. 70 do?"]
+    assert question_parts("Which firms mine and separate rare earths?") == ["Which firms mine and separate rare "
+                                                                             "earths?"]
+    answer = corpus_assistant.ask("Who owns Khalzan Buregtei, and what does it aim to produce by 2028?")
+    assert "Trade and Development Bank" in answer.answer and "mixed rare-earth oxides" in answer.answer, answer.answer
 
 
 def test_a_pronoun_is_resolved_to_the_last_thing_named(corpus_assistant) -> None:  # type: ignore[no-untyped-def]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from assistant.answer.citations import (
     PROPER_NAME,
@@ -40,6 +40,7 @@ from assistant.knowledge.taxonomy import (
     find_stages,
 )
 from assistant.types import Checklist, Chunk, Passage, doc_meta
+from assistant.understand.grammar import question_parts
 from assistant.understand.names import fold
 from assistant.understand.query import Intent, members_asked
 from assistant.understand.words import COMMON, FRAMING, is_common
@@ -307,15 +308,35 @@ def compose(intent: Intent, passages: list[Passage], checklists: list[Checklist]
         lead = checklist_lead(checklists[0])
     elif intent.type == "entity" and intent.entities and section_chunks and doc_chunks:
         lead = [entity_lead(intent.entities[0], section_chunks, book, doc_chunks)]
-    cands = _candidates(intent, passages, idf)
     cited = {(c.chunk_id, c.verbatim) for c in book.items}
-    cands = [c for c in cands if (c.passage.chunk.id, c.sent.strip()) not in cited or checklists]
-    if intent.type == "entity" and intent.entities:
-        # Points about a named entity name it (by any of its names).
-        # A sentence that carries on from one naming it ("Longonjo lies in Huambo… Pensana holds 84% of…") speaks
-        # of it too.
-        names = [re.compile(r"\b" + re.escape(n) + r"\b", re.I) for n in intent.entities[0].names]
-        cands = [c for c in cands if any(p.search(c.shown) or p.search(c.before) for p in names)]
+    names = [re.compile(r"\b" + re.escape(n) + r"\b", re.I) for n in intent.entities[0].names] \
+        if intent.type == "entity" and intent.entities else []
+
+    def candidates(question: str, part: bool = False) -> list[Candidate]:
+        found = _candidates(replace(intent, question=question), passages, idf)
+        # What the lead cites is not repeated, except as the answer to one part of a question: a lead sums its
+        # sources up and may not say what that part asks.
+        found = [c for c in found if (c.passage.chunk.id, c.sent.strip()) not in cited or checklists or part]
+        # Points about a named entity name it (by any of its names). A sentence that carries on from one naming
+        # it ("Longonjo lies in Huambo… Pensana holds 84% of…") speaks of it too.
+        return [c for c in found if any(p.search(c.shown) or p.search(c.before) for p in names)] if names else found
+
+    cands = candidates(intent.question)
+    # A question that asks several things ("Who owns Tanbreez, and when does mining start?") gets the sentence
+    # that best answers each of them first, in the order asked.
+    # A question about two or more named things ("Compare Lynas's Kalgoorlie plant with Iluka's Eneabba") gets
+    # the best sentence about each of them, for each part.
+    firsts: list[Candidate] = []
+    parts = question_parts(intent.question)
+    named = [[re.compile(r"\b" + re.escape(n) + r"\b", re.I) for n in e.names] for e in intent.entities[:3]] \
+        if len(intent.entities) >= 2 else [[]]
+    for part in parts if len(parts) >= 2 or len(named) >= 2 else ():
+        found = candidates(part, part=True)
+        for pats in named:
+            best = next((c for c in found if not pats or any(p.search(c.shown) or p.search(c.before)
+                                                             for p in pats)), None)
+            if best is not None and all(best.sent != f.sent for f in firsts):  # one may answer two at once
+                firsts.append(best)
     if not checklists:
         # Figures for several countries asked about side by side come first, from one table where one holds them.
         line, used = table_comparison(intent, cands, book)
@@ -326,7 +347,9 @@ def compose(intent: Intent, passages: list[Passage], checklists: list[Checklist]
     room = max(0, min(MAX_POINTS + (0 if lead else 1), max_sentences - len(lead)))
     already = [frozenset(terms(x)) for x in lead]
     points = []
-    for c in select(cands, room + 3, already):
+    firsts = firsts[:room]
+    rest = [c for c in cands if all(c.sent != f.sent for f in firsts)]
+    for c in firsts + select(rest, room + 3, already + [f.terms for f in firsts]):
         if len(points) >= room:
             break
         text = _point(c, book)

@@ -9,7 +9,7 @@ import re
 from dataclasses import replace
 
 from assistant.knowledge.entities import PRODUCER_KINDS, SITE_KINDS
-from assistant.knowledge.taxonomy import YEAR, country_name, replace_country
+from assistant.knowledge.taxonomy import SITE_WORDS, YEAR, country_name, replace_country
 from assistant.understand.intent_model import (
     CHECKLIST_TYPES,
     PLACE,
@@ -33,17 +33,20 @@ def names_a_site(question: str, pronoun: re.Match[str], previous: Intent) -> boo
     return bool(SUBJECT_SLOT.search(question[:pronoun.start()])) and antecedent(previous) == previous.entities[0].name
 
 
-# What a pronoun can stand for, by agreement: "it" a singular thing (a plant, mine, project, policy, product),
-# "they" an organisation (a company, an agency) or a plural, "there" a place. Each takes the last thing the previous
-# turn named of the first of these groups that has one.
+# What a pronoun can stand for, by agreement: "it" a singular thing (a plant, mine, project, policy, product,
+# company, agency), "they" an organisation (a company, an agency) or a plural, "there" a place. Each takes the last
+# thing the previous turn named of the first of these groups that has one.
 THING = ("it", "its")
+DEMONSTRATIVE = ("that", "this", "these", "those")
+_COMPANY_NOUNS = ("company", "firm", "operator", "manufacturer", "maker", "producer")
 GROUP = ("they", "them", "their")
 _ORGANISATIONS = ("company", "agency", "organisation")
 _PLACE_NOUN = re.compile(r"\b(to|from|in|at|into|out of|near)\s+$", re.I)
 
 
-def referent(previous: Intent, word: str) -> str | None:
-    """The last thing the previous turn named that the pronoun agrees with, or None."""
+def referent(previous: Intent, word: str, first: str | None = None) -> str | None:
+    """The last thing the previous turn named that the pronoun agrees with, or None; with `first`, a noun of
+    kind after a demonstrative ("that plant", "that company"), only a thing of that kind."""
     folded = previous.question.casefold()
     things = [(max((folded.rfind(n.casefold()) for n in e.names), default=-1), e) for e in previous.entities]
     countries = [(folded.rfind(country_name(c).casefold()), country_name(c)) for c in previous.countries]
@@ -58,8 +61,11 @@ def referent(previous: Intent, word: str) -> str | None:
         order = [countries, places, sites]
     elif word in GROUP:
         order = [organisations, sites, others, answered, countries]
-    else:  # "it" is a thing or a company; a country's "it" may be one of its figures, and is left to the merge
-        order = [sites, others, companies, answered]
+    else:  # "it" is a thing, a company or an organisation; a country's "it" may be one of its figures (even where
+        # an organisation, its source, is named too), and is left to the merge
+        order = [sites, others, companies, [] if previous.countries else organisations, answered]
+    if first is not None:
+        order = [companies, organisations, answered] if first in _COMPANY_NOUNS else [sites]
     return next((max(group)[1] for group in order if group), None)
 
 
@@ -70,10 +76,23 @@ def substitute(question: str, pronouns: list[re.Match[str]], previous: Intent) -
     out, at = [], 0
     for m in pronouns:
         word = m.group(0)
-        name = referent(previous, word) if word.lower() in (*THING, *GROUP, *PLACE, *POSSESSIVE) else None
+        # A demonstrative before a noun ("that deal", "this plant") points at the last thing named: the noun
+        # names its kind ("that plant", "that company": the thing itself) or something of it ("that deal": the
+        # thing's deal, as a possessive says). Right after an auxiliary, a demonstrative before anything but a
+        # noun of kind is the subject itself ("When did that start?"), a statement, not a thing.
+        noun = re.match(r"\s+(?:new\s+)?([a-z]+)\b", question[m.end():])
+        kind = noun.group(1) if noun and noun.group(1) in (*SITE_WORDS, *_COMPANY_NOUNS) else None
+        determiner = word.lower() in DEMONSTRATIVE and noun is not None and (
+            kind is not None or not SUBJECT_SLOT.search(question[:m.start()]))
+        if determiner and kind and (name := referent(previous, "it", first=kind)) is not None:
+            out += [question[at:m.start()], name]
+            at = m.end() + noun.end() if noun is not None else m.end()
+            continue
+        name = referent(previous, "it") if determiner else referent(previous, word) if word.lower() in (
+            *THING, *GROUP, *PLACE, *POSSESSIVE) else None
         if name is None:
             return None
-        if word.lower() in POSSESSIVE:
+        if word.lower() in POSSESSIVE or determiner:
             name += "'s"
         elif word.lower() in PLACE and not _PLACE_NOUN.search(question[:m.start()]):
             name = "in " + name

@@ -168,6 +168,20 @@ def _clauses(question: str) -> list[str]:
     return [c for c in re.split(r"[.?!;:,]\s+", question) if c.strip()]
 
 
+# A clause joined by "and" that opens with a question word asks a question of its own ("Who owns Tanbreez and when
+# does mining start?"); so does each sentence of a question of several sentences.
+_PART_JOIN = re.compile(r",?\s+\band\s+(?=(?:since when|what|when|where|who|whom|whose|why|how|which)\b)|;\s+", re.I)
+
+
+def question_parts(question: str) -> list[str]:
+    """The questions one question asks: its sentences, each split again where "and" (or a semicolon) opens a
+    clause with a question word. One part when it asks one thing."""
+    from assistant.knowledge.chunking import units
+
+    parts = [p.strip(" ,;") for s, e in units(question.strip()) for p in _PART_JOIN.split(question.strip()[s:e])]
+    return [p for p in parts if p] or [question]
+
+
 def smallest_first(question: str) -> bool:
     """The first superlative the question uses (amounts aside: "at least 10,000 t") puts the smallest first."""
     first = _SUPERLATIVE.search(_AMOUNT.sub(" ", question))

@@ -22,7 +22,7 @@ from assistant.knowledge.taxonomy import (
 )
 from assistant.types import STAGES, Filters
 from assistant.understand.followups import GROUP, THING, antecedent, merge, names_a_site, substitute
-from assistant.understand.grammar import COMPARING
+from assistant.understand.grammar import COMPARING, question_parts
 from assistant.understand.intent import IntentClassifier
 from assistant.understand.intent_model import (
     CHECKLIST_TYPES,
@@ -34,17 +34,20 @@ from assistant.understand.intent_model import (
     target_stage,
 )
 from assistant.understand.names import NameIndex
-from assistant.understand.words import stage_typos
+from assistant.understand.words import is_common, stage_typos
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Grammar, not vocabulary: a future verb form, and a pronoun or demonstrative that points back to an earlier turn.
 _FUTURE = re.compile(r"\b(will|won't|going to|next (year|decade|month|quarter)|forecast\w*|predict\w*|"
                      r"expected to|projected|outlook)\b", re.I)
 _REFERS_BACK = re.compile(r"\b(it|its|they|them|their|there|that|this|those|these|he|she|his|her)\b", re.I)
+_REFERS_BACK_WORDS = frozenset("it its they them their there that this those these he she his her".split())
 # The "it" of "is it hard to…", "it is possible that…", "what does it take to…" stands for what follows, not
 # for anything said before.
 _DUMMY_IT = re.compile(r"\b(is|was|isn't|wasn't|would|will)\s+it\s+(\w+\s+){1,2}(to|that|for)\b|"
                        r"\bit\s+(is|was|'s)\s+(\w+\s+){1,2}(to|that)\b|\bdoes\s+it\s+take\b", re.I)
+# The "it" of a cleft ("what is it that distinguishes…", "why is it that…") stands for the clause after "that".
+_CLEFT = re.compile(r"\b(is|was|'s)\s+it\s+that\b", re.I)
 # But a participle before "to" raises the subject: the "it" of "is it expected to open" is the thing expected.
 # So do the other raising words, a closed class ("is it meant to", "is it set to", "is it due to", "is it likely to").
 _RAISED = re.compile(r"\b(\w+ed|meant|set|due|bound|going|about|able|likely|unlikely|sure|certain)\s+to$", re.I)
@@ -232,15 +235,30 @@ class Reader:
         # ("When is it meant to start producing?") it points back.
         whole = self.names.find(question, fuzzy=False)
         names_own = bool(whole.countries or whole.entities or find_stages(question) or find_elements(question))
+        # A later part of a question of several parts ("What is hydrogen decrepitation, and why is it used?")
+        # may point back to what an earlier part asks about, when that part names something by a word that is
+        # not common English.
+        # An earlier part that needs the conversation itself ("how big is that plant, and when does it open?")
+        # binds nothing.
+        starts = [question.find(p) for p in question_parts(question)]
         for m in _REFERS_BACK.finditer(question):
+            earlier = question[:max((s for s in starts if s <= m.start()), default=0)]
+            if earlier and not out and any(not is_common(w) for w in re.findall(r"[A-Za-z]+", earlier)
+                                           if w.lower() not in _REFERS_BACK_WORDS):
+                continue
+            if any(c.start() <= m.start() < c.end() for c in _CLEFT.finditer(question)):
+                continue
             if names_own and m.group(0).lower() == "it" and any(
                     d.start() <= m.start() < d.end() and not _RAISED.search(d.group(0))
                     for d in _DUMMY_IT.finditer(question)):
                 continue
             before = question[:m.start()]
             found = self.names.find(before, fuzzy=False)
-            if found.countries or found.entities or (m.group(0).lower() not in PLACE
-                                                     and (find_stages(before) or find_elements(before))):
+            # "there" stands for a place, which an adjective of nationality is not ("the Japanese partner there");
+            # a stage or element before a pronoun in its own clause is more often its object than what it
+            # stands for ("How much metal did it make?"), so only an earlier part binds by those (above).
+            place = m.group(0).lower() in PLACE
+            if found.entities or (found.countries and not (place and not _places_named(before))):
                 continue
             out.append(m)
         return out
@@ -258,7 +276,9 @@ class Reader:
                and len(question.split()) > FRAGMENT)
         if intent.scores and best(intent.scores) == "followup" and not own:
             return True
-        if not named and pronoun is not None:
+        # (a country named only by an adjective of nationality qualifies what the pronoun's clause asks about:
+        # "Who's the Japanese partner there?")
+        if pronoun is not None and not (intent.entities or _places_named(question)):
             return True
         # A personal pronoun that agrees with a company, plant or project the turn before named stands for it, even
         # with a country named after it ("where's its American plant?" after "What is Vacuumschmelze?").
@@ -290,6 +310,14 @@ def _context_countries(question: str) -> set[str]:
         owns = bool(re.match(r"['’]s?\b", question[end:]))
         placed[key] = placed.get(key, True) and not owns and (bool(_PLACING.search(question[:start])) or qualifies)
     return {k for k, v in placed.items() if v}
+
+
+def _places_named(text: str) -> list[str]:
+    """The countries the text names as places: not as an adjective of nationality before a noun ("Japanese
+    partner")."""
+    return [key for start, end, key in country_spans(text)
+            if not (text[start:end].lower() in COUNTRIES.get(key, ("", ()))[1]
+                    and text[start:end].lower().endswith(_NATIONALITY) and re.match(r"\s+[a-z]", text[end:]))]
 
 
 def _asks_about_country(question: str) -> bool:
