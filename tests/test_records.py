@@ -82,6 +82,28 @@ def test_a_set_of_projects_from_the_registry(corpus_assistant) -> None:  # type:
     assert len(answer.citations) >= min(len(expected), 10)
 
 
+@pytest.mark.parametrize(("question", "stage", "place"), [
+    ("Who makes sintered magnets outside China?", "magnet", ("exclude", ["china"])),
+    ("Who produces strip-cast NdFeB alloy in Europe?", "alloy", ("region", "europe")),
+])
+def test_who_works_a_stage_across_places_asks_for_the_sites(corpus_assistant, question: str, stage: str,
+                                                             place: tuple[str, object]) -> None:  # type: ignore[no-untyped-def]
+    """"Who" asked of a stage across a region or outside named countries is the set of sites at that stage (the
+    stage named last: "NdFeB alloy" is alloy), each with who runs it."""
+    answer = corpus_assistant.ask(question)
+    assert answer.query is not None and answer.query.kind == "set" and answer.query.subject == "project"
+    assert answer.query.stage == stage and getattr(answer.query, place[0]) == place[1]
+    assert answer.table and all(r["operator"] or r["name"] for r in answer.table)
+
+
+@pytest.mark.parametrize("question", ["Who invented the NdFeB magnet?", "Who makes rare-earth metal in the UK?",
+                                      "Who is the only commercial separator of heavy rare earths outside China?",
+                                      "Who separates heavy rare earths outside China?"])
+def test_who_about_one_thing_or_particular_elements_is_answered_from_passages(corpus_assistant,
+                                                                             question: str) -> None:  # type: ignore[no-untyped-def]
+    assert corpus_assistant.read(question, records=True).query is None
+
+
 def test_two_projects_side_by_side(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
     answer = corpus_assistant.ask("How does Mountain Pass stack up against Mt Weld?")
     assert answer.query is not None and answer.query.kind == "compare"

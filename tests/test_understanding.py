@@ -457,6 +457,8 @@ def test_a_yes_no_question_about_trade_or_policy_gets_no_verdict(corpus_assistan
      None),
     # an earlier part names what a later part's pronoun stands for, by a word general English rarely uses
     (["Does Estonia separate rare earths?", "Explain strip casting, and why do alloy makers rely on it?"], None),
+    # "does it (usually) take" stands for what follows
+    (["Who owns Tanbreez?", "How long does it usually take to build a separation plant?"], None),
     # the "it" of a cleft stands for the clause after "that"
     (["Can Brazil make magnets?", "What is it that makes an ore reserve different from a resource?"], None),
 ])

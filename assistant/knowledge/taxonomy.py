@@ -283,6 +283,13 @@ def find_stages(text: str) -> list[str]:
     return [s for s in STAGES if pats[s].search(text)]
 
 
+def last_stage(text: str) -> str | None:
+    """The stage named last in the text ("strip-cast NdFeB alloy": alloy, though "NdFeB" names magnets)."""
+    at = {s: max((m.start() for m in p.finditer(text)), default=-1) for s, p in _stage_patterns().items()}
+    best = max(at, key=lambda s: at[s])
+    return best if at[best] >= 0 else None
+
+
 def find_elements(text: str) -> list[str]:
     out = []
     for sym, names in ELEMENTS.items():

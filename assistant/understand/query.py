@@ -45,7 +45,8 @@ _REFERS_BACK_WORDS = frozenset("it its they them their there that this those the
 # The "it" of "is it hard to…", "it is possible that…", "what does it take to…" stands for what follows, not
 # for anything said before.
 _DUMMY_IT = re.compile(r"\b(is|was|isn't|wasn't|would|will)\s+it\s+(\w+\s+){1,2}(to|that|for)\b|"
-                       r"\bit\s+(is|was|'s)\s+(\w+\s+){1,2}(to|that)\b|\bdoes\s+it\s+take\b", re.I)
+                       r"\bit\s+(is|was|'s)\s+(\w+\s+){1,2}(to|that)\b|"
+                       r"\b(does|did|would|will)\s+it\s+(\w+ly\s+)?take\b", re.I)
 # The "it" of a cleft ("what is it that distinguishes…", "why is it that…") stands for the clause after "that".
 _CLEFT = re.compile(r"\b(is|was|'s)\s+it\s+that\b", re.I)
 # But a participle before "to" raises the subject: the "it" of "is it expected to open" is the thing expected.

@@ -30,6 +30,7 @@ from assistant.knowledge.taxonomy import (
     SITE_WORDS,
     STATUS_WORDS,
     SUPPORT_WORDS,
+    last_stage,
 )
 from assistant.types import RecordQuery
 from assistant.understand.grammar import (
@@ -80,6 +81,7 @@ _MILESTONE_PHASE = {"construction_start": "construction", "commissioning": "comm
                     "suspension": "suspended", "closure": "closed"}
 
 
+_WHO = re.compile(r"^\W*who\b(?!['’]?s\b)", re.I)  # "who", not "whose" or "who's" (a name is asked for)
 _ASKS = re.compile(r"^\W*(who|whom|where|which|what|from|does|do|did|is|are|has|have)\b", re.I)
 
 
@@ -127,6 +129,25 @@ def read_query(question: str, intent: Intent, scores: dict[str, float], spans: l
     if (asked := members_kind(question, STAGE_NOUNS)) and len(named) == 1 and not (companies or projects):
         return RecordQuery(kind=asked, subject="stage", countries=named,
                            statuses=[s for s, words in STATUS_WORDS.items() if has_any(question, words)])
+    # "Who" asking who works a stage across a region or outside the countries it names, naming no company, site
+    # or country of its own ("Who outside China makes NdPr metal?", "Who makes magnet alloy in Europe?"), asks
+    # for the sites at that stage, each with who runs it; one asked for by a superlative ("Who is the only…") is
+    # answered from passages.
+    left_out = excluded_countries(question, spans)
+    placed = [c for c in named if c not in left_out]
+    # (The records hold no elements: a question naming some is answered from passages, as a set of countries is.)
+    if (_WHO.match(question) and intent.stages and not (companies or projects or backers) and not placed
+            and (left_out or region_in(question, regions))
+            and not (asks_extreme(question) or asks_degree(question) or asks_one(question))
+            and not any(has_any(without_left_out(question), w)
+                        for w in (*ELEMENTS.values(), *ELEMENT_GROUPS.values()))):
+        # the stage the verb works is the one named last ("Who makes strip-cast NdFeB alloy?": alloy)
+        stage = last_stage(question) or intent.stages[-1]
+        asked = without_contrast(question)
+        return RecordQuery(kind="set", subject="project", stage=stage, exclude=left_out, countries=placed,
+                           region=region_in(question, regions),
+                           statuses=[s for s, words in STATUS_WORDS.items() if has_any(asked, words)],
+                           phases=[p for p, words in PHASE_WORDS.items() if has_any(asked, words)])
     kind = max(KINDS, key=lambda k: scores.get(k, 0.0))
     # A vote for records split among kinds (none holding half of it) leaves the kind to grammar, where it says.
     vote = sum(scores.get(k, 0.0) for k in KINDS)
