@@ -107,8 +107,8 @@ PHASE_WORDS: dict[str, tuple[str, ...]] = {
     "construction": ("under construction", "being built", "construction"),
     "feasibility": ("feasibility",),
     "exploration": ("exploration",),
-    "suspended": ("suspended", "idle", "mothballed"),
-    "closed": ("closed", "shut down"),
+    "suspended": ("suspended", "idle", "mothballed", "stalled", "halted", "on hold", "paused"),
+    "closed": ("closed", "shut down", "abandoned", "scrapped", "cancelled", "canceled"),
 }
 # A project's dated steps (the registry's milestones) as a question says them. Output words come last: a question
 # that names another step and output ("began construction to produce in 2027") asks about that step.

@@ -156,7 +156,9 @@ def how_many_asked(question: str) -> int | None:
 
 _ORDERS = re.compile(r"^\W*(rank|order|sort)\b", re.I)  # an imperative of ordering asks for a ranking
 # An interrogative that opens a clause, after a preposition where one leads ("In how many countries…").
-_OPENS_SET = re.compile(r"(?:(?:in|of|for|from|among|at|to|with|by|across)\s+)?\b(which|what|name|list|how many)\b",
+# (a request may come first: "Can you list…", "Please name…")
+_OPENS_SET = re.compile(r"(?:(?:(?:can|could|would|will) you|please)\s+(?:please\s+)?)?"
+                        r"(?:(?:in|of|for|from|among|at|to|with|by|across)\s+)?\b(which|what|name|list|how many)\b",
                         re.I)
 _SUPERLATIVE = re.compile(r"\b(largest|biggest|smallest|highest|lowest|most|least|fewest|leading|first|top|fastest|"
                           r"tiniest|minimum|oldest|longest|earliest|newest|youngest)\b",
