@@ -878,3 +878,13 @@ def test_a_question_about_something_in_a_country_is_no_verdict_on_its_chain(corp
     intent = corpus_assistant._reader().understand(question)
     assert intent.type not in ("capability", "comparison"), (intent.type, intent.scores)
     assert corpus_assistant._reader().understand("Can Japan separate rare earths?").type == "capability"
+
+
+def test_a_why_question_gets_the_sentence_that_gives_the_cause(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    """A sentence with a connective of cause ("pointed to … as the reason") answers "why"; without the feature
+    the answer told only what happened."""
+    from assistant.answer.scoring import FITTED
+
+    assert FITTED["cause_given"] > 0
+    answer = corpus_assistant.ask("Why did Pensana move its refinery plans from the UK to the US?")
+    assert "purchase guarantees" in answer.answer, answer.answer

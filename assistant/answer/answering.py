@@ -45,6 +45,11 @@ from assistant.understand.names import fold
 from assistant.understand.query import Intent, members_asked
 from assistant.understand.words import COMMON, FRAMING, is_common
 
+# A question that asks why, and the closed class of English connectives that give a cause or a purpose.
+_ASKS_WHY = re.compile(r"\b(why|how come|what (led|caused|drove|prompted)|reasons?)\b", re.I)
+_CAUSE = re.compile(r"\b(because|since|as a result|due to|owing to|thanks to|the reason|as the reason|reasons?|"
+                    r"caused|led to|so that|in order to|in favour of|in favor of|after|amid|prompt\w*|blam\w*|"
+                    r"cit(ed|ing)|pointed to)\b", re.I)
 NO_FORECAST = "The documents do not forecast; this is the latest figure they hold, with its date."
 # A sentence that starts by pointing back ("Its third is...", "These plants...") needs the sentence before it.
 _REFERS_BACK = re.compile(r"^\W*(it|its|this|these|that|those|they|their|them|such|he|she|his|her|both|here|"
@@ -115,6 +120,7 @@ def _candidates(intent: Intent, passages: list[Passage], idf: Callable[[str], fl
         w.lower() for c in intent.countries for w in re.findall(r"[A-Za-z]+", country_name(c))}
     wants_figure = intent.type == "numeric" or intent.future
     wants_year = bool(re.search(r"\bwhen\b|\bwhat year\b|\bsince\b", intent.question, re.I))
+    wants_cause = bool(_ASKS_WHY.search(intent.question))
     wants_members = members_asked(intent.question) is not None
     # Asked what something is, about no country, a sentence whose subject (its opening words) is what is asked
     # about is the one that says what it is.
@@ -199,6 +205,7 @@ def _candidates(intent: Intent, passages: list[Passage], idf: Callable[[str], fl
                 "figure_asked": float(wants_figure and has_figure),
                 "future_dated": float(wants_figure and intent.future and has_figure and has_year),
                 "year_asked": float(wants_year and has_year),
+                "cause_given": float(wants_cause and bool(_CAUSE.search(shown))),
                 "asked_year": float(bool(intent.years) and any(str(y) in shown for y in intent.years)),
                 "new_names": float(bool({w.lower() for w in PROPER_NAME.findall(shown)} - q_words)),
                 "figure": float(has_figure),
