@@ -104,6 +104,13 @@ def test_who_about_one_thing_or_particular_elements_is_answered_from_passages(co
     assert corpus_assistant.read(question, records=True).query is None
 
 
+def test_whose_before_a_figure_of_the_country_tables_asks_which_countrys(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    whose = corpus_assistant.read("Whose rare-earth reserves are the smallest?", records=True).query
+    which = corpus_assistant.read("Which country's rare-earth reserves are the smallest?", records=True).query
+    assert whose is not None and whose.subject == "country" and whose.measure == "reserves"
+    assert whose == which
+
+
 def test_two_projects_side_by_side(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
     answer = corpus_assistant.ask("How does Mountain Pass stack up against Mt Weld?")
     assert answer.query is not None and answer.query.kind == "compare"

@@ -82,6 +82,7 @@ _MILESTONE_PHASE = {"construction_start": "construction", "commissioning": "comm
 
 
 _WHO = re.compile(r"^\W*who\b(?!['’]?s\b)", re.I)  # "who", not "whose" or "who's" (a name is asked for)
+_WHOSE = re.compile(r"^\W*whose\b", re.I)
 _ASKS = re.compile(r"^\W*(who|whom|where|which|what|from|does|do|did|is|are|has|have)\b", re.I)
 
 
@@ -388,6 +389,11 @@ class RecordReader:
         if named and not any(names_match(publisher, s) for s in sources):
             return None, intent  # a registered source other than the tables' publisher ("the corpus" is not one)
         projects = [e.name for e in intent.entities if e.kind in set(sites)]
+        # "Whose" before a figure the country tables hold asks which country's it is ("Whose mine output fell
+        # most?" is "Which country's mine output fell most?").
+        if _WHOSE.match(question) and any(has_any(question, MEASURE_WORDS[m]) for m in ("reserves",
+                                                                                          "mine_production")):
+            question = _WHOSE.sub("Which country's", question, count=1)
         scores = self.classifier.scores(question) if self.classifier else {}
         if (not intent.years and scores and max(scores, key=lambda k: scores[k]) == "change"
                 and self.closest(question, "change") < CHANGE_CLOSE):
