@@ -403,3 +403,12 @@ def test_a_superlative_after_the_verb_asks_for_the_top_country(corpus_assistant,
     rows = [r for r in mine_production(corpus_assistant.settings.paths.corpus) if r.year == 2023 and r.key]
     top = max(rows, key=lambda r: r.tonnes or 0)
     assert top.country in answer.answer.split(". ")[0], answer.answer[:300]
+
+
+@pytest.mark.parametrize(("question", "to"), [
+    ("What has changed at Eneabba since the government loan was agreed in 2022?", None),
+    ("What changed at Eneabba in 2022?", 2022),
+])
+def test_since_an_event_in_a_year_runs_to_now(corpus_assistant, question: str, to: int | None) -> None:  # type: ignore[no-untyped-def]
+    query = corpus_assistant.read(question, records=True).query
+    assert query is not None and query.kind == "change" and (query.year_from, query.year_to) == (2022, to)

@@ -356,6 +356,10 @@ def _change_query(q: RecordQuery, question: str, intent: Intent, projects: list[
         return None  # a quantity in one year ("how much did it raise in 2026") is a figure, not a change
     if lo is None and hi is None and intent.years:
         lo, hi = min(intent.years), max(intent.years)
+        # "since" before the year, though not right before it ("since Iluka approved it in 2022"), runs to now
+        first = re.search(str(lo), question)
+        if len(set(intent.years)) == 1 and first and re.search(r"\bsince\b", question[:first.start()], re.I):
+            hi = None
     named = {"stage": None, "countries": [], "region": None} if projects else {}
     return q.model_copy(update={"subject": "project", "years": intent.years, "year_from": lo, "year_to": hi,
                                 "names": projects, "operators": companies, "measure": "milestone", "statuses": [],
