@@ -888,3 +888,8 @@ def test_a_why_question_gets_the_sentence_that_gives_the_cause(corpus_assistant)
     assert FITTED["cause_given"] > 0
     answer = corpus_assistant.ask("Why did Pensana move its refinery plans from the UK to the US?")
     assert "purchase guarantees" in answer.answer, answer.answer
+
+
+def test_a_question_naming_two_years_gets_a_sentence_for_each(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    answer = corpus_assistant.ask("Set China's 2021 rare-earth mining quota beside its 2024 quota.")
+    assert "168,000" in answer.answer and "270,000" in answer.answer, answer.answer

@@ -344,6 +344,12 @@ def compose(intent: Intent, passages: list[Passage], checklists: list[Checklist]
                                                              for p in pats)), None)
             if best is not None and all(best.sent != f.sent for f in firsts):  # one may answer two at once
                 firsts.append(best)
+    # A question that names two or more years ("from 2021 to 2024") gets the best sentence for each year.
+    years = sorted(set(intent.years))[:3]
+    for year in years if len(years) >= 2 else ():
+        best = next((c for c in cands if re.search(rf"\b{year}\b", c.shown)), None)
+        if best is not None and all(best.sent != f.sent for f in firsts):
+            firsts.append(best)
     if not checklists:
         # Figures for several countries asked about side by side come first, from one table where one holds them.
         line, used = table_comparison(intent, cands, book)
