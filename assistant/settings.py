@@ -214,8 +214,9 @@ _SET_GATES: dict[str, dict[str, float]] = {
     # at round 4's end; 0.874, 16/16 and 0/162 at round 5's).
     "round4": {"min_key_fact_recall": 0.85, "min_hit_at_5": 0.96, "min_mrr": 0.90, "min_refusal_accuracy": 0.99},
     # Round 5's sealed set, a development set since round 6 (0.789 key facts, 15/18 refusals, 0/162 false refusals
-    # at round 5's end).
-    "round5": {"min_key_fact_recall": 0.77, "min_hit_at_5": 0.93, "min_mrr": 0.86, "min_refusal_accuracy": 0.83},
+    # at round 5's end; 0.826 and 15/18 at round 6's: two of the three refused wrongly ask a forecast, which issue
+    # 11's rule answers with the latest figure).
+    "round5": {"min_key_fact_recall": 0.81, "min_hit_at_5": 0.95, "min_mrr": 0.89, "min_refusal_accuracy": 0.83},
 }
 
 
