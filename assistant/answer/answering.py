@@ -301,6 +301,32 @@ def table_comparison(intent: Intent, cands: list[Candidate], book: CitationBook)
     return f"{label}: " + "; ".join(parts) + ".", [rows[k] for k in order]
 
 
+def _each_asked(intent: Intent, cands: list[Candidate],
+                for_part: Callable[[str], list[Candidate]]) -> list[Candidate]:
+    """The sentences that come first because the question asks for each of several things: the best sentence
+    for each part of a question of several parts ("Who owns Tanbreez, and when does mining start?"), for each of
+    two or more named things ("Compare Lynas's Kalgoorlie plant with Iluka's Eneabba", in each part), and for each
+    of two or more years it names ("from 2021 to 2024"). One sentence may answer two of them."""
+    firsts: list[Candidate] = []
+
+    def take(best: Candidate | None) -> None:
+        if best is not None and all(best.sent != f.sent for f in firsts):
+            firsts.append(best)
+
+    parts = question_parts(intent.question)
+    named = [[re.compile(r"\b" + re.escape(n) + r"\b", re.I) for n in e.names] for e in intent.entities[:3]] \
+        if len(intent.entities) >= 2 else [[]]
+    for part in parts if len(parts) >= 2 or len(named) >= 2 else ():
+        found = for_part(part)
+        for pats in named:
+            take(next((c for c in found if not pats or any(p.search(c.shown) or p.search(c.before) for p in pats)),
+                      None))
+    years = sorted(set(intent.years))[:3]
+    for year in years if len(years) >= 2 else ():
+        take(next((c for c in cands if re.search(rf"\b{year}\b", c.shown)), None))
+    return firsts
+
+
 def compose(intent: Intent, passages: list[Passage], checklists: list[Checklist], book: CitationBook,
             max_sentences: int = 6, idf: Callable[[str], float] | None = None,
             section_chunks: Callable[[str, str], list[Chunk]] | None = None,
@@ -329,33 +355,14 @@ def compose(intent: Intent, passages: list[Passage], checklists: list[Checklist]
         return [c for c in found if any(p.search(c.shown) or p.search(c.before) for p in names)] if names else found
 
     cands = candidates(intent.question)
-    # A question that asks several things ("Who owns Tanbreez, and when does mining start?") gets the sentence
-    # that best answers each of them first, in the order asked.
-    # A question about two or more named things ("Compare Lynas's Kalgoorlie plant with Iluka's Eneabba") gets
-    # the best sentence about each of them, for each part.
-    firsts: list[Candidate] = []
-    parts = question_parts(intent.question)
-    named = [[re.compile(r"\b" + re.escape(n) + r"\b", re.I) for n in e.names] for e in intent.entities[:3]] \
-        if len(intent.entities) >= 2 else [[]]
-    for part in parts if len(parts) >= 2 or len(named) >= 2 else ():
-        found = candidates(part, part=True)
-        for pats in named:
-            best = next((c for c in found if not pats or any(p.search(c.shown) or p.search(c.before)
-                                                             for p in pats)), None)
-            if best is not None and all(best.sent != f.sent for f in firsts):  # one may answer two at once
-                firsts.append(best)
-    # A question that names two or more years ("from 2021 to 2024") gets the best sentence for each year.
-    years = sorted(set(intent.years))[:3]
-    for year in years if len(years) >= 2 else ():
-        best = next((c for c in cands if re.search(rf"\b{year}\b", c.shown)), None)
-        if best is not None and all(best.sent != f.sent for f in firsts):
-            firsts.append(best)
+    firsts = _each_asked(intent, cands, lambda part: candidates(part, part=True))
     if not checklists:
         # Figures for several countries asked about side by side come first, from one table where one holds them.
         line, used = table_comparison(intent, cands, book)
         if line:
             lead = lead + [line]
             cands = [c for c in cands if c not in used]
+            firsts = [c for c in firsts if all(c.sent != u.sent for u in used)]
     # The lead and at most MAX_POINTS supporting points; without a lead, the best sentence leads.
     room = max(0, min(MAX_POINTS + (0 if lead else 1), max_sentences - len(lead)))
     already = [frozenset(terms(x)) for x in lead]
