@@ -40,8 +40,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Grammar, not vocabulary: a future verb form, and a pronoun or demonstrative that points back to an earlier turn.
 _FUTURE = re.compile(r"\b(will|won't|going to|next (year|decade|month|quarter)|forecast\w*|predict\w*|"
                      r"expected to|projected|outlook)\b", re.I)
-_REFERS_BACK = re.compile(r"\b(it|its|they|them|their|there|that|this|those|these|he|she|his|her)\b", re.I)
 _REFERS_BACK_WORDS = frozenset("it its they them their there that this those these he she his her".split())
+_REFERS_BACK = re.compile(r"\b(" + "|".join(sorted(_REFERS_BACK_WORDS)) + r")\b", re.I)
 # The "it" of "is it hard to…", "it is possible that…", "what does it take to…" stands for what follows, not
 # for anything said before.
 _DUMMY_IT = re.compile(r"\b(is|was|isn't|wasn't|would|will)\s+it\s+(\w+\s+){1,2}(to|that|for)\b|"
@@ -227,9 +227,10 @@ class Reader:
         return merge(intent, previous)
 
     def _unbound_pronouns(self, question: str) -> list[re.Match[str]]:
-        """The pronouns that point outside the question: not the "it" of "is it hard to…", and with no country,
-        entity, stage or element named before them in the question for them to stand for ("What is solvent
-        extraction and why is it hard?" is complete on its own); "there" is bound only by a place."""
+        """The pronouns that point outside the question: not the "it" of "is it hard to…" or of a cleft, and
+        with no country or entity named before them in the question, nor an earlier part of it naming something,
+        for them to stand for ("What is solvent extraction and why is it hard?" is complete on its own); "there"
+        is bound only by a place."""
         out = []
         # The "it" of "is it hard to…" stands for what follows only where something follows for it to stand for
         # (a name, a stage, an element: "is it hard to separate terbium?"); in a question that names nothing
@@ -238,9 +239,8 @@ class Reader:
         names_own = bool(whole.countries or whole.entities or find_stages(question) or find_elements(question))
         # A later part of a question of several parts ("What is hydrogen decrepitation, and why is it used?")
         # may point back to what an earlier part asks about, when that part names something by a word that is
-        # not common English.
-        # An earlier part that needs the conversation itself ("how big is that plant, and when does it open?")
-        # binds nothing.
+        # not common English; an earlier part that needs the conversation itself ("how big is that plant, and
+        # when does it open?") binds nothing.
         starts = [question.find(p) for p in question_parts(question)]
         for m in _REFERS_BACK.finditer(question):
             earlier = question[:max((s for s in starts if s <= m.start()), default=0)]
