@@ -166,3 +166,9 @@ def test_the_corpus_counts_the_readme_gives() -> None:
     assert f"a {sets['crossdoc']}-question\n  cross-document set" in readme
     assert f"a {sets['sealed']}-question sealed set" in readme
     assert f"{len(yaml.safe_load((eval_dir / 'intents.yaml').read_text()))} labelled examples" in readme
+
+
+def test_the_readme_counts_the_scorer_features() -> None:
+    from assistant.answer.scoring import FEATURES
+
+    assert f"scored by {len(FEATURES)} documented features" in (ROOT / "README.md").read_text()

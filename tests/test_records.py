@@ -93,7 +93,9 @@ def test_who_works_a_stage_across_places_asks_for_the_sites(corpus_assistant, qu
     answer = corpus_assistant.ask(question)
     assert answer.query is not None and answer.query.kind == "set" and answer.query.subject == "project"
     assert answer.query.stage == stage and getattr(answer.query, place[0]) == place[1]
-    assert answer.table and all(r["operator"] or r["name"] for r in answer.table)
+    assert answer.table and all(r["operator"] for r in answer.table)
+    shown = [r for r in answer.table if r["name"] in answer.answer]
+    assert shown and all(r["operator"].split(" (")[0] in answer.answer for r in shown)
 
 
 @pytest.mark.parametrize("question", ["Who invented the NdFeB magnet?", "Who makes rare-earth metal in the UK?",

@@ -890,6 +890,14 @@ def test_a_why_question_gets_the_sentence_that_gives_the_cause(corpus_assistant)
     assert "purchase guarantees" in answer.answer, answer.answer
 
 
+def test_a_question_about_several_named_things_gets_a_sentence_about_each(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    """Ampasindava's planned oxide output (about 4,000 t a year) is said; without a sentence for each named thing
+    it was left out."""
+    answer = corpus_assistant.ask("On current plans, which of Makuutu, Lofdal and Ampasindava would make the most "
+                                  "oxide each year?")
+    assert "4,000" in answer.answer, answer.answer
+
+
 def test_a_question_naming_two_years_gets_a_sentence_for_each(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
     answer = corpus_assistant.ask("Set China's 2021 rare-earth mining quota beside its 2024 quota.")
     assert "168,000" in answer.answer and "270,000" in answer.answer, answer.answer

@@ -84,9 +84,9 @@ def substitute(question: str, pronouns: list[re.Match[str]], previous: Intent) -
         kind = noun.group(1) if noun and noun.group(1) in (*SITE_WORDS, *_COMPANY_NOUNS) else None
         determiner = word.lower() in DEMONSTRATIVE and noun is not None and (
             kind is not None or not SUBJECT_SLOT.search(question[:m.start()]))
-        if determiner and kind and (name := referent(previous, "it", first=kind)) is not None:
+        if noun is not None and determiner and kind and (name := referent(previous, "it", first=kind)) is not None:
             out += [question[at:m.start()], name]
-            at = m.end() + noun.end() if noun is not None else m.end()
+            at = m.end() + noun.end()
             continue
         name = referent(previous, "it") if determiner else referent(previous, word) if word.lower() in (
             *THING, *GROUP, *PLACE, *POSSESSIVE) else None

@@ -11,6 +11,7 @@ import math
 import re
 from collections.abc import Iterable
 
+from assistant.knowledge.chunking import units
 from assistant.knowledge.taxonomy import COUNTRY_WORDS, MEASURE_WORDS, MILESTONE_WORDS, SITE_WORDS, SMALLEST_WORDS
 from assistant.understand.words import is_common
 
@@ -178,9 +179,8 @@ _PART_JOIN = re.compile(r",?\s+\band\s+(?=(?:since when|what|when|where|who|whom
 def question_parts(question: str) -> list[str]:
     """The questions one question asks: its sentences, each split again where "and" (or a semicolon) opens a
     clause with a question word. One part when it asks one thing."""
-    from assistant.knowledge.chunking import units
-
-    parts = [p.strip(" ,;") for s, e in units(question.strip()) for p in _PART_JOIN.split(question.strip()[s:e])]
+    text = question.strip()
+    parts = [p.strip(" ,;") for s, e in units(text) for p in _PART_JOIN.split(text[s:e])]
     return [p for p in parts if p] or [question]
 
 

@@ -304,21 +304,24 @@ def _context_countries(question: str) -> set[str]:
         return set()
     placed: dict[str, bool] = {}
     for i, (start, end, key) in enumerate(country_spans(question)):
-        word = question[start:end].lower()
-        qualifies = (i > 0 and word in COUNTRIES.get(key, ("", ()))[1] and word.endswith(_NATIONALITY)
-                     and bool(re.match(r"\s+[a-z]", question[end:])))
+        qualifies = i > 0 and _as_adjective(question, start, end, key)
         # a country in the possessive owns what follows ("what happened to China's output"): it is asked about
         owns = bool(re.match(r"['’]s?\b", question[end:]))
         placed[key] = placed.get(key, True) and not owns and (bool(_PLACING.search(question[:start])) or qualifies)
     return {k for k, v in placed.items() if v}
 
 
+def _as_adjective(text: str, start: int, end: int, key: str) -> bool:
+    """The country at text[start:end] is named by an adjective of nationality before a noun ("Chinese magnets")."""
+    word = text[start:end].lower()
+    return (word in COUNTRIES.get(key, ("", ()))[1] and word.endswith(_NATIONALITY)
+            and bool(re.match(r"\s+[a-z]", text[end:])))
+
+
 def _places_named(text: str) -> list[str]:
     """The countries the text names as places: not as an adjective of nationality before a noun ("Japanese
     partner")."""
-    return [key for start, end, key in country_spans(text)
-            if not (text[start:end].lower() in COUNTRIES.get(key, ("", ()))[1]
-                    and text[start:end].lower().endswith(_NATIONALITY) and re.match(r"\s+[a-z]", text[end:]))]
+    return [key for start, end, key in country_spans(text) if not _as_adjective(text, start, end, key)]
 
 
 def _asks_about_country(question: str) -> bool:

@@ -129,7 +129,7 @@ def read_query(question: str, intent: Intent, scores: dict[str, float], spans: l
     named = list(dict.fromkeys(k for k, _ in spans))
     if (asked := members_kind(question, STAGE_NOUNS)) and len(named) == 1 and not (companies or projects):
         return RecordQuery(kind=asked, subject="stage", countries=named,
-                           statuses=[s for s, words in STATUS_WORDS.items() if has_any(question, words)])
+                           statuses=_said(STATUS_WORDS, question))
     # "Who" asking who works a stage across a region or outside the countries it names, naming no company, site
     # or country of its own ("Who outside China makes NdPr metal?", "Who makes magnet alloy in Europe?"), asks
     # for the sites at that stage, each with who runs it; one asked for by a superlative ("Who is the only…") is
@@ -140,15 +140,12 @@ def read_query(question: str, intent: Intent, scores: dict[str, float], spans: l
     if (_WHO.match(question) and intent.stages and not (companies or projects or backers) and not placed
             and (left_out or region_in(question, regions))
             and not (asks_extreme(question) or asks_degree(question) or asks_one(question))
-            and not any(has_any(without_left_out(question), w)
-                        for w in (*ELEMENTS.values(), *ELEMENT_GROUPS.values()))):
+            and not _names_elements(question)):
         # the stage the verb works is the one named last ("Who makes strip-cast NdFeB alloy?": alloy)
-        stage = last_stage(question) or intent.stages[-1]
         asked = without_contrast(question)
-        return RecordQuery(kind="set", subject="project", stage=stage, exclude=left_out, countries=placed,
-                           region=region_in(question, regions),
-                           statuses=[s for s, words in STATUS_WORDS.items() if has_any(asked, words)],
-                           phases=[p for p, words in PHASE_WORDS.items() if has_any(asked, words)])
+        return RecordQuery(kind="set", subject="project", stage=last_stage(question) or intent.stages[-1],
+                           exclude=left_out, countries=placed, region=region_in(question, regions),
+                           statuses=_said(STATUS_WORDS, asked), phases=_said(PHASE_WORDS, asked))
     kind = max(KINDS, key=lambda k: scores.get(k, 0.0))
     # A vote for records split among kinds (none holding half of it) leaves the kind to grammar, where it says.
     vote = sum(scores.get(k, 0.0) for k in KINDS)
@@ -218,8 +215,8 @@ def read_query(question: str, intent: Intent, scores: dict[str, float], spans: l
              if w in member_nouns]
     subject = "project" if (nouns and nouns[0] in sites) or kind == "compare" or projects_asked else "country"
     asked = without_contrast(question)
-    statuses = [s for s, words in STATUS_WORDS.items() if has_any(asked, words)]
-    phases = [p for p, words in PHASE_WORDS.items() if has_any(asked, words)]
+    statuses = _said(STATUS_WORDS, asked)
+    phases = _said(PHASE_WORDS, asked)
     if subject == "project" and statuses and phases:
         # A status said beside a phase ("running and planned") is one more phase asked for, not a second filter:
         # a site is planned while it is studied, built or commissioned, at scale when it operates.
@@ -313,11 +310,21 @@ def read_query(question: str, intent: Intent, scores: dict[str, float], spans: l
     if subject == "project" and not (stage or phases or q.region or q.supported or countries or q.years
                                      or q.year_from or q.year_to or q.operators or q.milestone):
         return None
-    if subject == "country" and any(has_any(without_left_out(question), w)
-                                    for w in (*ELEMENTS.values(), *ELEMENT_GROUPS.values())):
+    if subject == "country" and _names_elements(question):
         return None  # the map's statuses are for a stage as a whole, not for particular elements
     return q
 
+
+
+def _said(vocabulary: dict[str, tuple[str, ...]], text: str) -> list[str]:
+    """The keys of a vocabulary (statuses, phases) whose words the text uses."""
+    return [key for key, words in vocabulary.items() if has_any(text, words)]
+
+
+def _names_elements(question: str) -> bool:
+    """The question names elements or a group of them, other than ones it leaves out; the records, per stage,
+    do not tell elements apart."""
+    return any(has_any(without_left_out(question), w) for w in (*ELEMENTS.values(), *ELEMENT_GROUPS.values()))
 
 
 _STATUS_PHASES = {"planned": ("feasibility", "construction", "commissioning"), "at_scale": ("operating",)}
