@@ -217,6 +217,9 @@ _SET_GATES: dict[str, dict[str, float]] = {
     # at round 5's end; 0.826 and 15/18 at round 6's: two of the three refused wrongly ask a forecast, which issue
     # 11's rule answers with the latest figure).
     "round5": {"min_key_fact_recall": 0.81, "min_hit_at_5": 0.95, "min_mrr": 0.89, "min_refusal_accuracy": 0.83},
+    # Round 6's sealed set, a development set since round 7 (0.861 key facts, 12/18 refusals, 1/162 false refusals
+    # at round 6's end).
+    "round6": {"min_key_fact_recall": 0.84, "min_hit_at_5": 0.95, "min_mrr": 0.89, "min_refusal_accuracy": 0.66},
 }
 
 
