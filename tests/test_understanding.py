@@ -901,3 +901,55 @@ def test_a_question_about_several_named_things_gets_a_sentence_about_each(corpus
 def test_a_question_naming_two_years_gets_a_sentence_for_each(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
     answer = corpus_assistant.ask("Set China's 2021 rare-earth mining quota beside its 2024 quota.")
     assert "168,000" in answer.answer and "270,000" in answer.answer, answer.answer
+
+
+@pytest.mark.parametrize(("question", "name"), [
+    # each word is known to the documents; the name they make is not
+    ("What grade does the Round Top project report?", "Round Top"),
+    # a name holding a word nobody uses, beside a capitalised word that spells a stage ("Metals")
+    ("When will Hastings Technology Metals start mining at Yangibana?", "Yangibana"),
+])
+def test_a_name_no_document_holds_is_refused_by_that_name(corpus_assistant, question: str, name: str) -> None:  # type: ignore[no-untyped-def]
+    answer = corpus_assistant.ask(question)
+    assert not answer.answerable and answer.refusal == "unknown_names" and name in answer.answer, answer.answer
+
+
+def test_a_name_of_known_words_the_documents_hold_is_answered(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    """The same rule lets a name through that the retrieved passages hold, and a publisher the claim is
+    attributed to, and a month beside a country ("China's October 2025 rules") is no name of two words."""
+    for question in ("Where is the Mountain Pass mine?",
+                     "According to the Financial Times, how much of the world's magnets does China make?",
+                     "What did China's October 2025 rules say about foreign-made magnets?"):
+        answer = corpus_assistant.ask(question)
+        assert answer.answerable, (question, answer.answer)
+
+
+def test_a_capitalised_superlative_inside_a_sentence_is_part_of_a_name() -> None:
+    from assistant.understand.grammar import asks_degree, asks_extreme
+
+    assert not asks_extreme("How big is the Round Top deposit?")
+    assert not asks_degree("Who owns the Largest Nugget claim?")
+    assert asks_extreme("Which is the top producing country?") and asks_extreme("Top producing country?")
+
+
+def test_a_word_english_uses_is_not_a_misspelt_name(names: NameIndex) -> None:
+    """'Hastings' is a word of English, a letter or two off a registered company ("Hasetins"): it is not read as
+    that company."""
+    found = names.find("What does Hastings plan?", known_word=lambda w: False)
+    assert not found.entities and not found.corrected
+
+
+def test_a_slip_of_the_keys_on_a_common_word_is_no_subject(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    from assistant.understand.words import misspells_common
+
+    assert misspells_common("wat", 5.0) and misspells_common("hwo", 5.0)
+    assert not misspells_common("hotel", 5.0) and not misspells_common("crypto", 5.0)
+    answer = corpus_assistant.ask("wat did China require licences for in April 2025?")
+    assert answer.answerable and "dysprosium" in answer.answer, answer.answer
+
+
+@pytest.mark.parametrize("question", ["What is Lynas trading at this afternoon?",
+                                      "Any news on rare earths this morning?"])
+def test_a_quote_or_news_of_this_moment_is_out_of_scope(corpus_assistant, question: str) -> None:  # type: ignore[no-untyped-def]
+    answer = corpus_assistant.ask(question)
+    assert not answer.answerable and answer.refusal == "off_subject", answer.answer

@@ -13,8 +13,9 @@ from assistant.answer.answering import wording
 from assistant.answer.citations import PROPER_NAME, STOP, terms
 from assistant.knowledge.taxonomy import YEAR, country_names, has_domain_words
 from assistant.types import Passage
+from assistant.understand.names import NAME_RUN
 from assistant.understand.query import Intent
-from assistant.understand.words import is_common, is_english
+from assistant.understand.words import is_common, is_english, misspells_common
 
 if TYPE_CHECKING:
     from assistant.answer.evidence import Evidence
@@ -69,6 +70,35 @@ def unknown_names(question: str, known: Callable[[str], bool], named: set[str] |
     return out
 
 
+def unheld_names(question: str, passages: list[Passage], named: set[str] | None = None) -> list[str]:
+    """Names of two or more capitalised words inside a question written in sentence case ("the Round Top
+    deposit") that no retrieved passage holds: each word may be known, the name is not. A word already
+    recognised as a name (`named`) or written as a possessive ends a name ("China's April 2025 rules")."""
+    body = question.strip()
+    if not re.search(r"\b[a-z]{3,}\b", body):  # all in capitals or title case: a capital marks no name
+        return []
+    texts = [_flat(p.chunk.text) for p in passages]
+    out = []
+    for m in NAME_RUN.finditer(body):
+        pieces: list[list[str]] = [[]]
+        for word in m.group(0).split():
+            bare = re.sub(r"['’]s?$", "", word)
+            if named and bare in named:
+                pieces.append([])
+                continue
+            pieces[-1].append(bare)
+            if bare != word:
+                pieces.append([])
+        for piece in (p for p in pieces if len(p) >= 2):
+            if not any(_flat(" ".join(piece)) in t for t in texts):
+                out.append(" ".join(piece))
+    return out
+
+
+def _flat(text: str) -> str:
+    return " ".join(re.sub(r"[-‐–—]", " ", text.lower()).split())
+
+
 # A name written with a capital inside a lower-case word ("iPhone", "eBay") is a name too.
 _INNER_CAPITAL = re.compile(r"\b([a-z]+[A-Z][\w'-]*)\b")
 # What frames a question rather than asking it: an opening clause set off by a comma or colon ("Just curious,",
@@ -101,8 +131,8 @@ def unused_words(question: str, known: Callable[[str], bool]) -> list[str]:
         word = m.group(0)
         base = word.lower().removesuffix("'s").strip("'")
         if (i and word[0].isupper()) or base in STOP or not base.isalpha() or not is_english(base) or is_common(
-                base, ANY_SUBJECT):  # (a contraction, "don't", is grammar)
-            continue
+                base, ANY_SUBJECT) or misspells_common(base, ANY_SUBJECT):  # (a contraction, "don't", is grammar;
+            continue  # a slip of the keys, "wat", phrases the question as the word it misses)
         stems = terms(base)
         if stems and not any(known(t) for t in stems):
             out.append(base)
@@ -204,7 +234,9 @@ def decide(reading: Reading, evidence: Evidence | None, min_similarity: float, k
     # (a person, a metonym: "Canberra") is left to the passages about it; a product ("NdFeB magnet") places
     # nothing ("How many neodymium magnets are inside an iPhone 15?").
     if not evidence.checklists and not any(e.kind != "product" for e in intent.entities):
-        strangers = unknown_names(reading.question, keywords.knows, named)
+        # (a publisher the question names, "according to the Financial Times", is where to look, not a subject)
+        strangers = unknown_names(reading.question, keywords.knows, named) or unheld_names(
+            reading.question, evidence.passages, named | set((reading.publisher or "").split()))
         if strangers:
             return Refusal("unknown_names", not_covered(strangers), tuple(strangers))
     # A question that names no entity, element or stage and uses no word of the domain, asking about something no
@@ -229,5 +261,5 @@ def decide(reading: Reading, evidence: Evidence | None, min_similarity: float, k
 
 
 __all__ = ["NOT_COVERED", "NOT_FACTS", "OFF_SUBJECT", "Refusal", "RefusalReason", "conversation_may_answer",
-           "coverage", "decide", "not_covered", "question_proper", "unknown_names", "unprofiled_records",
-           "unused_words", "weak_evidence"]
+           "coverage", "decide", "not_covered", "question_proper", "unheld_names", "unknown_names",
+           "unprofiled_records", "unused_words", "weak_evidence"]

@@ -184,9 +184,17 @@ def question_parts(question: str) -> list[str]:
     return [p for p in parts if p] or [question]
 
 
+def _superlatives(pattern: re.Pattern[str], question: str) -> list[re.Match[str]]:
+    """The superlatives the question uses, leaving out one written with a capital inside a sentence: that is part
+    of a name ("the Round Top deposit", "Top End"), not a degree."""
+    return [m for m in pattern.finditer(question)
+            if not (m.group(0)[0].isupper() and question[:m.start()].rstrip() and
+                    question[:m.start()].rstrip()[-1] not in ".?!:;")]
+
+
 def smallest_first(question: str) -> bool:
     """The first superlative the question uses (amounts aside: "at least 10,000 t") puts the smallest first."""
-    first = _SUPERLATIVE.search(_AMOUNT.sub(" ", question))
+    first = next(iter(_superlatives(_SUPERLATIVE, _AMOUNT.sub(" ", question))), None)
     return first is not None and first.group(1).lower() in SMALLEST_WORDS
 
 
@@ -207,7 +215,7 @@ def compares(question: str) -> bool:
 
 def asks_degree(question: str) -> bool:
     """A superlative of degree, amounts aside ("at least 10,000 t" asks for no order)."""
-    return bool(_DEGREE.search(_AMOUNT.sub(" ", question)))
+    return bool(_superlatives(_DEGREE, _AMOUNT.sub(" ", question)))
 
 
 def orders(question: str) -> bool:
@@ -251,9 +259,10 @@ def asks_extreme(question: str) -> bool:
     """A superlative before, within four words, a noun for countries or sites or a measure asks for an extreme
     ("the largest operating separation plant", "smallest reserve figure"); so does any superlative in a question
     that asks for one country or site ("Which country mined the most in 2024?")."""
-    if _SUPERLATIVE.search(question) and asks_one(question):
+    found = _superlatives(_SUPERLATIVE, question)
+    if found and asks_one(question):
         return True
-    for m in _SUPERLATIVE.finditer(question):
+    for m in found:
         after = " ".join(words_of(question[m.end():])[:4])
         if any(w in COUNTRY_WORDS + SITE_WORDS for w in after.split()) or any(
                 f" {v}" in f" {after}" for vs in MEASURE_WORDS.values() for v in vs):

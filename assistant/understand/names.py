@@ -40,6 +40,21 @@ class Found:
     corrected: dict[str, str] = field(default_factory=dict)
 
 
+# Two or more capitalised words in a row, after the text's first word: how a name is written in sentence case.
+NAME_RUN = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)+")
+
+
+def unknown_name_runs(text: str, known_word: Callable[[str], bool] | None) -> list[tuple[int, int]]:
+    """Where a text in sentence case writes a name that holds a word neither the documents nor general English use
+    ("Hastings Technology Metals' Yangibana"): the whole run is that unknown name, so none of its words
+    ("Metals") is read as the domain's word it spells."""
+    if known_word is None or not re.search(r"\b[a-z]{3,}\b", text):
+        return []
+    return [(m.start(), m.end()) for m in NAME_RUN.finditer(text)
+            if any(not known_word(w.lower()) and not is_english(w) for w in re.findall(
+                r"[A-Za-z]+", m.group(0).replace("'s", "")))]
+
+
 def load_entities(path: Path) -> list[Entity]:
     """The registry at `path`; an empty list where a corpus has none."""
     from assistant.knowledge.entities import load_entities as load
@@ -137,8 +152,12 @@ class NameIndex:
                 if phrase in self._known:
                     continue
                 choices = self._choices
+                # Words general English uses are those words, not a misspelt name ("Hastings plan" is no "Hasetins
+                # plant").
+                if all(w.isalpha() and is_english(w) for w in phrase.split()):
+                    continue
                 if len(phrase) < FUZZY_MIN_LEN:
-                    if size > 1 or len(phrase) < COUNTRY_FUZZY_MIN_LEN or not phrase.isalpha() or is_english(phrase):
+                    if size > 1 or len(phrase) < COUNTRY_FUZZY_MIN_LEN or not phrase.isalpha():
                         continue
                     choices = self._country_choices
                 # Only what is written like a name, or a word the documents never use.

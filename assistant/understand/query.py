@@ -33,7 +33,7 @@ from assistant.understand.intent_model import (
     best,
     target_stage,
 )
-from assistant.understand.names import NameIndex
+from assistant.understand.names import NameIndex, unknown_name_runs
 from assistant.understand.words import is_common, stage_typos
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -59,16 +59,16 @@ _CONTINUES = re.compile(r"^\W*(so|and|then|also|but)\b", re.I)
 # Securities (shares, stocks, funds) are investment information; the corpus holds no market quotes.
 _SECURITIES = re.compile(r"\b(share|stock)\s+prices?\b|\bstocks?\b|\bETFs?\b|\bdividends?\b|\bmarket cap\w*|"
                          r"\b(buy|sell|invest\w*)\b.{0,40}\bshares\b", re.I)
+# This moment: today, right now, this morning, this week… (a question naming a year asks for a dated figure).
+_NOW = r"(today|right now|this (morning|afternoon|evening|week)|at the moment)"
 # A price at this moment (spot, live, today, right now, this week) is a live market quote, which no document
 # holds: the documents give dated prices, and a question that names a year asks for one of those.
-_LIVE_QUOTE = re.compile(r"\b(spot|live)\s+([\w-]+\s+){0,3}prices?\b|"
-                         r"\bprices?\b[^.?!]{0,40}\b(today|right now|this (week|morning)|at the moment)\b|"
-                         r"\b(today'?s)\s+(spot\s+)?prices?\b|\btrading at\b[^.?!]{0,30}\b(today|now)\b", re.I)
+_LIVE_QUOTE = re.compile(rf"\b(spot|live)\s+([\w-]+\s+){{0,3}}prices?\b|\bprices?\b[^.?!]{{0,40}}\b{_NOW}\b|"
+                         rf"\b(today'?s)\s+(spot\s+)?prices?\b|\btrading at\b[^.?!]{{0,30}}\b({_NOW}|now)\b", re.I)
 # News at this moment (breaking, today's, live headlines) is a live feed, which no document holds either; the
 # latest developments the documents report are answered.
-_LIVE_NEWS = re.compile(r"\b(breaking|today'?s|live)\s+([\w-]+\s+){0,2}(news|headlines)\b|"
-                        r"\b(news|headlines)\b[^.?!]{0,40}\b(today|right now|this (week|morning)|at the moment)\b",
-                        re.I)
+_LIVE_NEWS = re.compile(rf"\b(breaking|today'?s|live)\s+([\w-]+\s+){{0,2}}(news|headlines)\b|"
+                        rf"\b(news|headlines)\b[^.?!]{{0,40}}\b{_NOW}\b", re.I)
 _WHO = re.compile(r"^\W*who(se)?\b", re.I)
 _ASKS_NAME = re.compile(r"^\W*(who(se|m)?|which)\b", re.I)  # its answer is a name
 # An interrogative that asks for an amount or a time: the answer is a figure or a date, not a verdict.
@@ -139,6 +139,10 @@ class Reader:
         for typed, canonical in found.corrected.items():
             if canonical.islower():  # a stage word, not a name: read in its place
                 shown = re.sub(rf"\b{re.escape(typed)}\b", canonical, shown)
+        # A name no document holds is read as a blank: its words name no stage and tell the classifier nothing
+        # ("Hastings Technology Metals' Yangibana project": no stage "metal").
+        for start, end in unknown_name_runs(shown, self.known_word):
+            shown = shown[:start] + " " * (end - start) + shown[end:]
         stages = find_stages(shown)
         for typed, canonical in found.corrected.items():
             shown = shown.replace(typed, canonical if canonical.islower() else canonical.title())

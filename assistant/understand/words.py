@@ -79,6 +79,32 @@ def is_common(word: str, at: float = COMMON) -> bool:
     return zipf(word) >= at
 
 
+def misspells_common(word: str, at: float) -> bool:
+    """Whether the word is one letter off (a letter dropped, added, changed or two swapped) a word general
+    English uses at least `at` on the Zipf scale, and rarer than that word by a hundred times: a slip of the
+    keys ("wat", "hwo", "teh"), not a word of its own."""
+    common = _common_words(at)
+    word = word.lower()
+    if not common or word in common:
+        return False
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    edits = {a + b[1:] for a, b in splits if b} | {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1} | {
+        a + c + b[1:] for a, b in splits if b for c in letters} | {a + c + b for a, b in splits for c in letters}
+    own = zipf(word)
+    return any(e and e in common and zipf(e) >= own + 2 for e in edits)
+
+
+@functools.lru_cache(maxsize=4)
+def _common_words(at: float) -> frozenset[str]:
+    """The words general English uses at least `at` on the Zipf scale (wordfreq's list is one list per centibel:
+    the first (9 - at) * 100 of them)."""
+    buckets = _english_buckets()
+    if buckets is None:
+        return frozenset()
+    return frozenset(w for bucket in buckets[:round((9 - at) * 100) + 1] for w in bucket if w.isalpha())
+
+
 # How close (rapidfuzz ratio) an unknown word must be to a stage word to be read as it: one letter in eight.
 STAGE_TYPO_SCORE = 85
 
