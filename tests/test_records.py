@@ -414,3 +414,15 @@ def test_a_superlative_after_the_verb_asks_for_the_top_country(corpus_assistant,
 def test_since_an_event_in_a_year_runs_to_now(corpus_assistant, question: str, to: int | None) -> None:  # type: ignore[no-untyped-def]
     query = corpus_assistant.read(question, records=True).query
     assert query is not None and query.kind == "change" and (query.year_from, query.year_to) == (2022, to)
+
+
+def test_equal_figures_are_level_in_an_order(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    """Countries with the same figure share a place: none is put ahead of another, and a cut-off does not split
+    them (USGS gives Australia, Nigeria and Thailand 13,000 t each for 2024)."""
+    answer = corpus_assistant.ask("Order India, Thailand and Nigeria by their 2024 mine production of rare earths.")
+    text = answer.answer
+    assert "(level) ahead of India" in text and "Nigeria ahead of" not in text and "Thailand ahead of" not in text, text
+    assert "1=." in text and "3. India" in text, text
+    answer = corpus_assistant.ask("Give me the top four rare-earth mining countries in 2024.")
+    assert all(c in answer.answer for c in ("Australia", "Nigeria", "Thailand")) and "are level" in answer.answer, \
+        answer.answer

@@ -61,6 +61,49 @@ def _evidenced(items: list[tuple[str, list[int]]], book: CitationBook) -> str:
     return " ".join(out)
 
 
+def _ranks(values: list[float | None]) -> list[str]:
+    """Each item's place in an order, shared by equal values: "1", "2=", "2=", "4" (an order that puts one of two
+    equal figures ahead of the other would state what the figures do not say)."""
+    out = []
+    for i, v in enumerate(values):
+        first = next(j for j, w in enumerate(values) if w == v)
+        shared = values.count(v) > 1 and v is not None
+        out.append(f"{first + 1}=" if shared else str(i + 1))
+    return out
+
+
+def _through_ties(rows: list[Any], limit: int, value: Any) -> list[Any]:
+    """The first `limit` rows of an order, and any after them whose figure equals the last one shown: a cut-off
+    does not split equal figures."""
+    top = rows[:limit]
+    while top and len(top) < len(rows) and value(rows[len(top)]) is not None and value(
+            rows[len(top)]) == value(top[-1]):
+        top.append(rows[len(top)])
+    return top
+
+
+def _level(names: list[str], values: list[float | None]) -> str:
+    """The names that share a figure, as a sentence ("Australia, Nigeria and Thailand are level."), or ""."""
+    groups: dict[float, list[str]] = {}
+    for n, v in zip(names, values, strict=True):
+        if v is not None:
+            groups.setdefault(v, []).append(n)
+    return " ".join(f"{_names(g)} are level." for g in groups.values() if len(g) > 1)
+
+
+def _in_order(names: list[str], values: list[float | None]) -> str:
+    """Names in order, "A ahead of B", with those of equal figure together ("A, B and C (level) ahead of D")."""
+    groups: list[list[str]] = []
+    last: object = object()
+    for n, v in zip(names, values, strict=True):
+        if groups and v is not None and v == last:
+            groups[-1].append(n)
+        else:
+            groups.append([n])
+        last = v
+    return " ahead of ".join(_names(g) + (" (level)" if len(g) > 1 else "") for g in groups)
+
+
 def _cited(sentences: list[tuple[str, int | list[int] | None]]) -> str:
     """One sentence per item, each with its citations, for the items written out."""
     out = []

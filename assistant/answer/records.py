@@ -29,8 +29,11 @@ from assistant.answer.record_text import (
     RecordAnswer,
     _count,
     _evidenced,
+    _level,
     _names,
+    _ranks,
     _scope,
+    _through_ties,
 )
 from assistant.answer.table_answers import TableAnswers
 from assistant.knowledge.registry import Project, family, fold, select
@@ -273,10 +276,11 @@ class RecordAnswerer(TableAnswers):
                 ranked.append((p, *figures[0]))
         ranked.sort(key=lambda r: (1 if q.ascending else -1) * r[2].value)
         q.matched = len(ranked)
-        top = ranked if q.names else ranked[:q.limit or RANKED]
-        items = [(f"{i}. {p.name} ({self.name_of(p.country)}): {figure_text(f)}"
+        top = ranked if q.names else _through_ties(ranked, q.limit or RANKED, lambda r: r[2].value)
+        ranks = _ranks([f.value for _, _, f in top])
+        items = [(f"{rank}. {p.name} ({self.name_of(p.country)}): {figure_text(f)}"
                   + (f" at {o.name}" if o is not p else ""), [n] if (n := cite_figure(self.builder, book, o, f))
-                  else self._cite_project(p, book)) for i, (p, o, f) in enumerate(top, 1)]
+                  else self._cite_project(p, book)) for rank, (p, o, f) in zip(ranks, top, strict=True)]
         label = dict(FIELDS)[field]
         shown_basis = f" ({' or '.join(basis)})" if basis else ""
         what = f"{q.stage} " if q.stage and not q.names else ""
@@ -292,7 +296,8 @@ class RecordAnswerer(TableAnswers):
             p, o, f = ranked[len(top)]
             n = cite_figure(self.builder, book, o, f)
             note = f" Next: {p.name} ({self.name_of(p.country)}), {figure_text(f)}{f' [{n}]' if n else ''}." + note
-        text = (f"{lead}. {_evidenced(items, book)}{note}" if items else
+        level = _level([p.name for p, _, _ in top], [f.value for _, _, f in top])
+        text = (f"{lead}. {level + ' ' if level else ''}{_evidenced(items, book)}{note}" if items else
                 f"No {what}project{_scope(q, self.name_of)} has a {label}{shown_basis} on record.")
         return RecordAnswer(text, [self._row(p) for p, _, _ in ranked])
 

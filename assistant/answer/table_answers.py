@@ -8,7 +8,20 @@ from pathlib import Path
 from typing import Any
 
 from assistant.answer.citations import CitationBook, terms
-from assistant.answer.record_text import RANKED, SHOWN, RecordAnswer, _cited, _count, _names, _scope, _tonnes
+from assistant.answer.record_text import (
+    RANKED,
+    SHOWN,
+    RecordAnswer,
+    _cited,
+    _count,
+    _in_order,
+    _level,
+    _names,
+    _ranks,
+    _scope,
+    _through_ties,
+    _tonnes,
+)
 from assistant.knowledge.tables import MineOutput, Reserve, available, mine_production, reserves
 from assistant.types import RecordQuery, doc_meta
 
@@ -113,10 +126,11 @@ class TableAnswers:
         rows = self._bounded(q, rows)
         rows.sort(key=lambda r: (r.tonnes or 0) if q.ascending else -(r.tonnes or 0))
         q.matched = len(rows)
-        top = rows[:q.limit or RANKED]
+        top = _through_ties(rows, q.limit or RANKED, lambda r: r.tonnes)
         missing = [c for c in q.countries if not any(r.key == c for r in rows)]
-        items = [(f"{i}. {r.country}: {'>' if getattr(r, 'lower_bound', False) else ''}{_tonnes(r.tonnes)} REO",
-                  self._cite_row(r, book)) for i, r in enumerate(top, 1)]
+        ranks = _ranks([r.tonnes for r in top])
+        items = [(f"{rank}. {r.country}: {'>' if getattr(r, 'lower_bound', False) else ''}{_tonnes(r.tonnes)} REO",
+                  self._cite_row(r, book)) for rank, r in zip(ranks, top, strict=True)]
         scope = _scope(q, self.name_of)
         names = _names([r.country for r in top])
         most = "smallest" if q.ascending else "largest"
@@ -127,12 +141,17 @@ class TableAnswers:
                     f"{'have' if len(rows) != 1 else 'has'}{bounds} of {label}; {order}: {names}" if rows else
                     f"No country{scope} has{bounds} of {label}")
         elif len(q.countries) >= 2 and len(top) > 1:  # the countries named, side by side
-            lead = (f"Of the countries asked, by {label}: {' ahead of '.join(r.country for r in top)}"
+            in_order = _in_order([r.country for r in top], [r.tonnes for r in top])
+            lead = (f"Of the countries asked, by {label}: {in_order}"
                     if not q.ascending else f"Of the countries asked, by {label}, smallest first: {names}")
         else:
-            lead = (f"The {_count(len(top))} {most} countries{scope} by {label} are {names}" if len(top) > 1 else
+            ties = f" ({_count(len(top))}, with ties)" if q.limit and len(top) > q.limit else ""
+            lead = (f"The {_count(min(len(top), q.limit or len(top)))} {most} countries{ties}{scope} by {label} "
+                    f"are {names}" if len(top) > 1 else
                     f"The {most}{scope} by {label} is {names}" if top else f"No country{scope} has {label}")
-        text = f"{lead}. {_cited(items)}" if top else f"{lead}."
+        level = _level([r.country for r in top], [r.tonnes for r in top]) if not (
+            len(q.countries) >= 2 and len(top) > 1 and not q.ascending and not bounds) else ""
+        text = f"{lead}. {level + ' ' if level else ''}{_cited(items)}" if top else f"{lead}."
         if len(top) == 1 and q.measure == "mine_production":
             text += self._producing_sites(top[0].key, book)
         if q.kind == "extreme" and len(rows) > len(top):  # the next one, for the scale of the lead
