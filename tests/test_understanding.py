@@ -953,3 +953,10 @@ def test_a_slip_of_the_keys_on_a_common_word_is_no_subject(corpus_assistant) -> 
 def test_a_quote_or_news_of_this_moment_is_out_of_scope(corpus_assistant, question: str) -> None:  # type: ignore[no-untyped-def]
     answer = corpus_assistant.ask(question)
     assert not answer.answerable and answer.refusal == "off_subject", answer.answer
+
+
+def test_a_question_asking_for_companies_or_sites_gets_no_verdict_on_a_country(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    reader = corpus_assistant._reader()
+    for question in ("Which magnet firms in Japan received state loans?", "What plants in Brazil got US money?"):
+        assert reader.understand(question).type not in ("capability", "comparison"), question
+    assert reader.understand("Which stages of the chain can Japan run?").type == "capability"

@@ -10,7 +10,9 @@ from dataclasses import replace
 from assistant.errors import InputError
 from assistant.knowledge.entities import PRODUCER_KINDS, SITE_KINDS, Entity
 from assistant.knowledge.taxonomy import (
+    COMPANY_WORDS,
     COUNTRIES,
+    SITE_WORDS,
     YEAR,
     country_names,
     country_spans,
@@ -75,6 +77,9 @@ _ASKS_NAME = re.compile(r"^\W*(who(se|m)?|which)\b", re.I)  # its answer is a na
 _AMOUNT = re.compile(r"^\W*(how (much|many|long)|what (share|percentage|proportion|fraction|portion|amount|quantity|"
                      r"volume|year)|when|since when)\b", re.I)
 _COUNTRY_SET = ("countries", "nations")
+# Members asked for that are not a country's stages: countries, companies, sites ("Which magnet companies got
+# US federal money?" asks who, not whether the US makes magnets).
+_MEMBERS_NOT_STAGES = frozenset((*_COUNTRY_SET, *COMPANY_WORDS, *(w for w in SITE_WORDS if w.endswith("s"))))
 _AUXILIARY = frozenset("is are was were do does did has have had can could will would should may might".split())
 
 
@@ -160,8 +165,10 @@ class Reader:
             qtype = "numeric"
         # A question that names a company, plant, policy or source and no stage of the chain is about what it
         # names, not about a country's chain ("Will China lift the April 2025 controls?"); one that asks which
-        # countries asks for a set of them, and the countries it names are context ("outside China").
-        if qtype in CHECKLIST_TYPES and (found.entities and not stages or members_asked(question) in _COUNTRY_SET):
+        # countries (or companies, or sites) asks for a set of them, and the countries it names are context
+        # ("outside China").
+        if qtype in CHECKLIST_TYPES and (found.entities and not stages
+                                         or members_asked(question) in _MEMBERS_NOT_STAGES):
             qtype = best(scores, ("followup", "out_of_scope", *CHECKLIST_TYPES))
         years = sorted({int(y) for y in YEAR.findall(question)})
         # Three scope rules that hold for any wording: securities are investment information, a price at this
