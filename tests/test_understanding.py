@@ -960,3 +960,25 @@ def test_a_question_asking_for_companies_or_sites_gets_no_verdict_on_a_country(c
     for question in ("Which magnet firms in Japan received state loans?", "What plants in Brazil got US money?"):
         assert reader.understand(question).type not in ("capability", "comparison"), question
     assert reader.understand("Which stages of the chain can Japan run?").type == "capability"
+
+
+def test_where_a_kind_of_deposit_is_found_names_each_profile_that_discusses_it(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    """A thing placed in no one country, asked for by place, is answered by the profiles that discuss it, each
+    with its own cited sentence; the countries left out by a list after "besides" are all left out."""
+    answer = corpus_assistant.ask("Besides China and Myanmar, which countries have ion-adsorption clay deposits?")
+    line = answer.answer.split("\n\n")[0]
+    assert answer.checklist is None, answer.answer
+    assert all(c in line for c in ("Brazil", "Chile", "Uganda")) and "Myanmar:" not in line, line
+    assert "Myanmar" not in line.split(":")[-1] and "China" not in line.split(":")[-1], line
+    assert len(answer.citations) >= 3, answer.answer
+
+
+def test_countries_joined_to_an_excluded_one_are_excluded_too() -> None:
+    from assistant.knowledge.taxonomy import country_spans
+    from assistant.understand.grammar import excluded_countries
+
+    question = "Other than Japan, China or Vietnam, who sinters magnets?"
+    spans = [(k, a) for a, _, k in country_spans(question)]
+    assert excluded_countries(question, spans) == ["japan", "china", "vietnam"]
+    question = "Outside China, does Brazil separate rare earths?"
+    assert excluded_countries(question, [(k, a) for a, _, k in country_spans(question)]) == ["china"]

@@ -34,13 +34,14 @@ from assistant.knowledge.taxonomy import (
     MAGNET_TYPES,
     YEAR,
     country_name,
+    country_spans,
     find_countries,
     find_elements,
     find_magnet_types,
     find_stages,
 )
 from assistant.types import Checklist, Chunk, Passage, doc_meta
-from assistant.understand.grammar import question_parts
+from assistant.understand.grammar import excluded_countries, question_parts
 from assistant.understand.names import fold
 from assistant.understand.query import Intent, members_asked
 from assistant.understand.words import COMMON, FRAMING, is_common
@@ -327,6 +328,49 @@ def _each_asked(intent: Intent, cands: list[Candidate],
     return firsts
 
 
+def places_discussing(intent: Intent, doc_chunks: Callable[[str], list[Chunk]] | None,
+                      idf: Callable[[str], float] | None) -> tuple[str, list[Candidate]]:
+    """For a question asking which countries, or where, a thing placed in no one country is found (a kind of
+    deposit, a product, a process: "Apart from China, where are there ionic-clay projects?"), the country
+    profiles that discuss it, each by its best sentence naming it, leaving out the countries the question
+    excludes (and keeping only those it names otherwise): a line that names them, and those sentences. "Where"
+    asks for places of a kind of deposit only ("where was NdPr oxide trading?" asks a price), and a question with
+    a pronoun ("where would its monazite go?") is about what the conversation named."""
+    general = next((e for e in intent.entities if not e.country and any(d.startswith("profiles/") for d in e.docs)),
+                   None)
+    if general is None or doc_chunks is None or intent.followup or _OWNED.search(intent.question) or not (
+            members_asked(_OPENING.sub("", intent.question, count=1)) in ("countries", "nations")
+            or (general.kind == "deposit" and _ASKS_WHERE.match(intent.question))):
+        return "", []
+    spans = [(key, start) for start, _, key in country_spans(intent.question)]
+    left_out = set(excluded_countries(intent.question, spans))
+    only = {key for key, _ in spans} - left_out
+    pats = [re.compile(r"\b" + re.escape(n) + r"\b", re.I) for n in general.names]
+    found: list[tuple[str, Candidate]] = []
+    for doc in (d for d in general.docs if d.startswith("profiles/")):
+        key = doc.removeprefix("profiles/").removesuffix(".md")
+        if key in left_out or (only and key not in only):
+            continue
+        chunks = [Passage(chunk=c, score=0.0) for c in doc_chunks(doc) if any(p.search(c.text) for p in pats)]
+        best = next((c for c in _candidates(intent, chunks, idf) if any(p.search(c.shown) for p in pats)), None)
+        if best is not None:
+            found.append((country_name(key), best))
+    if len(found) < 2:
+        return "", []
+    return (f"The country profiles that discuss {general.name.lower()}"
+            f"{' (leaving out ' + ' and '.join(country_name(k) for k in sorted(left_out)) + ')' if left_out else ''}"
+            f": {_listed([n for n, _ in found])}.", [c for _, c in found])
+
+
+_OWNED = re.compile(r"\b(it|its|they|their|them)\b", re.I)
+_OPENING = re.compile(r"^[^,?]{0,60},\s*")  # an opening phrase set off by a comma ("Besides China, …")
+_ASKS_WHERE = re.compile(r"^\W*(?:[^,]{0,60},\s*)?where\b", re.I)
+
+
+def _listed(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
 def compose(intent: Intent, passages: list[Passage], checklists: list[Checklist], book: CitationBook,
             max_sentences: int = 6, idf: Callable[[str], float] | None = None,
             section_chunks: Callable[[str, str], list[Chunk]] | None = None,
@@ -356,6 +400,10 @@ def compose(intent: Intent, passages: list[Passage], checklists: list[Checklist]
 
     cands = candidates(intent.question)
     firsts = _each_asked(intent, cands, lambda part: candidates(part, part=True))
+    places_line, in_places = ("", []) if checklists else places_discussing(intent, doc_chunks, idf)
+    if places_line:  # the places first, each by its sentence, however many there are
+        lead = lead + [places_line]
+        firsts = in_places + [c for c in firsts if all(c.sent != p.sent for p in in_places)]
     if not checklists:
         # Figures for several countries asked about side by side come first, from one table where one holds them.
         line, used = table_comparison(intent, cands, book)
@@ -364,7 +412,7 @@ def compose(intent: Intent, passages: list[Passage], checklists: list[Checklist]
             cands = [c for c in cands if c not in used]
             firsts = [c for c in firsts if all(c.sent != u.sent for u in used)]
     # The lead and at most MAX_POINTS supporting points; without a lead, the best sentence leads.
-    room = max(0, min(MAX_POINTS + (0 if lead else 1), max_sentences - len(lead)))
+    room = max(0, min(MAX_POINTS + (0 if lead else 1), max_sentences - len(lead)), len(in_places))
     already = [frozenset(terms(x)) for x in lead]
     points = []
     firsts = firsts[:room]

@@ -273,9 +273,29 @@ def asks_extreme(question: str) -> bool:
 def excluded_countries(question: str, spans: list[tuple[str, int]]) -> list[str]:
     """The countries named right after an excluding preposition ("outside China", "other than Japan")."""
     # "Leaving China aside", "setting Japan aside": the verb before the country, "aside" after it.
-    return [key for key, start in spans if _EXCLUDING.search(question[:start])
-            and (not re.search(r"\b(leaving|setting|putting)\s+(the\s+)?$", question[:start], re.I)
-                 or re.match(r"[\w\s'’.-]{0,30}?\baside\b", question[start:], re.I))]
+    out: list[str] = []
+    last: int | None = None  # where the country excluded last starts
+    for key, start in spans:
+        # one joined to an excluded country by "and", "or" or a comma is excluded with it ("outside China and
+        # Myanmar")
+        if joined(question, last, start) or (
+                _EXCLUDING.search(question[:start])
+                and (not re.search(r"\b(leaving|setting|putting)\s+(the\s+)?$", question[:start], re.I)
+                     or re.match(r"[\w\s'’.-]{0,30}?\baside\b", question[start:], re.I))):
+            out.append(key)
+            last = start
+    return out
+
+
+def joined(question: str, before: int | None, start: int) -> bool:
+    """The country at `start` is joined by "and", "or" or a comma to the country at `before` ("China and
+    Myanmar", "China, Myanmar or Laos"): one of the same list."""
+    return before is not None and bool(_JOINED.match(question[before:start]))
+
+
+# A country name (of up to four words) and then a conjunction or comma: the next country is one of a list.
+_JOINED = re.compile(r"^[\w'’.()-]+(?:\s+[\w'’.()-]+){0,3}?\s*(?:,\s*(?:and|or)?|\band\b|\bor\b)\s*(?:the\s+)?$",
+                     re.I)
 
 
 def region_in(question: str, regions: Iterable[str]) -> str | None:

@@ -24,7 +24,7 @@ from assistant.knowledge.taxonomy import (
 )
 from assistant.types import STAGES, Filters
 from assistant.understand.followups import GROUP, THING, antecedent, merge, names_a_site, substitute
-from assistant.understand.grammar import COMPARING, question_parts
+from assistant.understand.grammar import COMPARING, joined, question_parts
 from assistant.understand.intent import IntentClassifier
 from assistant.understand.intent_model import (
     CHECKLIST_TYPES,
@@ -314,11 +314,14 @@ def _context_countries(question: str) -> set[str]:
     if COMPARING.search(question):
         return set()
     placed: dict[str, bool] = {}
+    last: int | None = None  # where the country placed last starts: one joined to it is placed too
     for i, (start, end, key) in enumerate(country_spans(question)):
         qualifies = i > 0 and _as_adjective(question, start, end, key)
         # a country in the possessive owns what follows ("what happened to China's output"): it is asked about
         owns = bool(re.match(r"['’]s?\b", question[end:]))
-        placed[key] = placed.get(key, True) and not owns and (bool(_PLACING.search(question[:start])) or qualifies)
+        placed[key] = placed.get(key, True) and not owns and (
+            bool(_PLACING.search(question[:start])) or qualifies or joined(question, last, start))
+        last = start if placed[key] else None
     return {k for k, v in placed.items() if v}
 
 

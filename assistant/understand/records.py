@@ -109,6 +109,10 @@ def read_query(question: str, intent: Intent, scores: dict[str, float], spans: l
     supply links' parties the question names, with their places (understand/supply.py)."""
     if intent.type in ("out_of_scope", "followup"):
         return None
+    # A kind of deposit (a deposit named in no one country: "ion-adsorption clay") qualifies the deposit stage
+    # beyond what the records hold: the profiles that discuss it answer.
+    if not projects and any(e.kind == "deposit" and not e.country for e in intent.entities):
+        return None
     regions = list(regions)
     backers = [e.names for e in intent.entities if e.kind in ("agency", "programme", "policy")]
     if kind := supply_kind(question, scores, parties or []):
@@ -399,7 +403,8 @@ class RecordReader:
         named = [e for e in intent.entities if publisher and any(names_match(publisher, n) for n in e.names)]
         if named and not any(names_match(publisher, s) for s in sources):
             return None, intent  # a registered source other than the tables' publisher ("the corpus" is not one)
-        projects = [e.name for e in intent.entities if e.kind in set(sites)]
+        # (a kind of deposit, placed in no one country, is no project: "ion-adsorption clay")
+        projects = [e.name for e in intent.entities if e.kind in set(sites) and (e.country or e.kind != "deposit")]
         # "Whose" before a figure the country tables hold asks which country's it is ("Whose mine output fell
         # most?" is "Which country's mine output fell most?").
         if _WHOSE.match(question) and any(has_any(question, MEASURE_WORDS[m]) for m in ("reserves",
