@@ -426,3 +426,15 @@ def test_equal_figures_are_level_in_an_order(corpus_assistant) -> None:  # type:
     answer = corpus_assistant.ask("Give me the top four rare-earth mining countries in 2024.")
     assert all(c in answer.answer for c in ("Australia", "Nigeria", "Thailand")) and "are level" in answer.answer, \
         answer.answer
+
+
+def test_a_country_named_as_a_backer_names_its_programmes_not_a_place(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    """'a US or Japanese government agency' backs: the projects its programmes support are listed, wherever they
+    are, and neither country filters them as a place."""
+    from assistant.understand.grammar import backing_countries
+
+    assert backing_countries("Did African mines get Japanese or US government loans?") == ["japan", "united_states"]
+    assert backing_countries("Which projects in Brazil have state support?") == []
+    answer = corpus_assistant.ask("Which projects in Africa have had funding from Japanese or US government agencies?")
+    assert answer.query is not None and answer.query.supported and not answer.query.countries, answer.query
+    assert "Lofdal" in answer.answer and "Phalaborwa" in answer.answer, answer.answer

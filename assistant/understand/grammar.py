@@ -12,7 +12,14 @@ import re
 from collections.abc import Iterable
 
 from assistant.knowledge.chunking import units
-from assistant.knowledge.taxonomy import COUNTRY_WORDS, MEASURE_WORDS, MILESTONE_WORDS, SITE_WORDS, SMALLEST_WORDS
+from assistant.knowledge.taxonomy import (
+    COUNTRY_WORDS,
+    MEASURE_WORDS,
+    MILESTONE_WORDS,
+    SITE_WORDS,
+    SMALLEST_WORDS,
+    country_spans,
+)
 from assistant.understand.words import is_common
 
 # Grammar: a country after one of these prepositions is left out of the answer ("outside China").
@@ -285,6 +292,24 @@ def excluded_countries(question: str, spans: list[tuple[str, int]]) -> list[str]
             out.append(key)
             last = start
     return out
+
+
+# The nouns for whoever pays, and for what they give: a country right before one backs ("a US or Japanese
+# government agency", "Japanese money").
+BACKER_NOUNS = ("government", "governments", "state", "agency", "agencies", "lender", "lenders", "money", "funding",
+                "funds", "finance", "financing", "backing", "support", "loan", "loans", "grant", "grants",
+                "investment", "investors")
+
+
+def backing_countries(question: str) -> list[str]:
+    """The countries the question names as backers: by a name or adjective right before a noun for whoever pays
+    or what they give, or joined by "and"/"or" to the next country named that way ("Which African projects got
+    money from a US or Japanese government agency?": the United States and Japan, not places)."""
+    spans = country_spans(question)
+    backs = [next(iter(words_of(question[end:])[:1]), "") in BACKER_NOUNS for _, end, _ in spans]
+    for i in range(len(spans) - 2, -1, -1):  # from the last: a list's members back with the one that ends it
+        backs[i] = backs[i] or (backs[i + 1] and joined(question, spans[i][0], spans[i + 1][0]))
+    return list(dict.fromkeys(key for (_, _, key), b in zip(spans, backs, strict=True) if b))
 
 
 def joined(question: str, before: int | None, start: int) -> bool:

@@ -30,15 +30,18 @@ from assistant.knowledge.taxonomy import (
     SITE_WORDS,
     STATUS_WORDS,
     SUPPORT_WORDS,
+    country_names,
     last_stage,
 )
 from assistant.types import RecordQuery
 from assistant.understand.grammar import (
+    BACKER_NOUNS,
     STAGE_NOUNS,
     amount_bounds,
     asks_degree,
     asks_extreme,
     asks_one,
+    backing_countries,
     basis_named,
     compares,
     excluded_countries,
@@ -115,6 +118,11 @@ def read_query(question: str, intent: Intent, scores: dict[str, float], spans: l
         return None
     regions = list(regions)
     backers = [e.names for e in intent.entities if e.kind in ("agency", "programme", "policy")]
+    # A country named as a backer ("money from a US or Japanese government agency") names the programmes of its
+    # own, where the question speaks of support: it places nothing.
+    if has_any(question, SUPPORT_WORDS + BACKER_NOUNS) and (backing := backing_countries(question)):
+        spans = [(k, start) for k, start in spans if k not in backing]
+        backers += [country_names(k) for k in backing]
     if kind := supply_kind(question, scores, parties or []):
         return read_supply(question, kind, parties or [], intent.stages[-1] if intent.stages else None,
                            excluded_countries(question, spans))
