@@ -59,6 +59,8 @@ def ask(a: Assistant, question: str, conversation_id: str | None, filters: Filte
     text = compose(reading.intent, passages, evidence.checklists, book, a.settings.answer.max_sentences,
                    idf=snap.keywords.idf, section_chunks=snap.builder.section_chunks,
                    doc_chunks=snap.builder.doc_chunks)
+    if reading.intent.type == "capability" and len(evidence.checklists) == 1:
+        text = _with_abroad(a, evidence.checklists[0], text, book)
     notices = list(evidence.notices)
     if a.settings.answer.llm_url:
         text, more = a.generation.generate(reading.resolved, passages, evidence.checklists, book, text)
@@ -67,6 +69,18 @@ def ask(a: Assistant, question: str, conversation_id: str | None, filters: Filte
     return Answer(question=question, answer=text, answerable=True, citations=book.items,
                   checklist=_one_or_list(evidence.checklists), conversation_id=conversation_id, notices=notices,
                   resolved_question=reading.shown_resolved)
+
+
+def _with_abroad(a: Assistant, checklist: Checklist, text: str, book: CitationBook) -> str:
+    """The answer with what the supply links say happens abroad to the country's material, where it does not run
+    the stage asked about at scale (answer/leads.done_abroad), as a paragraph of its own."""
+    from assistant.answer.leads import done_abroad
+    from assistant.views.supply_answers import evidence_citer
+
+    links, _names, _registry = a.supply()
+    cite, quote = evidence_citer(a._snapshot().builder, book)
+    line = done_abroad(checklist, links, cite, quote, already=text)
+    return f"{text}\n\n{line}" if line else text
 
 
 def _in_conversation(a: Assistant, reading: Reading, conversation_id: str | None,

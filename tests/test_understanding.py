@@ -982,3 +982,12 @@ def test_countries_joined_to_an_excluded_one_are_excluded_too() -> None:
     assert excluded_countries(question, spans) == ["japan", "china", "vietnam"]
     question = "Outside China, does Brazil separate rare earths?"
     assert excluded_countries(question, [(k, a) for a, _, k in country_spans(question)]) == ["china"]
+
+
+def test_a_stage_done_abroad_is_said_with_the_link_that_sends_the_material(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    """Australia does not separate at scale: its Kalgoorlie carbonate goes to Lynas Malaysia, which the supply
+    links state and cite; a stage run at scale at home gets no such paragraph."""
+    answer = corpus_assistant.ask("Are Australia's rare earths separated in Australia?")
+    abroad = answer.answer.split("\n\n")[-1]
+    assert abroad.startswith("Abroad:") and "Lynas Malaysia" in abroad and re.search(r"\[\d+\]", abroad), abroad
+    assert "Abroad:" not in corpus_assistant.ask("Can China separate rare earths?").answer
