@@ -166,6 +166,7 @@ class RecordQuery(BaseModel):
     # A ranking by how a table's figure changed between the first and last year asked: by tonnes or by percent.
     change: Literal["absolute", "relative"] | None = None
     limit: int | None = None
+    rank: int | None = None  # the one place asked for by an ordinal before a superlative ("the second-largest")
     ascending: bool = False  # smallest first
     names: list[str] = Field(default_factory=list)  # the projects compared
     matched: int = 0  # how many records answered

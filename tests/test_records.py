@@ -438,3 +438,12 @@ def test_a_country_named_as_a_backer_names_its_programmes_not_a_place(corpus_ass
     answer = corpus_assistant.ask("Which projects in Africa have had funding from Japanese or US government agencies?")
     assert answer.query is not None and answer.query.supported and not answer.query.countries, answer.query
     assert "Lofdal" in answer.answer and "Phalaborwa" in answer.answer, answer.answer
+
+
+def test_an_ordinal_before_a_superlative_asks_for_that_place(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    """'the second-largest' is the second, not the first; it answered China, 'Next: Brazil'."""
+    answer = corpus_assistant.ask("Which country has the 2nd largest rare-earth reserves according to USGS?")
+    assert answer.query is not None and answer.query.rank == 2, answer.query
+    assert answer.answer.startswith("The second largest") and "is Brazil" in answer.answer, answer.answer
+    answer = corpus_assistant.ask("Which is the third-biggest separation plant outside China by capacity?")
+    assert "the third largest" in answer.answer, answer.answer

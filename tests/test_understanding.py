@@ -991,3 +991,18 @@ def test_a_stage_done_abroad_is_said_with_the_link_that_sends_the_material(corpu
     abroad = answer.answer.split("\n\n")[-1]
     assert abroad.startswith("Abroad:") and "Lynas Malaysia" in abroad and re.search(r"\[\d+\]", abroad), abroad
     assert "Abroad:" not in corpus_assistant.ask("Can China separate rare earths?").answer
+
+
+def test_there_after_a_which_country_question_is_the_country_answered(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    corpus_assistant.ask("Which country has the second-largest rare-earth reserves?", conversation_id="answered")
+    answer = corpus_assistant.ask("Are any rare earths mined there today?", conversation_id="answered")
+    assert "Brazil" in (answer.resolved_question or ""), answer.resolved_question
+
+
+def test_a_demonstrative_before_a_noun_nothing_named_keeps_the_noun_in_the_same_place(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    """'that pilot centre' names no registered thing of the turn before: the question keeps its own words and is
+    placed in Brazil (it was read as the turn before, 'Can Brazil make magnets?', and lost what it asked)."""
+    corpus_assistant.ask("Can Brazil make rare-earth magnets?", conversation_id="centre")
+    answer = corpus_assistant.ask("Who funded that research centre?", conversation_id="centre")
+    assert (answer.resolved_question or "").startswith("Who funded that research centre (Brazil)"), \
+        answer.resolved_question

@@ -277,6 +277,8 @@ class RecordAnswerer(TableAnswers):
         ranked.sort(key=lambda r: (1 if q.ascending else -1) * r[2].value)
         q.matched = len(ranked)
         top = ranked if q.names else _through_ties(ranked, q.limit or RANKED, lambda r: r[2].value)
+        if q.rank:  # the one place asked for ("the second-largest"), after those ahead of it
+            top = ranked[:q.rank] if len(ranked) >= q.rank else []
         ranks = _ranks([f.value for _, _, f in top])
         items = [(f"{rank}. {p.name} ({self.name_of(p.country)}): {figure_text(f)}"
                   + (f" at {o.name}" if o is not p else ""), [n] if (n := cite_figure(self.builder, book, o, f))
@@ -288,6 +290,11 @@ class RecordAnswerer(TableAnswers):
         lead = (f"By recorded {label}{shown_basis}, the {most} {what}project{'s' if len(top) != 1 else ''}"
                 f"{_scope(q, self.name_of) if not q.names else ''} of the {len(ranked)} with one on record "
                 f"{'are' if len(top) != 1 else 'is'} {_names([p.name for p, _, _ in top])}")
+        if q.rank and top:
+            ordinal = {2: "second", 3: "third", 4: "fourth", 5: "fifth"}.get(q.rank, f"{q.rank}th")
+            lead = (f"By recorded {label}{shown_basis}, the {ordinal} {most} {what}project"
+                    f"{_scope(q, self.name_of)} of the {len(ranked)} with one on record is {top[-1][0].name}, after "
+                    f"{_names([p.name for p, _, _ in top[:-1]])}")
         missing = [p.name for p, _ in groups if q.names and p.name not in {r[0].name for r in ranked}]
         note = (f" The records give no {label}{shown_basis} for {_names(missing)}." if missing else "") + (
             "" if basis else " Figures are on the basis each source gives (ore, oxide, metal, magnet): compare "

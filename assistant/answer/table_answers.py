@@ -126,6 +126,8 @@ class TableAnswers:
         rows = self._bounded(q, rows)
         rows.sort(key=lambda r: (r.tonnes or 0) if q.ascending else -(r.tonnes or 0))
         q.matched = len(rows)
+        if q.rank:
+            return self._at_place(q, rows, label, book)
         top = _through_ties(rows, q.limit or RANKED, lambda r: r.tonnes)
         missing = [c for c in q.countries if not any(r.key == c for r in rows)]
         ranks = _ranks([r.tonnes for r in top])
@@ -161,6 +163,27 @@ class TableAnswers:
         out = [{"country": r.country, "key": r.key, "tonnes": r.tonnes, "measure": q.measure,
                 "source": r.source_title, "doc_id": r.doc_id} for r in rows]
         return RecordAnswer(text, out, complete=not missing)
+
+    def _at_place(self, q: RecordQuery, rows: list[Any], label: str, book: CitationBook) -> RecordAnswer:
+        """The country at the place an ordinal asks for ("the second-largest"), with those ahead of it."""
+        assert q.rank
+        most = "smallest" if q.ascending else "largest"
+        scope = _scope(q, self.name_of)
+        out = [{"country": r.country, "key": r.key, "tonnes": r.tonnes, "measure": q.measure,
+                "source": r.source_title, "doc_id": r.doc_id} for r in rows]
+        if len(rows) < q.rank:
+            return RecordAnswer(f"Only {_count(len(rows))} countr{'ies' if len(rows) != 1 else 'y'}{scope} "
+                                f"{'have' if len(rows) != 1 else 'has'} {label}.", out)
+        one = rows[q.rank - 1]
+        n = self._cite_row(one, book)
+        ahead = [(f"{i}. {r.country}: {_tonnes(r.tonnes)} REO", self._cite_row(r, book))
+                 for i, r in enumerate(rows[:q.rank - 1], 1)]
+        ordinal = {2: "second", 3: "third", 4: "fourth", 5: "fifth"}.get(q.rank, f"{q.rank}th")
+        level = [r.country for r in rows if r.tonnes == one.tonnes and r is not one]
+        text = (f"The {ordinal} {most}{scope} by {label} is {one.country}, with {_tonnes(one.tonnes)} REO"
+                f"{' (level with ' + _names(level) + ')' if level else ''}"
+                + (f" [{n}]" if n else "") + f". Ahead of it: {_cited(ahead)}")
+        return RecordAnswer(text, out)
 
     def _producing_sites(self, key: str | None, book: CitationBook) -> str:
         """For the one country a question about mine output asks for: the mines the registry has operating

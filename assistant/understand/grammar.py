@@ -149,6 +149,18 @@ def _number(token: str) -> int | None:
     return int(token) if token.isdigit() else _NUMBER_WORDS.get(token)
 
 
+_ORDINALS = {"second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8, "ninth": 9,
+             "tenth": 10, "2nd": 2, "3rd": 3, "4th": 4, "5th": 5, "6th": 6, "7th": 7, "8th": 8, "9th": 9, "10th": 10}
+_PLACE = re.compile(rf"\b({'|'.join(_ORDINALS)})[\s-]+(?:largest|biggest|smallest|highest|lowest|most|least|"
+                    r"leading|top|oldest|newest)\b", re.I)
+
+
+def place_asked(question: str) -> int | None:
+    """The place in an order an ordinal before a superlative asks for ("the second-largest reserves": 2)."""
+    m = _PLACE.search(question)
+    return _ORDINALS[m.group(1).lower()] if m else None
+
+
 def how_many_asked(question: str) -> int | None:
     """How many are asked for: a count after "top"/"first" or before "largest", or before a plural noun for
     countries or sites ("the three countries with…", "5 biggest plants")."""

@@ -23,13 +23,22 @@ from assistant.knowledge.taxonomy import (
     other_commodity,
 )
 from assistant.types import STAGES, Filters
-from assistant.understand.followups import GROUP, THING, antecedent, merge, names_a_site, substitute
+from assistant.understand.followups import (
+    DEMONSTRATIVE,
+    GROUP,
+    THING,
+    antecedent,
+    merge,
+    names_a_site,
+    substitute,
+)
 from assistant.understand.grammar import COMPARING, joined, question_parts
 from assistant.understand.intent import IntentClassifier
 from assistant.understand.intent_model import (
     CHECKLIST_TYPES,
     PLACE,
     POSSESSIVE,
+    SUBJECT_SLOT,
     WHY,
     Intent,
     best,
@@ -193,7 +202,13 @@ class Reader:
         if not _ASKS_NAME.match(intent.question) or any(e.kind in PRODUCER_KINDS for e in intent.entities):
             return intent
         first = re.split(r"(?<=[.!?])\s+", answer.strip(), maxsplit=1)[0]
-        named = [e for e in self.names.find(first, fuzzy=False).entities if e.kind in PRODUCER_KINDS]
+        found = self.names.find(first, fuzzy=False)
+        # A question that asked which country, naming none, is about the country its answer names first: what
+        # "there" stands for next ("Which country has the second-largest reserves?" … "Is anything mined there?").
+        if not intent.countries and found.countries and set(
+                re.findall(r"[a-z]+", intent.question.lower())[:4]) & {"country", "countries", "nation"}:
+            return replace(intent, countries=[min(country_spans(first), key=lambda s: s[0])[2]])
+        named = [e for e in found.entities if e.kind in PRODUCER_KINDS]
         return replace(intent, answered=named[:2]) if named else intent
 
     def resolve(self, question: str, previous: Intent | None) -> tuple[Intent, str]:
@@ -225,6 +240,17 @@ class Reader:
                 if resolved.type not in CHECKLIST_TYPES:
                     resolved.followup = True
                     return resolved, rewritten
+        # A demonstrative before a noun that nothing named agrees with ("who paid for that pilot centre?") keeps
+        # its noun, which describes the thing, and is placed where the previous turn was; right after an
+        # auxiliary it is a statement ("When did that start?"), which the merge reads.
+        if pronoun is not None and pronoun.group(0).lower() in DEMONSTRATIVE and re.match(
+                r"\s+[a-z]{3,}", question[pronoun.end():]) and not SUBJECT_SLOT.search(
+                question[:pronoun.start()]) and (name := antecedent(previous)):
+            rewritten = f"{question.rstrip(' ?.')} ({name})?"
+            resolved = self.understand(rewritten)
+            if resolved.type not in CHECKLIST_TYPES:
+                resolved.followup = True
+                return resolved, rewritten
         if pronoun is not None and best(intent.scores) != "followup" and (
                 pronoun.group(0).lower() in POSSESSIVE or names_a_site(question, pronoun, previous)):
             name = antecedent(previous)

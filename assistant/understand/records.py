@@ -50,6 +50,7 @@ from assistant.understand.grammar import (
     members_kind,
     milestone_named,
     orders,
+    place_asked,
     programmes_named,
     region_in,
     smallest_first,
@@ -246,6 +247,8 @@ def read_query(question: str, intent: Intent, scores: dict[str, float], spans: l
                     operators=[n for e in intent.entities if e.kind == "company" for n in e.names]
                     if sites_of_company else [])
     q.at_least, q.at_most = amount_bounds(question)
+    if kind in ("ranking", "extreme") and (place := place_asked(question)):
+        q.kind, q.rank, q.limit = "extreme", place, None  # "the second-largest": that one, after those ahead
     if kind == "change":
         return _change_query(q, question, intent, projects, companies)
     lo, hi, bounds = year_bounds(question)
