@@ -1006,3 +1006,9 @@ def test_a_demonstrative_before_a_noun_nothing_named_keeps_the_noun_in_the_same_
     answer = corpus_assistant.ask("Who funded that research centre?", conversation_id="centre")
     assert (answer.resolved_question or "").startswith("Who funded that research centre (Brazil)"), \
         answer.resolved_question
+
+
+def test_a_pronoun_after_a_site_placed_in_its_country_stands_for_the_site(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    corpus_assistant.ask("Any news on Ngualla in Tanzania?", conversation_id="site-in-country")
+    answer = corpus_assistant.ask("Who is going to buy its concentrate?", conversation_id="site-in-country")
+    assert "Ngualla" in (answer.resolved_question or ""), answer.resolved_question

@@ -103,8 +103,12 @@ def substitute(question: str, pronouns: list[re.Match[str]], previous: Intent) -
 
 def antecedent(previous: Intent) -> str | None:
     """The name a personal pronoun stands for: of the countries and entities the previous turn named, the one
-    named last in its question (an entity named in a merged turn counts after its country)."""
+    named last in its question (an entity named in a merged turn counts after its country), or the entity where
+    it lies in the country named."""
     folded = previous.question.casefold()
+    # an entity in the country named is the more specific ("Kangankunde in Malawi": Kangankunde)
+    if previous.entities and previous.countries and previous.entities[0].country == previous.countries[0]:
+        return previous.entities[0].name
     named = [(folded.rfind(country_name(c).casefold()), country_name(c)) for c in previous.countries[:1]]
     for ent in previous.entities[:1]:
         at = max((folded.rfind(n.casefold()) for n in ent.names), default=-1)
