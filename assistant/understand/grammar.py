@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from assistant.knowledge.chunking import units
 from assistant.knowledge.taxonomy import (
@@ -18,6 +19,8 @@ from assistant.knowledge.taxonomy import (
     MILESTONE_WORDS,
     SITE_WORDS,
     SMALLEST_WORDS,
+    SUPPORT_WORDS,
+    country_names,
     country_spans,
 )
 from assistant.understand.words import is_common
@@ -322,6 +325,15 @@ def backing_countries(question: str) -> list[str]:
     for i in range(len(spans) - 2, -1, -1):  # from the last: a list's members back with the one that ends it
         backs[i] = backs[i] or (backs[i + 1] and joined(question, spans[i][0], spans[i + 1][0]))
     return list(dict.fromkeys(key for (_, _, key), b in zip(spans, backs, strict=True) if b))
+
+
+def countries_backing(question: str, spans: list[tuple[str, int]]) -> tuple[list[tuple[str, int]], list[Any]]:
+    """Where the question speaks of support, the countries it names as backers (`backing_countries`) are no
+    places: the spans without them, and each one's names, which name its own programmes."""
+    if not has_any(question, SUPPORT_WORDS + BACKER_NOUNS):
+        return spans, []
+    backing = backing_countries(question)
+    return [(k, start) for k, start in spans if k not in backing], [country_names(k) for k in backing]
 
 
 def joined(question: str, before: int | None, start: int) -> bool:

@@ -30,20 +30,18 @@ from assistant.knowledge.taxonomy import (
     SITE_WORDS,
     STATUS_WORDS,
     SUPPORT_WORDS,
-    country_names,
     last_stage,
 )
 from assistant.types import RecordQuery
 from assistant.understand.grammar import (
-    BACKER_NOUNS,
     STAGE_NOUNS,
     amount_bounds,
     asks_degree,
     asks_extreme,
     asks_one,
-    backing_countries,
     basis_named,
     compares,
+    countries_backing,
     excluded_countries,
     has_any,
     how_many_asked,
@@ -113,17 +111,12 @@ def read_query(question: str, intent: Intent, scores: dict[str, float], spans: l
     supply links' parties the question names, with their places (understand/supply.py)."""
     if intent.type in ("out_of_scope", "followup"):
         return None
-    # A kind of deposit (a deposit named in no one country: "ion-adsorption clay") qualifies the deposit stage
-    # beyond what the records hold: the profiles that discuss it answer.
+    # A kind of deposit placed in no one country ("ion-adsorption clay") qualifies the stage past the records.
     if not projects and any(e.kind == "deposit" and not e.country for e in intent.entities):
         return None
     regions = list(regions)
-    backers = [e.names for e in intent.entities if e.kind in ("agency", "programme", "policy")]
-    # A country named as a backer ("money from a US or Japanese government agency") names the programmes of its
-    # own, where the question speaks of support: it places nothing.
-    if has_any(question, SUPPORT_WORDS + BACKER_NOUNS) and (backing := backing_countries(question)):
-        spans = [(k, start) for k, start in spans if k not in backing]
-        backers += [country_names(k) for k in backing]
+    spans, backing = countries_backing(question, spans)  # "money from a US or Japanese agency": no places
+    backers = [e.names for e in intent.entities if e.kind in ("agency", "programme", "policy")] + backing
     if kind := supply_kind(question, scores, parties or []):
         return read_supply(question, kind, parties or [], intent.stages[-1] if intent.stages else None,
                            excluded_countries(question, spans))
