@@ -212,14 +212,14 @@ _SET_GATES: dict[str, dict[str, float]] = {
     "round3": {"min_key_fact_recall": 0.86, "min_hit_at_5": 0.96, "min_mrr": 0.89, "min_refusal_accuracy": 0.93},
     # Round 4's sealed set, a development set since round 5 (0.830 key facts, 12/16 refusals, 1/162 false refusals
     # at round 4's end; 0.874, 16/16 and 0/162 at round 5's).
-    "round4": {"min_key_fact_recall": 0.85, "min_hit_at_5": 0.96, "min_mrr": 0.90, "min_refusal_accuracy": 0.99},
+    "round4": {"min_key_fact_recall": 0.87, "min_hit_at_5": 0.96, "min_mrr": 0.90, "min_refusal_accuracy": 0.99},
     # Round 5's sealed set, a development set since round 6 (0.789 key facts, 15/18 refusals, 0/162 false refusals
-    # at round 5's end; 0.826 and 15/18 at round 6's: two of the three refused wrongly ask a forecast, which issue
-    # 11's rule answers with the latest figure).
-    "round5": {"min_key_fact_recall": 0.81, "min_hit_at_5": 0.95, "min_mrr": 0.89, "min_refusal_accuracy": 0.83},
+    # at round 5's end; 0.826 and 15/18 at round 6's; 0.850 and 16/18 at round 7's: the two refused wrongly ask a
+    # forecast, which issue 11's rule answers with the latest figure).
+    "round5": {"min_key_fact_recall": 0.83, "min_hit_at_5": 0.95, "min_mrr": 0.89, "min_refusal_accuracy": 0.88},
     # Round 6's sealed set, a development set since round 7 (0.861 key facts, 12/18 refusals, 1/162 false refusals
-    # at round 6's end).
-    "round6": {"min_key_fact_recall": 0.84, "min_hit_at_5": 0.95, "min_mrr": 0.89, "min_refusal_accuracy": 0.66},
+    # at round 6's end; 0.884, 15/18 and 0/162 at round 7's: two of the three refused wrongly ask a forecast).
+    "round6": {"min_key_fact_recall": 0.86, "min_hit_at_5": 0.97, "min_mrr": 0.90, "min_refusal_accuracy": 0.83},
 }
 
 
