@@ -447,3 +447,10 @@ def test_an_ordinal_before_a_superlative_asks_for_that_place(corpus_assistant) -
     assert answer.answer.startswith("The second largest") and "is Brazil" in answer.answer, answer.answer
     answer = corpus_assistant.ask("Which is the third-biggest separation plant outside China by capacity?")
     assert "the third largest" in answer.answer, answer.answer
+
+
+def test_a_list_of_names_holding_a_comma_is_split_by_semicolons() -> None:
+    from assistant.answer.record_text import _names
+
+    assert _names(["Mt Weld", "Caremag, Lacq", "Lofdal"]) == "Mt Weld; Caremag, Lacq and Lofdal"
+    assert _names(["Mt Weld", "Lofdal"]) == "Mt Weld and Lofdal"

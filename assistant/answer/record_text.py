@@ -41,14 +41,16 @@ def _scope(q: RecordQuery, name: Any) -> str:
 
 
 def _names(names: list[str]) -> str:
-    """'A, B and C', or 'A, B, … and 7 more' past SHOWN."""
+    """'A, B and C', or 'A, B, … and 7 more' past SHOWN; 'A; B, C and D' where a name holds a comma ("Caremag,
+    Lacq"), so that the list still counts as many names as it holds."""
     if not names:
         return "none"
     shown = names[:SHOWN]
     more = len(names) - len(shown)
+    sep = "; " if any("," in n for n in shown) else ", "
     if more:
-        return f"{', '.join(shown)} and {more} more (the full table is in the answer)"
-    return shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} and {shown[-1]}"
+        return f"{sep.join(shown)} and {more} more (the full table is in the answer)"
+    return shown[0] if len(shown) == 1 else f"{sep.join(shown[:-1])} and {shown[-1]}"
 
 
 def _evidenced(items: list[tuple[str, list[int]]], book: CitationBook) -> str:
