@@ -74,8 +74,7 @@ def ask(a: Assistant, question: str, conversation_id: str | None, filters: Filte
 def _with_abroad(a: Assistant, checklist: Checklist, text: str, book: CitationBook) -> str:
     """The answer with what the supply links say happens abroad to the country's material, where it does not run
     the stage asked about at scale (answer/leads.done_abroad), as a paragraph of its own."""
-    from assistant.answer.leads import done_abroad
-    from assistant.views.supply_answers import evidence_citer
+    from assistant.views.supply_answers import done_abroad, evidence_citer
 
     links, _names, _registry = a.supply()
     cite, quote = evidence_citer(a._snapshot().builder, book)

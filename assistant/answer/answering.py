@@ -17,7 +17,7 @@ from assistant.answer.citations import (
     table_cells,
     terms,
 )
-from assistant.answer.leads import checklist_lead, comparison_lead, entity_lead, why_lead
+from assistant.answer.leads import _and, checklist_lead, comparison_lead, entity_lead, why_lead
 from assistant.answer.rows import NUMBER as _NUMBER
 from assistant.answer.rows import (
     _introduced,
@@ -41,6 +41,7 @@ from assistant.knowledge.taxonomy import (
     find_stages,
 )
 from assistant.types import Checklist, Chunk, Passage, doc_meta
+from assistant.understand.followups import GROUP, THING
 from assistant.understand.grammar import excluded_countries, question_parts
 from assistant.understand.names import fold
 from assistant.understand.query import Intent, members_asked
@@ -339,7 +340,8 @@ def places_discussing(intent: Intent, doc_chunks: Callable[[str], list[Chunk]] |
     general = next((e for e in intent.entities if not e.country and any(d.startswith("profiles/") for d in e.docs)),
                    None)
     if general is None or doc_chunks is None or intent.followup or _OWNED.search(intent.question) or not (
-            members_asked(_OPENING.sub("", intent.question, count=1)) in ("countries", "nations")
+            {members_asked(intent.question), members_asked(_OPENING.sub("", intent.question, count=1))}
+            & {"countries", "nations"}
             or (general.kind == "deposit" and _ASKS_WHERE.match(intent.question))):
         return "", []
     spans = [(key, start) for start, _, key in country_spans(intent.question)]
@@ -359,16 +361,12 @@ def places_discussing(intent: Intent, doc_chunks: Callable[[str], list[Chunk]] |
         return "", []
     return (f"The country profiles that discuss {general.name.lower()}"
             f"{' (leaving out ' + ' and '.join(country_name(k) for k in sorted(left_out)) + ')' if left_out else ''}"
-            f": {_listed([n for n, _ in found])}.", [c for _, c in found])
+            f": {_and([n for n, _ in found])}.", [c for _, c in found])
 
 
-_OWNED = re.compile(r"\b(it|its|they|their|them)\b", re.I)
+_OWNED = re.compile(rf"\b({'|'.join((*THING, *GROUP))})\b", re.I)  # a pronoun for what was named before
 _OPENING = re.compile(r"^[^,?]{0,60},\s*")  # an opening phrase set off by a comma ("Besides China, …")
 _ASKS_WHERE = re.compile(r"^\W*(?:[^,]{0,60},\s*)?where\b", re.I)
-
-
-def _listed(names: list[str]) -> str:
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def compose(intent: Intent, passages: list[Passage], checklists: list[Checklist], book: CitationBook,

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
 
 from assistant.answer.citations import PROPER_NAME, CitationBook, plain, sentences, terms
 from assistant.knowledge.entities import Entity
@@ -209,40 +208,3 @@ def entity_lead(entity: Entity, section_chunks: Callable[[str, str], list[Chunk]
         pool = [x for x in pool if x[2] != sent]
     return f"{text}{_cite_list(sorted(set(marks)))}."
 
-
-def done_abroad(cl: Checklist, links: list[Any], cite: Callable[[Any], int | None], quote: Callable[[int], str],
-                already: str = "", most: int = 2) -> str:
-    """Where a country does not run the stage asked about at scale, what its documents say happens to its material
-    instead: the supply links that send it, from a party in the country, to one abroad that takes it in at or
-    before that stage, each as the link in brief and the sentence that states it, cited ("Kalgoorlie Rare Earths
-    Processing Facility to Lynas Malaysia (Malaysia): mixed carbonate."). Current links first; "" where there
-    are none. Who owns a site is no place its material goes, and a sentence the answer (`already`) quotes is not
-    quoted again."""
-    from assistant.knowledge.supply import MATERIALS, USED_AT
-    from assistant.knowledge.taxonomy import find_countries
-
-    row = next((r for r in cl.stages if r.stage == cl.target), None)
-    home = next(iter(find_countries(cl.country)), None)  # the checklist names its country for display
-    if row is None or row.status == "at_scale" or cl.target not in STAGES or home is None:
-        return ""
-    target = STAGES.index(cl.target)
-    sent = [link for link in links
-            if link.source is not None and link.source.country == home and link.to.country
-            and link.to.country != home and link.status in ("current", "planned") and not link.derived
-            and link.material in USED_AT and STAGES.index(USED_AT[link.material]) <= target
-            and STAGES.index(link.stage) < target and not (link.kind == "ownership" and link.to.kind == "company")]
-    sent.sort(key=lambda link: (link.status != "current", USED_AT[link.material] != cl.target))
-    out: list[str] = []
-    said: set[tuple[str, str, str]] = set()
-    for link in sent:
-        if (link.source.name, link.to.name, link.material) in said or (n := cite(link)) is None or \
-                quote(n).rstrip(" .") in already:
-            continue
-        said.add((link.source.name, link.to.name, link.material))
-        where = "" if link.to.kind == "country" else f" ({link.to.country_name})"
-        planned = ", planned" if link.status == "planned" else ""
-        out.append(f"{link.source.name} to {link.to.name}{where}: {MATERIALS[link.material]}{planned}. "
-                   f"{quote(n).rstrip(' .')} [{n}].")
-        if len(out) >= most:
-            break
-    return "Abroad: " + " ".join(out) if out else ""

@@ -63,6 +63,11 @@ def _evidenced(items: list[tuple[str, list[int]]], book: CitationBook) -> str:
     return " ".join(out)
 
 
+def _ordinal(n: int) -> str:
+    """'second', 'third', … in words to the fifth, then '6th'."""
+    return {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth"}.get(n, f"{n}th")
+
+
 def _ranks(values: list[float | None]) -> list[str]:
     """Each item's place in an order, shared by equal values: "1", "2=", "2=", "4" (an order that puts one of two
     equal figures ahead of the other would state what the figures do not say)."""

@@ -31,6 +31,7 @@ from assistant.answer.record_text import (
     _evidenced,
     _level,
     _names,
+    _ordinal,
     _ranks,
     _scope,
     _through_ties,
@@ -291,8 +292,7 @@ class RecordAnswerer(TableAnswers):
                 f"{_scope(q, self.name_of) if not q.names else ''} of the {len(ranked)} with one on record "
                 f"{'are' if len(top) != 1 else 'is'} {_names([p.name for p, _, _ in top])}")
         if q.rank and top:
-            ordinal = {2: "second", 3: "third", 4: "fourth", 5: "fifth"}.get(q.rank, f"{q.rank}th")
-            lead = (f"By recorded {label}{shown_basis}, the {ordinal} {most} {what}project"
+            lead = (f"By recorded {label}{shown_basis}, the {_ordinal(q.rank)} {most} {what}project"
                     f"{_scope(q, self.name_of)} of the {len(ranked)} with one on record is {top[-1][0].name}, after "
                     f"{_names([p.name for p, _, _ in top[:-1]])}")
         missing = [p.name for p, _ in groups if q.names and p.name not in {r[0].name for r in ranked}]

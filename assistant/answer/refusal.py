@@ -13,7 +13,7 @@ from assistant.answer.answering import wording
 from assistant.answer.citations import PROPER_NAME, STOP, terms
 from assistant.knowledge.taxonomy import YEAR, country_names, has_domain_words
 from assistant.types import Passage
-from assistant.understand.names import NAME_RUN
+from assistant.understand.names import NAME_RUN, sentence_case
 from assistant.understand.query import Intent
 from assistant.understand.words import is_common, is_english, misspells_common
 
@@ -75,7 +75,7 @@ def unheld_names(question: str, passages: list[Passage], named: set[str] | None 
     deposit") that no retrieved passage holds: each word may be known, the name is not. A word already
     recognised as a name (`named`) or written as a possessive ends a name ("China's April 2025 rules")."""
     body = question.strip()
-    if not re.search(r"\b[a-z]{3,}\b", body):  # all in capitals or title case: a capital marks no name
+    if not sentence_case(body):
         return []
     texts = [_flat(p.chunk.text) for p in passages]
     out = []

@@ -17,6 +17,7 @@ from assistant.answer.record_text import (
     _in_order,
     _level,
     _names,
+    _ordinal,
     _ranks,
     _scope,
     _through_ties,
@@ -32,6 +33,12 @@ def table_sources(builder: Any, corpus: Path) -> set[str]:
     docs = {r.doc_id for r in available(reserves, corpus)} | {r.doc_id for r in available(mine_production, corpus)}
     firsts = [chunks[0] for doc in docs if (chunks := builder.doc_chunks(doc))]
     return {str(s.get("publisher") or "") for c in firsts for s in (doc_meta(c.meta).get("sources") or [])}
+
+
+def _table_rows(q: RecordQuery, rows: list[Any]) -> list[dict[str, Any]]:
+    """The rows of a country table as the answer's `table` holds them."""
+    return [{"country": r.country, "key": r.key, "tonnes": r.tonnes, "measure": q.measure,
+             "source": r.source_title, "doc_id": r.doc_id} for r in rows]
 
 
 class TableAnswers:
@@ -85,8 +92,7 @@ class TableAnswers:
         lead = (f"{_count(n).capitalize()} countr{'ies' if n != 1 else 'y'}{scope} {'have' if n != 1 else 'has'}"
                 f"{what}: {_names([r.country for r in rows])}")
         text = f"{lead}. {_cited(items)}" if rows else f"No country{scope} has{what}."
-        out = [{"country": r.country, "key": r.key, "tonnes": r.tonnes, "measure": q.measure,
-                "source": r.source_title, "doc_id": r.doc_id} for r in rows]
+        out = _table_rows(q, rows)
         return RecordAnswer(text, out)
 
     def _rank_changes(self, q: RecordQuery, book: CitationBook) -> RecordAnswer:
@@ -137,22 +143,22 @@ class TableAnswers:
         names = _names([r.country for r in top])
         most = "smallest" if q.ascending else "largest"
         bounds = self._bounds(q)
+        level = _level([r.country for r in top], [r.tonnes for r in top])
         if bounds:  # the countries within the amounts asked, in the order asked
             order = "smallest first" if q.ascending else "largest first"
             lead = (f"{_count(len(rows)).capitalize()} countr{'ies' if len(rows) != 1 else 'y'}{scope} "
                     f"{'have' if len(rows) != 1 else 'has'}{bounds} of {label}; {order}: {names}" if rows else
                     f"No country{scope} has{bounds} of {label}")
-        elif len(q.countries) >= 2 and len(top) > 1:  # the countries named, side by side
-            in_order = _in_order([r.country for r in top], [r.tonnes for r in top])
-            lead = (f"Of the countries asked, by {label}: {in_order}"
-                    if not q.ascending else f"Of the countries asked, by {label}, smallest first: {names}")
+        elif len(q.countries) >= 2 and len(top) > 1 and q.ascending:  # the countries named, side by side
+            lead = f"Of the countries asked, by {label}, smallest first: {names}"
+        elif len(q.countries) >= 2 and len(top) > 1:  # … in an order that says which are level
+            lead = f"Of the countries asked, by {label}: {_in_order([r.country for r in top], [r.tonnes for r in top])}"
+            level = ""
         else:
             ties = f" ({_count(len(top))}, with ties)" if q.limit and len(top) > q.limit else ""
             lead = (f"The {_count(min(len(top), q.limit or len(top)))} {most} countries{ties}{scope} by {label} "
                     f"are {names}" if len(top) > 1 else
                     f"The {most}{scope} by {label} is {names}" if top else f"No country{scope} has {label}")
-        level = _level([r.country for r in top], [r.tonnes for r in top]) if not (
-            len(q.countries) >= 2 and len(top) > 1 and not q.ascending and not bounds) else ""
         text = f"{lead}. {level + ' ' if level else ''}{_cited(items)}" if top else f"{lead}."
         if len(top) == 1 and q.measure == "mine_production":
             text += self._producing_sites(top[0].key, book)
@@ -160,8 +166,7 @@ class TableAnswers:
             r = rows[len(top)]
             n = self._cite_row(r, book)
             text += f" Next: {r.country}, {_tonnes(r.tonnes)} REO{f' [{n}]' if n else ''}."
-        out = [{"country": r.country, "key": r.key, "tonnes": r.tonnes, "measure": q.measure,
-                "source": r.source_title, "doc_id": r.doc_id} for r in rows]
+        out = _table_rows(q, rows)
         return RecordAnswer(text, out, complete=not missing)
 
     def _at_place(self, q: RecordQuery, rows: list[Any], label: str, book: CitationBook) -> RecordAnswer:
@@ -169,8 +174,7 @@ class TableAnswers:
         assert q.rank
         most = "smallest" if q.ascending else "largest"
         scope = _scope(q, self.name_of)
-        out = [{"country": r.country, "key": r.key, "tonnes": r.tonnes, "measure": q.measure,
-                "source": r.source_title, "doc_id": r.doc_id} for r in rows]
+        out = _table_rows(q, rows)
         if len(rows) < q.rank:
             return RecordAnswer(f"Only {_count(len(rows))} countr{'ies' if len(rows) != 1 else 'y'}{scope} "
                                 f"{'have' if len(rows) != 1 else 'has'} {label}.", out)
@@ -178,9 +182,8 @@ class TableAnswers:
         n = self._cite_row(one, book)
         ahead = [(f"{i}. {r.country}: {_tonnes(r.tonnes)} REO", self._cite_row(r, book))
                  for i, r in enumerate(rows[:q.rank - 1], 1)]
-        ordinal = {2: "second", 3: "third", 4: "fourth", 5: "fifth"}.get(q.rank, f"{q.rank}th")
         level = [r.country for r in rows if r.tonnes == one.tonnes and r is not one]
-        text = (f"The {ordinal} {most}{scope} by {label} is {one.country}, with {_tonnes(one.tonnes)} REO"
+        text = (f"The {_ordinal(q.rank)} {most}{scope} by {label} is {one.country}, with {_tonnes(one.tonnes)} REO"
                 f"{' (level with ' + _names(level) + ')' if level else ''}"
                 + (f" [{n}]" if n else "") + f". Ahead of it: {_cited(ahead)}")
         return RecordAnswer(text, out)

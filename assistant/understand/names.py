@@ -44,11 +44,17 @@ class Found:
 NAME_RUN = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)+")
 
 
+def sentence_case(text: str) -> bool:
+    """Whether the text writes most words in lower case (a word of three lower-case letters at least), so that a
+    capital inside it marks a name; in capitals or title case it marks nothing."""
+    return bool(re.search(r"\b[a-z]{3,}\b", text))
+
+
 def unknown_name_runs(text: str, known_word: Callable[[str], bool] | None) -> list[tuple[int, int]]:
     """Where a text in sentence case writes a name that holds a word neither the documents nor general English use
     ("Hastings Technology Metals' Yangibana"): the whole run is that unknown name, so none of its words
     ("Metals") is read as the domain's word it spells."""
-    if known_word is None or not re.search(r"\b[a-z]{3,}\b", text):
+    if known_word is None or not sentence_case(text):
         return []
     return [(m.start(), m.end()) for m in NAME_RUN.finditer(text)
             if any(not known_word(w.lower()) and not is_english(w) for w in re.findall(

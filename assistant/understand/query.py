@@ -12,6 +12,7 @@ from assistant.knowledge.entities import PRODUCER_KINDS, SITE_KINDS, Entity
 from assistant.knowledge.taxonomy import (
     COMPANY_WORDS,
     COUNTRIES,
+    COUNTRY_WORDS,
     SITE_WORDS,
     YEAR,
     country_names,
@@ -206,7 +207,7 @@ class Reader:
         # A question that asked which country, naming none, is about the country its answer names first: what
         # "there" stands for next ("Which country has the second-largest reserves?" … "Is anything mined there?").
         if not intent.countries and found.countries and set(
-                re.findall(r"[a-z]+", intent.question.lower())[:4]) & {"country", "countries", "nation"}:
+                re.findall(r"[a-z]+", intent.question.lower())[:4]) & set(COUNTRY_WORDS):
             return replace(intent, countries=[min(country_spans(first), key=lambda s: s[0])[2]])
         named = [e for e in found.entities if e.kind in PRODUCER_KINDS]
         return replace(intent, answered=named[:2]) if named else intent

@@ -18,9 +18,9 @@ from typing import Any
 
 from assistant.answer.record_text import SHOWN, RecordAnswer
 from assistant.knowledge.registry import Project
-from assistant.knowledge.supply import GROUPS, Names, Party, SupplyLink
-from assistant.knowledge.taxonomy import country_name
-from assistant.types import RecordQuery
+from assistant.knowledge.supply import GROUPS, MATERIALS, USED_AT, Names, Party, SupplyLink
+from assistant.knowledge.taxonomy import country_name, find_countries
+from assistant.types import STAGES, Checklist, RecordQuery
 from assistant.views.exposure import compatible, is_flow, link_figures, scenario
 
 Cite = Callable[[SupplyLink], "int | None"]
@@ -248,6 +248,44 @@ def answer_scenario(q: RecordQuery, links: list[SupplyLink], names: Names, regis
 
 
 
+def done_abroad(cl: Checklist, links: list[SupplyLink], cite: Cite, quote: Callable[[int], str],
+                already: str = "", most: int = 2) -> str:
+    """Where a country does not run the stage asked about at scale, what its documents say happens to its material
+    instead: the supply links that send it, from a party in the country, to one abroad that takes it in at or
+    before that stage, each as the link in brief and the sentence that states it, cited ("Kalgoorlie Rare Earths
+    Processing Facility to Lynas Malaysia (Malaysia): mixed carbonate."). Current links first; "" where there
+    are none. Who owns a site is no place its material goes, and a sentence the answer (`already`) quotes is not
+    quoted again."""
+    row = next((r for r in cl.stages if r.stage == cl.target), None)
+    home = next(iter(find_countries(cl.country)), None)  # the checklist names its country for display
+    if row is None or row.status == "at_scale" or cl.target not in STAGES or home is None:
+        return ""
+    target = STAGES.index(cl.target)
+    sent = [link for link in links
+            if link.source is not None and link.source.country == home and link.to.country
+            and link.to.country != home and link.status in ("current", "planned") and not link.derived
+            and link.material in USED_AT and STAGES.index(USED_AT[link.material]) <= target
+            and STAGES.index(link.stage) < target and not (link.kind == "ownership" and link.to.kind == "company")]
+    sent.sort(key=lambda link: (link.status != "current", USED_AT[link.material] != cl.target))
+    out: list[str] = []
+    said: set[tuple[str, str, str]] = set()
+    for link in sent:
+        assert link.source is not None
+        if (link.source.name, link.to.name, link.material) in said:
+            continue
+        where = "" if link.to.kind == "country" else f" ({link.to.country_name})"
+        planned = ", planned" if link.status == "planned" else ""
+        line, n = _line(f"{link.source.name} to {link.to.name}{where}: {MATERIALS[link.material]}{planned}", link,
+                        cite, quote)
+        if n is None or quote(n).rstrip(" .") in already:
+            continue
+        said.add((link.source.name, link.to.name, link.material))
+        out.append(line)
+        if len(out) >= most:
+            break
+    return "Abroad: " + " ".join(out) if out else ""
+
+
 def evidence_citer(builder: Any, book: Any) -> tuple[Cite, Callable[[int], str]]:
     """`cite(link)`: the link's evidence sentence cited from the indexed passage that holds it whole (the book's
     quote is then that verbatim range of the document); and `quote(n)`, the quote shown for a citation."""
@@ -267,4 +305,4 @@ def evidence_citer(builder: Any, book: Any) -> tuple[Cite, Callable[[int], str]]
     return cite, (lambda n: book.items[n - 1].quote)
 
 
-__all__ = ["answer_scenario", "answer_supply", "evidence_citer"]
+__all__ = ["answer_scenario", "answer_supply", "done_abroad", "evidence_citer"]
