@@ -220,6 +220,9 @@ _SET_GATES: dict[str, dict[str, float]] = {
     # Round 6's sealed set, a development set since round 7 (0.861 key facts, 12/18 refusals, 1/162 false refusals
     # at round 6's end; 0.884, 15/18 and 0/162 at round 7's: two of the three refused wrongly ask a forecast).
     "round6": {"min_key_fact_recall": 0.86, "min_hit_at_5": 0.97, "min_mrr": 0.90, "min_refusal_accuracy": 0.83},
+    # Round 7's sealed set, a development set since round 8 (0.891 key facts, 12/18 refusals, 0/160 false refusals
+    # at round 7's end).
+    "round7": {"min_key_fact_recall": 0.87, "min_hit_at_5": 0.97, "min_mrr": 0.92, "min_refusal_accuracy": 0.66},
 }
 
 
