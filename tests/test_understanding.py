@@ -1012,3 +1012,12 @@ def test_a_pronoun_after_a_site_placed_in_its_country_stands_for_the_site(corpus
     corpus_assistant.ask("Any news on Ngualla in Tanzania?", conversation_id="site-in-country")
     answer = corpus_assistant.ask("Who is going to buy its concentrate?", conversation_id="site-in-country")
     assert "Ngualla" in (answer.resolved_question or ""), answer.resolved_question
+
+
+def test_a_name_no_document_holds_is_refused_beside_a_known_country(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    """A country and a stage bring a checklist, but the question asks about a plant no document names: the
+    checklist would answer a question it did not ask. The same question about a named plant is answered."""
+    answer = corpus_assistant.ask("Has Acme Magnetics' Riverton plant in the US started making magnets?")
+    assert not answer.answerable and answer.refusal == "unknown_names" and "Riverton" in answer.answer, answer.answer
+    known = corpus_assistant.ask("Has Noveon's plant in the US started making magnets?")
+    assert known.answerable, known.answer[:200]

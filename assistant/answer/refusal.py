@@ -233,10 +233,13 @@ def decide(reading: Reading, evidence: Evidence | None, min_similarity: float, k
     # A named company, site, agency or policy places the question, and a name beside it that no document holds
     # (a person, a metonym: "Canberra") is left to the passages about it; a product ("NdFeB magnet") places
     # nothing ("How many neodymium magnets are inside an iPhone 15?").
-    if not evidence.checklists and not any(e.kind != "product" for e in intent.entities):
+    # A word of a name no document contains is refused beside a known country too: the country's checklist would
+    # answer a question about another thing ("Has Acme's Riverton plant in the US started making magnets?").
+    if not any(e.kind != "product" for e in intent.entities):
         # (a publisher the question names, "according to the Financial Times", is where to look, not a subject)
-        strangers = unknown_names(reading.question, keywords.knows, named) or unheld_names(
-            reading.question, evidence.passages, named | set((reading.publisher or "").split()))
+        strangers = unknown_names(reading.question, keywords.knows, named) or (
+            not evidence.checklists and unheld_names(reading.question, evidence.passages,
+                                                     named | set((reading.publisher or "").split())))
         if strangers:
             return Refusal("unknown_names", not_covered(strangers), tuple(strangers))
     # A question that names no entity, element or stage and uses no word of the domain, asking about something no
