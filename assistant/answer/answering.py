@@ -57,6 +57,10 @@ NO_FORECAST = "The documents do not forecast; this is the latest figure they hol
 _REFERS_BACK = re.compile(r"^\W*(it|its|this|these|that|those|they|their|them|such|he|she|his|her|both|here|"
                           r"the (second|third|fourth|fifth|latter|former|same|other|rest))\b", re.I)
 
+# A sentence whose main clause is "see …" ("For 2023 figures, see data/….md") sends the reader to another document
+# and states nothing itself: that document's own passages answer, not the pointer.
+_POINTS_ELSEWHERE = re.compile(r"^\W*(?:for\b[^,;]*,\s*)?see\b", re.I)
+
 
 def wording(question: str, at: float = COMMON) -> set[str]:
     """The stems of the words that phrase a question rather than say what it is about: the words general English
@@ -144,7 +148,8 @@ def _candidates(intent: Intent, passages: list[Passage], idf: Callable[[str], fl
         sents = sentences(p.chunk)
         for i, sent in enumerate(sents):
             shown = plain(sent)
-            if len(shown.split()) < 4 or sent.lstrip().startswith("#") or ADDRESSES_READER.search(shown):
+            if (len(shown.split()) < 4 or sent.lstrip().startswith("#") or ADDRESSES_READER.search(shown)
+                    or _POINTS_ELSEWHERE.match(shown)):
                 continue
             cells = table_cells(sent)
             titled: list[str] = []
