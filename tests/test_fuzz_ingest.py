@@ -283,3 +283,10 @@ def test_bad_files_in_a_batch_keep_good_ones_and_the_index(mini_assistant, tmp_p
     report = mini_assistant.index()
     assert "notes.txt" not in report.removed and any("notes.txt" in e for e in report.errors)
     assert mini_assistant._store.doc_chunks()["notes.txt"]["hashes"] == before["notes.txt"]["hashes"]
+
+
+@pytest.mark.parametrize("body", ["# Neodymium", "\n## Separated oxide\n", "# A\n## B\n"])
+def test_a_document_of_headings_alone_keeps_its_words(body: str) -> None:
+    """Found by the fuzzer: headings with no text under them were dropped, and the document with them."""
+    doc = load_or_error(f"---\ntitle: x\n---\n{body}".encode(), "fm.md")
+    assert doc is not None and " ".join(c.text for c in chunk_document(doc, CFG)).split("#")[-1].strip()

@@ -75,7 +75,8 @@ def sections(doc: Document) -> list[tuple[str, str, int, int]]:
         path = " > ".join(t for _, t in stack)
         if doc.text[h.end():body_end].strip():
             spans.append((path, title, h.end(), body_end))
-    return spans
+    # a document whose only words are its headings keeps them: its whole text is one section
+    return spans or ([("", "", 0, len(doc.text))] if doc.text.strip() else [])
 
 
 def _words(text: str) -> int:
