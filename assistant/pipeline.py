@@ -6,15 +6,16 @@ it returned; none goes back to the question."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from assistant.answer.answering import compose
 from assistant.answer.citations import CitationBook
 from assistant.answer.evidence import checklists_for, gather, widen
-from assistant.answer.refusal import Refusal, conversation_may_answer, decide, unprofiled_records
+from assistant.answer.refusal import Refusal, conversation_may_answer, decide, documents_silent, unprofiled_records
 from assistant.knowledge.taxonomy import country_name
-from assistant.types import Answer, Checklist, Filters
+from assistant.types import Answer, Checklist, Citation, Filters
 from assistant.understand.followups import antecedent
 from assistant.understand.reading import Reading, RecordContext
 
@@ -44,7 +45,7 @@ def ask(a: Assistant, question: str, conversation_id: str | None, filters: Filte
     book = CitationBook(limit=a.settings.answer.max_citations)
     evidence = None
     if reading.intent.type != "out_of_scope":
-        checklists = checklists_for(snap, reading, book, a.settings.answer.max_citations)
+        checklists = checklists_for(snap, reading, book, a.settings.answer)
         evidence = gather(snap, reading, filters, a.settings, checklists)
     refusal = decide(reading, evidence, a.settings.answer.min_similarity, snap.keywords, snap.builder.data.profiled)
     if refusal is not None and conversation_may_answer(reading, refusal, snap.keywords.knows) and (
@@ -59,6 +60,10 @@ def ask(a: Assistant, question: str, conversation_id: str | None, filters: Filte
     text = compose(reading.intent, passages, evidence.checklists, book, a.settings.answer.max_sentences,
                    idf=snap.keywords.idf, section_chunks=snap.builder.section_chunks,
                    doc_chunks=snap.builder.doc_chunks)
+    if (silent := documents_silent(reading.intent, text)) is not None:
+        a.conversations.add(conversation_id, reading.intent)
+        cited = {int(n) for n in re.findall(r"\[(\d+)\]", silent.text)}
+        return refuse(reading, silent, conversation_id, [c for c in book.items if c.n in cited])
     if reading.intent.type == "capability" and len(evidence.checklists) == 1:
         text = _with_abroad(a, evidence.checklists[0], text, book)
     notices = list(evidence.notices)
@@ -95,15 +100,17 @@ def _in_conversation(a: Assistant, reading: Reading, conversation_id: str | None
     placed = replace(a._understanding().read(f"{reading.question.rstrip(' ?.')} ({name})?", None),
                      question=reading.question)
     book = CitationBook(limit=a.settings.answer.max_citations)
-    checklists = checklists_for(snap, placed, book, a.settings.answer.max_citations)
+    checklists = checklists_for(snap, placed, book, a.settings.answer)
     evidence = gather(snap, placed, filters, a.settings, checklists)
     if decide(placed, evidence, a.settings.answer.min_similarity, snap.keywords, snap.builder.data.profiled):
         return None
     return placed, evidence, book
 
 
-def refuse(reading: Reading, refusal: Refusal, conversation_id: str | None) -> Answer:
-    return Answer(question=reading.question, answer=refusal.text, answerable=False, citations=[], checklist=None,
+def refuse(reading: Reading, refusal: Refusal, conversation_id: str | None,
+           citations: list[Citation] | None = None) -> Answer:
+    return Answer(question=reading.question, answer=refusal.text, answerable=False, citations=citations or [],
+                  checklist=None,
                   conversation_id=conversation_id, resolved_question=reading.shown_resolved, refusal=refusal.reason)
 
 

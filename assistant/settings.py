@@ -126,9 +126,11 @@ class RetrievalSettings(_Section):
 
 class AnswerSettings(_Section):
     max_sentences: int = Field(6, ge=1, le=12, description="Sentences in an extractive answer (lead + points).")
-    max_citations: int = Field(10, ge=1, le=30, description="Distinct citations in one answer, checklist included "
-                                                           "(10: room for a verdict's stages, its record and the "
-                                                           "passages; measured against 8 in docs/benchmarks.md).")
+    max_citations: int = Field(10, ge=1, le=30, description="Distinct citations of an answer's own points (the "
+                                                           "checklist's come on top of these).")
+    max_checklist_citations: int = Field(9, ge=1, le=30, description="Distinct citations a verdict's checklist may "
+                                                                     "use, shared by the countries compared: one "
+                                                                     "for each stage of the chain.")
     min_similarity: float = Field(
         0.30, description="Below this best cosine similarity, and with no domain words, a question is out of scope."
     )

@@ -187,7 +187,8 @@ class Answer(BaseModel):
     checklist: Checklist | list[Checklist] | None = None
     conversation_id: str | None = None
     resolved_question: str | None = None
-    # Why the question was not answered (answer/refusal.py): not_facts, off_subject, unknown_names, weak_evidence.
+    # Why the question was not answered (answer/refusal.py): documents_silent, not_facts, off_subject, unknown_names,
+    # weak_evidence.
     refusal: str | None = None
     notices: list[str] = Field(default_factory=list)
     query: RecordQuery | None = None  # the query over records that answered, when one did

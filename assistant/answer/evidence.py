@@ -24,14 +24,15 @@ class Evidence:
     notices: list[str] = field(default_factory=list)
 
 
-def checklists_for(snap: Any, reading: Reading, book: CitationBook, max_citations: int | None) -> list[Checklist]:
-    """A checklist per country asked about (up to four compared, else one), sharing the citation budget and
-    leaving room for the answer's own points."""
+def checklists_for(snap: Any, reading: Reading, book: CitationBook, settings: Any) -> list[Checklist]:
+    """A checklist per country asked about (up to four compared, else one), sharing a citation budget of their
+    own (`max_checklist_citations`): the answer's own points keep their full budget (`max_citations`) after it."""
     intent = reading.intent
+    max_citations = settings.max_citations
     if not intent.wants_checklist:
         return []
     keys = intent.countries[:4 if intent.type == "comparison" else 1]
-    budget = max(1, book.limit - 1) if book.limit else None
+    budget = settings.max_checklist_citations
     out = []
     for i, country in enumerate(keys):
         book.limit = budget and max(1, budget * (i + 1) // len(keys))
@@ -39,7 +40,7 @@ def checklists_for(snap: Any, reading: Reading, book: CitationBook, max_citation
         # chain does not run at scale all the way: a "yes" names its facilities already)
         out.append(snap.builder.build(country, intent.target, book,
                                       say_detail=intent.type == "capability" and not intent.why and len(keys) == 1))
-    book.limit = max_citations
+    book.limit = len(book.items) + max_citations
     return out
 
 

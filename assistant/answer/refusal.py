@@ -198,7 +198,29 @@ def conversation_may_answer(reading: Reading, refusal: Refusal, known: Callable[
     return not (unknown_names(reading.question, known) or unused_words(reading.question, known))
 
 
-RefusalReason = Literal["not_facts", "off_subject", "unknown_names", "weak_evidence"]
+# How a sentence of the corpus says what its sources do not hold: a negation and the sources (or the corpus) in
+# one clause ("no official 2025 quota figure is available in the sources checked", "our sources do not say").
+_SOURCES_SILENT = re.compile(r"\b(?:no|not|none|neither|n't)\b.*\b(?:sources?|corpus)\b|"
+                             r"\b(?:sources?|corpus)\b.*\b(?:no|not|none|n't)\b", re.I)
+_FIGURE = re.compile(r"\d")
+
+
+def documents_silent(intent: Intent, text: str) -> Refusal | None:
+    """A question asking for a figure whose answer opens by saying, in its main clause, that the documents'
+    sources give none ("As a result, no official 2025 quota figure is available in the sources checked [1].")
+    is answered with nothing: it is refused with that sentence and its citation. The main clause is the sentence
+    up to its first semicolon, colon or bracket, and it states no figure but a year. (Asked for anything else,
+    "none in our sources" is a finding: "No metal plant exists in Angola in our sources.")"""
+    if intent.type != "numeric" or intent.wants_checklist:
+        return None
+    lead = re.split(r"(?<=[.!?])\s+(?=[A-Z])|(?<=\])\s+(?=[A-Z])|\n", text.strip(), maxsplit=1)[0]
+    head = re.split(r"[;:(\[]", lead, maxsplit=1)[0]
+    if not _SOURCES_SILENT.search(head) or _FIGURE.search(YEAR.sub("", head)):
+        return None
+    return Refusal("documents_silent", f"The documents say they do not hold this: {lead}")
+
+
+RefusalReason = Literal["documents_silent", "not_facts", "off_subject", "unknown_names", "weak_evidence"]
 
 
 @dataclass(frozen=True)
@@ -264,5 +286,5 @@ def decide(reading: Reading, evidence: Evidence | None, min_similarity: float, k
 
 
 __all__ = ["NOT_COVERED", "NOT_FACTS", "OFF_SUBJECT", "Refusal", "RefusalReason", "conversation_may_answer",
-           "coverage", "decide", "not_covered", "question_proper", "unheld_names", "unknown_names",
+           "coverage", "decide", "documents_silent", "not_covered", "question_proper", "unheld_names", "unknown_names",
            "unprofiled_records", "unused_words", "weak_evidence"]

@@ -44,7 +44,7 @@ def collect(a: Any, sets: list[Path]) -> list[dict[str, Any]]:
                 continue
             snap = a._snapshot()
             book = CitationBook(limit=a.settings.answer.max_citations)
-            checklists = checklists_for(snap, reading, book, a.settings.answer.max_citations)
+            checklists = checklists_for(snap, reading, book, a.settings.answer)
             evidence = gather(snap, reading, None, a.settings, checklists)
             cands = _candidates(reading.intent, widen(snap, reading, evidence.passages), snap.keywords.idf)
             facts = [re.compile(f, re.I) for f in item["facts"] if not re.search(f, item["question"], re.I)]
