@@ -1043,3 +1043,15 @@ def test_a_question_of_figures_answered_by_the_sources_silence_is_refused(kind: 
     assert (refusal is not None) == silent, refusal
     if refusal is not None:
         assert refusal.reason == "documents_silent" and text.split(" [")[0] in refusal.text
+
+
+def test_a_country_inside_a_name_is_part_of_the_name(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    """'the US International Development Finance Corporation' names an agency; it places nothing in the US, so the
+    projects it backs abroad are found, not 'zero projects in the United States'."""
+    reading = corpus_assistant.read("How many projects does the US International Development Finance Corporation "
+                                    "support?", records=True)
+    assert "united_states" not in reading.intent.countries
+    assert reading.query is not None and not reading.query.countries, reading.query
+    answer = corpus_assistant.ask("How many projects does the US International Development Finance Corporation "
+                                  "support?")
+    assert "Pela Ema" in answer.answer, answer.answer[:300]

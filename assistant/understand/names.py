@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.knowledge.entities import Entity
-from assistant.knowledge.taxonomy import COUNTRIES, country_spans, find_countries
+from assistant.knowledge.taxonomy import COUNTRIES, country_spans
 from assistant.understand.words import is_english
 
 # A typo is recognised only in a word of at least this many letters, and at this similarity (0-100):
@@ -132,8 +132,13 @@ class NameIndex:
         elif self._entity_re is not None:  # folding changed the length: match word by word
             for m in self._entity_re.finditer(folded):
                 hits.append((m.start(), "entity", self._entity_names[m.group(1)]))
-        covered += [(a, b) for a, b, _ in country_spans(text)]
-        keys = find_countries(text) + [self._country_names[m.group(1)] for m in self._country_re.finditer(folded)]
+        # A country word inside a name ("the US International Development Finance Corporation", "Korea Zinc") is
+        # part of that name, not a country the question names.
+        names = list(covered)
+        spans = [(a, b, k) for a, b, k in country_spans(text)] + [
+            (m.start(), m.end(), self._country_names[m.group(1)]) for m in self._country_re.finditer(folded)]
+        covered += [(a, b) for a, b, _ in spans]
+        keys = [k for a, b, k in spans if not any(s < b and a < e for s, e in names)]
         for key in keys:
             if key not in found.countries:
                 found.countries.append(key)

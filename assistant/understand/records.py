@@ -428,7 +428,7 @@ class RecordReader:
         inside = [(m.start(), m.end()) for e in intent.entities for n in e.names if len(n) > 3
                   for m in re.finditer(re.escape(n), question, re.I)]
         spans = [(key, start) for start, end, key in found if key not in owners
-                 and not any(a <= start and end <= b and (a, b) != (start, end) for a, b in inside)]
+                 and not any(start < b and a < end and (a, b) != (start, end) for a, b in inside)]
         parties = find_parties(question, found, list(intent.entities), names) if names is not None else []
         return read_query(question, intent, scores, spans, regions, projects, programmes, parties), intent
 
