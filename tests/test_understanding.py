@@ -1055,3 +1055,18 @@ def test_a_country_inside_a_name_is_part_of_the_name(corpus_assistant) -> None: 
     answer = corpus_assistant.ask("How many projects does the US International Development Finance Corporation "
                                   "support?")
     assert "Pela Ema" in answer.answer, answer.answer[:300]
+
+
+def test_a_checklist_with_few_citations_cites_its_target_first(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    """Side by side, each checklist has room for a few citations: they go to the target and the stages nearest
+    it (what the verdict turns on), not to the deposit and the mine; with room for all, stages are cited in order."""
+    from assistant.answer.citations import CitationBook
+
+    builder = corpus_assistant._snapshot().builder
+    tight = builder.build("india", "magnet", CitationBook(limit=3))
+    rows = {r.stage: r for r in tight.stages}
+    assert rows["magnet"].citations and rows["magnet"].facilities, rows["magnet"]
+    assert not rows["deposit"].citations
+    roomy = builder.build("india", "magnet", CitationBook(limit=30))
+    cited = [r.citations[0] for r in roomy.stages if r.citations]
+    assert cited == sorted(cited) and roomy.stages[0].citations

@@ -320,7 +320,6 @@ class ChecklistBuilder:
         data = self.data.get(country)
         if data is None:
             return self._inferred(country, target, stages, book)
-        rows: list[StageRow] = []
         name_terms = terms(data.country)
         # The stages the verdict names facilities at: the target, and the furthest stage on the way to it that runs
         # at scale (where the chain stops: "separation (at scale: Lynas Malaysia)" before "no metal").
@@ -330,7 +329,14 @@ class ChecklistBuilder:
         closed = [st for st in stages if st in scope and data.status(st) == "none"
                   and any(f.phase in ("closed", "suspended") for f in data.stages[st].facilities)]
         named_at = {target, *((reached[-1:] + closed) if say_detail else [])}
-        for stage in stages:
+        # With room for fewer citations than stages (checklists side by side), the target is cited first, then the
+        # stages nearest it, so that what the verdict turns on is cited and named; rows keep chain order.
+        order = stages
+        if book.limit is not None and book.limit - len(book.items) < len(stages):
+            order = sorted(stages, key=lambda st: (st not in scope, -stages.index(st) if st in scope
+                                                   else stages.index(st)))
+        by_stage: dict[str, StageRow] = {}
+        for stage in order:
             facts = data.stages[stage]
             detail = detail_line(facts)
             cites: list[int] = []
@@ -368,8 +374,9 @@ class ChecklistBuilder:
             said = self._cite_detail(facts, book) if (
                 say_detail and stage == target and data.status(stage) in ("at_scale", "emerging", "planned")
                 and verdict_for([data.status(st) for st in stages if st in scope]) != "yes") else ""
-            rows.append(StageRow(stage=stage, status=data.status(stage), label=data.label(stage), detail=detail,
-                                 as_of=facts.as_of, citations=cites, facilities=named, detail_cited=said))
+            by_stage[stage] = StageRow(stage=stage, status=data.status(stage), label=data.label(stage), detail=detail,
+                                       as_of=facts.as_of, citations=cites, facilities=named, detail_cited=said)
+        rows = [by_stage[st] for st in stages]
         upto = [r for r in rows if r.stage in scope]
         return Checklist(country=data.country, target=target, verdict=verdict_for([r.status for r in upto]),
                          binding_gap=binding_gap(upto), stages=rows, next_steps=self._next_steps(upto, book),
