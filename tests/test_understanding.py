@@ -1070,3 +1070,13 @@ def test_a_checklist_with_few_citations_cites_its_target_first(corpus_assistant)
     roomy = builder.build("india", "magnet", CitationBook(limit=30))
     cited = [r.citations[0] for r in roomy.stages if r.citations]
     assert cited == sorted(cited) and roomy.stages[0].citations
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("What is the Tanbreez project in Greenland?", "entity"), ("What was the SARECO plant in Kazakhstan?", "entity"),
+    # a word that asks for something about it (its output, its owner) asks that, not what it is
+    ("What is the output of the Tanbreez project?", "numeric"),
+])
+def test_what_is_a_named_thing_in_its_place_asks_what_it_is(corpus_assistant, question: str, kind: str) -> None:  # type: ignore[no-untyped-def]
+    """Its kind of site and its country add nothing to the question: it is read as 'What is Tanbreez?'."""
+    assert corpus_assistant.read(question).intent.type == kind

@@ -46,7 +46,7 @@ from assistant.understand.intent_model import (
     target_stage,
 )
 from assistant.understand.names import NameIndex, unknown_name_runs
-from assistant.understand.words import is_common, stage_typos
+from assistant.understand.words import FRAMING, is_common, stage_typos
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Grammar, not vocabulary: a future verb form, and a pronoun or demonstrative that points back to an earlier turn.
@@ -170,6 +170,9 @@ class Reader:
         # "Who…" about a named plant, mine or deposit asks who is behind it, wherever it is ("…in Namibia").
         if (found.entities and found.entities[0].kind in SITE_KINDS and _WHO.match(question)
                 and qtype not in ("out_of_scope", "followup")):
+            qtype = "entity"
+        # "What is the Sokli deposit in Finland?" asks what a named thing is, as "What is Sokli?" does.
+        if qtype == "lookup" and found.entities and _asks_what_it_is(question, found.entities[0], found.countries):
             qtype = "entity"
         if qtype in CHECKLIST_TYPES and _AMOUNT.match(question):
             qtype = "numeric"
@@ -370,6 +373,20 @@ def _asks_about_country(question: str) -> bool:
     spans = country_spans(question)
     return bool(spans) and bool(re.fullmatch(r"\W*(can|could|does|do|did|is|are|has|have|will|would)\s+(the\s+)?",
                                              question[: spans[0][0]], re.I))
+
+
+_WHAT_IS = re.compile(r"^\W*(what|who)\s+(is|are|was|were)\b", re.I)
+
+
+def _asks_what_it_is(question: str, entity: Entity, countries: list[str]) -> bool:
+    """Whether the question asks what a named thing is: "what/who is" followed only by its names, its country,
+    nouns for a kind of site, and words so common they only phrase a question ("the", "in")."""
+    if not _WHAT_IS.match(question):
+        return False
+    own = {w.lower() for n in [*entity.names, *(n for c in countries for n in country_names(c))]
+           for w in re.findall(r"[A-Za-z]+", n)}
+    return all(w in own or w in SITE_WORDS or w == "s" or is_common(w, FRAMING)
+               for w in (m.lower() for m in re.findall(r"[A-Za-z]+", question)))
 
 
 def _label(scores: dict[str, float], question: str, countries: list[str], has_previous: bool,
