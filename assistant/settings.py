@@ -195,23 +195,23 @@ class LinkSettings(_Section):
 # Tighter gates for the sets that meet them, a little under each set's figures (docs/benchmarks.md), so that a
 # change that loses a few questions of one set fails it even where the floor for every set would still hold.
 _SET_GATES: dict[str, dict[str, float]] = {
-    "questions": {"min_key_fact_recall": 0.92, "min_hit_at_5": 0.95, "min_mrr": 0.85},
-    "paraphrases": {"min_key_fact_recall": 0.88, "min_hit_at_5": 0.95, "min_mrr": 0.82},
-    "fresh": {"min_key_fact_recall": 0.87, "min_hit_at_5": 0.98, "min_mrr": 0.94},
-    "fresh2": {"min_key_fact_recall": 0.86, "min_hit_at_5": 0.98, "min_mrr": 0.96},
+    "questions": {"min_key_fact_recall": 0.94, "min_hit_at_5": 0.95, "min_mrr": 0.85},
+    "paraphrases": {"min_key_fact_recall": 0.91, "min_hit_at_5": 0.95, "min_mrr": 0.82},
+    "fresh": {"min_key_fact_recall": 0.90, "min_hit_at_5": 0.98, "min_mrr": 0.94},
+    "fresh2": {"min_key_fact_recall": 0.92, "min_hit_at_5": 0.98, "min_mrr": 0.96},
     # The checklists against statuses judged from the profiles' prose alone (corpus/eval/statuses.yaml): 0.982
     # when the key was written; the disagreements are listed by `ree eval --file corpus/eval/statuses.yaml`.
     "statuses": {"min_checklist_agreement": 0.95},
-    "fresh3": {"min_key_fact_recall": 0.94, "min_hit_at_5": 0.95, "min_mrr": 0.79},
+    "fresh3": {"min_key_fact_recall": 0.97, "min_hit_at_5": 0.95, "min_mrr": 0.79},
     # Round 2's sealed set, a development set since round 3: two of its 13 out-of-scope questions (a 2030 quota, a
     # company's plans for 2030) are still answered with the latest figures.
-    "round2": {"min_key_fact_recall": 0.89, "min_hit_at_5": 0.98, "min_mrr": 0.95, "min_refusal_accuracy": 0.84},
+    "round2": {"min_key_fact_recall": 0.92, "min_hit_at_5": 0.98, "min_mrr": 0.95, "min_refusal_accuracy": 0.84},
     "crossdoc": {"min_key_fact_recall": 0.89, "min_hit_at_5": 0.96, "min_mrr": 0.89},
     # Round 1's sealed set, a development set since round 2.
     "round1": {"min_key_fact_recall": 0.93, "min_hit_at_5": 0.97, "min_mrr": 0.91},
     # Round 3's sealed set, a development set since round 4 (0.815 key facts, 14/16 refusals at round 3's end; 16/16
     # once a year no document mentions is refused and live news is out of scope).
-    "round3": {"min_key_fact_recall": 0.86, "min_hit_at_5": 0.96, "min_mrr": 0.89, "min_refusal_accuracy": 0.93},
+    "round3": {"min_key_fact_recall": 0.88, "min_hit_at_5": 0.96, "min_mrr": 0.89, "min_refusal_accuracy": 0.93},
     # Round 4's sealed set, a development set since round 5 (0.830 key facts, 12/16 refusals, 1/162 false refusals
     # at round 4's end; 0.874, 16/16 and 0/162 at round 5's).
     "round4": {"min_key_fact_recall": 0.87, "min_hit_at_5": 0.96, "min_mrr": 0.90, "min_refusal_accuracy": 0.99},
@@ -223,8 +223,9 @@ _SET_GATES: dict[str, dict[str, float]] = {
     # at round 6's end; 0.884, 15/18 and 0/162 at round 7's: two of the three refused wrongly ask a forecast).
     "round6": {"min_key_fact_recall": 0.86, "min_hit_at_5": 0.97, "min_mrr": 0.90, "min_refusal_accuracy": 0.83},
     # Round 7's sealed set, a development set since round 8 (0.891 key facts, 12/18 refusals, 0/160 false refusals
-    # at round 7's end).
-    "round7": {"min_key_fact_recall": 0.87, "min_hit_at_5": 0.97, "min_mrr": 0.92, "min_refusal_accuracy": 0.66},
+    # at round 7's end; 0.916, 14/18 and 0/160 at round 8's: of the four still answered, one asks a forecast, one
+    # what followed the sources' last date, two a detail no document gives).
+    "round7": {"min_key_fact_recall": 0.89, "min_hit_at_5": 0.97, "min_mrr": 0.92, "min_refusal_accuracy": 0.77},
 }
 
 
