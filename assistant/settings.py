@@ -198,8 +198,7 @@ _SET_GATES: dict[str, dict[str, float]] = {
     "questions": {"min_key_fact_recall": 0.94, "min_hit_at_5": 0.95, "min_mrr": 0.85},
     "paraphrases": {"min_key_fact_recall": 0.91, "min_hit_at_5": 0.95, "min_mrr": 0.82},
     "fresh": {"min_key_fact_recall": 0.90, "min_hit_at_5": 0.98, "min_mrr": 0.94},
-    # fresh2 MRR 0.969 -> 0.960 in round 8, when a lookup about a named site came to read every passage naming it
-    "fresh2": {"min_key_fact_recall": 0.92, "min_hit_at_5": 0.98, "min_mrr": 0.95},
+    "fresh2": {"min_key_fact_recall": 0.92, "min_hit_at_5": 0.98, "min_mrr": 0.96},
     # The checklists against statuses judged from the profiles' prose alone (corpus/eval/statuses.yaml): 0.982
     # when the key was written; the disagreements are listed by `ree eval --file corpus/eval/statuses.yaml`.
     "statuses": {"min_checklist_agreement": 0.95},

@@ -1080,16 +1080,3 @@ def test_a_checklist_with_few_citations_cites_its_target_first(corpus_assistant)
 def test_what_is_a_named_thing_in_its_place_asks_what_it_is(corpus_assistant, question: str, kind: str) -> None:  # type: ignore[no-untyped-def]
     """Its kind of site and its country add nothing to the question: it is read as 'What is Tanbreez?'."""
     assert corpus_assistant.read(question).intent.type == kind
-
-
-def test_a_question_about_a_named_site_reads_every_passage_that_names_it(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
-    """Not only a question of figures: what blocks Kvanefjeld is said in a passage of the Greenland profile that the
-    search alone does not bring back."""
-    from assistant.answer.evidence import gather, widen
-
-    snap = corpus_assistant._snapshot()
-    reading = corpus_assistant.read("What law keeps Kvanefjeld from being mined?")
-    found = gather(snap, reading, None, corpus_assistant.settings, []).passages
-    read = widen(snap, reading, found)
-    assert not any("100 ppm" in p.chunk.text for p in found)
-    assert any("100 ppm" in p.chunk.text for p in read)

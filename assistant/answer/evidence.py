@@ -90,9 +90,8 @@ def widen(snap: Any, reading: Reading, passages: list[Passage]) -> list[Passage]
     if intent.countries and (intent.type == "numeric" or intent.years):
         passages = passages + table_passages(passages, intent.countries, snap.builder.doc_chunks)
     facility = next((e for e in intent.entities if e.kind in PRODUCER_KINDS), None)
-    if facility is not None and intent.type in ("numeric", "lookup"):
-        passages = passages + entity_passages(passages, facility, snap.builder.doc_chunks,
-                                              figures=intent.type == "numeric")
+    if facility is not None and intent.type == "numeric":
+        passages = passages + entity_passages(passages, facility, snap.builder.doc_chunks)
     return passages
 
 

@@ -134,10 +134,10 @@ def table_passages(passages: list[Passage], countries: list[str],
     return _more_of_retrieved(passages, doc_chunks, has_row)
 
 
-def entity_passages(passages: list[Passage], entity: Entity, doc_chunks: Callable[[str], list[Chunk]],
-                    figures: bool = True) -> list[Passage]:
-    """Passages that name an entity (and hold a figure, with `figures`), from the retrieved documents that discuss
-    it: a document found for a question about a named plant, mine or company is read for every passage about it."""
+def entity_passages(passages: list[Passage], entity: Entity,
+                    doc_chunks: Callable[[str], list[Chunk]]) -> list[Passage]:
+    """Passages that name an entity and hold a figure, from the retrieved documents that discuss it: a document
+    found for a figure about a named plant, mine or company is read for every passage about it."""
     names = [re.compile(r"\b" + re.escape(n) + r"\b", re.I) for n in entity.names]
-    return _more_of_retrieved(passages, doc_chunks, lambda c: (not figures or bool(NUMBER.search(c.text))) and any(
+    return _more_of_retrieved(passages, doc_chunks, lambda c: bool(NUMBER.search(c.text)) and any(
         n.search(c.text) for n in names), set(entity.docs))
