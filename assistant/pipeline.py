@@ -6,7 +6,6 @@ it returned; none goes back to the question."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -62,8 +61,7 @@ def ask(a: Assistant, question: str, conversation_id: str | None, filters: Filte
                    doc_chunks=snap.builder.doc_chunks)
     if (silent := documents_silent(reading.intent, text)) is not None:
         a.conversations.add(conversation_id, reading.intent)
-        cited = {int(n) for n in re.findall(r"\[(\d+)\]", silent.text)}
-        return refuse(reading, silent, conversation_id, [c for c in book.items if c.n in cited])
+        return refuse(reading, silent, conversation_id, [c for c in book.items if c.n in silent.cites])
     if reading.intent.type == "capability" and len(evidence.checklists) == 1:
         text = _with_abroad(a, evidence.checklists[0], text, book)
     notices = list(evidence.notices)
@@ -110,8 +108,8 @@ def _in_conversation(a: Assistant, reading: Reading, conversation_id: str | None
 def refuse(reading: Reading, refusal: Refusal, conversation_id: str | None,
            citations: list[Citation] | None = None) -> Answer:
     return Answer(question=reading.question, answer=refusal.text, answerable=False, citations=citations or [],
-                  checklist=None,
-                  conversation_id=conversation_id, resolved_question=reading.shown_resolved, refusal=refusal.reason)
+                  checklist=None, conversation_id=conversation_id, resolved_question=reading.shown_resolved,
+                  refusal=refusal.reason)
 
 
 def _one_or_list(checklists: list[Checklist]) -> Checklist | list[Checklist] | None:

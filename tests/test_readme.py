@@ -172,3 +172,30 @@ def test_the_readme_counts_the_scorer_features() -> None:
     from assistant.answer.scoring import FEATURES
 
     assert f"scored by {len(FEATURES)} documented features" in (ROOT / "README.md").read_text()
+
+
+def test_the_settings_table_names_real_settings_and_their_defaults() -> None:
+    """Every variable in the README's settings table is a setting (`REE_SECTION__FIELD` or `REE_FIELD`), and a
+    default given as a number, `false`/`true` or `unset` is the setting's default."""
+    from assistant.settings import Settings
+
+    rows = re.findall(r"^\| `REE_([A-Z_]+)` \| ([^|]+?) \|", (ROOT / "README.md").read_text(), re.M)
+    assert len(rows) >= 20, rows
+    def field_of(fields: dict[str, Any], name: str) -> Any:  # by its name, or by an alias it also answers to
+        return fields.get(name) or next(f for f in fields.values() if name in getattr(
+            f.validation_alias, "choices", ()))
+
+    for name, shown in rows:
+        section, _, field = name.lower().partition("__")
+        info = Settings.model_fields[section]
+        if field:
+            info = field_of(info.annotation.model_fields, field)  # type: ignore[union-attr]
+        default = info.get_default(call_default_factory=True)
+        shown = shown.strip().strip("`")
+        if shown.isdigit():
+            assert default == int(shown), (name, default)
+        elif shown in ("false", "true"):
+            assert default is (shown == "true"), (name, default)
+        elif shown == "unset":
+            assert default is None or (hasattr(default, "get_secret_value") and not default.get_secret_value()), (
+                name, default)

@@ -5,7 +5,7 @@ is to be answered, the table rows and entity passages of the documents found."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.answer.citations import CitationBook
 from assistant.answer.rows import entity_passages, table_passages
@@ -14,6 +14,9 @@ from assistant.types import Checklist, Filters, Passage
 from assistant.understand.publishers import claimants, publisher_docs
 from assistant.understand.query import boost_filters
 from assistant.understand.reading import Reading
+
+if TYPE_CHECKING:
+    from assistant.settings import AnswerSettings
 
 
 @dataclass
@@ -24,23 +27,22 @@ class Evidence:
     notices: list[str] = field(default_factory=list)
 
 
-def checklists_for(snap: Any, reading: Reading, book: CitationBook, settings: Any) -> list[Checklist]:
+def checklists_for(snap: Any, reading: Reading, book: CitationBook, settings: AnswerSettings) -> list[Checklist]:
     """A checklist per country asked about (up to four compared, else one), sharing a citation budget of their
     own (`max_checklist_citations`): the answer's own points keep their full budget (`max_citations`) after it."""
     intent = reading.intent
-    max_citations = settings.max_citations
     if not intent.wants_checklist:
         return []
     keys = intent.countries[:4 if intent.type == "comparison" else 1]
     budget = settings.max_checklist_citations
     out = []
     for i, country in enumerate(keys):
-        book.limit = budget and max(1, budget * (i + 1) // len(keys))
+        book.limit = max(1, budget * (i + 1) // len(keys))
         # a capability verdict on one country says, clause by cited clause, what is at its target stage (where the
         # chain does not run at scale all the way: a "yes" names its facilities already)
         out.append(snap.builder.build(country, intent.target, book,
                                       say_detail=intent.type == "capability" and not intent.why and len(keys) == 1))
-    book.limit = len(book.items) + max_citations
+    book.limit = len(book.items) + settings.max_citations
     return out
 
 

@@ -207,4 +207,3 @@ def entity_lead(entity: Entity, section_chunks: Callable[[str, str], list[Chunk]
         rest_key -= st
         pool = [x for x in pool if x[2] != sent]
     return f"{text}{_cite_list(sorted(set(marks)))}."
-

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from assistant.answer.answering import wording
 from assistant.answer.citations import PROPER_NAME, STOP, terms
+from assistant.knowledge.chunking import units
 from assistant.knowledge.taxonomy import YEAR, country_names, has_domain_words
 from assistant.types import Passage
 from assistant.understand.names import NAME_RUN, sentence_case
@@ -213,11 +214,13 @@ def documents_silent(intent: Intent, text: str) -> Refusal | None:
     "none in our sources" is a finding: "No metal plant exists in Angola in our sources.")"""
     if intent.type != "numeric" or intent.wants_checklist:
         return None
-    lead = re.split(r"(?<=[.!?])\s+(?=[A-Z])|(?<=\])\s+(?=[A-Z])|\n", text.strip(), maxsplit=1)[0]
+    first = next(iter(units(text)), None)
+    lead = text[first[0]:first[1]] if first else ""
     head = re.split(r"[;:(\[]", lead, maxsplit=1)[0]
     if not _SOURCES_SILENT.search(head) or _FIGURE.search(YEAR.sub("", head)):
         return None
-    return Refusal("documents_silent", f"The documents say they do not hold this: {lead}")
+    return Refusal("documents_silent", f"The documents say they do not hold this: {lead}",
+                   cites=tuple(int(n) for n in re.findall(r"\[(\d+)\]", lead)))
 
 
 RefusalReason = Literal["documents_silent", "not_facts", "off_subject", "unknown_names", "weak_evidence"]
@@ -230,6 +233,7 @@ class Refusal:
     reason: RefusalReason
     text: str
     names: tuple[str, ...] = ()  # unknown_names: the words no document contains
+    cites: tuple[int, ...] = ()  # documents_silent: the citations of the sentence it quotes
 
 
 def decide(reading: Reading, evidence: Evidence | None, min_similarity: float, keywords: Any,

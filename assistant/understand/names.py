@@ -50,6 +50,12 @@ def sentence_case(text: str) -> bool:
     return bool(re.search(r"\b[a-z]{3,}\b", text))
 
 
+def in_a_name(start: int, end: int, names: list[tuple[int, int]]) -> bool:
+    """Whether the span overlaps a name's span without being that whole name: a country word inside a registered
+    name ("the US International Development Finance Corporation", "Korea Zinc") is part of the name, not a place."""
+    return any(s < end and start < e and (s, e) != (start, end) for s, e in names)
+
+
 def unknown_name_runs(text: str, known_word: Callable[[str], bool] | None) -> list[tuple[int, int]]:
     """Where a text in sentence case writes a name that holds a word neither the documents nor general English use
     ("Hastings Technology Metals' Yangibana"): the whole run is that unknown name, so none of its words
@@ -132,13 +138,11 @@ class NameIndex:
         elif self._entity_re is not None:  # folding changed the length: match word by word
             for m in self._entity_re.finditer(folded):
                 hits.append((m.start(), "entity", self._entity_names[m.group(1)]))
-        # A country word inside a name ("the US International Development Finance Corporation", "Korea Zinc") is
-        # part of that name, not a country the question names.
-        names = list(covered)
+        names = list(covered)  # the registered names' spans: a country word inside one is part of it
         spans = [(a, b, k) for a, b, k in country_spans(text)] + [
             (m.start(), m.end(), self._country_names[m.group(1)]) for m in self._country_re.finditer(folded)]
         covered += [(a, b) for a, b, _ in spans]
-        keys = [k for a, b, k in spans if not any(s < b and a < e for s, e in names)]
+        keys = [k for a, b, k in spans if not in_a_name(a, b, names)]
         for key in keys:
             if key not in found.countries:
                 found.countries.append(key)

@@ -58,6 +58,7 @@ from assistant.understand.grammar import (
     words_of,
     year_bounds,
 )
+from assistant.understand.names import in_a_name
 from assistant.understand.query import Intent
 from assistant.understand.supply import CONDITIONAL, asks_supply, read_supply, scenario_words, supply_words
 
@@ -427,8 +428,7 @@ class RecordReader:
         # is part of that name, not a place asked about.
         inside = [(m.start(), m.end()) for e in intent.entities for n in e.names if len(n) > 3
                   for m in re.finditer(re.escape(n), question, re.I)]
-        spans = [(key, start) for start, end, key in found if key not in owners
-                 and not any(start < b and a < end and (a, b) != (start, end) for a, b in inside)]
+        spans = [(key, start) for start, end, key in found if key not in owners and not in_a_name(start, end, inside)]
         parties = find_parties(question, found, list(intent.entities), names) if names is not None else []
         return read_query(question, intent, scores, spans, regions, projects, programmes, parties), intent
 
