@@ -12,7 +12,14 @@ from typing import TYPE_CHECKING, Any
 from assistant.answer.answering import compose
 from assistant.answer.citations import CitationBook
 from assistant.answer.evidence import checklists_for, gather, widen
-from assistant.answer.refusal import Refusal, conversation_may_answer, decide, documents_silent, unprofiled_records
+from assistant.answer.refusal import (
+    Refusal,
+    conversation_may_answer,
+    decide,
+    documents_silent,
+    unknown_subject,
+    unprofiled_records,
+)
 from assistant.knowledge.taxonomy import country_name
 from assistant.types import Answer, Checklist, Citation, Filters
 from assistant.understand.followups import antecedent
@@ -39,8 +46,13 @@ def record_context(a: Assistant) -> RecordContext:
 def ask(a: Assistant, question: str, conversation_id: str | None, filters: Filters | None) -> Answer:
     snap = a._snapshot()
     reading = a.read(question, conversation_id, records=True)
-    if reading.query is not None and (answer := answer_records(a, reading, conversation_id)) is not None:
-        return answer
+    if reading.query is not None:
+        # (a query over the records about what no document names would list records about something else)
+        if (stranger := unknown_subject(reading, snap.keywords, snap.builder.data.profiled)) is not None:
+            a.conversations.add(conversation_id, reading.intent)
+            return refuse(reading, stranger, conversation_id)
+        if (answer := answer_records(a, reading, conversation_id)) is not None:
+            return answer
     book = CitationBook(limit=a.settings.answer.max_citations)
     evidence = None
     if reading.intent.type != "out_of_scope":

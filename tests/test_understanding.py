@@ -1026,6 +1026,27 @@ def test_a_name_no_document_holds_is_refused_beside_a_known_country(corpus_assis
     assert known.answerable, known.answer[:200]
 
 
+@pytest.mark.parametrize(("question", "name"), [
+    ("Has BHP invested in rare earths?", "BHP"),  # a name written in capitals
+    ("Is BYD building a magnet plant?", "BYD"),
+    ("Does Lynas sell NdPr to Mexico?", "Mexico"),  # a country no document names, beside a known company
+    ("does hyproMag have a plant in Spain?", "Spain"),
+    ("Which projects has Tesla funded?", "Tesla"),  # a query over the records about what no document names
+    ("List the magnet plants of Glencore", "Glencore"),
+])
+def test_a_name_no_document_holds_is_refused_however_it_is_written_or_asked(corpus_assistant, question: str,  # type: ignore[no-untyped-def]
+                                                                            name: str) -> None:
+    answer = corpus_assistant.ask(question)
+    assert not answer.answerable and answer.refusal == "unknown_names" and name in answer.answer, answer.answer
+
+
+@pytest.mark.parametrize("question", ["Which projects has the DFC funded?", "How many tonnes of REO did the PRC mine "
+                                      "in 2024?", "Can the USA make magnets?", "Does Lynas sell NdPr to Japan?"])
+def test_names_in_capitals_and_known_countries_beside_a_company_are_answered(corpus_assistant, question: str) -> None:  # type: ignore[no-untyped-def]
+    answer = corpus_assistant.ask(question)
+    assert answer.answerable, answer.answer[:200]
+
+
 @pytest.mark.parametrize(("kind", "text", "silent"), [
     ("numeric", "As a result, no official 2025 output figure is available in the sources checked [1]. More [2].", True),
     ("numeric", "Our sources do not give the plant's cost [3].", True),

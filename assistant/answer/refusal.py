@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from assistant.answer.answering import wording
 from assistant.answer.citations import PROPER_NAME, STOP, terms
 from assistant.knowledge.chunking import units
-from assistant.knowledge.taxonomy import YEAR, country_names, has_domain_words
+from assistant.knowledge.taxonomy import YEAR, country_names, find_countries, has_domain_words
 from assistant.types import Passage
 from assistant.understand.names import NAME_RUN, sentence_case
 from assistant.understand.query import Intent
@@ -61,9 +61,10 @@ def unknown_names(question: str, known: Callable[[str], bool], named: set[str] |
     """Capitalised words (names) in the question that no indexed document contains and that are not a close
     match of a known country or entity (`named`: the words already recognised as names)."""
     out = []
-    for m in [*PROPER_NAME.finditer(question.strip()), *_INNER_CAPITAL.finditer(question)]:
+    folded = {n.casefold() for n in named or ()}
+    for m in [*PROPER_NAME.finditer(question.strip()), *_INNER_CAPITAL.finditer(question), *_acronyms(question)]:
         word = m.group(1).removesuffix("'s").rstrip("'")
-        if named and word in named:
+        if word.casefold() in folded:
             continue
         stems = terms(word)
         if stems and not any(known(t) for t in stems):
@@ -102,6 +103,15 @@ def _flat(text: str) -> str:
 
 # A name written with a capital inside a lower-case word ("iPhone", "eBay") is a name too.
 _INNER_CAPITAL = re.compile(r"\b([a-z]+[A-Z][\w'-]*)\b")
+# So is one written in capitals ("BHP", "BYD"), wherever it stands, in a question not itself written in capitals.
+_ACRONYM = re.compile(r"(?<![\w&.])([A-Z][A-Z0-9]+)(?:'s|s)?(?![\w&.])")
+
+
+def _acronyms(question: str) -> list[re.Match[str]]:
+    letters = [c for c in question if c.isalpha()]
+    if sum(c.isupper() for c in letters) * 2 > len(letters):
+        return []
+    return list(_ACRONYM.finditer(question))
 # What frames a question rather than asking it: an opening clause set off by a comma or colon ("Just curious,",
 # "Quick one:"), words before the question word of an embedded question ("I'm wondering what…"), and a short
 # closing phrase set off by a comma ("…, folks?").
@@ -236,24 +246,28 @@ class Refusal:
     cites: tuple[int, ...] = ()  # documents_silent: the citations of the sentence it quotes
 
 
-def decide(reading: Reading, evidence: Evidence | None, min_similarity: float, keywords: Any,
-           profiled: set[str]) -> Refusal | None:
-    """The refusal for a question as read, given the evidence found for it (None: not searched, for a question
-    read as out of scope), or None to answer. A country is known when it has a profile or a document names it by
-    any of its names; a checklist question or one about a named entity rests on what is recorded about it."""
+def known_countries(reading: Reading, keywords: Any, profiled: set[str]) -> set[str]:
+    """The countries and places of the question that have a profile or that a document names by any name."""
+    return {c for c in [*reading.intent.countries, *find_countries(reading.question), *reading.intent.places]
+            if c in profiled or any(all(keywords.knows(t) for t in terms(n)) for n in country_names(c))}
+
+
+def unknown_subject(reading: Reading, keywords: Any, profiled: set[str], evidence: Evidence | None = None
+                    ) -> Refusal | None:
+    """The refusal for a question about what no document names: every country it names (also one that only
+    places it) unknown, or a name no document contains; None where the documents know what it asks about. Without
+    `evidence` (a query over the records, answered without passages) only the words of the question are read."""
     intent = reading.intent
-    if intent.type == "out_of_scope" or evidence is None:
-        if intent.off_subject:
-            return Refusal("off_subject", OFF_SUBJECT.format(subject=intent.off_subject))
-        return Refusal("not_facts", NOT_FACTS)
-    known = {c for c in [*intent.countries, *intent.places] if c in profiled
-             or any(all(keywords.knows(t) for t in terms(n)) for n in country_names(c))}
+    # (every country the question names counts, also one that only places it: "…sell NdPr to Mexico?")
+    countries = list(dict.fromkeys([*intent.countries, *find_countries(reading.question)]))
+    known = known_countries(reading, keywords, profiled)
     named = set(intent.corrected) | {w for e in intent.entities for n in e.names for w in n.split()} | {
         w for c in known for n in country_names(c) for w in n.split()}
     # A question about countries that no document so much as names cannot be answered from the documents, with
-    # a checklist or without one ("Does Peru mine rare earths?").
-    unknown_countries = [c for c in intent.countries if c not in known]
-    if intent.countries and len(unknown_countries) == len(intent.countries) and not intent.entities:
+    # a checklist or without one ("Does Peru mine rare earths?"), nor can one that places a thing the documents
+    # know in such a country ("Does Lynas sell NdPr to Mexico?").
+    unknown_countries = [c for c in countries if c not in known]
+    if countries and len(unknown_countries) == len(countries):
         names = tuple(country_names(c)[0] for c in unknown_countries)
         return Refusal("unknown_names", not_covered(list(names)), names)
     # A named company, site, agency or policy places the question, and a name beside it that no document holds
@@ -264,10 +278,25 @@ def decide(reading: Reading, evidence: Evidence | None, min_similarity: float, k
     if not any(e.kind != "product" for e in intent.entities):
         # (a publisher the question names, "according to the Financial Times", is where to look, not a subject)
         strangers = unknown_names(reading.question, keywords.knows, named) or (
-            not evidence.checklists and unheld_names(reading.question, evidence.passages,
-                                                     named | set((reading.publisher or "").split())))
+            evidence is not None and not evidence.checklists and unheld_names(
+                reading.question, evidence.passages, named | set((reading.publisher or "").split())))
         if strangers:
             return Refusal("unknown_names", not_covered(strangers), tuple(strangers))
+    return None
+
+
+def decide(reading: Reading, evidence: Evidence | None, min_similarity: float, keywords: Any,
+           profiled: set[str]) -> Refusal | None:
+    """The refusal for a question as read, given the evidence found for it (None: not searched, for a question
+    read as out of scope), or None to answer. A country is known when it has a profile or a document names it by
+    any of its names; a checklist question or one about a named entity rests on what is recorded about it."""
+    intent = reading.intent
+    if intent.type == "out_of_scope" or evidence is None:
+        if intent.off_subject:
+            return Refusal("off_subject", OFF_SUBJECT.format(subject=intent.off_subject))
+        return Refusal("not_facts", NOT_FACTS)
+    if (stranger := unknown_subject(reading, keywords, profiled, evidence)) is not None:
+        return stranger
     # A question that names no entity, element or stage and uses no word of the domain, asking about something no
     # document mentions, is outside the corpus however well its places are known ("How are crypto gains taxed in
     # Germany?"): its checklist or passages would answer a question it did not ask.
@@ -279,7 +308,7 @@ def decide(reading: Reading, evidence: Evidence | None, min_similarity: float, k
     if evidence.checklists or (intent.type == "entity" and intent.entities):
         return None
     if weak_evidence(intent, evidence.passages, evidence.best, min_similarity, keywords.years, keywords.knows,
-                     known):
+                     known_countries(reading, keywords, profiled)):
         unmentioned = sorted(set(intent.years) - set(keywords.years))
         if unmentioned and len(unmentioned) == len(set(intent.years)):
             ahead = min(unmentioned) > max(keywords.years, default=0)
@@ -291,4 +320,4 @@ def decide(reading: Reading, evidence: Evidence | None, min_similarity: float, k
 
 __all__ = ["NOT_COVERED", "NOT_FACTS", "OFF_SUBJECT", "Refusal", "RefusalReason", "conversation_may_answer",
            "coverage", "decide", "documents_silent", "not_covered", "question_proper", "unheld_names", "unknown_names",
-           "unprofiled_records", "unused_words", "weak_evidence"]
+           "unknown_subject", "unprofiled_records", "unused_words", "weak_evidence"]
