@@ -391,7 +391,10 @@ def test_who_about_a_named_deposit_or_plant_is_answered_by_who_is_behind_it(corp
 
 @pytest.mark.parametrize(("question", "figure"), [("How big is the REEtec separation plant in Norway?", "720"),
                                                   ("What annual capacity was Kazakhstan's SARECO plant meant to have?",
-                                                   "1,500")])
+                                                   "1,500"),
+                                                  # an agency that runs a plant has figures too
+                                                  ("What tonnage of metal did the Saskatchewan Research Council "
+                                                   "produce in 2025?", "100 t")])
 def test_a_figure_about_a_named_plant_is_read_from_every_passage_of_its_document(corpus_assistant, question: str,  # type: ignore[no-untyped-def]
                                                                                  figure: str) -> None:
     answer = corpus_assistant.ask(question)

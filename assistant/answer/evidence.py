@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.answer.citations import CitationBook
 from assistant.answer.rows import entity_passages, table_passages
-from assistant.knowledge.entities import PRODUCER_KINDS
+from assistant.knowledge.taxonomy import COUNTRY_WORDS
 from assistant.types import Checklist, Filters, Passage
+from assistant.understand.grammar import has_any
 from assistant.understand.publishers import claimants, publisher_docs
 from assistant.understand.query import boost_filters
 from assistant.understand.reading import Reading
@@ -87,13 +88,18 @@ def prefer_publisher(snap: Any, reading: Reading, query: str, passages: list[Pas
 
 def widen(snap: Any, reading: Reading, passages: list[Passage]) -> list[Passage]:
     """The passages read for the answer: a question of figures about countries reads the tables of the documents
-    found, and one about a named plant, mine or company reads every passage of them that names it."""
+    found, and one about a named thing (a plant, company, agency, policy; not a place or a product) reads every
+    passage of them that names it."""
     intent = reading.intent
     if intent.countries and (intent.type == "numeric" or intent.years):
         passages = passages + table_passages(passages, intent.countries, snap.builder.doc_chunks)
-    facility = next((e for e in intent.entities if e.kind in PRODUCER_KINDS), None)
-    if facility is not None and intent.type == "numeric":
-        passages = passages + entity_passages(passages, facility, snap.builder.doc_chunks)
+    # (an agency or organisation named in a question about countries, named or asked for, is where their figures
+    # come from, not what they are about)
+    about_countries = bool(intent.countries) or has_any(intent.question, COUNTRY_WORDS)
+    named = next((e for e in intent.entities if e.kind not in ("place", "product") and not (
+        about_countries and e.kind in ("agency", "organisation"))), None)
+    if named is not None and intent.type == "numeric":
+        passages = passages + entity_passages(passages, named, snap.builder.doc_chunks)
     return passages
 
 
