@@ -467,6 +467,7 @@ def test_a_yes_no_question_about_trade_or_policy_gets_no_verdict(corpus_assistan
     (["Who owns Tanbreez?", "How long does it usually take to build a separation plant?"], None),
     # the "it" of a cleft stands for the clause after "that"
     (["Can Brazil make magnets?", "What is it that makes an ore reserve different from a resource?"], None),
+    (["Can Chile make magnets?", "What is it about samarium-cobalt magnets that makes armies prize them?"], None),
 ])
 def test_a_question_complete_on_its_own_is_a_new_question(corpus_assistant, turns: list[str],
                                                           kind: str | None) -> None:  # type: ignore[no-untyped-def]
@@ -499,6 +500,40 @@ def test_a_pronoun_or_demonstrative_takes_the_thing_it_agrees_with(corpus_assist
     intent, resolved = reader.resolve(turns[1], reader.understand(turns[0]))
     assert intent.followup and says in resolved, resolved
     assert not_says is None or not_says not in f" {resolved} ", resolved
+
+
+@pytest.mark.parametrize(("turns", "says", "asked"), [
+    # after a question of fact, a pronoun may stand for what its answer said: the question is read beside it
+    (["How many tonnes of rare earths did China mine in 2024?", "What fraction of global output does that make?"],
+     "China", "fraction"),
+    (["Who runs the rare earth mines of Kachin State?", "and how much do they levy per tonne these days?"],
+     "Kachin", "levy"),
+    # after a verdict, the pronoun is the country, also where the question names another after it
+    (["Is Kazakhstan mining rare earths?", "Did it sign a deal with the United States?"], "Kazakhstan", "deal"),
+    (["Can Japan produce rare-earth magnets?", "Where does it buy its heavy rare earths?"], "Japan", "buy"),
+    # "the" and a kind of thing ("the concentrate") is the thing the conversation is about
+    (["What is Lindian doing in Malawi?", "who buys the concentrate?"], "Lindian", "buys"),
+])
+def test_a_follow_up_keeps_what_it_asks(corpus_assistant, turns: list[str], says: str, asked: str) -> None:  # type: ignore[no-untyped-def]
+    """A whole question that needs the conversation is read with what the conversation named and keeps its own
+    words; it is not replaced by the question before it."""
+    reader = corpus_assistant._reader()
+    intent, resolved = reader.resolve(turns[1], reader.understand(turns[0]))
+    assert intent.followup and says in resolved and asked in resolved, resolved
+
+
+def test_a_participle_before_an_infinitive_is_phrasing_not_a_subject(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    """"supposed to open" phrases the question; no document using "supposed" does not make it unanswerable."""
+    conv = "participle"
+    corpus_assistant.ask("What has Turkey found at Beylikova?", conversation_id=conv)
+    answer = corpus_assistant.ask("and when is the industrial plant supposed to open?", conversation_id=conv)
+    assert answer.answerable and "2027" in answer.answer, answer.answer
+
+
+def test_what_a_countrys_thing_is_is_not_a_verdict(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    """"What is India's new rare earth magnet scheme?" asks what the scheme is, not whether India makes magnets."""
+    answer = corpus_assistant.ask("What is India's new rare earth magnet scheme?")
+    assert answer.checklist is None and "7,280" in answer.answer, answer.answer
 
 
 def test_a_demonstrative_subject_after_an_auxiliary_is_a_statement_not_a_thing(corpus_assistant) -> None:  # type: ignore[no-untyped-def]

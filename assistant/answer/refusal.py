@@ -132,18 +132,24 @@ def question_proper(question: str) -> str:
     return text if _ASKS.match(text) else _EMBEDDED.sub("", text, count=1)
 
 
+_INFINITIVE_AFTER = re.compile(r"\s+to\s+[a-z]")
+
+
 def unused_words(question: str, known: Callable[[str], bool]) -> list[str]:
     """The English words of the question proper that no indexed document uses, leaving out names (capitalised
     words after the first, judged by `unknown_names`) and the words general English uses so often
     (`ANY_SUBJECT`) that they phrase a question about anything: what the question asks about, where the corpus
     has nothing ("How are crypto gains taxed in Germany?", "Can you recommend a hotel in Kuantan?")."""
     out = []
-    for i, m in enumerate(re.finditer(r"[A-Za-z][A-Za-z']*", question_proper(question))):
+    proper = question_proper(question)
+    for i, m in enumerate(re.finditer(r"[A-Za-z][A-Za-z']*", proper)):
         word = m.group(0)
         base = word.lower().removesuffix("'s").strip("'")
         if (i and word[0].isupper()) or base in STOP or not base.isalpha() or not is_english(base) or is_common(
                 base, ANY_SUBJECT) or misspells_common(base, ANY_SUBJECT):  # (a contraction, "don't", is grammar;
             continue  # a slip of the keys, "wat", phrases the question as the word it misses)
+        if base.endswith(("ed", "ing")) and _INFINITIVE_AFTER.match(proper, m.end()):
+            continue  # a participle that governs an infinitive ("supposed to open") phrases what follows it
         stems = terms(base)
         if stems and not any(known(t) for t in stems):
             out.append(base)

@@ -38,7 +38,7 @@ def names_a_site(question: str, pronoun: re.Match[str], previous: Intent) -> boo
 # thing the previous turn named of the first of these groups that has one.
 THING = ("it", "its")
 DEMONSTRATIVE = ("that", "this", "these", "those")
-_COMPANY_NOUNS = ("company", "firm", "operator", "manufacturer", "maker", "producer")
+COMPANY_NOUNS = ("company", "firm", "operator", "manufacturer", "maker", "producer")
 GROUP = ("they", "them", "their")
 _ORGANISATIONS = ("company", "agency", "organisation")
 _PLACE_NOUN = re.compile(r"\b(to|from|in|at|into|out of|near)\s+$", re.I)
@@ -65,7 +65,7 @@ def referent(previous: Intent, word: str, first: str | None = None) -> str | Non
         # an organisation, its source, is named too), and is left to the merge
         order = [sites, others, companies, [] if previous.countries else organisations, answered]
     if first is not None:
-        order = [companies, organisations, answered] if first in _COMPANY_NOUNS else [sites]
+        order = [companies, organisations, answered] if first in COMPANY_NOUNS else [sites]
     return next((max(group)[1] for group in order if group), None)
 
 
@@ -81,7 +81,7 @@ def substitute(question: str, pronouns: list[re.Match[str]], previous: Intent) -
         # thing's deal, as a possessive says). Right after an auxiliary, a demonstrative before anything but a
         # noun of kind is the subject itself ("When did that start?"), a statement, not a thing.
         noun = re.match(r"\s+(?:new\s+)?([a-z]+)\b", question[m.end():])
-        kind = noun.group(1) if noun and noun.group(1) in (*SITE_WORDS, *_COMPANY_NOUNS) else None
+        kind = noun.group(1) if noun and noun.group(1) in (*SITE_WORDS, *COMPANY_NOUNS) else None
         determiner = word.lower() in DEMONSTRATIVE and noun is not None and (
             kind is not None or not SUBJECT_SLOT.search(question[:m.start()]))
         if noun is not None and determiner and kind and (name := referent(previous, "it", first=kind)) is not None:
@@ -97,6 +97,18 @@ def substitute(question: str, pronouns: list[re.Match[str]], previous: Intent) -
         elif word.lower() in PLACE and not _PLACE_NOUN.search(question[:m.start()]):
             name = "in " + name
         out += [question[at:m.start()], name]
+        at = m.end()
+    return "".join(out) + question[at:]
+
+
+def named(question: str, pronouns: list[re.Match[str]], name: str) -> str:
+    """The question with each pronoun replaced by `name` ("its" by "X's", "there" by "in X")."""
+    out, at = [], 0
+    for m in pronouns:
+        word = m.group(0).lower()
+        text = name + "'s" if word in POSSESSIVE else "in " + name if word in PLACE and not _PLACE_NOUN.search(
+            question[:m.start()]) else name
+        out += [question[at:m.start()], text]
         at = m.end()
     return "".join(out) + question[at:]
 

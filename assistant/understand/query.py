@@ -17,6 +17,7 @@ from assistant.knowledge.taxonomy import (
     YEAR,
     country_names,
     country_spans,
+    find_countries,
     find_elements,
     find_magnet_types,
     find_stages,
@@ -25,11 +26,13 @@ from assistant.knowledge.taxonomy import (
 )
 from assistant.types import STAGES, Filters
 from assistant.understand.followups import (
+    COMPANY_NOUNS,
     DEMONSTRATIVE,
     GROUP,
     THING,
     antecedent,
     merge,
+    named,
     names_a_site,
     substitute,
 )
@@ -59,8 +62,9 @@ _REFERS_BACK = re.compile(r"\b(" + "|".join(sorted(_REFERS_BACK_WORDS)) + r")\b"
 _DUMMY_IT = re.compile(r"\b(is|was|isn't|wasn't|would|will)\s+it\s+(\w+\s+){1,2}(to|that|for)\b|"
                        r"\bit\s+(is|was|'s)\s+(\w+\s+){1,2}(to|that)\b|"
                        r"\b(does|did|would|will)\s+it\s+(\w+ly\s+)?take\b", re.I)
-# The "it" of a cleft ("what is it that distinguishes…", "why is it that…") stands for the clause after "that".
-_CLEFT = re.compile(r"\b(is|was|'s)\s+it\s+that\b", re.I)
+# The "it" of a cleft ("what is it that distinguishes…", "why is it that…", "what is it about SmCo magnets that…")
+# stands for the clause after "that".
+_CLEFT = re.compile(r"\b(is|was|'s)\s+it\s+(about\s+[^?]{1,60}?\s+)?that\b", re.I)
 # But a participle before "to" raises the subject: the "it" of "is it expected to open" is the thing expected.
 # So do the other raising words, a closed class ("is it meant to", "is it set to", "is it due to", "is it likely to").
 _RAISED = re.compile(r"\b(\w+ed|meant|set|due|bound|going|about|able|likely|unlikely|sure|certain)\s+to$", re.I)
@@ -176,6 +180,12 @@ class Reader:
             qtype = "entity"
         if qtype in CHECKLIST_TYPES and _AMOUNT.match(question):
             qtype = "numeric"
+        # "What is India's new magnet scheme?" asks what a thing the country has is, not whether it runs a stage
+        # (as "What is Kazakhstan's ability to separate rare earths?" does, with a verb of its own).
+        own = _WHAT_IS_OWN.match(question)
+        if qtype in CHECKLIST_TYPES and own and not _INFINITIVE.search(question, own.end()) and set(
+                find_countries(own.group(1))) & set(countries):
+            qtype = best(scores, ("followup", "out_of_scope", *CHECKLIST_TYPES))
         # A question that names a company, plant, policy or source and no stage of the chain is about what it
         # names, not about a country's chain ("Will China lift the April 2025 controls?"); one that asks which
         # countries (or companies, or sites) asks for a set of them, and the countries it names are context
@@ -265,6 +275,23 @@ class Reader:
                 if resolved.type not in CHECKLIST_TYPES:
                     resolved.followup = True
                     return resolved, rewritten
+        # A whole question (not a fragment) keeps what it asks. After a verdict its pronouns stand for the country
+        # or thing the verdict was about ("Where does it get its dysprosium from?"), and a demonstrative for the
+        # verdict's statement, which the merge reads ("When did that start?"); after any other question they may
+        # stand for what the answer said (a figure, a statement: "What share of world output is that?"), so the
+        # previous question is read beside it.
+        statement = any(m.group(0).lower() in DEMONSTRATIVE for m in pronouns)
+        # (a turn naming a country of its own and no pronoun, after a verdict, switches or compares countries, which
+        # the merge reads)
+        if whole_question(question) and not (previous.type in CHECKLIST_TYPES and (
+                statement or (intent.countries and not pronouns))):
+            if previous.type in CHECKLIST_TYPES and (name := antecedent(previous)):
+                rewritten = named(question, pronouns, name) if pronouns else f"{question.rstrip(' ?.')} ({name})?"
+            else:
+                rewritten = f"{question.rstrip(' ?.')} ({previous.question.rstrip(' ?.')})?"
+            resolved = self.understand(rewritten)
+            resolved.followup = True
+            return resolved, rewritten
         return merge(intent, previous)
 
     def _unbound_pronouns(self, question: str) -> list[re.Match[str]]:
@@ -320,14 +347,55 @@ class Reader:
             return True
         # (a country named only by an adjective of nationality qualifies what the pronoun's clause asks about:
         # "Who's the Japanese partner there?")
-        if pronoun is not None and not (intent.entities or _places_named(question)):
+        # (a product, "heavy rare earths", is what the pronoun's clause asks about, not what the pronoun stands for)
+        things = [e for e in intent.entities if e.kind != "product"]
+        if pronoun is not None and not (things or _places_named(question)):
             return True
         # A personal pronoun that agrees with a company, plant or project the turn before named stands for it, even
         # with a country named after it ("where's its American plant?" after "What is Vacuumschmelze?").
-        if pronoun is not None and not intent.entities and (previous.entities or previous.answered) and (
+        if pronoun is not None and not things and (previous.entities or previous.answered) and (
                 pronoun.group(0).lower() in (*THING, *GROUP)):
             return True
+        # A personal pronoun right after the question's auxiliary is its subject, which it does not name, whatever
+        # it names after ("Has it signed anything with the United States?").
+        if pronoun is not None and not things and pronoun.group(0).lower() in (*THING, *GROUP) and (
+                SUBJECT_SLOT.search(before := question[:pronoun.start()])) and len(before.split()) <= 4:
+            return True
+        # A thing named by "the" and its kind alone ("the concentrate", "the full-size plant"), in a turn that
+        # names nothing of its own, is the one the conversation is about.
+        if not named and not intent.elements and (previous.entities or previous.answered or previous.countries) and (
+                _definite_thing(question)):
+            return True
         return bool(WHY.match(question)) and not named and len(question.split()) <= 4
+
+
+# "the" and the words after it, a noun of a kind of thing among the first three ("the full-size plant").
+_DEFINITE = re.compile(r"\bthe((?:\s+[\w-]+){1,3})", re.I)
+_STEP = ("stage", "stages", "step", "steps", "process", "processes")
+
+
+def _definite_thing(question: str) -> bool:
+    """Whether the question refers by "the" to a site, a company or a product of a stage of the chain by its kind
+    alone ("the concentrate", "the full-size plant"; not a stage named as a step: "the separation stage")."""
+    for m in _DEFINITE.finditer(question):
+        words = m.group(1).lower().split()
+        for i, word in enumerate(words):
+            if word in (*SITE_WORDS, *COMPANY_NOUNS) or find_stages(word):
+                if not (i + 1 < len(words) and words[i + 1] in _STEP):
+                    return True
+                break
+    return False
+
+
+def whole_question(question: str) -> bool:
+    """A question with a predicate of its own, not a fragment ("And Japan?", "What about metal?", "Why not?"):
+    more than FRAGMENT words, or at least three opening with a question word ("who buys the concentrate?")."""
+    words = question.split()
+    return len(words) > FRAGMENT or (len(words) >= 3 and bool(_WH_WHOLE.match(question)))
+
+
+_WH_WHOLE = re.compile(r"^\W*(?:and\s+|so\s+)?(who|whom|whose|what|when|where|why|how|which)\b(?!\s+(about|else)\b)",
+                       re.I)
 
 
 # (after "without", a gerund may come first: "without touching China", "without relying on China")
@@ -376,6 +444,8 @@ def _asks_about_country(question: str) -> bool:
 
 
 _WHAT_IS = re.compile(r"^\W*(what|who)\s+(is|are|was|were)\b", re.I)
+_INFINITIVE = re.compile(r"\bto\s+[a-z]+", re.I)
+_WHAT_IS_OWN = re.compile(r"^\W*what\s+(?:is|are|was|were)\s+(?:the\s+)?(\w[\w .]*?)['’]s?\s", re.I)
 
 
 def _asks_what_it_is(question: str, entity: Entity, countries: list[str]) -> bool:
