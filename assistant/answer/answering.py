@@ -42,7 +42,7 @@ from assistant.knowledge.taxonomy import (
 )
 from assistant.types import Checklist, Chunk, Passage, doc_meta
 from assistant.understand.followups import GROUP, THING
-from assistant.understand.grammar import excluded_countries, question_parts
+from assistant.understand.grammar import asks_quantity, excluded_countries, question_parts
 from assistant.understand.names import fold
 from assistant.understand.query import Intent, members_asked
 from assistant.understand.words import COMMON, FRAMING, is_common
@@ -374,6 +374,13 @@ _OPENING = re.compile(r"^[^,?]{0,60},\s*")  # an opening phrase set off by a com
 _ASKS_WHERE = re.compile(r"^\W*(?:[^,]{0,60},\s*)?where\b", re.I)
 
 
+def amount_first(chosen: list[Candidate]) -> list[Candidate]:
+    """Asked how much or how many, the answer opens with the first chosen sentence that gives an amount (a number
+    that is not a year): a sentence giving only dates cannot answer it."""
+    at = next((i for i, c in enumerate(chosen) if _NUMBER.search(YEAR.sub("", c.shown))), 0)
+    return [chosen[at], *chosen[:at], *chosen[at + 1:]] if at else chosen
+
+
 def compose(intent: Intent, passages: list[Passage], checklists: list[Checklist], book: CitationBook,
             max_sentences: int = 6, idf: Callable[[str], float] | None = None,
             section_chunks: Callable[[str, str], list[Chunk]] | None = None,
@@ -420,7 +427,10 @@ def compose(intent: Intent, passages: list[Passage], checklists: list[Checklist]
     points = []
     firsts = firsts[:room]
     rest = [c for c in cands if all(c.sent != f.sent for f in firsts)]
-    for c in firsts + select(rest, room + 3, already + [f.terms for f in firsts]):
+    chosen = firsts + select(rest, room + 3, already + [f.terms for f in firsts])
+    if not lead and asks_quantity(intent.question):
+        chosen = amount_first(chosen)
+    for c in chosen:
         if len(points) >= room:
             break
         text = _point(c, book)

@@ -113,6 +113,16 @@ def named(question: str, pronouns: list[re.Match[str]], name: str) -> str:
     return "".join(out) + question[at:]
 
 
+def told(previous: Intent) -> str:
+    """The previous turn as a follow-up reads it: its question, with the names its answer gave where the question
+    asked for them ("Which country has the second-largest reserves: Brazil")."""
+    folded = previous.question.casefold()
+    given = [country_name(c) for c in previous.countries if country_name(c).casefold() not in folded]
+    given += [e.name for e in previous.answered if e.name.casefold() not in folded]
+    question = previous.question.rstrip(" ?.")
+    return f"{question}: {', '.join(given)}" if given else question
+
+
 def antecedent(previous: Intent) -> str | None:
     """The name a personal pronoun stands for: of the countries and entities the previous turn named, the one
     named last in its question (an entity named in a merged turn counts after its country), or the entity where

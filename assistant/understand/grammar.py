@@ -76,6 +76,18 @@ _AMOUNT = re.compile(rf"\b({_AT_LEAST}|{_AT_MOST})\s+(\d[\d,]*(?:\.\d+)?|[a-z]+)
                      r"(t|tonnes?|tons?)?\b", re.I)
 
 
+# An interrogative that asks for an amount: how much or how many of something, or what share of a whole (after at
+# most an opening phrase set off by a comma and a few words: "Under India's scheme, how many…").
+_ASKS_QUANTITY = re.compile(r"^\W*(?:[^,?]{0,80},\s*)?(?:[\w'’]+\s+){0,6}?(?:how\s+(?:much|many)|"
+                            r"what\s+(?:share|percentage|proportion|fraction|amount|quantity|volume|tonnage))\b", re.I)
+
+
+def asks_quantity(question: str) -> bool:
+    """Whether the question (its first part) asks for an amount, which a date alone does not give."""
+    parts = question_parts(question)
+    return bool(_ASKS_QUANTITY.match(parts[0] if parts else question))
+
+
 def amount_bounds(question: str) -> tuple[float | None, float | None]:
     """The least and most tonnes the question allows (inclusive bounds; None where open)."""
     low = high = None
