@@ -522,6 +522,20 @@ def test_a_follow_up_keeps_what_it_asks(corpus_assistant, turns: list[str], says
     assert intent.followup and says in resolved and asked in resolved, resolved
 
 
+def test_countries_compared_in_the_chain_are_compared_stage_by_stage(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    """A figure mentioned on the way ("one has big reserves") does not make a comparison of chains a ranking."""
+    answer = corpus_assistant.ask("Brazil versus Vietnam: one has big reserves and one makes magnets; compare their "
+                                  "places in the chain")
+    assert answer.query is None and isinstance(answer.checklist, list) and len(answer.checklist) == 2
+
+
+def test_a_comparison_of_countries_gives_a_point_about_each(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    answer = corpus_assistant.ask("India or South Korea: which is further along in magnet making?")
+    points = answer.answer.split("\n\n")[-1]
+    cited = {c.doc_id for c in answer.citations if f"[{c.n}]" in points}
+    assert {"profiles/india.md", "profiles/south_korea.md"} <= cited, (cited, points)
+
+
 def test_a_participle_before_an_infinitive_is_phrasing_not_a_subject(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
     """"supposed to open" phrases the question; no document using "supposed" does not make it unanswerable."""
     conv = "participle"

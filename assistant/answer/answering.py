@@ -313,7 +313,8 @@ def _each_asked(intent: Intent, cands: list[Candidate],
     """The sentences that come first because the question asks for each of several things: the best sentence
     for each part of a question of several parts ("Who owns Tanbreez, and when does mining start?"), for each of
     two or more named things ("Compare Lynas's Kalgoorlie plant with Iluka's Eneabba", in each part), and for each
-    of two or more years it names ("from 2021 to 2024"). One sentence may answer two of them."""
+    of two or more years it names ("from 2021 to 2024"), and for each of the countries a comparison sets side by
+    side. One sentence may answer two of them."""
     firsts: list[Candidate] = []
 
     def take(best: Candidate | None) -> None:
@@ -331,6 +332,10 @@ def _each_asked(intent: Intent, cands: list[Candidate],
     years = sorted(set(intent.years))[:3]
     for year in years if len(years) >= 2 else ():
         take(next((c for c in cands if re.search(rf"\b{year}\b", c.shown)), None))
+    # Countries compared each get the best sentence about them: from their profile, or naming them.
+    for key in intent.countries[:3] if intent.type == "comparison" and len(intent.countries) >= 2 else ():
+        take(next((c for c in cands if c.passage.chunk.doc_id == f"profiles/{key}.md"
+                   or key in find_countries(c.shown)), None))
     return firsts
 
 

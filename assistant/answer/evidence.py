@@ -26,6 +26,7 @@ class Evidence:
     best: float  # the best passage's similarity to the question
     checklists: list[Checklist] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
+    publisher_indexed: bool = False  # a publisher the question names ("according to X") has documents of its own
 
 
 def checklists_for(snap: Any, reading: Reading, book: CitationBook, settings: AnswerSettings) -> list[Checklist]:
@@ -55,12 +56,13 @@ def gather(snap: Any, reading: Reading, filters: Filters | None, settings: Any,
     boost = boost_filters(intent)
     passages = snap.retriever.search(query, filters=filters, boost=boost)
     notices: list[str] = []
+    note = None
     if reading.publisher:
         passages, note = prefer_publisher(snap, reading, query, passages, filters, boost, settings)
         if note:
             notices.append(note)
     return Evidence(passages=passages, best=snap.retriever.best_similarity(passages), checklists=checklists,
-                    notices=notices)
+                    notices=notices, publisher_indexed=bool(reading.publisher) and note is None)
 
 
 def prefer_publisher(snap: Any, reading: Reading, query: str, passages: list[Passage], filters: Filters | None,

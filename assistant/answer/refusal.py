@@ -282,10 +282,15 @@ def unknown_subject(reading: Reading, keywords: Any, profiled: set[str], evidenc
     # A word of a name no document contains is refused beside a known country too: the country's checklist would
     # answer a question about another thing ("Has Acme's Riverton plant in the US started making magnets?").
     if not any(e.kind != "product" for e in intent.entities):
-        # (a publisher the question names, "according to the Financial Times", is where to look, not a subject)
+        # (a publisher the registry or the index knows, "according to the USGS", is where to look, not a subject,
+        # as is a region the records know, "in Oceania"; any publisher named is, for a name of several words)
+        publisher = set((reading.publisher or "").split())
+        if any(n != reading.publisher for n in reading.source_names) or (evidence and evidence.publisher_indexed):
+            named |= {w for n in reading.source_names for w in n.split()} | publisher
+        named |= set((reading.query.region or "").split() if reading.query is not None else ())
         strangers = unknown_names(reading.question, keywords.knows, named) or (
-            evidence is not None and not evidence.checklists and unheld_names(
-                reading.question, evidence.passages, named | set((reading.publisher or "").split())))
+            evidence is not None and not evidence.checklists and unheld_names(reading.question, evidence.passages,
+                                                                              named | publisher))
         if strangers:
             return Refusal("unknown_names", not_covered(strangers), tuple(strangers))
     return None

@@ -71,6 +71,7 @@ KIND_NEIGHBOURS = 5
 KINDS = ("set", "count", "ranking", "extreme", "compare", "change", "concentration", "supply", "scenario")
 # Words that name mine output as an amount (not "production", which may be the process).
 AMOUNT_WORDS = ("mine production", "mine output", "output", "mined", "tonnes", "tons")
+FIGURE_WORDS = (*MEASURE_WORDS["reserves"], *AMOUNT_WORDS)  # the figures of the tables that rank countries
 # A scenario is taken on a weaker vote than the other kinds where its grammar agrees (a verb of stopping, a
 # conditional, a named party): its wording is close to a lookup's.
 SUPPLY_SHARE = 0.2
@@ -165,11 +166,11 @@ def read_query(question: str, intent: Intent, scores: dict[str, float], spans: l
     if kind in ("set", "count", "extreme", "change") and orders(question):
         kind = "ranking"  # an imperative of ordering ("Rank…", "Order…", "Sort…") asks for a ranking
     # Two or more countries set side by side by a figure the tables hold ("Russia or Vietnam, which has the larger
-    # reserves?", "Compare Brazil's and Vietnam's mine output") are ranked by it, whatever the vote says.
+    # reserves?", "Compare Brazil's and Vietnam's mine output") are ranked by it, whatever the vote says; "in the
+    # chain", they are compared stage by stage, whatever figure the question mentions.
     compared = [k for k in named if k not in excluded_countries(question, spans)]
-    # ("production" alone may be the process, "getting a project into production": the amount is named as one)
-    countries_compared = (len(compared) >= 2 and not projects and compares(question) and kind != "change"
-                          and has_any(question, (*MEASURE_WORDS["reserves"], *AMOUNT_WORDS)))
+    countries_compared = (len(compared) >= 2 and not projects and compares(question) and kind != "change" and not
+                          has_any(question, ("chain",)) and has_any(question, FIGURE_WORDS))
     if countries_compared:
         kind = "ranking"
     # A vote for a comparison with fewer than two projects named has nothing to compare: grammar decides then.
