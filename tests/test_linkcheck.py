@@ -35,6 +35,12 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
             pass
 
         def _send(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None) -> None:
+            # The request stops counting as in flight before its answer is written: once the client reads the
+            # answer it may send its next request, which must not be counted beside this one.
+            if self.counted:
+                self.counted = False
+                with site.lock:
+                    site.in_flight -= 1
             self.send_response(status)
             for k, v in {"Content-Type": "text/html; charset=utf-8", **(headers or {})}.items():
                 self.send_header(k, v)
@@ -47,6 +53,7 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
                 site.agents.append(self.headers.get("User-Agent", ""))
                 site.in_flight += 1
                 site.most = max(site.most, site.in_flight)
+            self.counted = True
             try:
                 path = self.path
                 if path == "/ok":
@@ -70,8 +77,10 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
                 else:
                     self._send(404)
             finally:
-                with site.lock:
-                    site.in_flight -= 1
+                if self.counted:  # (an answer that was never written)
+                    self.counted = False
+                    with site.lock:
+                        site.in_flight -= 1
 
     return Handler
 

@@ -379,6 +379,16 @@ def test_an_entity_summary_drawn_from_several_sections_is_cited_to_all_of_them(c
     assert not unsupported(lead, quotes), (lead, quotes)
 
 
+@pytest.mark.parametrize(("question", "name"), [("What is Stepnogorsk?", "SARECO"), ("What is Codemge?", "SENAI")])
+def test_an_entity_summary_is_cited_to_a_sentence_for_each_name_it_gives(corpus_assistant, question: str,  # type: ignore[no-untyped-def]
+                                                                         name: str) -> None:
+    """A name written in capitals ("SARECO") is a name the summary gives, which its citations must hold."""
+    answer = corpus_assistant.ask(question)
+    lead = answer.answer.split("\n\n")[0]
+    cited = {int(n) for n in re.findall(r"\[(\d+)\]", lead)}
+    assert name in lead and name in " ".join(c.quote for c in answer.citations if c.n in cited), answer.answer
+
+
 @pytest.mark.parametrize(("question", "developer"), [
     ("Who is developing Lofdal in Namibia?", "Namibia Critical Metals"),
     ("Who runs the Kalgoorlie plant in Australia?", "Lynas"),

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from assistant.answer.citations import PROPER_NAME, CitationBook, plain, sentences, terms
+from assistant.answer.citations import CitationBook, plain, sentences, terms
 from assistant.knowledge.entities import Entity
 from assistant.types import STAGES, STATUS_LABEL, Checklist, Chunk, StageRow
 from assistant.understand.followups import VERB
@@ -175,6 +175,9 @@ def comparison_lead(cls: list[Checklist]) -> list[str]:
     return out
 
 
+_CAPITALISED = re.compile(r"\b[A-Z][\w'-]*")
+
+
 def entity_lead(entity: Entity, section_chunks: Callable[[str, str], list[Chunk]], book: CitationBook,
                 doc_chunks: Callable[[str], list[Chunk]]) -> str:
     """An entity's registered one-sentence summary, cited to the sentences that hold its names and figures (at
@@ -182,8 +185,10 @@ def entity_lead(entity: Entity, section_chunks: Callable[[str, str], list[Chunk]
     may draw on several sections."""
     text = entity.summary.strip().rstrip(".")
     want = terms(entity.summary) | terms(" ".join(entity.names))
-    key = terms(" ".join(PROPER_NAME.findall(entity.summary) + re.findall(r"\d[\w,.]*", entity.summary))) - terms(
-        " ".join(entity.names))  # what the summary claims beyond naming the entity
+    # what the summary claims beyond naming the entity: its names (any capitalised word: "SARECO", "Canadian")
+    # and figures
+    key = terms(" ".join(_CAPITALISED.findall(entity.summary) + re.findall(r"\d[\w,.]*", entity.summary))) - terms(
+        " ".join(entity.names))
     pool: list[tuple[int, Chunk, str, set[str]]] = []
     seen: set[str] = set()
     tiers = [(0, c) for c in section_chunks(entity.source.doc, entity.source.section)]
