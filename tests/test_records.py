@@ -50,6 +50,19 @@ def test_countries_after_outside_are_left_out(corpus_assistant) -> None:  # type
         corpus_assistant, "magnet", "at_scale", exclude=("china",))
 
 
+@pytest.mark.parametrize("question", ["Who were the biggest rare-earth miners of 2024 after China?",
+                                      "Which nations mined the most rare earths in 2024, after China?"])
+def test_after_a_country_beside_a_superlative_ranks_the_others(corpus_assistant, question: str) -> None:  # type: ignore[no-untyped-def]
+    """"The biggest miners after China" leaves China out and ranks the rest, as "outside China" does; "after
+    China's ban" is a time, and leaves nothing out."""
+    answer = corpus_assistant.ask(question)
+    assert answer.query is not None and answer.query.kind == "ranking" and answer.query.exclude == ["china"]
+    assert "China" not in {r["country"] for r in answer.table} and len(answer.table) >= 3, answer.table
+    from assistant.understand.grammar import excluded_countries
+
+    assert excluded_countries("What did Japan do after China's ban?", [("japan", 18), ("china", 33)]) == []
+
+
 def test_a_ranking_follows_the_usgs_table(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
     answer = corpus_assistant.ask("Give me the three countries with the biggest rare-earth reserves")
     assert answer.query is not None and answer.query.measure == "reserves" and answer.query.limit == 3

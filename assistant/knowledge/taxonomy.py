@@ -78,6 +78,10 @@ MEASURE_WORDS: dict[str, tuple[str, ...]] = {
     "capacity": ("capacit", "throughput", "nameplate"),
     "mine_production": ("mine production", "mine output", "produc", "output", "miner ", "miners", "mined"),
 }
+# The figures of the tables that rank countries: reserves, and mine output named as an amount (not "production",
+# which may be the process).
+FIGURE_WORDS: tuple[str, ...] = (*MEASURE_WORDS["reserves"], "mine production", "mine output", "output", "mined",
+                                 "tonnes", "tons")
 # What a facility's tonnes weigh (its figures' basis) as a question says it: "oxide output" is REO or separated
 # oxide, "ore" is ore, and so on.
 BASIS_WORDS: dict[str, tuple[str, ...]] = {

@@ -304,15 +304,24 @@ def asks_extreme(question: str) -> bool:
     return False
 
 
+_AFTER = re.compile(r"\bafter\s+(the\s+)?$", re.I)
+_PHRASE_ENDS = re.compile(r"\s*(?:[?.,;:!)]|$|(?:in|and|or|with|by|for|on|at|so\s+far)\b)", re.I)
+
+
 def excluded_countries(question: str, spans: list[tuple[str, int]]) -> list[str]:
     """The countries named right after an excluding preposition ("outside China", "other than Japan")."""
     # "Leaving China aside", "setting Japan aside": the verb before the country, "aside" after it.
     out: list[str] = []
     last: int | None = None  # where the country excluded last starts
+    ends = {start: end for start, end, _ in country_spans(question)}
     for key, start in spans:
         # one joined to an excluded country by "and", "or" or a comma is excluded with it ("outside China and
         # Myanmar")
-        if joined(question, last, start) or (
+        # "after China", closing a phrase beside a superlative, ranks the others ("the biggest miners after China
+        # in 2024?"); before a verb or a possessive it is a time ("after China cut exports", "after China's ban")
+        after = bool(_AFTER.search(question[:start])) and asks_degree(question) and bool(
+            _PHRASE_ENDS.match(question, ends.get(start, start)))
+        if joined(question, last, start) or after or (
                 _EXCLUDING.search(question[:start])
                 and (not re.search(r"\b(leaving|setting|putting)\s+(the\s+)?$", question[:start], re.I)
                      or re.match(r"[\w\s'’.-]{0,30}?\baside\b", question[start:], re.I))):

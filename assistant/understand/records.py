@@ -23,6 +23,7 @@ from assistant.knowledge.taxonomy import (
     DECLINE_WORDS,
     ELEMENT_GROUPS,
     ELEMENTS,
+    FIGURE_WORDS,
     MEASURE_WORDS,
     NEWEST_WORDS,
     PHASE_WORDS,
@@ -69,9 +70,6 @@ MIN_SHARE = 0.5
 # hundreds of questions answered from passages, and a wide vote would drown an exact match.
 KIND_NEIGHBOURS = 5
 KINDS = ("set", "count", "ranking", "extreme", "compare", "change", "concentration", "supply", "scenario")
-# Words that name mine output as an amount (not "production", which may be the process).
-AMOUNT_WORDS = ("mine production", "mine output", "output", "mined", "tonnes", "tons")
-FIGURE_WORDS = (*MEASURE_WORDS["reserves"], *AMOUNT_WORDS)  # the figures of the tables that rank countries
 # A scenario is taken on a weaker vote than the other kinds where its grammar agrees (a verb of stopping, a
 # conditional, a named party): its wording is close to a lookup's.
 SUPPLY_SHARE = 0.2
@@ -181,12 +179,13 @@ def read_query(question: str, intent: Intent, scores: dict[str, float], spans: l
         if asked is None:
             return None
         kind = asked
-    # A set asked with a superlative of degree is a ranking ("Which countries mined the least?"), and a ranking
-    # that asks for one country or site, with no number, its extreme ("Which country has the smallest reserves?").
-    if kind in ("set", "count") and asks_degree(question):
+    # A set asked with a superlative of degree is a ranking ("Which countries mined the least?"), as is an extreme
+    # asked of several ("Which countries were the biggest miners?"), and a ranking that asks for one country or
+    # site, with no number, its extreme ("Which country has the smallest reserves?").
+    if kind in ("set", "count") and asks_degree(question) or kind == "extreme" and members_kind(
+            question, member_nouns) and not asks_one(question):
         kind = "ranking"
-    if kind == "ranking" and asks_one(question) and how_many_asked(question) is None:
-        kind = "extreme"
+    kind = "extreme" if kind == "ranking" and asks_one(question) and how_many_asked(question) is None else kind
     # Each kind needs the words it works on; without them the question is answered from passages.
     plural = any(w in member_nouns and w.endswith("s") for w in words_of(question))
     # A company named in a set or count of sites is whose sites are asked for ("Which plants does X run?"); in a
