@@ -63,6 +63,12 @@ def test_after_a_country_beside_a_superlative_ranks_the_others(corpus_assistant,
     assert excluded_countries("What did Japan do after China's ban?", [("japan", 18), ("china", 33)]) == []
 
 
+def test_how_long_something_takes_is_no_query_for_members(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    """"first production" is when output starts, not the first of several sites: the lead times are answered."""
+    answer = corpus_assistant.ask("How long does a new mine take from discovery to first production?")
+    assert answer.query is None and "16" in answer.answer, answer.answer
+
+
 def test_a_ranking_follows_the_usgs_table(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
     answer = corpus_assistant.ask("Give me the three countries with the biggest rare-earth reserves")
     assert answer.query is not None and answer.query.measure == "reserves" and answer.query.limit == 3

@@ -109,7 +109,8 @@ def read_query(question: str, intent: Intent, scores: dict[str, float], spans: l
                parties: list[Any] | None = None) -> RecordQuery | None:
     """The query over records this question asks, or None when it is answered from passages. `parties` are the
     supply links' parties the question names, with their places (understand/supply.py)."""
-    if intent.type in ("out_of_scope", "followup"):
+    # (a question of how long something takes asks for no members: "how long from discovery to first production?")
+    if intent.type in ("out_of_scope", "followup") or re.match(r"\W*how\s+long\b", question, re.I):
         return None
     # A kind of deposit placed in no one country ("ion-adsorption clay") qualifies the stage past the records.
     if not projects and any(e.kind == "deposit" and not e.country for e in intent.entities):
