@@ -532,6 +532,12 @@ def test_a_follow_up_keeps_what_it_asks(corpus_assistant, turns: list[str], says
     assert intent.followup and says in resolved and asked in resolved, resolved
 
 
+def test_a_verdict_names_the_stages_a_country_lacks(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    """"None of the stages after it" says which: a deposit is not a supply chain, and the reader sees why."""
+    lead = corpus_assistant.ask("Is Kazakhstan able to produce NdFeB magnets?").answer.split("\n\n")[0]
+    assert "none of the stages after it (mining," in lead and "separation" in lead, lead
+
+
 def test_countries_compared_in_the_chain_are_compared_stage_by_stage(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
     """A figure mentioned on the way ("one has big reserves") does not make a comparison of chains a ranking."""
     answer = corpus_assistant.ask("Brazil versus Vietnam: one has big reserves and one makes magnets; compare their "

@@ -53,8 +53,8 @@ def _and(items: list[str]) -> str:
 def _in_words(scope: list[StageRow], gap: StageRow) -> str:
     """What exists on the chain up to the target and what is missing, in words, each stage with its status in
     words and its first citation: 'it has a deposit (resource, no reserve) [1], but none of the stages after it
-    [5]', 'it has mining (mined at scale) [1] and separation (at scale) [2]; missing: metal and magnet (none
-    found) [7]'. A stage exists when it runs at scale, is emerging or is planned."""
+    (mining, concentrate and cracking) [5]', 'it has mining (mined at scale) [1] and separation (at scale) [2];
+    missing: metal and magnet (none found) [7]'. A stage exists when it runs at scale, is emerging or is planned."""
     def said(r: StageRow) -> str:
         noun = "a deposit" if r.stage == "deposit" else r.stage
         label = (r.label or STATUS_LABEL[r.status]).removeprefix(f"{r.stage}, ")  # "deposit, no reserve"
@@ -73,7 +73,8 @@ def _in_words(scope: list[StageRow], gap: StageRow) -> str:
     once = [said(r) for r in absent if r.facilities and (r.label or "").startswith(("closed", "suspended"))]
     had = f"; there was {_and(once)}" if once else ""
     if all(scope.index(r) > scope.index(present[-1]) for r in absent):
-        return f"{has}, but none of the stages after {'it' if len(present) == 1 else 'them'}{cite}{had}"
+        after = _and([r.stage for r in absent])
+        return f"{has}, but none of the stages after {'it' if len(present) == 1 else 'them'} ({after}){cite}{had}"
     labels = sorted({r.label or STATUS_LABEL[r.status] for r in absent})
     return f"{has}; missing: {_and([r.stage for r in absent])} ({', '.join(labels)}){cite}{had}"
 
