@@ -50,7 +50,7 @@ from assistant.understand.turns import as_adjective, needs_conversation, unbound
 from assistant.understand.words import FRAMING, is_common, stage_typos
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-# Grammar, not vocabulary: a future verb form, and a pronoun or demonstrative that points back to an earlier turn.
+# Grammar, not vocabulary: a future verb form.
 _FUTURE = re.compile(r"\b(will|won't|going to|next (year|decade|month|quarter)|forecast\w*|predict\w*|"
                      r"expected to|projected|outlook)\b", re.I)
 # A connective opening a question ("So where…", "And what…") carries on from the turn before.

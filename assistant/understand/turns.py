@@ -14,6 +14,7 @@ from assistant.understand.grammar import question_parts
 from assistant.understand.intent_model import PLACE, SUBJECT_SLOT, WHY, Intent, best
 from assistant.understand.words import is_common
 
+# A pronoun or demonstrative that may point back to an earlier turn.
 _REFERS_BACK_WORDS = frozenset("it its they them their there that this those these he she his her".split())
 _REFERS_BACK = re.compile(r"\b(" + "|".join(sorted(_REFERS_BACK_WORDS)) + r")\b", re.I)
 # The "it" of "is it hard to…", "it is possible that…", "what does it take to…" stands for what follows, not
@@ -27,7 +28,6 @@ _CLEFT = re.compile(r"\b(is|was|'s)\s+it\s+(about\s+[^?]{1,60}?\s+)?that\b", re.
 # But a participle before "to" raises the subject: the "it" of "is it expected to open" is the thing expected.
 # So do the other raising words, a closed class ("is it meant to", "is it set to", "is it due to", "is it likely to").
 _RAISED = re.compile(r"\b(\w+ed|meant|set|due|bound|going|about|able|likely|unlikely|sure|certain)\s+to$", re.I)
-# An auxiliary right before a pronoun puts it in the subject's place ("when is it…", "does it…").
 FRAGMENT = 4  # a turn of at most this many words is a fragment ("And magnets?", "What about Japan?")
 
 
