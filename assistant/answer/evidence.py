@@ -95,14 +95,14 @@ def widen(snap: Any, reading: Reading, passages: list[Passage]) -> list[Passage]
     intent = reading.intent
     if intent.countries and (intent.type == "numeric" or intent.years):
         passages = passages + table_passages(passages, intent.countries, snap.builder.doc_chunks)
+    if intent.type != "numeric":
+        return passages
     # (an agency or organisation named in a question about countries, named or asked for, is where their figures
     # come from, not what they are about)
     about_countries = bool(intent.countries) or has_any(intent.question, COUNTRY_WORDS)
     named = next((e for e in intent.entities if e.kind not in ("place", "product") and not (
         about_countries and e.kind in ("agency", "organisation"))), None)
-    if named is not None and intent.type == "numeric":
-        passages = passages + entity_passages(passages, named, snap.builder.doc_chunks)
-    return passages
+    return passages + entity_passages(passages, named, snap.builder.doc_chunks) if named is not None else passages
 
 
 __all__ = ["Evidence", "checklists_for", "gather", "prefer_publisher", "widen"]

@@ -14,6 +14,7 @@ from assistant.answer.citations import PROPER_NAME, STOP, terms
 from assistant.knowledge.chunking import units
 from assistant.knowledge.taxonomy import YEAR, country_names, find_countries, has_domain_words
 from assistant.types import Passage
+from assistant.understand.grammar import INFINITIVE
 from assistant.understand.names import NAME_RUN, sentence_case
 from assistant.understand.query import Intent
 from assistant.understand.words import is_common, is_english, misspells_common
@@ -132,9 +133,6 @@ def question_proper(question: str) -> str:
     return text if _ASKS.match(text) else _EMBEDDED.sub("", text, count=1)
 
 
-_INFINITIVE_AFTER = re.compile(r"\s+to\s+[a-z]")
-
-
 def unused_words(question: str, known: Callable[[str], bool]) -> list[str]:
     """The English words of the question proper that no indexed document uses, leaving out names (capitalised
     words after the first, judged by `unknown_names`) and the words general English uses so often
@@ -148,7 +146,7 @@ def unused_words(question: str, known: Callable[[str], bool]) -> list[str]:
         if (i and word[0].isupper()) or base in STOP or not base.isalpha() or not is_english(base) or is_common(
                 base, ANY_SUBJECT) or misspells_common(base, ANY_SUBJECT):  # (a contraction, "don't", is grammar;
             continue  # a slip of the keys, "wat", phrases the question as the word it misses)
-        if base.endswith(("ed", "ing")) and _INFINITIVE_AFTER.match(proper, m.end()):
+        if base.endswith(("ed", "ing")) and INFINITIVE.match(proper, m.end()):
             continue  # a participle that governs an infinitive ("supposed to open") phrases what follows it
         stems = terms(base)
         if stems and not any(known(t) for t in stems):
@@ -252,9 +250,14 @@ class Refusal:
     cites: tuple[int, ...] = ()  # documents_silent: the citations of the sentence it quotes
 
 
+def _countries(reading: Reading) -> list[str]:
+    """Every country the question names, also one that only places it ("…sell NdPr to Mexico?")."""
+    return list(dict.fromkeys([*reading.intent.countries, *find_countries(reading.question)]))
+
+
 def known_countries(reading: Reading, keywords: Any, profiled: set[str]) -> set[str]:
     """The countries and places of the question that have a profile or that a document names by any name."""
-    return {c for c in [*reading.intent.countries, *find_countries(reading.question), *reading.intent.places]
+    return {c for c in [*_countries(reading), *reading.intent.places]
             if c in profiled or any(all(keywords.knows(t) for t in terms(n)) for n in country_names(c))}
 
 
@@ -264,8 +267,7 @@ def unknown_subject(reading: Reading, keywords: Any, profiled: set[str], evidenc
     places it) unknown, or a name no document contains; None where the documents know what it asks about. Without
     `evidence` (a query over the records, answered without passages) only the words of the question are read."""
     intent = reading.intent
-    # (every country the question names counts, also one that only places it: "…sell NdPr to Mexico?")
-    countries = list(dict.fromkeys([*intent.countries, *find_countries(reading.question)]))
+    countries = _countries(reading)
     known = known_countries(reading, keywords, profiled)
     named = set(intent.corrected) | {w for e in intent.entities for n in e.names for w in n.split()} | {
         w for c in known for n in country_names(c) for w in n.split()}
@@ -282,10 +284,11 @@ def unknown_subject(reading: Reading, keywords: Any, profiled: set[str], evidenc
     # A word of a name no document contains is refused beside a known country too: the country's checklist would
     # answer a question about another thing ("Has Acme's Riverton plant in the US started making magnets?").
     if not any(e.kind != "product" for e in intent.entities):
-        # (a publisher the registry or the index knows, "according to the USGS", is where to look, not a subject,
-        # as is a region the records know, "in Oceania"; any publisher named is, for a name of several words)
+        # (a publisher with documents of its own in the index, "according to the USGS", is where to look, not a
+        # subject, as is a region the records know, "in Oceania"; any publisher named is, for a name of several
+        # words)
         publisher = set((reading.publisher or "").split())
-        if any(n != reading.publisher for n in reading.source_names) or (evidence and evidence.publisher_indexed):
+        if evidence is not None and evidence.publisher_indexed:
             named |= {w for n in reading.source_names for w in n.split()} | publisher
         named |= set((reading.query.region or "").split() if reading.query is not None else ())
         strangers = unknown_names(reading.question, keywords.knows, named) or (

@@ -92,23 +92,26 @@ def substitute(question: str, pronouns: list[re.Match[str]], previous: Intent) -
             *THING, *GROUP, *PLACE, *POSSESSIVE) else None
         if name is None:
             return None
-        if word.lower() in POSSESSIVE or determiner:
-            name += "'s"
-        elif word.lower() in PLACE and not _PLACE_NOUN.search(question[:m.start()]):
-            name = "in " + name
-        out += [question[at:m.start()], name]
+        out += [question[at:m.start()], _in_place(question, m, name, owner=determiner)]
         at = m.end()
     return "".join(out) + question[at:]
 
 
-def named(question: str, pronouns: list[re.Match[str]], name: str) -> str:
+def _in_place(question: str, pronoun: re.Match[str], name: str, owner: bool = False) -> str:
+    """What takes a pronoun's place: the name, "X's" for a possessive (or an owner), "in X" for "there"."""
+    word = pronoun.group(0).lower()
+    if word in POSSESSIVE or owner:
+        return name + "'s"
+    if word in PLACE and not _PLACE_NOUN.search(question[:pronoun.start()]):
+        return "in " + name
+    return name
+
+
+def with_name(question: str, pronouns: list[re.Match[str]], name: str) -> str:
     """The question with each pronoun replaced by `name` ("its" by "X's", "there" by "in X")."""
     out, at = [], 0
     for m in pronouns:
-        word = m.group(0).lower()
-        text = name + "'s" if word in POSSESSIVE else "in " + name if word in PLACE and not _PLACE_NOUN.search(
-            question[:m.start()]) else name
-        out += [question[at:m.start()], text]
+        out += [question[at:m.start()], _in_place(question, m, name)]
         at = m.end()
     return "".join(out) + question[at:]
 

@@ -304,7 +304,10 @@ def asks_extreme(question: str) -> bool:
     return False
 
 
+# "to" and a verb: an infinitive ("supposed to open", "ability to separate").
+INFINITIVE = re.compile(r"\s+to\s+[a-z]", re.I)
 _AFTER = re.compile(r"\bafter\s+(the\s+)?$", re.I)
+_AFTER_ANY = re.compile(r"\bafter\b", re.I)
 _PHRASE_ENDS = re.compile(r"\s*(?:[?.,;:!)]|$|(?:in|and|or|with|by|for|on|at|so\s+far)\b)", re.I)
 
 
@@ -313,7 +316,7 @@ def excluded_countries(question: str, spans: list[tuple[str, int]]) -> list[str]
     # "Leaving China aside", "setting Japan aside": the verb before the country, "aside" after it.
     out: list[str] = []
     last: int | None = None  # where the country excluded last starts
-    ends = {start: end for start, end, _ in country_spans(question)}
+    ends = {start: end for start, end, _ in country_spans(question)} if _AFTER_ANY.search(question) else {}
     for key, start in spans:
         # one joined to an excluded country by "and", "or" or a comma is excluded with it ("outside China and
         # Myanmar")

@@ -29,12 +29,12 @@ from assistant.understand.followups import (
     GROUP,
     antecedent,
     merge,
-    named,
     names_a_site,
     substitute,
     told,
+    with_name,
 )
-from assistant.understand.grammar import COMPARING, joined
+from assistant.understand.grammar import COMPARING, INFINITIVE, joined
 from assistant.understand.intent import IntentClassifier
 from assistant.understand.intent_model import (
     CHECKLIST_TYPES,
@@ -166,7 +166,7 @@ class Reader:
         # "What is India's new magnet scheme?" asks what a thing the country has is, not whether it runs a stage
         # (as "What is Kazakhstan's ability to separate rare earths?" does, with a verb of its own).
         own = _WHAT_IS_OWN.match(question)
-        if qtype in CHECKLIST_TYPES and own and not _INFINITIVE.search(question, own.end()) and set(
+        if qtype in CHECKLIST_TYPES and own and not INFINITIVE.search(question, own.end()) and set(
                 find_countries(own.group(1))) & set(countries):
             qtype = best(scores, ("followup", "out_of_scope", *CHECKLIST_TYPES))
         # A question that names a company, plant, policy or source and no stage of the chain is about what it
@@ -269,7 +269,7 @@ class Reader:
         if whole_question(question) and not (previous.type in CHECKLIST_TYPES and (
                 statement or (intent.countries and not pronouns))):
             if previous.type in CHECKLIST_TYPES and (name := antecedent(previous)):
-                rewritten = named(question, pronouns, name) if pronouns else f"{question.rstrip(' ?.')} ({name})?"
+                rewritten = with_name(question, pronouns, name) if pronouns else f"{question.rstrip(' ?.')} ({name})?"
             else:
                 rewritten = f"{question.rstrip(' ?.')} ({told(previous)})?"
             resolved = self.understand(rewritten)
@@ -309,7 +309,6 @@ def _asks_about_country(question: str) -> bool:
 
 
 _WHAT_IS = re.compile(r"^\W*(what|who)\s+(is|are|was|were)\b", re.I)
-_INFINITIVE = re.compile(r"\bto\s+[a-z]+", re.I)
 _WHAT_IS_OWN = re.compile(r"^\W*what\s+(?:is|are|was|were)\s+(?:the\s+)?(\w[\w .]*?)['’]s?\s", re.I)
 
 
