@@ -546,10 +546,10 @@ def test_countries_compared_in_the_chain_are_compared_stage_by_stage(corpus_assi
 
 
 def test_a_comparison_of_countries_gives_a_point_about_each(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
-    answer = corpus_assistant.ask("India or South Korea: which is further along in magnet making?")
+    answer = corpus_assistant.ask("Germany vs France: who is closer to making magnets?")
     points = answer.answer.split("\n\n")[-1]
     cited = {c.doc_id for c in answer.citations if f"[{c.n}]" in points}
-    assert {"profiles/india.md", "profiles/south_korea.md"} <= cited, (cited, points)
+    assert {"profiles/germany.md", "profiles/france.md"} <= cited, (cited, points)
 
 
 def test_a_participle_before_an_infinitive_is_phrasing_not_a_subject(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
