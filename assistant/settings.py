@@ -229,6 +229,9 @@ _SET_GATES: dict[str, dict[str, float]] = {
     # Round 8's sealed set, a development set since round 9 (0.890 key facts, 12/19 refusals, 1/172 false refusals
     # at round 8's end; 0.910, 12/19 and 0/172 at round 9's).
     "round8": {"min_key_fact_recall": 0.90, "min_hit_at_5": 0.97, "min_mrr": 0.91, "min_refusal_accuracy": 0.6},
+    # Round 9's sealed set, a development set since round 10 (0.901 key facts, 16/18 refusals, 1/168 false refusals
+    # at round 9's end).
+    "round9": {"min_key_fact_recall": 0.88, "min_hit_at_5": 0.96, "min_mrr": 0.89, "min_refusal_accuracy": 0.83},
 }
 
 
