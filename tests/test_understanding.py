@@ -99,6 +99,13 @@ def test_intent_from_meaning(corpus_assistant, question: str, kind: str) -> None
     (["Can Kazakhstan make magnets?", "What about Japan?"], "Can Japan make rare-earth magnets?"),
     (["Can Japan make magnets?", "And without China?"], "Can Japan make rare-earth magnets?"),
     (["Can Japan make magnets?", "what about the koreans?"], "Can South Korea make rare-earth magnets?"),
+    # asked whether a kind of site exists, the site the answer names is what "it" stands for next
+    (["Is there a separation plant in Malaysia?", "How much can it produce?"], "How much can Lynas Malaysia"),
+    (["Is there a magnet plant in Vietnam?", "Who owns it?"], "Who owns Shin-Etsu Magnetic Materials Vietnam"),
+    # a question that ended on a country's possession was about that thing, not the country
+    (["Tell me about Brazil's magnet pilot line", "Who paid for it?"], "Who paid for Brazil's magnet pilot line"),
+    (["Describe Kazakhstan's separation ambitions", "How realistic are they?"],
+     "How realistic are Kazakhstan's separation ambitions"),
 ])
 def test_follow_ups_resolve_against_the_conversation(corpus_assistant, turns: list[str], expect: str) -> None:  # type: ignore[no-untyped-def]
     conv = "conv-" + re.sub(r"\W+", "-", " ".join(turns))[:60]
@@ -118,6 +125,8 @@ def test_why_not_explains_the_last_verdict(corpus_assistant) -> None:  # type: i
 
 
 @pytest.mark.parametrize("question", ["Write a limerick about samarium", "Give me a recipe for neodymium soup",
+                                      "Write a Python function that fetches dysprosium prices from an API",
+                                      "could you draft an email to Lynas asking for a quote",
                                       "Should I invest in Lynas shares?", "What is the price of gold today?",
                                       # about a country no document mentions
                                       "Which chip fabs in Taiwan use EUV lithography?",
@@ -125,6 +134,15 @@ def test_why_not_explains_the_last_verdict(corpus_assistant) -> None:  # type: i
 def test_requests_that_are_not_for_facts_or_off_topic_are_refused(corpus_assistant, question: str) -> None:  # type: ignore[no-untyped-def]
     answer = corpus_assistant.ask(question)
     assert not answer.answerable and not answer.citations, answer.answer
+
+
+@pytest.mark.parametrize("question", ["Write a short summary of Vietnam's rare earth industry",
+                                      "Please draft a list of the magnet plants outside China"])
+def test_a_request_for_what_the_assistant_writes_is_answered(corpus_assistant, question: str) -> None:  # type: ignore[no-untyped-def]
+    """A request to write an answer, summary, list or table is a question of fact; to write a script, an email or
+    a poem is a task the assistant does not do."""
+    answer = corpus_assistant.ask(question)
+    assert answer.answerable and answer.citations, answer.answer
 
 
 @pytest.mark.parametrize("question", ["How much will a new separation plant cost to build?",
@@ -1171,3 +1189,10 @@ def test_a_checklist_with_few_citations_cites_its_target_first(corpus_assistant)
 def test_what_is_a_named_thing_in_its_place_asks_what_it_is(corpus_assistant, question: str, kind: str) -> None:  # type: ignore[no-untyped-def]
     """Its kind of site and its country add nothing to the question: it is read as 'What is Tanbreez?'."""
     assert corpus_assistant.read(question).intent.type == kind
+
+
+def test_a_question_about_a_named_thing_reads_every_passage_that_names_it(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    """The passage that says why Kvanefjeld is stuck (the uranium law's 100 ppm limit) is not among the passages
+    a search finds for this wording; read because it names Kvanefjeld, it is in the answer."""
+    answer = corpus_assistant.ask("What law stops Kvanefjeld from being mined?")
+    assert "100 ppm" in answer.answer, answer.answer

@@ -12,6 +12,7 @@ from assistant.answer.rows import entity_passages, table_passages
 from assistant.knowledge.taxonomy import COUNTRY_WORDS
 from assistant.types import Checklist, Filters, Passage
 from assistant.understand.grammar import has_any
+from assistant.understand.intent_model import CHECKLIST_TYPES
 from assistant.understand.publishers import claimants, publisher_docs
 from assistant.understand.query import boost_filters
 from assistant.understand.reading import Reading
@@ -90,12 +91,12 @@ def prefer_publisher(snap: Any, reading: Reading, query: str, passages: list[Pas
 
 def widen(snap: Any, reading: Reading, passages: list[Passage]) -> list[Passage]:
     """The passages read for the answer: a question of figures about countries reads the tables of the documents
-    found, and one about a named thing (a plant, company, agency, policy; not a place or a product) reads every
-    passage of them that names it."""
+    found, and any question but a verdict on a country's chain that is about a named thing (a plant, company,
+    agency, policy; not a place or a product) reads every passage of them that names it."""
     intent = reading.intent
     if intent.countries and (intent.type == "numeric" or intent.years):
         passages = passages + table_passages(passages, intent.countries, snap.builder.doc_chunks)
-    if intent.type != "numeric":
+    if intent.type in (*CHECKLIST_TYPES, "entity"):
         return passages
     # (an agency or organisation named in a question about countries, named or asked for, is where their figures
     # come from, not what they are about)

@@ -56,11 +56,12 @@ def referent(previous: Intent, word: str, first: str | None = None) -> str | Non
     others = [(at, e.name) for at, e in things if e.kind not in (*_ORGANISATIONS, *SITE_KINDS, "place")]
     places = [(at, e.name) for at, e in things if e.kind == "place"]
     answered = [(i, e.name) for i, e in enumerate(previous.answered)][:1]
+    owned = [(0, thing)] if (thing := possession(previous)) and plural(thing) else []
     word = word.lower()
     if word in PLACE:
         order = [countries, places, sites]
     elif word in GROUP:
-        order = [organisations, sites, others, answered, countries]
+        order = [organisations, sites, others, answered, owned, countries]
     else:  # "it" is a thing, a company or an organisation; a country's "it" may be one of its figures (even where
         # an organisation, its source, is named too), and is left to the merge
         order = [sites, others, companies, [] if previous.countries else organisations, answered]
@@ -107,13 +108,32 @@ def _in_place(question: str, pronoun: re.Match[str], name: str, owner: bool = Fa
     return name
 
 
-def with_name(question: str, pronouns: list[re.Match[str]], name: str) -> str:
-    """The question with each pronoun replaced by `name` ("its" by "X's", "there" by "in X")."""
+def with_name(question: str, pronouns: list[re.Match[str]], name: str, thing: str | None = None) -> str:
+    """The question with each pronoun replaced by `name` ("its" by "X's", "there" by "in X"); with `thing`, a
+    pronoun that agrees with it ("it", "its"; "they" for a plural) by that instead."""
     out, at = [], 0
     for m in pronouns:
-        out += [question[at:m.start()], _in_place(question, m, name)]
+        takes = m.group(0).lower() in (GROUP if thing and plural(thing) else THING)
+        out += [question[at:m.start()], _in_place(question, m, thing if thing and takes else name)]
         at = m.end()
     return "".join(out) + question[at:]
+
+
+def plural(thing: str) -> bool:
+    """A thing named by a plural noun ("Kazakhstan's separation ambitions"), which "they" stands for."""
+    return re.search(r"[^s]s$", thing) is not None
+
+
+def possession(previous: Intent) -> str | None:
+    """What the previous turn asked about when it ended on a country's possession ("Tell me about India's new
+    magnet scheme"): that thing ("India's new magnet scheme"), which "it" stands for next, while "there" stands
+    for the country still."""
+    for c in previous.countries[:1]:
+        m = re.search(rf"\b({re.escape(country_name(c))}['’]s\s+[\w -]*[\w])\s*[?.!]?\s*$", previous.question,
+                      re.I)
+        if m:
+            return m.group(1)
+    return None
 
 
 def told(previous: Intent) -> str:

@@ -30,6 +30,7 @@ from assistant.understand.followups import (
     antecedent,
     merge,
     names_a_site,
+    possession,
     substitute,
     told,
     with_name,
@@ -55,6 +56,14 @@ _FUTURE = re.compile(r"\b(will|won't|going to|next (year|decade|month|quarter)|f
                      r"expected to|projected|outlook)\b", re.I)
 # A connective opening a question ("So where…", "And what…") carries on from the turn before.
 _CONTINUES = re.compile(r"^\W*(so|and|then|also|but)\b", re.I)
+# A request to make something (write, draft, code, draw…) asks for one of the assistant's own kinds of output (an
+# answer, summary, list, table, chart…) or for a piece of work it does not do (a script, a poem, a tweet, a letter).
+_MAKE = re.compile(r"^\W*(?:(?:please|can you|could you|would you)\s+)?(?:write|compose|draft|code|program|draw|"
+                   r"sing|make up|create|generate)\s+(?:me\s+|us\s+)?(.*?)(?=\b(?:about|on|of|for|from|that|which|"
+                   r"to|in|with|comparing|describing|summari[sz]ing|explaining|listing)\b|[,.?!]|$)", re.I)
+_OUTPUTS = frozenset("answer answers summary summaries overview brief briefing list table tables comparison report "
+                     "note notes paragraph paragraphs chart charts graph timeline explanation description profile "
+                     "checklist memo bullet bullets points sentence sentences".split())
 # Securities (shares, stocks, funds) are investment information; the corpus holds no market quotes.
 _SECURITIES = re.compile(r"\b(share|stock)\s+prices?\b|\bstocks?\b|\bETFs?\b|\bdividends?\b|\bmarket cap\w*|"
                          r"\b(buy|sell|invest\w*)\b.{0,40}\bshares\b", re.I)
@@ -70,6 +79,8 @@ _LIVE_NEWS = re.compile(rf"\b(breaking|today'?s|live)\s+([\w-]+\s+){{0,2}}(news|
                         rf"\b(news|headlines)\b[^.?!]{{0,40}}\b{_NOW}\b", re.I)
 _WHO = re.compile(r"^\W*who(se)?\b", re.I)
 _ASKS_NAME = re.compile(r"^\W*(who(se|m)?|which)\b", re.I)  # its answer is a name
+# "Is there a magnet plant in Estonia?": whether a kind of site exists; its answer names the site.
+_ASKS_SITE = re.compile(rf"^\W*(is|are)\s+there\b[^?]*?\b({'|'.join(SITE_WORDS)})\b", re.I)
 # An interrogative that asks for an amount or a time: the answer is a figure or a date, not a verdict.
 _AMOUNT = re.compile(r"^\W*(how (much|many|long)|what (share|percentage|proportion|fraction|portion|amount|quantity|"
                      r"volume|year)|when|since when)\b", re.I)
@@ -177,10 +188,12 @@ class Reader:
                                          or members_asked(question) in _MEMBERS_NOT_STAGES):
             qtype = best(scores, ("followup", "out_of_scope", *CHECKLIST_TYPES))
         years = sorted({int(y) for y in YEAR.findall(question)})
-        # Three scope rules that hold for any wording: securities are investment information, a price at this
+        # Four scope rules that hold for any wording: a request to make something other than what the assistant
+        # writes is a task it does not do, securities are investment information, a price at this
         # moment is a live quote, and another commodity asked about with no rare-earth word is another subject.
         off_subject = None
-        if _SECURITIES.search(question):
+        if _SECURITIES.search(question) or ((made := _MAKE.match(question)) and not set(
+                re.findall(r"[a-z]+", made.group(1).lower())) & _OUTPUTS):
             qtype = "out_of_scope"
         elif (other := other_commodity(question)) and not has_domain_words(question):
             qtype, off_subject = "out_of_scope", other
@@ -195,10 +208,23 @@ class Reader:
 
     def with_answer(self, intent: Intent, answer: str) -> Intent:
         """The intent as the conversation keeps it: where the question asked who or which and named no plant,
-        mine or company, the ones its answer's first sentence names (what "it" or "they" may stand for next)."""
-        if not _ASKS_NAME.match(intent.question) or any(e.kind in PRODUCER_KINDS for e in intent.entities):
+        mine or company, the ones its answer's first sentence names (what "it" or "they" may stand for next);
+        where it asked whether there is a kind of site, the sites its answer's first sentence names."""
+        if any(e.kind in PRODUCER_KINDS for e in intent.entities):
             return intent
         first = re.split(r"(?<=[.!?])\s+", answer.strip(), maxsplit=1)[0]
+        if (asked := _ASKS_SITE.match(intent.question)) is not None:
+            # the sites of the kind asked ("a plant", "a mine"; "a project" any), those sharing a word with the
+            # question's description of it ("a magnet plant": "Narva sintered magnet plant") first
+            noun = asked.group(2).lower()
+            kinds = [k for k in SITE_KINDS if noun.startswith(k)] or (
+                ["plant"] if noun[:4] in ("faci", "refi", "fact", "smel") else list(SITE_KINDS))
+            words = {w.lower() for w in re.findall(r"[A-Za-z]{3,}", asked.group(0))} - {noun}
+            sites = sorted((e for e in self.names.find(first, fuzzy=False).entities if e.kind in kinds),
+                           key=lambda e: not words & {w.lower() for n in e.names for w in re.findall(r"[A-Za-z]+", n)})
+            return replace(intent, answered=sites[:2]) if sites else intent
+        if not _ASKS_NAME.match(intent.question):
+            return intent
         found = self.names.find(first, fuzzy=False)
         # A question that asked which country, naming none, is about the country its answer names first: what
         # "there" stands for next ("Which country has the second-largest reserves?" … "Is anything mined there?").
@@ -269,7 +295,8 @@ class Reader:
         if whole_question(question) and not (previous.type in CHECKLIST_TYPES and (
                 statement or (intent.countries and not pronouns))):
             if previous.type in CHECKLIST_TYPES and (name := antecedent(previous)):
-                rewritten = with_name(question, pronouns, name) if pronouns else f"{question.rstrip(' ?.')} ({name})?"
+                rewritten = (with_name(question, pronouns, name, possession(previous)) if pronouns
+                             else f"{question.rstrip(' ?.')} ({name})?")
             else:
                 rewritten = f"{question.rstrip(' ?.')} ({told(previous)})?"
             resolved = self.understand(rewritten)
