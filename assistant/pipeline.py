@@ -71,9 +71,11 @@ def ask(a: Assistant, question: str, conversation_id: str | None, filters: Filte
     text = compose(reading.intent, passages, evidence.checklists, book, a.settings.answer.max_sentences,
                    idf=snap.keywords.idf, section_chunks=snap.builder.section_chunks,
                    doc_chunks=snap.builder.doc_chunks)
-    if (silent := documents_silent(reading.intent, text)) is not None:
+    quoted = CitationBook(limit=a.settings.answer.max_citations)
+    if (silent := documents_silent(reading.intent, text, passages, quoted)) is not None:
         a.conversations.add(conversation_id, reading.intent)
-        return refuse(reading, silent, conversation_id, [c for c in book.items if c.n in silent.cites])
+        cited = quoted.items or book.items  # (the passage it quotes, or the answer's lead)
+        return refuse(reading, silent, conversation_id, [c for c in cited if c.n in silent.cites])
     if reading.intent.type == "capability" and len(evidence.checklists) == 1:
         text = _with_abroad(a, evidence.checklists[0], text, book)
     notices = list(evidence.notices)

@@ -1146,12 +1146,38 @@ def test_names_in_capitals_and_known_countries_beside_a_company_are_answered(cor
     ("lookup", "No metal plant exists in Angola in our sources [1].", False),
 ])
 def test_a_question_of_figures_answered_by_the_sources_silence_is_refused(kind: str, text: str, silent: bool) -> None:
+    from assistant.answer.citations import CitationBook
     from assistant.understand.intent_model import Intent
 
-    refusal = documents_silent(Intent(question="How much?", type=kind), text)
+    refusal = documents_silent(Intent(question="How much?", type=kind), text, [], CitationBook())
     assert (refusal is not None) == silent, refusal
     if refusal is not None:
         assert refusal.reason == "documents_silent" and text.split(" [")[0] in refusal.text
+
+
+@pytest.mark.parametrize(("texts", "silent"), [
+    (["The Kestrel plant opened in 2024 [S1]. The sources found give no capital cost for it."], True),
+    # a figure for what is asked, anywhere in the passages read, answers it
+    (["The Kestrel plant opened in 2024 [S1]. The sources found give no capital cost for it.",
+      "Kestrel's owner put its capital cost at $40 million [S2]."], False),
+    # silence about one of the words asked is a finding about it, not silence about what is asked
+    (["The Kestrel plant opened in 2024 [S1]. The sources found give no cost breakdown for it."], False),
+])
+def test_a_passage_saying_its_sources_hold_nothing_of_what_is_asked_refuses(texts: list[str], silent: bool) -> None:
+    """A sentence of the passages read that says the sources give none of what the question asks (two or more of
+    its words), with no sentence giving it with a figure, refuses the question with that sentence, cited."""
+    from assistant.answer.citations import CitationBook
+    from assistant.types import Chunk, Passage
+    from assistant.understand.intent_model import Intent
+
+    passages = [Passage(Chunk(id=f"c{i}", doc_id=f"d{i}.md", text=t, start=0, end=len(t), section="S", page=None),
+                        1.0) for i, t in enumerate(texts)]
+    book = CitationBook()
+    refusal = documents_silent(Intent(question="What was the Kestrel plant's capital cost?", type="lookup"),
+                               "Kestrel opened in 2024 [1].", passages, book)
+    assert (refusal is not None) == silent, refusal
+    if refusal is not None:
+        assert "no capital cost" in refusal.text and refusal.cites and book.items[0].chunk_id == "c0"
 
 
 def test_a_country_inside_a_name_is_part_of_the_name(corpus_assistant) -> None:  # type: ignore[no-untyped-def]

@@ -10,14 +10,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from assistant.answer.answering import wording
-from assistant.answer.citations import PROPER_NAME, STOP, terms
+from assistant.answer.citations import PROPER_NAME, STOP, CitationBook, sentences, strip_markers, terms
 from assistant.knowledge.chunking import units
-from assistant.knowledge.taxonomy import YEAR, country_names, find_countries, has_domain_words
+from assistant.knowledge.taxonomy import DOMAIN_NAME, YEAR, country_names, find_countries, has_domain_words
 from assistant.types import Passage
 from assistant.understand.grammar import INFINITIVE
 from assistant.understand.names import NAME_RUN, sentence_case
 from assistant.understand.query import Intent
-from assistant.understand.words import is_common, is_english, misspells_common
+from assistant.understand.words import FRAMING, is_common, is_english, misspells_common
 
 if TYPE_CHECKING:
     from assistant.answer.evidence import Evidence
@@ -218,23 +218,64 @@ def conversation_may_answer(reading: Reading, refusal: Refusal, known: Callable[
 _SOURCES_SILENT = re.compile(r"\b(?:no|not|none|neither|n't)\b.*\b(?:sources?|corpus)\b|"
                              r"\b(?:sources?|corpus)\b.*\b(?:no|not|none|n't)\b", re.I)
 _FIGURE = re.compile(r"\d")
+# A sentence that says what its sources give none of, and what that is (group 1): "the sources … give no capital
+# cost for it", "no official figure is available in the sources", "our sources do not give the plant's cost".
+_GIVE_NONE = re.compile(r"\bsources?\b[^.;:]{0,40}?\b(?:gives?|gave|holds?|reports?|lists?|provides?|contains?|"
+                        r"states?)\s+no\s+([^.;:]+)|\bno\s+([^.;:]{3,80}?)\s+(?:is|are|was|were)\s+(?:available|"
+                        r"given|reported|disclosed|found)\s+in\s+(?:the|our)\s+sources\b|([^.;:]{3,80}?)\s+(?:is|are|"
+                        r"was|were)\s+not\s+(?:available|given|reported|disclosed|found)\s+in\s+(?:the|our)\s+sources\b|"
+                        r"\bsources?\b[^.;:]{0,40}?\b(?:do|does|did)\s+not\s+(?:give|report|state|disclose|list)\s+"
+                        r"([^.;:]+)|\bno\s+sources?\s+(?:giving|reporting|that\s+gives?)\s+([^.;:]+)", re.I)
+# A question asking for a name or a place (which, who, where, is there): that the sources hold none is its answer.
+_ASKS_WHICH = re.compile(r"^\W*(which|who|whose|whom|where|(is|are)\s+there)\b", re.I)
 
 
-def documents_silent(intent: Intent, text: str) -> Refusal | None:
-    """A question asking for a figure whose answer opens by saying, in its main clause, that the documents'
-    sources give none ("As a result, no official 2025 quota figure is available in the sources checked [1].")
-    is answered with nothing: it is refused with that sentence and its citation. The main clause is the sentence
-    up to its first semicolon, colon or bracket, and it states no figure but a year. (Asked for anything else,
-    "none in our sources" is a finding: "No metal plant exists in Angola in our sources.")"""
-    if intent.type != "numeric" or intent.wants_checklist:
+def documents_silent(intent: Intent, text: str, passages: list[Passage], book: CitationBook) -> Refusal | None:
+    """A question the documents say they do not answer is refused with the sentence that says so, cited:
+    - one asking for a figure whose answer opens by saying, in its main clause, that the documents' sources give
+      none ("As a result, no official 2025 quota figure is available in the sources checked [1].");
+    - any question but a verdict, what a named thing is, or which thing (or who, or where: that the sources hold
+      none is the answer), where a sentence of the passages read, about the
+      thing asked (naming it, or carrying on from a sentence that does), says the sources give none of two or
+      more of the words the question asks about ("The sources found for this primer give no capital cost for
+      it."), and no sentence about it gives those with a figure.
+    A main clause is a sentence up to its first semicolon, colon or bracket; a silent one states no figure but a
+    year. (Asked about one word, "none in our sources" is a finding: "No metal plant exists in Angola in our
+    sources.")"""
+    if intent.wants_checklist or intent.type == "entity":
         return None
-    first = next(iter(units(text)), None)
-    lead = text[first[0]:first[1]] if first else ""
-    head = re.split(r"[;:(\[]", lead, maxsplit=1)[0]
-    if not _SOURCES_SILENT.search(head) or _FIGURE.search(YEAR.sub("", head)):
+    lead = next((text[a:b] for a, b in units(text)), "")
+    if intent.type == "numeric" and _says_silent(lead):
+        return _silent(lead, tuple(int(n) for n in re.findall(r"\[(\d+)\]", lead)))
+    if _ASKS_WHICH.match(intent.question):
         return None
-    return Refusal("documents_silent", f"The documents say they do not hold this: {lead}",
-                   cites=tuple(int(n) for n in re.findall(r"\[(\d+)\]", lead)))
+    names = [n for e in intent.entities for n in e.names] + [n for c in intent.countries for n in country_names(c)]
+    named = {t for n in names for t in terms(n)}
+    asked = terms(intent.question) - wording(intent.question, FRAMING) - named - terms(DOMAIN_NAME)
+    about: list[tuple[Passage, str, str, set[str]]] = []  # a passage, a sentence verbatim and plain, its terms
+    for p in passages:
+        sents = sentences(p.chunk)
+        for i, sent in enumerate(sents):
+            context = sent if i == 0 else sents[i - 1] + " " + sent
+            if not names or any(re.search(rf"\b{re.escape(n)}\b", context, re.I) for n in names):
+                about.append((p, sent, strip_markers(sent), terms(strip_markers(sent))))
+    for p, sent, plain, _ in about:
+        said = _GIVE_NONE.search(plain)
+        measure = terms(next(g for g in said.groups() if g)) & asked if said else set()
+        if len(measure) >= 2 and _says_silent(plain) and not any(
+                measure <= other and _FIGURE.search(YEAR.sub("", s2)) for _, _, s2, other in about if s2 != plain):
+            n = book.cite(p.chunk, sent)
+            return _silent(f"{plain.rstrip('.')} [{n}].", (n,))
+    return None
+
+
+def _says_silent(sentence: str) -> bool:
+    head = re.split(r"[;:(\[]", sentence, maxsplit=1)[0]
+    return _SOURCES_SILENT.search(head) is not None and not _FIGURE.search(YEAR.sub("", head))
+
+
+def _silent(sentence: str, cites: tuple[int, ...]) -> Refusal:
+    return Refusal("documents_silent", f"The documents say they do not hold this: {sentence}", cites=cites)
 
 
 RefusalReason = Literal["documents_silent", "not_facts", "off_subject", "unknown_names", "weak_evidence"]
