@@ -30,7 +30,8 @@ def _stemmer():  # type: ignore[no-untyped-def]
 # Spellings of the same thing, folded before matching words.
 _FOLD = [(re.compile(r"\bsamarium[- ]cobalt\b|\bSm2?Co(?:5|17)?\b", re.I), " smco "),
          (re.compile(r"\bNd2Fe14B\b|\bNd-Fe-B\b|\bneodymium[- ]iron[- ]boron\b", re.I), " ndfeb "),
-         (re.compile(r"\bsulphate\b", re.I), "sulfate")]
+         (re.compile(r"\bsulphate\b", re.I), "sulfate"),
+         (re.compile(r"\bcapex\b|\bcapital (?:expenditure|spending)s?\b", re.I), " capital cost ")]
 
 
 def terms(text: str) -> set[str]:
