@@ -1222,3 +1222,10 @@ def test_a_question_about_a_named_thing_reads_every_passage_that_names_it(corpus
     a search finds for this wording; read because it names Kvanefjeld, it is in the answer."""
     answer = corpus_assistant.ask("What law stops Kvanefjeld from being mined?")
     assert "100 ppm" in answer.answer, answer.answer
+
+
+@pytest.mark.parametrize("question", ["why cant Kvanefjeld go ahead?", "How is Longonjo being paid for?"])
+def test_why_how_or_when_about_a_named_thing_is_not_what_it_is(corpus_assistant, question: str) -> None:  # type: ignore[no-untyped-def]
+    """What a named thing is is asked with who or what; asked why, how or when, the answer is a cause, a manner or
+    a date, not the thing's profile."""
+    assert corpus_assistant.read(question).intent.type != "entity"

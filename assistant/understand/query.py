@@ -78,6 +78,7 @@ _LIVE_QUOTE = re.compile(rf"\b(spot|live)\s+([\w-]+\s+){{0,3}}prices?\b|\bprices
 _LIVE_NEWS = re.compile(rf"\b(breaking|today'?s|live)\s+([\w-]+\s+){{0,2}}(news|headlines)\b|"
                         rf"\b(news|headlines)\b[^.?!]{{0,40}}\b{_NOW}\b", re.I)
 _WHO = re.compile(r"^\W*who(se)?\b", re.I)
+_WHY_HOW_WHEN = re.compile(r"^\W*(?:(?:and|so|but)\s+)?(?:why|how|when)\b", re.I)
 _ASKS_NAME = re.compile(r"^\W*(who(se|m)?|which)\b", re.I)  # its answer is a name
 # "Is there a magnet plant in Estonia?": whether a kind of site exists; its answer names the site.
 _ASKS_SITE = re.compile(rf"^\W*(is|are)\s+there\b[^?]*?\b({'|'.join(SITE_WORDS)})\b", re.I)
@@ -169,6 +170,10 @@ class Reader:
         if (found.entities and found.entities[0].kind in SITE_KINDS and _WHO.match(question)
                 and qtype not in ("out_of_scope", "followup")):
             qtype = "entity"
+        # What a named thing is, or who is behind it, is asked with who or what: a question asking why, how or
+        # when asks for a cause, a manner, a figure or a date ("Why can't Kvanefjeld go ahead?").
+        if qtype == "entity" and _WHY_HOW_WHEN.match(question):
+            qtype = best(scores, ("followup", "out_of_scope", "entity", *CHECKLIST_TYPES))
         # "What is the Sokli deposit in Finland?" asks what a named thing is, as "What is Sokli?" does.
         if qtype == "lookup" and found.entities and _asks_what_it_is(question, found.entities[0], found.countries):
             qtype = "entity"
