@@ -459,6 +459,19 @@ def test_a_country_named_as_a_backer_names_its_programmes_not_a_place(corpus_ass
     assert "Lofdal" in answer.answer and "Phalaborwa" in answer.answer, answer.answer
 
 
+def test_a_country_before_a_company_noun_or_an_agency_backs(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    """'Japanese firms' paying and 'the US EXIM' lending are backers, not places; a country before an agency's
+    acronym is the agency's own, so the agency alone names the programme."""
+    from assistant.understand.grammar import backing_countries
+
+    assert backing_countries("Which mines overseas did Korean firms invest in?") == ["south_korea"]
+    assert backing_countries("What has the US EXIM financed abroad?") == ["united_states"]
+    answer = corpus_assistant.ask("Which overseas rare-earth projects has the US DFC lent money to?")
+    assert answer.query is not None and answer.query.programmes == ["US DFC"] and not answer.query.countries, \
+        answer.query
+    assert "Pela Ema" in answer.answer, answer.answer
+
+
 def test_an_ordinal_before_a_superlative_asks_for_that_place(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
     """'the second-largest' is the second, not the first; it answered China, 'Next: Brazil'."""
     answer = corpus_assistant.ask("Which country has the 2nd largest rare-earth reserves according to USGS?")

@@ -14,6 +14,7 @@ from typing import Any
 
 from assistant.knowledge.chunking import units
 from assistant.knowledge.taxonomy import (
+    COMPANY_WORDS,
     COUNTRY_WORDS,
     MEASURE_WORDS,
     MILESTONE_WORDS,
@@ -345,10 +346,20 @@ def backing_countries(question: str) -> list[str]:
     or what they give, or joined by "and"/"or" to the next country named that way ("Which African projects got
     money from a US or Japanese government agency?": the United States and Japan, not places)."""
     spans = country_spans(question)
-    backs = [next(iter(words_of(question[end:])[:1]), "") in BACKER_NOUNS for _, end, _ in spans]
+    backs = [_backer(question[end:]) for _, end, _ in spans]
     for i in range(len(spans) - 2, -1, -1):  # from the last: a list's members back with the one that ends it
         backs[i] = backs[i] or (backs[i + 1] and joined(question, spans[i][0], spans[i + 1][0]))
     return list(dict.fromkeys(key for (_, _, key), b in zip(spans, backs, strict=True) if b))
+
+
+def _backer(after: str) -> bool:
+    """What follows a country names a backer: a noun for whoever pays or what they give, a noun for companies
+    ("Japanese companies put money into…"), or an agency's acronym ("the US DFC", "Japan's JOGMEC")."""
+    m = re.match(r"(?:['’]s)?\s*([\w-]+)", after)
+    return bool(m) and m.group(1).lower() in (*BACKER_NOUNS, *COMPANY_WORDS) or bool(_ACRONYM.match(after))
+
+
+_ACRONYM = re.compile(r"(?:['’]s)?\s*[A-Z]{2,}\b")
 
 
 def countries_backing(question: str, spans: list[tuple[str, int]]) -> tuple[list[tuple[str, int]], list[Any]]:
@@ -357,7 +368,10 @@ def countries_backing(question: str, spans: list[tuple[str, int]]) -> tuple[list
     if not has_any(question, SUPPORT_WORDS + BACKER_NOUNS):
         return spans, []
     backing = backing_countries(question)
-    return [(k, start) for k, start in spans if k not in backing], [country_names(k) for k in backing]
+    # (a country before an agency's name, "the US DFC", is that agency's: the agency names the programmes)
+    own = {key for _, end, key in country_spans(question) if _ACRONYM.match(question[end:])}
+    return [(k, start) for k, start in spans if k not in backing], [country_names(k) for k in backing
+                                                                   if k not in own]
 
 
 def joined(question: str, before: int | None, start: int) -> bool:
