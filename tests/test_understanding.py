@@ -1224,8 +1224,9 @@ def test_a_question_about_a_named_thing_reads_every_passage_that_names_it(corpus
     assert "100 ppm" in answer.answer, answer.answer
 
 
-@pytest.mark.parametrize("question", ["why cant Kvanefjeld go ahead?", "How is Longonjo being paid for?"])
+@pytest.mark.parametrize("question", ["why cant Kvanefjeld go ahead?", "How is Longonjo being paid for?",
+                                      "bonded NdFeB versus sintered NdFeB: which is stronger?"])
 def test_why_how_or_when_about_a_named_thing_is_not_what_it_is(corpus_assistant, question: str) -> None:  # type: ignore[no-untyped-def]
     """What a named thing is is asked with who or what; asked why, how or when, the answer is a cause, a manner or
-    a date, not the thing's profile."""
+    a date, and two things set side by side are asked how they differ, not for one thing's profile."""
     assert corpus_assistant.read(question).intent.type != "entity"

@@ -171,8 +171,9 @@ class Reader:
                 and qtype not in ("out_of_scope", "followup")):
             qtype = "entity"
         # What a named thing is, or who is behind it, is asked with who or what: a question asking why, how or
-        # when asks for a cause, a manner, a figure or a date ("Why can't Kvanefjeld go ahead?").
-        if qtype == "entity" and _WHY_HOW_WHEN.match(question):
+        # when asks for a cause, a manner, a figure or a date ("Why can't Kvanefjeld go ahead?")
+        # (and a question setting two things side by side asks how they differ, not what one of them is)
+        if qtype == "entity" and (_WHY_HOW_WHEN.match(question) or COMPARING.search(question)):
             qtype = best(scores, ("followup", "out_of_scope", "entity", *CHECKLIST_TYPES))
         # "What is the Sokli deposit in Finland?" asks what a named thing is, as "What is Sokli?" does.
         if qtype == "lookup" and found.entities and _asks_what_it_is(question, found.entities[0], found.countries):
