@@ -329,6 +329,11 @@ def _each_asked(intent: Intent, cands: list[Candidate],
         for pats in named:
             take(next((c for c in found if not pats or any(p.search(c.shown) or p.search(c.before) for p in pats)),
                       None))
+    # Asked why, an event the best sentences state is followed by the sentence after it that gives its cause
+    # ("…abandoned the refinery in favour of a US facility. Its chairman pointed to US purchase guarantees…").
+    if _ASKS_WHY.search(intent.question):
+        events = {c.shown for c in cands[:3]}
+        take(next((c for c in cands[:POOL] if c.features.get("cause_given") and c.before in events), None))
     years = sorted(set(intent.years))[:3]
     for year in years if len(years) >= 2 else ():
         take(next((c for c in cands if re.search(rf"\b{year}\b", c.shown)), None))

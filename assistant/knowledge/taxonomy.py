@@ -306,6 +306,15 @@ def find_elements(text: str) -> list[str]:
     return out
 
 
+def element_mention(text: str, elements: list[str]) -> re.Match[str] | None:
+    """Where the text first names one of the elements: by name, by symbol, or as NdPr (neodymium with
+    praseodymium)."""
+    names = [n for e in elements for n in ELEMENTS.get(e, ())]
+    pattern = "|".join([*([r"\bndpr\b"] if {"Nd", "Pr"} & set(elements) else []), *(rf"\b{n}\b" for n in names),
+                        *(rf"(?-i:(?<![A-Za-z]){e}(?![a-z]))" for e in elements if len(e) == 2)])
+    return re.search(pattern, text, re.I) if pattern else None
+
+
 def find_magnet_types(text: str) -> list[str]:
     return [k for k, words in MAGNET_TYPES.items() if _word_pattern(words).search(text)]
 

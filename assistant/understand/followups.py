@@ -9,7 +9,7 @@ import re
 from dataclasses import replace
 
 from assistant.knowledge.entities import PRODUCER_KINDS, SITE_KINDS
-from assistant.knowledge.taxonomy import SITE_WORDS, YEAR, country_name, replace_country
+from assistant.knowledge.taxonomy import SITE_WORDS, YEAR, country_name, element_mention, replace_country
 from assistant.understand.intent_model import (
     CHECKLIST_TYPES,
     PLACE,
@@ -56,6 +56,8 @@ def referent(previous: Intent, word: str, first: str | None = None) -> str | Non
     others = [(at, e.name) for at, e in things if e.kind not in (*_ORGANISATIONS, *SITE_KINDS, "place")]
     places = [(at, e.name) for at, e in things if e.kind == "place"]
     answered = [(i, e.name) for i, e in enumerate(previous.answered)][:1]
+    # (a site the answer named for the kind of site asked about is what "it" stands for, before its owner)
+    answered_sites = [(i, e.name) for i, e in enumerate(previous.answered) if e.kind in SITE_KINDS][:1]
     owned = [(0, thing)] if (thing := possession(previous)) and plural(thing) else []
     word = word.lower()
     if word in PLACE:
@@ -64,7 +66,7 @@ def referent(previous: Intent, word: str, first: str | None = None) -> str | Non
         order = [organisations, sites, others, answered, owned, countries]
     else:  # "it" is a thing, a company or an organisation; a country's "it" may be one of its figures (even where
         # an organisation, its source, is named too), and is left to the merge
-        order = [sites, others, companies, [] if previous.countries else organisations, answered]
+        order = [sites, answered_sites, others, companies, [] if previous.countries else organisations, answered]
     if first is not None:
         order = [companies, organisations, answered] if first in COMPANY_NOUNS else [sites]
     return next((max(group)[1] for group in order if group), None)
@@ -222,6 +224,11 @@ def rewrite(intent: Intent, previous: Intent, turn: Intent | None = None) -> str
             question = YEAR.sub(str(turn.years[0]), question, count=1)
         else:
             question = question.rstrip(" ?.") + f" in {turn.years[0]}?"
+    # "What about dysprosium?" after a question about NdPr asks it of dysprosium.
+    if turn is not None and turn.elements and previous.elements and set(turn.elements) != set(previous.elements) \
+            and (old := element_mention(question, previous.elements)) and (said := element_mention(
+                turn.question, turn.elements)):
+        question = question[:old.start()] + said.group(0) + question[old.end():]
     if turn is not None and turn.countries and not previous.countries:
         question = question.rstrip(" ?.") + f" in {who}?"
     return question

@@ -80,8 +80,11 @@ _LIVE_NEWS = re.compile(rf"\b(breaking|today'?s|live)\s+([\w-]+\s+){{0,2}}(news|
 _WHO = re.compile(r"^\W*who(se)?\b", re.I)
 _WHY_HOW_WHEN = re.compile(r"^\W*(?:(?:and|so|but)\s+)?(?:why|how|when)\b", re.I)
 _ASKS_NAME = re.compile(r"^\W*(who(se|m)?|which)\b", re.I)  # its answer is a name
-# "Is there a magnet plant in Estonia?": whether a kind of site exists; its answer names the site.
-_ASKS_SITE = re.compile(rf"^\W*(is|are)\s+there\b[^?]*?\b({'|'.join(SITE_WORDS)})\b", re.I)
+# A kind of site asked about and not named ("Is there a magnet plant in Estonia?", "Where is Lynas's cracking
+# plant?"): its answer names the site.
+_SITE_NOUN = re.compile(rf"\b({'|'.join(w for w in SITE_WORDS if not w.endswith('s'))})\b", re.I)
+# (a word after an auxiliary and its subject is a verb: "How much did the US mine?")
+_VERB_SLOT = re.compile(r"\b(do|does|did|will|can|could|would|should|may|might)\s+(\S+\s+){0,3}$", re.I)
 # An interrogative that asks for an amount or a time: the answer is a figure or a date, not a verdict.
 _AMOUNT = re.compile(r"^\W*(how (much|many|long)|what (share|percentage|proportion|fraction|portion|amount|quantity|"
                      r"volume|year)|when|since when)\b", re.I)
@@ -215,21 +218,22 @@ class Reader:
     def with_answer(self, intent: Intent, answer: str) -> Intent:
         """The intent as the conversation keeps it: where the question asked who or which and named no plant,
         mine or company, the ones its answer's first sentence names (what "it" or "they" may stand for next);
-        where it asked whether there is a kind of site, the sites its answer's first sentence names."""
-        if any(e.kind in PRODUCER_KINDS for e in intent.entities):
-            return intent
+        where it asked about a kind of site it did not name, the sites of that kind its first sentence names."""
         first = re.split(r"(?<=[.!?])\s+", answer.strip(), maxsplit=1)[0]
-        if (asked := _ASKS_SITE.match(intent.question)) is not None:
+        asked = next((m for m in _SITE_NOUN.finditer(intent.question) if not _VERB_SLOT.search(
+            intent.question[:m.start()])), None)
+        if asked is not None and not any(e.kind in SITE_KINDS for e in intent.entities):
             # the sites of the kind asked ("a plant", "a mine"; "a project" any), those sharing a word with the
-            # question's description of it ("a magnet plant": "Narva sintered magnet plant") first
-            noun = asked.group(2).lower()
+            # question ("a magnet plant": "Narva sintered magnet plant") first
+            noun = asked.group(1).lower()
             kinds = [k for k in SITE_KINDS if noun.startswith(k)] or (
                 ["plant"] if noun[:4] in ("faci", "refi", "fact", "smel") else list(SITE_KINDS))
-            words = {w.lower() for w in re.findall(r"[A-Za-z]{3,}", asked.group(0))} - {noun}
+            words = {w.lower() for w in re.findall(r"[A-Za-z]{3,}", intent.question)} - {noun}
             sites = sorted((e for e in self.names.find(first, fuzzy=False).entities if e.kind in kinds),
                            key=lambda e: not words & {w.lower() for n in e.names for w in re.findall(r"[A-Za-z]+", n)})
-            return replace(intent, answered=sites[:2]) if sites else intent
-        if not _ASKS_NAME.match(intent.question):
+            if sites:
+                return replace(intent, answered=sites[:2])
+        if any(e.kind in PRODUCER_KINDS for e in intent.entities) or not _ASKS_NAME.match(intent.question):
             return intent
         found = self.names.find(first, fuzzy=False)
         # A question that asked which country, naming none, is about the country its answer names first: what
