@@ -112,8 +112,7 @@ ADDRESSES_READER = re.compile(
 def _candidates(intent: Intent, passages: list[Passage], idf: Callable[[str], float] | None,
                 weights: dict[str, float] | None = None) -> list[Candidate]:
     country_terms = {t for c in intent.countries for t in country_terms_for(c)}
-    # A magnet type is one thing said several ways ("NdFeB", "neodymium magnet", "Nd2Fe14B"): a sentence that
-    # names it by any of its names holds the question's words for it.
+    # A magnet type is one thing said several ways ("NdFeB", "Nd2Fe14B"): any of its names holds its words.
     magnets = {k: terms(" ".join(MAGNET_TYPES[k])) for k in intent.magnet_types}
     # "The difference between A and B" asks about A and B: the frame is not what a sentence should share.
     asked = _DIFFERENCE.sub(" ", intent.question)
@@ -137,8 +136,7 @@ def _candidates(intent: Intent, passages: list[Passage], idf: Callable[[str], fl
     listed = [doc_meta(p.chunk.meta).get("countries") or [] for p in passages]
     subject = {rank: cs[0] if cs else None for rank, cs in enumerate(listed)}
     about = {rank: country_name(cs[0]) for rank, cs in enumerate(listed) if len(cs) == 1}
-    # A passage read because its document was retrieved (no rank of its own in either search) ranks as its
-    # document's first retrieved passage does.
+    # A passage read because its document was retrieved (no rank of its own) ranks as the document's first does.
     doc_rank: dict[str, int] = {}
     for rank, p in enumerate(passages):
         doc_rank.setdefault(p.chunk.doc_id, rank)
@@ -312,9 +310,9 @@ def _each_asked(intent: Intent, cands: list[Candidate],
                 for_part: Callable[[str], list[Candidate]]) -> list[Candidate]:
     """The sentences that come first because the question asks for each of several things: the best sentence
     for each part of a question of several parts ("Who owns Tanbreez, and when does mining start?"), for each of
-    two or more named things ("Compare Lynas's Kalgoorlie plant with Iluka's Eneabba", in each part), and for each
-    of two or more years it names ("from 2021 to 2024"), and for each of the countries a comparison sets side by
-    side. One sentence may answer two of them."""
+    two or more named things ("Compare Lynas's Kalgoorlie plant with Iluka's Eneabba", in each part), a cause of
+    what a why-question's best sentences state, each of two or more years it names, and each of the countries a
+    comparison sets side by side. One sentence may answer two of them."""
     firsts: list[Candidate] = []
 
     def take(best: Candidate | None) -> None:
@@ -329,11 +327,10 @@ def _each_asked(intent: Intent, cands: list[Candidate],
         for pats in named:
             take(next((c for c in found if not pats or any(p.search(c.shown) or p.search(c.before) for p in pats)),
                       None))
-    # Asked why, an event the best sentences state is followed by the sentence after it that gives its cause
-    # ("…abandoned the refinery in favour of a US facility. Its chairman pointed to US purchase guarantees…").
+    # Asked why: after an event among the best three sentences, the sentence that follows it with its cause.
     if _ASKS_WHY.search(intent.question):
-        events = {c.shown for c in cands[:3]}
-        take(next((c for c in cands[:POOL] if c.features.get("cause_given") and c.before in events), None))
+        take(next((c for c in cands[:POOL] if c.features.get("cause_given") and c.before in {
+            x.shown for x in cands[:3]}), None))
     years = sorted(set(intent.years))[:3]
     for year in years if len(years) >= 2 else ():
         take(next((c for c in cands if re.search(rf"\b{year}\b", c.shown)), None))
