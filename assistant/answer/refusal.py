@@ -235,10 +235,10 @@ def documents_silent(intent: Intent, text: str, passages: list[Passage], book: C
     - one asking for a figure whose answer opens by saying, in its main clause, that the documents' sources give
       none ("As a result, no official 2025 quota figure is available in the sources checked [1].");
     - any question but a verdict, what a named thing is, or which thing (or who, or where: that the sources hold
-      none is the answer), where a sentence of the passages read, about the
-      thing asked (naming it, or carrying on from a sentence that does), says the sources give none of two or
-      more of the words the question asks about ("The sources found for this primer give no capital cost for
-      it."), and no sentence about it gives those with a figure.
+      none is the answer), where a sentence of the passages read, about the thing asked (naming it, or carrying
+      on from a sentence that does), says the sources give none of two or more of the words the question asks
+      about ("The sources found for this primer give no capital cost for it."), and no sentence about it gives
+      those with a figure.
     A main clause is a sentence up to its first semicolon, colon or bracket; a silent one states no figure but a
     year. (Asked about one word, "none in our sources" is a finding: "No metal plant exists in Angola in our
     sources.")"""
