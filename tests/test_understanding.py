@@ -1233,3 +1233,19 @@ def test_why_how_or_when_about_a_named_thing_is_not_what_it_is(corpus_assistant,
     """What a named thing is is asked with who or what; asked why, how or when, the answer is a cause, a manner or
     a date, and two things set side by side are asked how they differ, not for one thing's profile."""
     assert corpus_assistant.read(question).intent.type != "entity"
+
+
+def test_a_sentence_speaks_of_what_its_section_heading_names() -> None:
+    """Under the heading "Acid baking", a sentence about the acid speaks of acid baking: the heading's words count
+    as carried to it, as the words of the sentence before it do."""
+    from assistant.answer.answering import _candidates
+    from assistant.types import Chunk, Passage
+    from assistant.understand.intent_model import Intent
+
+    text = "Sulphuric acid is mixed with the concentrate at 200-600 °C."
+    intent = Intent(question="What temperature does acid baking use?", type="lookup")
+    found = {}
+    for section in ("Cracking > Acid baking", "Cracking"):
+        chunk = Chunk(id="c", doc_id="primers/x.md", text=text, start=0, end=len(text), section=section, page=None)
+        found[section] = _candidates(intent, [Passage(chunk, 1.0)], None)[0].features["carried"]
+    assert found["Cracking > Acid baking"] > found["Cracking"] == 0, found

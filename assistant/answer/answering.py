@@ -144,6 +144,7 @@ def _candidates(intent: Intent, passages: list[Passage], idf: Callable[[str], fl
         if p.dense_rank is None and p.bm25_rank is None and p.score == 0.0:
             rank = doc_rank[p.chunk.doc_id]
         sents = sentences(p.chunk)
+        heading = terms(p.chunk.section.rsplit(" > ", 1)[1]) if " > " in p.chunk.section else set()
         for i, sent in enumerate(sents):
             shown = plain(sent)
             if (len(shown.split()) < 4 or sent.lstrip().startswith("#") or ADDRESSES_READER.search(shown)
@@ -195,6 +196,7 @@ def _candidates(intent: Intent, passages: list[Passage], idf: Callable[[str], fl
             # A sentence carries on from the one before it in its paragraph: what that one names, it speaks of.
             before = terms(plain(sents[i - 1])) if i > 0 and cells is None and table_cells(sents[i - 1]) is None \
                 and not sents[i - 1].lstrip().startswith("#") else set()
+            before |= heading  # and a sentence speaks of what its section's heading names
             by_name = sum(max((sum(min(weight(t), 4.0) for t in (name & context) - common) for name in names),
                               default=0.0) for names in entity_names)
             if not common and not by_name:
