@@ -114,8 +114,7 @@ def _candidates(intent: Intent, passages: list[Passage], idf: Callable[[str], fl
     country_terms = {t for c in intent.countries for t in country_terms_for(c)}
     # A magnet type is one thing said several ways ("NdFeB", "Nd2Fe14B"): any of its names holds its words.
     magnets = {k: terms(" ".join(MAGNET_TYPES[k])) for k in intent.magnet_types}
-    # "The difference between A and B" asks about A and B: the frame is not what a sentence should share.
-    asked = _DIFFERENCE.sub(" ", intent.question)
+    asked = _DIFFERENCE.sub(" ", intent.question)  # "the difference between A and B" asks about A and B
     q_terms = (terms(asked) - wording(asked, FRAMING) - terms(DOMAIN_NAME)) | country_terms
     weight = idf or (lambda t: 1.0)
     # An entity's names are one thing said several ways: a sentence earns credit for the entity once, by the
@@ -193,10 +192,9 @@ def _candidates(intent: Intent, passages: list[Passage], idf: Callable[[str], fl
             if lists and i > 0 and cells is None and table_cells(sents[i - 1]) is None:
                 context = st | terms(plain(sents[i - 1]))  # a list is about what the sentence before it says it lists
             common = q_terms & context
-            # A sentence carries on from the one before it in its paragraph: what that one names, it speaks of.
-            before = terms(plain(sents[i - 1])) if i > 0 and cells is None and table_cells(sents[i - 1]) is None \
-                and not sents[i - 1].lstrip().startswith("#") else set()
-            before |= heading  # and a sentence speaks of what its section's heading names
+            # A sentence carries on from the one before it in its paragraph, and speaks of what its heading names.
+            before = heading | (terms(plain(sents[i - 1])) if i > 0 and cells is None and table_cells(
+                sents[i - 1]) is None and not sents[i - 1].lstrip().startswith("#") else set())
             by_name = sum(max((sum(min(weight(t), 4.0) for t in (name & context) - common) for name in names),
                               default=0.0) for names in entity_names)
             if not common and not by_name:
