@@ -1249,3 +1249,10 @@ def test_a_sentence_speaks_of_what_its_section_heading_names() -> None:
         chunk = Chunk(id="c", doc_id="primers/x.md", text=text, start=0, end=len(text), section=section, page=None)
         found[section] = _candidates(intent, [Passage(chunk, 1.0)], None)[0].features["carried"]
     assert found["Cracking > Acid baking"] > found["Cracking"] == 0, found
+
+
+def test_a_profile_lead_does_not_hide_what_its_sources_say_besides(corpus_assistant) -> None:  # type: ignore[no-untyped-def]
+    """A thing's profile (its registry summary) is a summary in other words: the sentence it cites may say more
+    (who controls the project), so it may still be a point of the answer."""
+    answer = corpus_assistant.ask("Who controls the Khalzan Buregtei project?")
+    assert "MNREC" in answer.answer or "Mongolian National Rare Earth" in answer.answer, answer.answer

@@ -403,14 +403,14 @@ def compose(intent: Intent, passages: list[Passage], checklists: list[Checklist]
     elif intent.type == "entity" and intent.entities and section_chunks and doc_chunks:
         lead = [entity_lead(intent.entities[0], section_chunks, book, doc_chunks)]
     cited = {(c.chunk_id, c.verbatim) for c in book.items}
-    names = [re.compile(r"\b" + re.escape(n) + r"\b", re.I) for n in intent.entities[0].names] \
+    summary = intent.type == "entity" and bool(lead)
+    names = [re.compile(rf"\b{re.escape(n)}\b", re.I) for n in intent.entities[0].names] \
         if intent.type == "entity" and intent.entities else []
 
     def candidates(question: str, part: bool = False) -> list[Candidate]:
         found = _candidates(replace(intent, question=question), passages, idf)
-        # What the lead cites is not repeated, except as the answer to one part of a question: a lead sums its
-        # sources up and may not say what that part asks.
-        found = [c for c in found if (c.passage.chunk.id, c.sent.strip()) not in cited or checklists or part]
+        # What the lead cites is not repeated but for one part of a question, or after a summary in other words.
+        found = [c for c in found if (c.passage.chunk.id, c.sent.strip()) not in cited or checklists or part or summary]
         # Points about a named entity name it (by any of its names). A sentence that carries on from one naming
         # it ("Longonjo lies in Huambo… Pensana holds 84% of…") speaks of it too.
         return [c for c in found if any(p.search(c.shown) or p.search(c.before) for p in names)] if names else found
