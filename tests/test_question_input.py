@@ -126,6 +126,8 @@ REFUSAL_REASONS = [
     ("Compose a limerick about dysprosium for my newsletter.", "not_facts"),
     ("What does a tonne of nickel sulphate cost these days?", "off_subject"),
     ("Who runs the Quembrillo rare earth refinery?", "unknown_names"),
+    # read as no question of the documents, a question about names no document holds is told so
+    ("What is Hastings doing at Yangibana?", "unknown_names"),
     ("Can Japan make rare-earth magnets?", None),
     ("How long does a new rare earth project take to reach production?", None),
 ]

@@ -226,6 +226,9 @@ _GIVE_NONE = re.compile(r"\bsources?\b[^.;:]{0,40}?\b(?:gives?|gave|holds?|repor
                         r"was|were)\s+not\s+(?:available|given|reported|disclosed|found)\s+in\s+(?:the|our)\s+sources\b|"
                         r"\bsources?\b[^.;:]{0,40}?\b(?:do|does|did)\s+not\s+(?:give|report|state|disclose|list)\s+"
                         r"([^.;:]+)|\bno\s+sources?\s+(?:giving|reporting|that\s+gives?)\s+([^.;:]+)", re.I)
+# A question (an interrogative or an auxiliary first), not a request.
+_ASKS = re.compile(r"^\W*(what|who|whose|whom|which|where|when|why|how|is|are|was|were|do|does|did|has|have|had|can|"
+                   r"could|will|would|should)\b", re.I)
 # A question asking for a name or a place (which, who, where, is there): that the sources hold none is its answer.
 _ASKS_WHICH = re.compile(r"^\W*(which|who|whose|whom|where|(is|are)\s+there)\b", re.I)
 
@@ -349,6 +352,9 @@ def decide(reading: Reading, evidence: Evidence | None, min_similarity: float, k
     if intent.type == "out_of_scope" or evidence is None:
         if intent.off_subject:
             return Refusal("off_subject", OFF_SUBJECT.format(subject=intent.off_subject))
+        # (a question, not a request, about names no document holds is told that, not that it asks no facts)
+        if _ASKS.match(reading.question) and (names := unknown_names(reading.question, keywords.knows)):
+            return Refusal("unknown_names", not_covered(names), tuple(names))
         return Refusal("not_facts", NOT_FACTS)
     if (stranger := unknown_subject(reading, keywords, profiled, evidence)) is not None:
         return stranger
