@@ -103,7 +103,9 @@ def widen(snap: Any, reading: Reading, passages: list[Passage]) -> list[Passage]
     about_countries = bool(intent.countries) or has_any(intent.question, COUNTRY_WORDS)
     named = next((e for e in intent.entities if e.kind not in ("place", "product") and not (
         about_countries and e.kind in ("agency", "organisation"))), None)
-    return passages + entity_passages(passages, named, snap.builder.doc_chunks) if named is not None else passages
+    # (asked for anything but a figure, only its main document, the first found that names it, is read whole)
+    return passages + entity_passages(passages, named, snap.builder.doc_chunks, intent.type != "numeric") \
+        if named is not None else passages
 
 
 __all__ = ["Evidence", "checklists_for", "gather", "prefer_publisher", "widen"]

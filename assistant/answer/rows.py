@@ -135,9 +135,12 @@ def table_passages(passages: list[Passage], countries: list[str],
 
 
 def entity_passages(passages: list[Passage], entity: Entity,
-                    doc_chunks: Callable[[str], list[Chunk]]) -> list[Passage]:
-    """Passages that name an entity and hold a figure, from the retrieved documents that discuss it: a document
-    found for a figure about a named plant, mine or company is read for every passage about it."""
+                    doc_chunks: Callable[[str], list[Chunk]], first_only: bool = False) -> list[Passage]:
+    """Passages that name an entity and hold a figure, from the retrieved documents that discuss it (with
+    `first_only`, the first of them in the search's order, its main document for the question): a document found
+    for a figure about a named plant, mine or company is read for every passage about it."""
     names = [re.compile(r"\b" + re.escape(n) + r"\b", re.I) for n in entity.names]
+    docs = [p.chunk.doc_id for p in passages if p.chunk.doc_id in entity.docs and any(
+        n.search(p.chunk.text) for n in names)] if first_only else list(entity.docs)
     return _more_of_retrieved(passages, doc_chunks, lambda c: bool(NUMBER.search(c.text)) and any(
-        n.search(c.text) for n in names), set(entity.docs))
+        n.search(c.text) for n in names), set(docs[:1] if first_only else docs))
