@@ -217,21 +217,22 @@ _SET_GATES: dict[str, dict[str, float]] = {
     "round4": {"min_key_fact_recall": 0.87, "min_hit_at_5": 0.96, "min_mrr": 0.90, "min_refusal_accuracy": 0.99},
     # Round 5's sealed set, a development set since round 6 (0.789 key facts, 15/18 refusals, 0/162 false refusals
     # at round 5's end; 0.826 and 15/18 at round 6's; 0.850 and 16/18 at round 7's: the two refused wrongly ask a
-    # forecast, which issue 11's rule answers with the latest figure).
-    "round5": {"min_key_fact_recall": 0.86, "min_hit_at_5": 0.95, "min_mrr": 0.89, "min_refusal_accuracy": 0.88},
+    # forecast, which issue 11's rule answers with the latest figure; 0.895 at round 10's).
+    "round5": {"min_key_fact_recall": 0.88, "min_hit_at_5": 0.97, "min_mrr": 0.91, "min_refusal_accuracy": 0.88},
     # Round 6's sealed set, a development set since round 7 (0.861 key facts, 12/18 refusals, 1/162 false refusals
-    # at round 6's end; 0.884, 15/18 and 0/162 at round 7's: two of the three refused wrongly ask a forecast).
-    "round6": {"min_key_fact_recall": 0.86, "min_hit_at_5": 0.97, "min_mrr": 0.90, "min_refusal_accuracy": 0.83},
+    # at round 6's end; 0.884, 15/18 and 0/162 at round 7's: two of the three refused wrongly ask a forecast; 0.922
+    # at round 10's).
+    "round6": {"min_key_fact_recall": 0.91, "min_hit_at_5": 0.98, "min_mrr": 0.91, "min_refusal_accuracy": 0.83},
     # Round 7's sealed set, a development set since round 8 (0.891 key facts, 12/18 refusals, 0/160 false refusals
     # at round 7's end; 0.916, 14/18 and 0/160 at round 8's: of the four still answered, one asks a forecast, one
-    # what followed the sources' last date, two a detail no document gives).
-    "round7": {"min_key_fact_recall": 0.91, "min_hit_at_5": 0.97, "min_mrr": 0.92, "min_refusal_accuracy": 0.77},
+    # what followed the sources' last date, two a detail no document gives; 0.947 and 15/18 at round 10's).
+    "round7": {"min_key_fact_recall": 0.93, "min_hit_at_5": 0.98, "min_mrr": 0.93, "min_refusal_accuracy": 0.83},
     # Round 8's sealed set, a development set since round 9 (0.890 key facts, 12/19 refusals, 1/172 false refusals
-    # at round 8's end; 0.910, 12/19 and 0/172 at round 9's).
-    "round8": {"min_key_fact_recall": 0.90, "min_hit_at_5": 0.97, "min_mrr": 0.91, "min_refusal_accuracy": 0.6},
+    # at round 8's end; 0.910, 12/19 and 0/172 at round 9's; 0.916, 14/19 and 0/172 at round 10's).
+    "round8": {"min_key_fact_recall": 0.90, "min_hit_at_5": 0.97, "min_mrr": 0.91, "min_refusal_accuracy": 0.73},
     # Round 9's sealed set, a development set since round 10 (0.901 key facts, 16/18 refusals, 1/168 false refusals
-    # at round 9's end).
-    "round9": {"min_key_fact_recall": 0.88, "min_hit_at_5": 0.96, "min_mrr": 0.89, "min_refusal_accuracy": 0.83},
+    # at round 9's end; 0.928, 18/18 and 0/168 at round 10's).
+    "round9": {"min_key_fact_recall": 0.91, "min_hit_at_5": 0.98, "min_mrr": 0.91, "min_refusal_accuracy": 0.99},
 }
 
 
