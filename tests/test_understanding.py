@@ -102,7 +102,7 @@ def test_intent_from_meaning(corpus_assistant, question: str, kind: str) -> None
     # asked whether a kind of site exists, the site the answer names is what "it" stands for next
     (["Is there a separation plant in Malaysia?", "How much can it produce?"], "How much can Lynas Malaysia"),
     (["Is there a magnet plant in Vietnam?", "Who owns it?"], "Who owns Shin-Etsu Magnetic Materials Vietnam"),
-    (["Where is Lynas's cracking plant?", "When did it open?"], "When did Kalgoorlie"),
+    (["Where is Iluka's refinery?", "When will it open?"], "When will Eneabba refinery"),
     # an element named alone asks the previous question of it
     (["What did NdPr oxide cost in 2024?", "what about dysprosium?"], "What did dysprosium oxide cost in 2024?"),
     # a question that ended on a country's possession was about that thing, not the country

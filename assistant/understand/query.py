@@ -80,8 +80,8 @@ _LIVE_NEWS = re.compile(rf"\b(breaking|today'?s|live)\s+([\w-]+\s+){{0,2}}(news|
 _WHO = re.compile(r"^\W*who(se)?\b", re.I)
 _WHY_HOW_WHEN = re.compile(r"^\W*(?:(?:and|so|but)\s+)?(?:why|how|when)\b", re.I)
 _ASKS_NAME = re.compile(r"^\W*(who(se|m)?|which)\b", re.I)  # its answer is a name
-# A kind of site asked about and not named ("Is there a magnet plant in Estonia?", "Where is Lynas's cracking
-# plant?"): its answer names the site.
+# A kind of site asked about and not named ("Is there a magnet plant in Estonia?", "Where is Iluka's refinery?"):
+# its answer names the site.
 _SITE_NOUN = re.compile(rf"\b({'|'.join(w for w in SITE_WORDS if not w.endswith('s'))})\b", re.I)
 # (a word after an auxiliary and its subject is a verb: "How much did the US mine?")
 _VERB_SLOT = re.compile(r"\b(do|does|did|will|can|could|would|should|may|might)\s+(\S+\s+){0,3}$", re.I)
