@@ -226,9 +226,6 @@ _GIVE_NONE = re.compile(r"\bsources?\b[^.;:]{0,40}?\b(?:gives?|gave|holds?|repor
                         r"was|were)\s+not\s+(?:available|given|reported|disclosed|found)\s+in\s+(?:the|our)\s+sources\b|"
                         r"\bsources?\b[^.;:]{0,40}?\b(?:do|does|did)\s+not\s+(?:give|report|state|disclose|list)\s+"
                         r"([^.;:]+)|\bno\s+sources?\s+(?:giving|reporting|that\s+gives?)\s+([^.;:]+)", re.I)
-# A question (an interrogative or an auxiliary first), not a request.
-_ASKS = re.compile(r"^\W*(what|who|whose|whom|which|where|when|why|how|is|are|was|were|do|does|did|has|have|had|can|"
-                   r"could|will|would|should)\b", re.I)
 # A question asking for a name or a place (which, who, where, is there): that the sources hold none is its answer.
 _ASKS_WHICH = re.compile(r"^\W*(which|who|whose|whom|where|(is|are)\s+there)\b", re.I)
 
@@ -255,18 +252,17 @@ def documents_silent(intent: Intent, text: str, passages: list[Passage], book: C
     names = [n for e in intent.entities for n in e.names] + [n for c in intent.countries for n in country_names(c)]
     named = {t for n in names for t in terms(n)}
     asked = terms(intent.question) - wording(intent.question, FRAMING) - named - terms(DOMAIN_NAME)
-    about: list[tuple[Passage, str, str, set[str]]] = []  # a passage, a sentence verbatim and plain, its terms
-    for p in passages:
-        sents = sentences(p.chunk)
-        for i, sent in enumerate(sents):
-            context = sent if i == 0 else sents[i - 1] + " " + sent
-            if not names or any(re.search(rf"\b{re.escape(n)}\b", context, re.I) for n in names):
-                about.append((p, sent, strip_markers(sent), terms(strip_markers(sent))))
-    for p, sent, plain, _ in about:
+    thing = re.compile("|".join(rf"\b{re.escape(n)}\b" for n in names), re.I) if names else None
+    # Each sentence of the passages read that is about the thing asked: it names it, or the one before does.
+    about = [(p, sent, strip_markers(sent)) for p in passages for sents in [sentences(p.chunk)]
+             for i, sent in enumerate(sents)
+             if thing is None or thing.search(sent if i == 0 else sents[i - 1] + " " + sent)]
+    for p, sent, plain in about:
         said = _GIVE_NONE.search(plain)
         measure = terms(next(g for g in said.groups() if g)) & asked if said else set()
         if len(measure) >= 2 and _says_silent(plain) and not any(
-                measure <= other and _FIGURE.search(YEAR.sub("", s2)) for _, _, s2, other in about if s2 != plain):
+                measure <= terms(other) and _FIGURE.search(YEAR.sub("", other))
+                for _, _, other in about if other != plain):
             n = book.cite(p.chunk, sent)
             return _silent(f"{plain.rstrip('.')} [{n}].", (n,))
     return None
@@ -352,7 +348,8 @@ def decide(reading: Reading, evidence: Evidence | None, min_similarity: float, k
     if intent.type == "out_of_scope" or evidence is None:
         if intent.off_subject:
             return Refusal("off_subject", OFF_SUBJECT.format(subject=intent.off_subject))
-        # (a question, not a request, about names no document holds is told that, not that it asks no facts)
+        # (a question, not a request, about names no document holds is told that, not that it asks no facts; a
+        # question opens with its question word or an auxiliary, `_ASKS`)
         if _ASKS.match(reading.question) and (names := unknown_names(reading.question, keywords.knows)):
             return Refusal("unknown_names", not_covered(names), tuple(names))
         return Refusal("not_facts", NOT_FACTS)

@@ -140,7 +140,10 @@ def entity_passages(passages: list[Passage], entity: Entity,
     `first_only`, the first of them in the search's order, its main document for the question): a document found
     for a figure about a named plant, mine or company is read for every passage about it."""
     names = [re.compile(r"\b" + re.escape(n) + r"\b", re.I) for n in entity.names]
-    docs = [p.chunk.doc_id for p in passages if p.chunk.doc_id in entity.docs and any(
-        n.search(p.chunk.text) for n in names)] if first_only else list(entity.docs)
+    docs = set(entity.docs)
+    if first_only:
+        first = next((p.chunk.doc_id for p in passages if p.chunk.doc_id in docs and any(
+            n.search(p.chunk.text) for n in names)), None)
+        docs = {first} if first else set()
     return _more_of_retrieved(passages, doc_chunks, lambda c: bool(NUMBER.search(c.text)) and any(
-        n.search(c.text) for n in names), set(docs[:1] if first_only else docs))
+        n.search(c.text) for n in names), docs)

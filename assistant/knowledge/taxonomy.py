@@ -294,13 +294,14 @@ def last_stage(text: str) -> str | None:
     return best if at[best] >= 0 else None
 
 
+def _element_pattern(sym: str) -> str:
+    """An element by its names (in any case) or by its two-letter symbol (as written: "Dy", not "dy")."""
+    names = rf"\b(?:{'|'.join(ELEMENTS[sym])})\b"
+    return names + (rf"|(?-i:(?<![A-Za-z]){sym}(?![a-z]))" if len(sym) == 2 else "")
+
+
 def find_elements(text: str) -> list[str]:
-    out = []
-    for sym, names in ELEMENTS.items():
-        if re.search(r"\b(" + "|".join(names) + r")\b", text, re.I) or re.search(
-            r"(?<![A-Za-z])" + sym + r"(?![a-z])", text
-        ) and len(sym) == 2:
-            out.append(sym)
+    out = [sym for sym in ELEMENTS if re.search(_element_pattern(sym), text, re.I)]
     if re.search(r"\bndpr\b", text, re.I):
         out += [e for e in ("Nd", "Pr") if e not in out]
     return out
@@ -309,9 +310,8 @@ def find_elements(text: str) -> list[str]:
 def element_mention(text: str, elements: list[str]) -> re.Match[str] | None:
     """Where the text first names one of the elements: by name, by symbol, or as NdPr (neodymium with
     praseodymium)."""
-    names = [n for e in elements for n in ELEMENTS.get(e, ())]
-    pattern = "|".join([*([r"\bndpr\b"] if {"Nd", "Pr"} & set(elements) else []), *(rf"\b{n}\b" for n in names),
-                        *(rf"(?-i:(?<![A-Za-z]){e}(?![a-z]))" for e in elements if len(e) == 2)])
+    pattern = "|".join([*([r"\bndpr\b"] if {"Nd", "Pr"} & set(elements) else []),
+                        *(_element_pattern(e) for e in elements if e in ELEMENTS)])
     return re.search(pattern, text, re.I) if pattern else None
 
 

@@ -83,6 +83,9 @@ _ASKS_NAME = re.compile(r"^\W*(who(se|m)?|which)\b", re.I)  # its answer is a na
 # A kind of site asked about and not named ("Is there a magnet plant in Estonia?", "Where is Iluka's refinery?"):
 # its answer names the site.
 _SITE_NOUN = re.compile(rf"\b({'|'.join(w for w in SITE_WORDS if not w.endswith('s'))})\b", re.I)
+# The kind of site each noun names; a project, site or operation may be any.
+_SITE_KIND = {"mine": ("mine",), "deposit": ("deposit",), **dict.fromkeys(
+    ("plant", "facility", "refinery", "factory", "smelter"), ("plant",))}
 # (a word after an auxiliary and its subject is a verb: "How much did the US mine?")
 _VERB_SLOT = re.compile(r"\b(do|does|did|will|can|could|would|should|may|might)\s+(\S+\s+){0,3}$", re.I)
 # An interrogative that asks for an amount or a time: the answer is a figure or a date, not a verdict.
@@ -226,8 +229,7 @@ class Reader:
             # the sites of the kind asked ("a plant", "a mine"; "a project" any), those sharing a word with the
             # question ("a magnet plant": "Narva sintered magnet plant") first
             noun = asked.group(1).lower()
-            kinds = [k for k in SITE_KINDS if noun.startswith(k)] or (
-                ["plant"] if noun[:4] in ("faci", "refi", "fact", "smel") else list(SITE_KINDS))
+            kinds = _SITE_KIND.get(noun, SITE_KINDS)
             words = {w.lower() for w in re.findall(r"[A-Za-z]{3,}", intent.question)} - {noun}
             sites = sorted((e for e in self.names.find(first, fuzzy=False).entities if e.kind in kinds),
                            key=lambda e: not words & {w.lower() for n in e.names for w in re.findall(r"[A-Za-z]+", n)})
